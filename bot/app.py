@@ -1,0 +1,106 @@
+"""Builds the python-telegram-bot Application: settings, store, handlers, jobs, lifecycle."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, timedelta
+from typing import Any, cast
+
+from telegram import LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.request import BaseRequest
+
+from bot.commands import set_default_menus
+from bot.config import Settings
+from bot.context import BotContext, PartnerbotApplication
+from bot.handlers import register
+from bot.persistence import SQLitePersistence
+from services.clock import Clock, utc_now
+from services.container import Services
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+#: The token the console uses: nothing leaves the machine, so any well-formed token will do.
+OFFLINE_TOKEN = "1:offline-console"
+
+
+def build_application(
+    settings: Settings,
+    *,
+    request: BaseRequest | None = None,
+    clock: Clock = utc_now,
+    rate_limiter: bool | None = None,
+) -> PartnerbotApplication:
+    """The bot, wired but not started. `request` replaces the HTTP stack (console, tests)."""
+    db = Database(settings.database_path)
+    services = Services.create(db, clock)
+    token = settings.bot_token.get_secret_value() if settings.bot_token else OFFLINE_TOKEN
+    builder = (
+        ApplicationBuilder()
+        .application_class(PartnerbotApplication, {"services": services, "settings": settings})
+        .token(token)
+        .base_url(settings.bot_api_base_url)
+        .base_file_url(settings.bot_api_base_file_url)
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                tzinfo=UTC,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        .context_types(ContextTypes(context=BotContext))
+        .persistence(SQLitePersistence(db))
+        .post_init(_on_startup)
+        .post_shutdown(_on_shutdown)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    if settings.rate_limiter if rate_limiter is None else rate_limiter:
+        # Replies to people share Telegram's limits with broadcasts; a 429 is retried.
+        limiter: AIORateLimiter = AIORateLimiter(max_retries=3)
+        builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
+    application = cast(PartnerbotApplication, builder.build())
+    register(application)
+    return application
+
+
+@asynccontextmanager
+async def running(application: PartnerbotApplication) -> AsyncIterator[PartnerbotApplication]:
+    """Start the application without receiving updates (the caller feeds them in)."""
+    await application.initialize()
+    if application.post_init is not None:
+        await application.post_init(application)
+    await application.start()
+    try:
+        yield application
+    finally:
+        await application.stop()
+        await application.shutdown()
+        if application.post_shutdown is not None:
+            await application.post_shutdown(application)
+
+
+async def _on_startup(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Open the store (runs migrations), set the command menus, start the jobs."""
+    application = cast(PartnerbotApplication, app)
+    await application.services.db.open()
+    await set_default_menus(application.bot)
+    if application.job_queue is not None:
+        application.job_queue.run_repeating(
+            _forget_old_updates, interval=timedelta(hours=6), first=timedelta(minutes=1)
+        )
+    log.info("Partnerbot started as @%s", application.bot.username)
+
+
+async def _on_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Close the store."""
+    await cast(PartnerbotApplication, app).services.db.close()
+
+
+async def _forget_old_updates(context: BotContext) -> None:
+    removed = await context.services.updates.prune()
+    log.debug("forgot %s old update ids", removed)

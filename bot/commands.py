@@ -1,0 +1,106 @@
+"""The commands Partnerbot offers, who may use them, and the command menus Telegram shows."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from enum import StrEnum
+
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScopeAllChatAdministrators,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
+)
+from telegram.error import TelegramError
+
+from bot.i18n import N_, translator
+from services.access import Capability
+from storage.models import LANGUAGES, Role
+
+log = logging.getLogger(__name__)
+
+
+class Where(StrEnum):
+    """Where a command is used."""
+
+    PRIVATE = "private"
+    GROUP = "group"
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """One command: its name, a short description to translate, and who may use it."""
+
+    name: str
+    description: str
+    capability: Capability
+    where: Where = Where.PRIVATE
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("help", N_("What I can do for you"), Capability.READ),
+    Command("partnership", N_("Switch to another partnership"), Capability.READ),
+    Command("profile", N_("Your organisation and country"), Capability.READ),
+    Command("language", N_("Choose your language"), Capability.READ),
+    Command("invite", N_("Invite someone to the partnership"), Capability.INVITE),
+    Command("members", N_("Members, roles and removals"), Capability.MANAGE_MEMBERS),
+    Command("cancel", N_("Stop what you are doing"), Capability.READ),
+    Command(
+        "linkgroup", N_("Link this group to your partnership"), Capability.LINK_GROUP, Where.GROUP
+    ),
+    Command("unlinkgroup", N_("Unlink this group"), Capability.LINK_GROUP, Where.GROUP),
+)
+
+
+def commands_for(role: Role | None, where: Where = Where.PRIVATE) -> list[Command]:
+    """Commands a role may use in private chats or in groups, in menu order."""
+    if role is None:
+        return []
+    return [
+        command
+        for command in COMMANDS
+        if command.where is where and role.at_least(command.capability.least_role)
+    ]
+
+
+def menu(role: Role | None, language: str, where: Where = Where.PRIVATE) -> list[BotCommand]:
+    """The command menu of a role, translated."""
+    text = translator(language).text
+    if role is None:
+        return [BotCommand("start", text(N_("Join with an invite")))]
+    return [BotCommand(c.name, text(c.description)) for c in commands_for(role, where)]
+
+
+async def set_default_menus(bot: Bot) -> None:
+    """Set the menus every chat starts with, per language (called at start-up)."""
+    for language in (None, *LANGUAGES):
+        lang = language or "en"
+        code = language or None
+        await bot.set_my_commands(
+            menu(Role.MEMBER, lang), scope=BotCommandScopeAllPrivateChats(), language_code=code
+        )
+        await bot.set_my_commands(
+            [c for c in menu(Role.MEMBER, lang) if c.command == "help"],
+            scope=BotCommandScopeAllGroupChats(),
+            language_code=code,
+        )
+        await bot.set_my_commands(
+            [
+                *[c for c in menu(Role.MEMBER, lang) if c.command == "help"],
+                *menu(Role.ADMIN, lang, Where.GROUP),
+            ],
+            scope=BotCommandScopeAllChatAdministrators(),
+            language_code=code,
+        )
+
+
+async def set_member_menu(bot: Bot, chat_id: int, role: Role | None, language: str) -> None:
+    """Give one person's private chat the menu of their role in their chosen language."""
+    try:
+        await bot.set_my_commands(menu(role, language), scope=BotCommandScopeChat(chat_id))
+    except TelegramError as error:
+        # The menu is a convenience: a person who blocked the bot must not break the action.
+        log.warning("could not set the command menu of chat %s: %s", chat_id, error)

@@ -1,0 +1,97 @@
+"""Settings read from the environment and `.env` (pydantic-settings)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from storage.models import LANGUAGES
+
+
+class Mode(StrEnum):
+    """How the bot receives updates from Telegram."""
+
+    POLLING = "polling"
+    WEBHOOK = "webhook"
+
+
+class Settings(BaseSettings):
+    """Every setting of Partnerbot; `.env.example` lists them with example values."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    bot_token: SecretStr | None = Field(default=None, description="Token from @BotFather.")
+    database_path: Path = Field(default=Path("var/partnerbot.sqlite3"))
+    bot_api_base_url: str = Field(default="https://api.telegram.org/bot")
+    bot_api_base_file_url: str = Field(default="https://api.telegram.org/file/bot")
+    mode: Mode = Mode.POLLING
+    webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    webhook_secret: SecretStr | None = None
+    default_language: str = "en"
+    default_timezone: str = "UTC"
+    rate_limiter: bool = True
+    log_level: str = "INFO"
+
+    @field_validator("default_language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        if value not in LANGUAGES:
+            raise ValueError(f"must be one of {', '.join(LANGUAGES)}")
+        return value
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("must be an IANA timezone such as Africa/Dakar") from exc
+        return value
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        bot_id, _, secret = value.get_secret_value().partition(":")
+        if not bot_id.isdigit() or not secret:
+            raise ValueError("looks wrong: a token is '<digits>:<secret>' as @BotFather gives it")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        value = value.upper()
+        if value not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_complete(self) -> Settings:
+        if self.mode is Mode.WEBHOOK:
+            if not self.webhook_url or not self.webhook_url.startswith("https://"):
+                raise ValueError("webhook mode needs WEBHOOK_URL, a public https:// address")
+            if self.bot_token is None:
+                raise ValueError("webhook mode needs BOT_TOKEN")
+        return self
+
+
+def explain(error: ValidationError) -> str:
+    """One paragraph telling a person which settings are wrong and how to fix them."""
+    problems = []
+    for item in error.errors():
+        name = "_".join(str(part) for part in item["loc"]).upper() or "settings"
+        message = str(item["msg"]).removeprefix("Value error, ")
+        problems.append(f"{name} {message}" if item["loc"] else message)
+    return (
+        "Partnerbot cannot start because its configuration is invalid: "
+        + "; ".join(problems)
+        + ". Settings come from the environment or from a .env file in the working directory;"
+        " .env.example lists every setting with an example value."
+    )

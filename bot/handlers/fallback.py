@@ -1,0 +1,69 @@
+"""Last-resort answers: unknown commands, unexpected messages, stale buttons, /cancel."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.ext import ConversationHandler
+
+from bot import texts
+from bot.context import BotContext
+from bot.messaging import answer, reply, text_of
+
+
+async def cancel(update: Update, context: BotContext) -> int:
+    """Leave the current flow; what it collected is dropped."""
+    for name in ("invite", "profile"):
+        context.discard_draft(name)
+    await reply(
+        update, context._("Stopped. Nothing was changed. Send /help to see what you can do.")
+    )
+    return ConversationHandler.END
+
+
+async def nothing_to_cancel(update: Update, context: BotContext) -> None:
+    """/cancel outside any flow."""
+    await reply(update, context._("There is nothing to cancel."))
+
+
+async def busy_in_flow(update: Update, context: BotContext) -> None:
+    """Another command in the middle of a flow: the flow stays where it was."""
+    await reply(
+        update,
+        context._(
+            "You are in the middle of something. Answer the last question above,"
+            " or send /cancel to stop what you were doing."
+        ),
+    )
+
+
+async def wrong_kind_of_answer(update: Update, context: BotContext) -> None:
+    """Media, stickers or a location where the step expects text or a button."""
+    await reply(
+        update,
+        context._("I expected a text or a button here. Answer the last question, or send /cancel."),
+    )
+
+
+async def unknown_command(update: Update, context: BotContext) -> None:
+    """A command the bot does not have (or not for this role)."""
+    command = text_of(update).split(maxsplit=1)[0].split("@")[0]
+    await reply(
+        update,
+        context._(
+            "I do not know the command {command}. Send /help to see what you can do.",
+            command=command,
+        ),
+    )
+
+
+async def unexpected_message(update: Update, context: BotContext) -> None:
+    """Any other message in a private chat, outside a flow."""
+    if update.effective_chat and update.effective_chat.type != ChatType.PRIVATE:
+        return  # in groups the bot only answers commands
+    await reply(update, context._("I did not understand that. Send /help to see what you can do."))
+
+
+async def stale_button(update: Update, context: BotContext) -> None:
+    """A button of an old message (the flow ended, or the bot was updated)."""
+    await answer(update, context._.text(texts.BUTTON_EXPIRED))

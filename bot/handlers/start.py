@@ -1,0 +1,72 @@
+"""/start (joining with an invite) and /help."""
+
+from __future__ import annotations
+
+from markupsafe import Markup
+from telegram import Update
+
+from bot import texts
+from bot.commands import Where, commands_for, set_member_menu
+from bot.context import BotContext
+from bot.i18n import Translator
+from bot.messaging import reply
+from bot.render import bold
+from services.access import Caller
+
+
+async def start(update: Update, context: BotContext) -> None:
+    """Join with the invite code of a deep link, or greet a known member."""
+    caller = context.require_caller()
+    code = context.args[0] if context.args else None
+    if code is not None:
+        await context.services.invites.redeem(code, caller.identity)
+        caller = await context.services.access.identify(caller.identity)
+        context.caller = caller
+        _ = context._
+        assert caller.membership is not None
+        await set_member_menu(context.bot, caller.identity.user_id, caller.role, _.language)
+        greeting = _(
+            "Welcome to {partnership}! You joined as {role}.",
+            partnership=bold(caller.membership.partnership.name),
+            role=texts.role_name(_, caller.membership.role),
+        )
+        await reply(update, greeting + Markup("\n\n") + help_text(_, caller))
+        return
+    _ = context._
+    if caller.membership is None:
+        await reply(update, texts.stranger(_))
+        return
+    greeting = _("Welcome back, {name}.", name=caller.identity.name)
+    await reply(update, greeting + Markup("\n\n") + help_text(_, caller))
+
+
+async def help_command(update: Update, context: BotContext) -> None:
+    """List exactly the commands the caller's role may use."""
+    await reply(update, help_text(context._, context.require_caller()))
+
+
+def help_text(_: Translator, caller: Caller) -> Markup:
+    """The caller's partnership and role, then their commands."""
+    membership = caller.membership
+    assert membership is not None
+    parts = [
+        _(
+            "You work in {partnership} as {role}.",
+            partnership=bold(membership.partnership.name),
+            role=texts.role_name(_, membership.role),
+        ),
+        Markup(""),
+        _("What you can do:"),
+    ]
+    parts += [
+        Markup("/{name} — {description}").format(name=c.name, description=_(c.description))
+        for c in commands_for(membership.role)
+    ]
+    in_groups = commands_for(membership.role, Where.GROUP)
+    if in_groups:
+        parts += [Markup(""), _("In a group chat:")]
+        parts += [
+            Markup("/{name} — {description}").format(name=c.name, description=_(c.description))
+            for c in in_groups
+        ]
+    return Markup("\n").join(parts)

@@ -1,0 +1,89 @@
+"""Translations: gettext catalogs loaded with Babel, one `Translator` per language.
+
+Every user-facing text goes through a `Translator`. Values passed to it are HTML-escaped
+(markupsafe) unless they are already `Markup`, and in right-to-left languages each value is
+wrapped in Unicode isolates so Latin names, codes and numbers keep their own direction.
+"""
+
+from __future__ import annotations
+
+import gettext
+from functools import cache
+from io import BytesIO
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from markupsafe import Markup, escape
+
+from storage.models import LANGUAGES, RTL_LANGUAGES
+
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+DOMAIN = "messages"
+FIRST_STRONG_ISOLATE = "\u2068"
+POP_DIRECTIONAL_ISOLATE = "\u2069"
+
+
+def N_(message: str) -> str:
+    """Mark a string for extraction without translating it yet (translated where shown)."""
+    return message
+
+
+@cache
+def _catalog(language: str) -> gettext.NullTranslations:
+    """The compiled catalog of a language (compiled in memory from the .po file)."""
+    po_path = LOCALES_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+    if not po_path.exists():
+        return gettext.NullTranslations()
+    with po_path.open("rb") as po_file:
+        catalog = read_po(po_file, locale=language)
+    buffer = BytesIO()
+    # Fuzzy entries are left out: an unchecked guess must not reach users.
+    write_mo(buffer, catalog, use_fuzzy=False)
+    buffer.seek(0)
+    return gettext.GNUTranslations(buffer)
+
+
+class Translator:
+    """Translates and fills in messages for one language."""
+
+    def __init__(self, language: str) -> None:
+        self.language = language if language in LANGUAGES else "en"
+        self.rtl = self.language in RTL_LANGUAGES
+        self._catalog = _catalog(self.language)
+
+    def _prepare(self, value: object) -> object:
+        if isinstance(value, Markup):
+            return value
+        if isinstance(value, int | float) and not self.rtl:
+            return value
+        escaped = escape(str(value))
+        if self.rtl:
+            return Markup(FIRST_STRONG_ISOLATE) + escaped + Markup(POP_DIRECTIONAL_ISOLATE)
+        return escaped
+
+    def __call__(self, message: str, /, **values: object) -> Markup:
+        """Translate `message` and fill `{placeholders}` with escaped values."""
+        translated = self._catalog.gettext(message)
+        return self._fill(translated, values)
+
+    def plural(self, singular: str, plural: str, count: int, /, **values: object) -> Markup:
+        """Translate a message whose form depends on `count` (available as `{count}`)."""
+        translated = self._catalog.ngettext(singular, plural, count)
+        return self._fill(translated, {"count": count, **values})
+
+    def _fill(self, translated: str, values: dict[str, object]) -> Markup:
+        template = Markup(translated)
+        if not values:
+            return template
+        return template.format(**{name: self._prepare(value) for name, value in values.items()})
+
+    def text(self, message: str) -> str:
+        """Translate without HTML, for places that take plain text (command menus, alerts)."""
+        return self._catalog.gettext(message)
+
+
+@cache
+def translator(language: str) -> Translator:
+    """The shared translator of a language."""
+    return Translator(language)

@@ -1,0 +1,239 @@
+"""A Bot API that answers in-process: the console's transport, and the unit tests' network.
+
+It never opens a socket. Every call is recorded; messages the bot sends are kept per chat
+with their edits, so a console can print them and a test can read them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram import Update
+from telegram._utils.defaultvalue import DEFAULT_NONE
+from telegram._utils.types import ODVInput
+from telegram.request import BaseRequest, RequestData
+
+JSON = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class LocalUser:
+    """A person chatting with the bot."""
+
+    id: int
+    first_name: str
+    last_name: str | None = None
+    username: str | None = None
+    language_code: str | None = "en"
+
+    def as_json(self) -> JSON:
+        """The Telegram `User` object."""
+        data: JSON = {"id": self.id, "is_bot": False, "first_name": self.first_name}
+        for key in ("last_name", "username", "language_code"):
+            if getattr(self, key) is not None:
+                data[key] = getattr(self, key)
+        return data
+
+
+@dataclass(slots=True)
+class ApiCall:
+    """One request the bot made."""
+
+    method: str
+    params: JSON
+
+
+@dataclass(slots=True)
+class LocalBotApi(BaseRequest):
+    """Answers Bot API methods locally and records them."""
+
+    bot_id: int = 1
+    bot_username: str = "partnerbot"
+    calls: list[ApiCall] = field(default_factory=list)
+    #: Messages the bot sent, per chat, in order; edits update them in place.
+    messages: dict[int, list[JSON]] = field(default_factory=dict)
+    chats: dict[int, JSON] = field(default_factory=dict)
+    _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    @property
+    def read_timeout(self) -> float | None:
+        """No real I/O: nothing to wait for."""
+        return None
+
+    async def initialize(self) -> None:
+        """Nothing to open."""
+
+    async def shutdown(self) -> None:
+        """Nothing to close."""
+
+    def bot_user(self) -> JSON:
+        """The bot's own `User` object."""
+        return {
+            "id": self.bot_id,
+            "is_bot": True,
+            "first_name": "Partnerbot",
+            "username": self.bot_username,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": True,
+        }
+
+    def chat(self, chat_id: int) -> JSON:
+        """A chat seen before, or a private chat with that id."""
+        return self.chats.get(chat_id, {"id": chat_id, "type": "private", "first_name": "?"})
+
+    def next_message_id(self) -> int:
+        """Message ids for messages of people and of the bot alike."""
+        return next(self._message_ids)
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: ODVInput[float] = DEFAULT_NONE,
+        write_timeout: ODVInput[float] = DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        """Answer one Bot API call as Telegram would, without any network."""
+        name = url.rsplit("/", 1)[-1]
+        params: JSON = dict(request_data.parameters) if request_data else {}
+        self.calls.append(ApiCall(name, params))
+        result = self._answer(name, params)
+        return 200, json.dumps({"ok": True, "result": result}).encode()
+
+    def _answer(self, method: str, params: JSON) -> Any:
+        if method == "getMe":
+            return self.bot_user()
+        if method == "getUpdates":
+            return []
+        if method in {"sendMessage", "sendPhoto", "sendDocument", "sendContact", "sendLocation"}:
+            return self._send(method, params)
+        if method in {"editMessageText", "editMessageReplyMarkup", "editMessageCaption"}:
+            return self._edit(params)
+        if method == "getChat":
+            return self.chat(int(params["chat_id"]))
+        if method == "getMyCommands":
+            return []
+        return True
+
+    def _send(self, method: str, params: JSON) -> JSON:
+        chat_id = int(params["chat_id"])
+        message: JSON = {
+            "message_id": self.next_message_id(),
+            "date": int(time.time()),
+            "chat": self.chat(chat_id),
+            "from": self.bot_user(),
+        }
+        for key in ("text", "caption", "reply_markup", "parse_mode"):
+            if key in params:
+                message[key] = _decoded(params[key])
+        if method == "sendContact":
+            message["contact"] = {
+                k: params[k] for k in ("phone_number", "first_name") if k in params
+            }
+        if method == "sendLocation":
+            message["location"] = {"latitude": params["latitude"], "longitude": params["longitude"]}
+        if method in {"sendPhoto", "sendDocument"}:
+            message["document"] = {"file_id": "local", "file_unique_id": "local"}
+        self.messages.setdefault(chat_id, []).append(message)
+        return message
+
+    def _edit(self, params: JSON) -> JSON | bool:
+        chat_id = int(params.get("chat_id", 0))
+        message_id = int(params.get("message_id", 0))
+        for message in self.messages.get(chat_id, []):
+            if message["message_id"] == message_id:
+                for key in ("text", "caption", "parse_mode"):
+                    if key in params:
+                        message[key] = params[key]
+                message["reply_markup"] = _decoded(params.get("reply_markup", {}))
+                message["edited"] = True
+                return message
+        return True
+
+    def sent_to(self, chat_id: int) -> list[JSON]:
+        """Messages the bot sent into a chat."""
+        return self.messages.get(chat_id, [])
+
+
+def _decoded(value: Any) -> Any:
+    """Nested objects arrive JSON-encoded; keep them as Python structures."""
+    if isinstance(value, str) and value[:1] in "{[":
+        return json.loads(value)
+    return value
+
+
+class UpdateFactory:
+    """Builds the updates Telegram would send when people act."""
+
+    def __init__(self, api: LocalBotApi) -> None:
+        self.api = api
+        self._update_ids = itertools.count(1)
+
+    def _envelope(self, **content: JSON) -> JSON:
+        return {"update_id": next(self._update_ids), **content}
+
+    def private_chat(self, user: LocalUser) -> JSON:
+        """The private chat of a user with the bot."""
+        chat = {"id": user.id, "type": "private", "first_name": user.first_name}
+        self.api.chats[user.id] = chat
+        return chat
+
+    def group_chat(self, chat_id: int, title: str) -> JSON:
+        """A group the bot is in."""
+        chat = {"id": chat_id, "type": "supergroup", "title": title}
+        self.api.chats[chat_id] = chat
+        return chat
+
+    def message(self, user: LocalUser, chat: JSON | None = None, **content: Any) -> JSON:
+        """A message update with arbitrary content (text, location, contact, photo...)."""
+        return self._envelope(
+            message={
+                "message_id": self.api.next_message_id(),
+                "date": int(time.time()),
+                "chat": chat or self.private_chat(user),
+                "from": user.as_json(),
+                **content,
+            }
+        )
+
+    def text(self, user: LocalUser, text: str, chat: JSON | None = None) -> JSON:
+        """A text message; a leading /command gets its entity as Telegram marks it."""
+        content: JSON = {"text": text}
+        if text.startswith("/"):
+            command = text.split()[0]
+            content["entities"] = [
+                {
+                    "type": "bot_command",
+                    "offset": 0,
+                    "length": len(command.encode("utf-16-le")) // 2,
+                }
+            ]
+        return self.message(user, chat, **content)
+
+    def press(self, user: LocalUser, message: JSON, data: str) -> JSON:
+        """A button press on one of the bot's messages."""
+        return self._envelope(
+            callback_query={
+                "id": str(next(self._update_ids)),
+                "from": user.as_json(),
+                "chat_instance": str(message["chat"]["id"]),
+                "message": message,
+                "data": data,
+            }
+        )
+
+    def as_update(self, data: JSON, bot: Any) -> Update:
+        """Turn update JSON into PTB's `Update` bound to the bot."""
+        update = Update.de_json(data, bot)
+        assert update is not None
+        return update

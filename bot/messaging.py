@@ -1,0 +1,65 @@
+"""Sending replies: split below Telegram's limits, keyboards on the last part."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
+
+from bot.render import split_html
+
+
+async def reply(
+    update: Update, text: str, keyboard: InlineKeyboardMarkup | None = None
+) -> Message | None:
+    """Answer in the chat the update came from; long texts become several messages."""
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    parts = split_html(text)
+    sent: Message | None = None
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
+        sent = await chat.send_message(part, reply_markup=keyboard if last else None)
+    return sent
+
+
+async def show(
+    update: Update, text: str, keyboard: InlineKeyboardMarkup | None = None
+) -> Message | None:
+    """For a button press, replace the message that had the button; otherwise reply."""
+    query = update.callback_query
+    if query is None:
+        return await reply(update, text, keyboard)
+    await query.answer()
+    if query.message is None or len(text) > 4096:
+        return await reply(update, text, keyboard)
+    try:
+        edited = await query.edit_message_text(text, reply_markup=keyboard)
+    except BadRequest as error:
+        # Pressing the same button twice asks for an identical edit; Telegram refuses it.
+        if "not modified" in str(error).lower():
+            return None
+        raise
+    return edited if isinstance(edited, Message) else None
+
+
+def pressed(update: Update) -> list[str]:
+    """The parts of a pressed button's callback data after its prefix."""
+    query = update.callback_query
+    if query is None or query.data is None:
+        raise ValueError("not a button press")
+    return query.data.split(":")[1:]
+
+
+def text_of(update: Update) -> str:
+    """The text of the message behind the update."""
+    message = update.effective_message
+    if message is None or message.text is None:
+        raise ValueError("not a text message")
+    return message.text
+
+
+async def answer(update: Update, alert: str | None = None) -> None:
+    """Stop the button's spinner, optionally with a short alert (plain text, 200 chars)."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(alert[:200] if alert else None, show_alert=bool(alert))

@@ -1,0 +1,173 @@
+"""Who is calling, what their role lets them do, and their personal choices."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from services.clock import Clock
+from services.errors import InvalidInput, NotAllowed, NotAMember
+from storage import members as member_store
+from storage.db import Database
+from storage.models import LANGUAGES, Member, Membership, Role
+
+
+class Capability(StrEnum):
+    """Things a role may do; each names the least role that may do it."""
+
+    READ = "read"
+    INVITE = "invite"
+    MANAGE_MEMBERS = "manage_members"
+    LINK_GROUP = "link_group"
+
+    @property
+    def least_role(self) -> Role:
+        """The lowest role holding this capability."""
+        return _LEAST_ROLE[self]
+
+
+_LEAST_ROLE = {
+    Capability.READ: Role.OBSERVER,
+    Capability.INVITE: Role.COORDINATOR,
+    Capability.MANAGE_MEMBERS: Role.COORDINATOR,
+    Capability.LINK_GROUP: Role.ADMIN,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramIdentity:
+    """What Telegram says about the person behind an update."""
+
+    user_id: int
+    name: str
+    username: str | None
+    language_code: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The person behind an update, as the bot knows them."""
+
+    identity: TelegramIdentity
+    member: Member | None
+    membership: Membership | None  # in the active partnership
+
+    @property
+    def is_member(self) -> bool:
+        """True once they joined at least one partnership."""
+        return self.membership is not None
+
+    @property
+    def role(self) -> Role | None:
+        """Their role in the active partnership."""
+        return None if self.membership is None else self.membership.role
+
+    def can(self, capability: Capability) -> bool:
+        """True if their role in the active partnership allows the capability."""
+        return self.role is not None and self.role.at_least(capability.least_role)
+
+    def require_membership(self) -> Membership:
+        """Their active membership, or NotAMember."""
+        if self.membership is None:
+            raise NotAMember()
+        return self.membership
+
+    def require(self, capability: Capability) -> Membership:
+        """Their membership, or an error saying why they may not."""
+        if self.membership is None:
+            raise NotAMember()
+        if not self.can(capability):
+            raise NotAllowed(capability.least_role)
+        return self.membership
+
+    def language(self, fallback: str) -> str:
+        """Their chosen language, else Telegram's, else the partnership's, else `fallback`."""
+        if self.member is not None and self.member.language in LANGUAGES:
+            return self.member.language
+        telegram = normalise_language(self.identity.language_code)
+        if telegram is not None:
+            return telegram
+        if self.membership is not None:
+            return self.membership.partnership.language
+        return fallback
+
+
+def normalise_language(code: str | None) -> str | None:
+    """Map Telegram's IETF tag ('pt-br', 'fr') onto a shipped language, or None."""
+    if not code:
+        return None
+    base = code.lower().replace("_", "-").split("-")[0]
+    return base if base in LANGUAGES else None
+
+
+class AccessService:
+    """Identifies callers and keeps their personal choices."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def identify(self, identity: TelegramIdentity) -> Caller:
+        """Look the person up; refresh their name and language if Telegram changed them."""
+        member = await member_store.get(self._db, identity.user_id)
+        if member is None:
+            return Caller(identity, None, None)
+        if (member.name, member.username, member.telegram_language) != (
+            identity.name,
+            identity.username,
+            identity.language_code,
+        ):
+            async with self._db.transaction() as tx:
+                await member_store.upsert(
+                    tx,
+                    member_id=identity.user_id,
+                    name=identity.name,
+                    username=identity.username,
+                    telegram_language=identity.language_code,
+                    now=self._clock(),
+                )
+            member = await member_store.get(self._db, identity.user_id)
+            assert member is not None
+        membership = await self._active_membership(member)
+        return Caller(identity, member, membership)
+
+    async def identify_known(self, member_id: int) -> Caller | None:
+        """A member as the bot knows them, without a fresh update from Telegram."""
+        member = await member_store.get(self._db, member_id)
+        if member is None:
+            return None
+        identity = TelegramIdentity(
+            member_id, member.name, member.username, member.telegram_language
+        )
+        return Caller(identity, member, await self._active_membership(member))
+
+    async def _active_membership(self, member: Member) -> Membership | None:
+        if member.active_partnership_id is not None:
+            found = await member_store.membership(self._db, member.id, member.active_partnership_id)
+            if found is not None:
+                return found
+        # No valid active choice (never made, or removed since): fall back to the first one.
+        memberships = await member_store.memberships_of(self._db, member.id)
+        return memberships[0] if memberships else None
+
+    async def memberships(self, caller: Caller) -> list[Membership]:
+        """Every partnership the caller belongs to."""
+        return await member_store.memberships_of(self._db, caller.identity.user_id)
+
+    async def switch_partnership(self, caller: Caller, partnership_id: int) -> Membership:
+        """Make another of the caller's partnerships the active one."""
+        found = await member_store.membership(self._db, caller.identity.user_id, partnership_id)
+        if found is None:
+            raise NotAMember()
+        async with self._db.transaction() as tx:
+            await member_store.set_active_partnership(tx, caller.identity.user_id, partnership_id)
+        return found
+
+    async def set_language(self, caller: Caller, language: str) -> None:
+        """Store the caller's language choice."""
+        if language not in LANGUAGES:
+            raise InvalidInput("language", "unknown")
+        if caller.member is None:
+            raise NotAMember()
+        async with self._db.transaction() as tx:
+            await member_store.set_language(tx, caller.identity.user_id, language)

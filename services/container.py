@@ -1,0 +1,39 @@
+"""All services, built once per application over one database and one clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.access import AccessService
+from services.clock import Clock, utc_now
+from services.invites import InviteService
+from services.members import MemberService
+from services.partnerships import PartnershipService
+from services.updates import UpdateLog
+from storage.db import Database
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """What handlers, jobs and the command line call."""
+
+    db: Database
+    clock: Clock
+    access: AccessService
+    invites: InviteService
+    members: MemberService
+    partnerships: PartnershipService
+    updates: UpdateLog
+
+    @classmethod
+    def create(cls, db: Database, clock: Clock = utc_now) -> Services:
+        """Wire every service to the same database and clock."""
+        return cls(
+            db=db,
+            clock=clock,
+            access=AccessService(db, clock),
+            invites=InviteService(db, clock),
+            members=MemberService(db, clock),
+            partnerships=PartnershipService(db, clock),
+            updates=UpdateLog(db, clock),
+        )

@@ -1,0 +1,198 @@
+"""Creating partnerships, bootstrapping their admins, linking group chats."""
+
+from __future__ import annotations
+
+import re
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from services.access import Caller, Capability
+from services.clock import Clock
+from services.errors import InvalidInput, NotFound
+from storage import audit
+from storage import members as member_store
+from storage import partnerships as partnership_store
+from storage.db import Database
+from storage.models import LANGUAGES, GroupLink, Membership, Partnership, PartnershipKind, Role
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
+MAX_NAME_LENGTH = 120
+
+
+def slugify(name: str) -> str:
+    """A short, URL-safe name derived from a partnership's name."""
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return slug[:40].rstrip("-") or "partnership"
+
+
+class PartnershipService:
+    """Partnerships and their group chats."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def create(
+        self,
+        *,
+        name: str,
+        kind: PartnershipKind,
+        countries: tuple[str, ...],
+        timezone: str,
+        language: str,
+        slug: str | None = None,
+    ) -> Partnership:
+        """Create a partnership after checking every field."""
+        name = " ".join(name.split())
+        if not name or len(name) > MAX_NAME_LENGTH:
+            raise InvalidInput("name", f"must be 1 to {MAX_NAME_LENGTH} characters")
+        slug = slug or slugify(name)
+        if not SLUG_PATTERN.match(slug):
+            raise InvalidInput("slug", "use 2-40 lowercase letters, digits and dashes")
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise InvalidInput("timezone", "must be an IANA timezone such as Africa/Dakar") from exc
+        if language not in LANGUAGES:
+            raise InvalidInput("language", f"must be one of {', '.join(LANGUAGES)}")
+        countries = tuple(c.strip() for c in countries if c.strip())
+        if any("," in country for country in countries):
+            raise InvalidInput("countries", "country names cannot contain commas")
+        if await partnership_store.get_by_slug(self._db, slug) is not None:
+            raise InvalidInput("slug", f"'{slug}' is taken")
+        now = self._clock()
+        async with self._db.transaction() as tx:
+            partnership_id = await partnership_store.insert(
+                tx,
+                slug=slug,
+                name=name,
+                kind=kind,
+                countries=countries,
+                timezone=timezone,
+                language=language,
+                now=now,
+            )
+            await audit.record(
+                tx,
+                action="partnership.create",
+                now=now,
+                partnership_id=partnership_id,
+                slug=slug,
+            )
+        created = await partnership_store.get(self._db, partnership_id)
+        assert created is not None
+        return created
+
+    async def by_slug(self, slug: str) -> Partnership:
+        """A partnership by slug, or NotFound."""
+        found = await partnership_store.get_by_slug(self._db, slug)
+        if found is None:
+            raise NotFound(slug)
+        return found
+
+    async def list_all(self) -> list[Partnership]:
+        """Every partnership."""
+        return await partnership_store.list_all(self._db)
+
+    async def add_member(
+        self,
+        partnership: Partnership,
+        *,
+        user_id: int,
+        name: str,
+        role: Role,
+        username: str | None = None,
+        organisation: str | None = None,
+        country: str | None = None,
+    ) -> Membership:
+        """Put a Telegram user into a partnership directly (command line, demo data)."""
+        if user_id <= 0:
+            raise InvalidInput("user_id", "a Telegram user id is a positive number")
+        now = self._clock()
+        async with self._db.transaction() as tx:
+            existing = await member_store.get(tx, user_id)
+            await member_store.upsert(
+                tx,
+                member_id=user_id,
+                name=name if name else (existing.name if existing else str(user_id)),
+                username=username if username else (existing.username if existing else None),
+                telegram_language=existing.telegram_language if existing else None,
+                now=now,
+            )
+            await member_store.add_membership(
+                tx,
+                partnership_id=partnership.id,
+                member_id=user_id,
+                role=role,
+                organisation=organisation,
+                country=country,
+                now=now,
+            )
+            if existing is None or existing.active_partnership_id is None:
+                await member_store.set_active_partnership(tx, user_id, partnership.id)
+            await audit.record(
+                tx,
+                action="member.add",
+                now=now,
+                partnership_id=partnership.id,
+                member_id=user_id,
+                role=role.value,
+            )
+        membership = await member_store.membership(self._db, user_id, partnership.id)
+        assert membership is not None
+        return membership
+
+    async def link_group(self, caller: Caller, *, chat_id: int, title: str) -> GroupLink:
+        """Link a group chat to the caller's active partnership (admins only)."""
+        membership = caller.require(Capability.LINK_GROUP)
+        now = self._clock()
+        async with self._db.transaction() as tx:
+            await partnership_store.link_group(
+                tx,
+                chat_id=chat_id,
+                partnership_id=membership.partnership_id,
+                title=title[:255],
+                by=caller.identity.user_id,
+                now=now,
+            )
+            await audit.record(
+                tx,
+                action="group.link",
+                now=now,
+                partnership_id=membership.partnership_id,
+                actor_id=caller.identity.user_id,
+                chat_id=chat_id,
+            )
+        link = await partnership_store.group_link(self._db, chat_id)
+        assert link is not None
+        return link
+
+    async def unlink_group(self, caller: Caller, *, chat_id: int) -> bool:
+        """Unlink a group chat; only an admin of the partnership it is linked to may."""
+        link = await partnership_store.group_link(self._db, chat_id)
+        if link is None:
+            return False
+        membership = await member_store.membership(
+            self._db, caller.identity.user_id, link.partnership_id
+        )
+        if membership is None or not membership.role.at_least(Capability.LINK_GROUP.least_role):
+            raise NotFound("group link")
+        now = self._clock()
+        async with self._db.transaction() as tx:
+            removed = await partnership_store.unlink_group(tx, chat_id)
+            await audit.record(
+                tx,
+                action="group.unlink",
+                now=now,
+                partnership_id=link.partnership_id,
+                actor_id=caller.identity.user_id,
+                chat_id=chat_id,
+            )
+        return removed
+
+    async def group_link(self, chat_id: int) -> GroupLink | None:
+        """Which partnership a group chat is linked to."""
+        return await partnership_store.group_link(self._db, chat_id)
+
+    async def groups_of(self, partnership_id: int) -> list[GroupLink]:
+        """Group chats linked to a partnership."""
+        return await partnership_store.groups_of(self._db, partnership_id)

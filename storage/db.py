@@ -1,0 +1,170 @@
+"""The SQLite store: one writer connection behind a lock, one reader, WAL mode."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from storage.migrations import MIGRATIONS, Migration
+
+Params = Sequence[Any] | dict[str, Any]
+
+BUSY_TIMEOUT_MS = 5_000
+
+
+def to_db_time(moment: datetime) -> str:
+    """Store times as UTC ISO-8601 text, which sorts correctly."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime given to the store; pass an aware UTC time")
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def from_db_time(value: str) -> datetime:
+    """Read a time written by `to_db_time`."""
+    return datetime.fromisoformat(value).astimezone(UTC)
+
+
+class Database:
+    """Async access to the SQLite file.
+
+    Writes go through `transaction()`, which serialises writers with a lock because
+    several asyncio tasks (handlers, the outbox worker, jobs) share one connection and
+    a statement from one task must never land inside another task's transaction.
+    Reads use a second connection so they never wait for a writer (WAL).
+    """
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._writer: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self._write_lock = asyncio.Lock()
+
+    async def open(self) -> None:
+        """Open both connections, configure them and apply pending migrations (idempotent)."""
+        if self._writer is not None:
+            return
+        if str(self.path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._writer = await self._connect()
+        await self._writer.execute("PRAGMA journal_mode = WAL")
+        await self._writer.execute("PRAGMA synchronous = NORMAL")
+        await apply_migrations(self._writer, MIGRATIONS)
+        self._reader = await self._connect()
+
+    async def _connect(self) -> aiosqlite.Connection:
+        # isolation_level=None: we issue BEGIN/COMMIT ourselves, so nothing is implicit.
+        connection = await aiosqlite.connect(self.path, isolation_level=None)
+        connection.row_factory = sqlite3.Row
+        await connection.execute("PRAGMA foreign_keys = ON")
+        await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        return connection
+
+    async def close(self) -> None:
+        """Close both connections; safe to call twice."""
+        for connection in (self._reader, self._writer):
+            if connection is not None:
+                await connection.close()
+        self._reader = self._writer = None
+
+    @property
+    def reader(self) -> aiosqlite.Connection:
+        """The read-only connection."""
+        if self._reader is None:
+            raise RuntimeError("database is not open")
+        return self._reader
+
+    async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        """First row of a query, or None."""
+        async with self.reader.execute(sql, params) as cursor:
+            row: sqlite3.Row | None = await cursor.fetchone()
+            return row
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        """All rows of a query."""
+        async with self.reader.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def fetchvalue(self, sql: str, params: Params = ()) -> Any:
+        """The first column of the first row, or None."""
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        """Run writes atomically: commit on success, roll back on any exception."""
+        if self._writer is None:
+            raise RuntimeError("database is not open")
+        async with self._write_lock:
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield Transaction(self._writer)
+            except BaseException:
+                await self._writer.rollback()
+                raise
+            else:
+                await self._writer.commit()
+
+
+class Transaction:
+    """The writer connection inside an open transaction."""
+
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._connection = connection
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one statement; returns lastrowid (for inserts) or rowcount."""
+        async with self._connection.execute(sql, params) as cursor:
+            if sql.lstrip().upper().startswith("INSERT"):
+                return cursor.lastrowid or 0
+            return cursor.rowcount
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        """Run one statement for many parameter rows."""
+        await self._connection.executemany(sql, rows)
+
+    async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        """Read inside the transaction (sees its own uncommitted writes)."""
+        async with self._connection.execute(sql, params) as cursor:
+            row: sqlite3.Row | None = await cursor.fetchone()
+            return row
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        """Read all rows inside the transaction."""
+        async with self._connection.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+
+async def apply_migrations(
+    connection: aiosqlite.Connection, migrations: Sequence[Migration]
+) -> list[str]:
+    """Apply, in order, each migration not yet recorded; each in its own transaction."""
+    await connection.execute(
+        "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+    )
+    async with connection.execute("SELECT name FROM migrations") as cursor:
+        done = {row[0] for row in await cursor.fetchall()}
+    applied = []
+    for migration in migrations:
+        if migration.name in done:
+            continue
+        await connection.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in migration.statements():
+                await connection.execute(statement)
+            await connection.execute(
+                "INSERT INTO migrations (name, applied_at) VALUES (?, ?)",
+                (migration.name, to_db_time(datetime.now(UTC))),
+            )
+        except BaseException:
+            await connection.rollback()
+            raise
+        await connection.commit()
+        applied.append(migration.name)
+    return applied

@@ -1,0 +1,89 @@
+"""Invite codes and who used them."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+
+from storage.db import Transaction, from_db_time, to_db_time
+from storage.models import Invite, Role
+from storage.rows import Reader
+
+
+def _invite_from_row(row: sqlite3.Row) -> Invite:
+    return Invite(
+        code=row["code"],
+        partnership_id=row["partnership_id"],
+        role=Role(row["role"]),
+        max_uses=row["max_uses"],
+        uses=row["uses"],
+        expires_at=from_db_time(row["expires_at"]),
+        created_by=row["created_by"],
+        created_at=from_db_time(row["created_at"]),
+        revoked=bool(row["revoked"]),
+    )
+
+
+async def insert(
+    tx: Transaction,
+    *,
+    code: str,
+    partnership_id: int,
+    role: Role,
+    max_uses: int,
+    expires_at: datetime,
+    created_by: int | None,
+    now: datetime,
+) -> None:
+    """Store a new invite code."""
+    await tx.execute(
+        "INSERT INTO invites (code, partnership_id, role, max_uses, expires_at, created_by,"
+        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            code,
+            partnership_id,
+            role.value,
+            max_uses,
+            to_db_time(expires_at),
+            created_by,
+            to_db_time(now),
+        ),
+    )
+
+
+async def get(conn: Reader, code: str) -> Invite | None:
+    """One invite by code."""
+    row = await conn.fetchone("SELECT * FROM invites WHERE code = ?", (code,))
+    return None if row is None else _invite_from_row(row)
+
+
+async def was_used_by(conn: Reader, code: str, member_id: int) -> bool:
+    """True if this member already joined with this code."""
+    row = await conn.fetchone(
+        "SELECT 1 FROM invite_uses WHERE code = ? AND member_id = ?", (code, member_id)
+    )
+    return row is not None
+
+
+async def record_use(tx: Transaction, code: str, member_id: int, now: datetime) -> None:
+    """Count one use of the code by this member."""
+    await tx.execute(
+        "INSERT INTO invite_uses (code, member_id, used_at) VALUES (?, ?, ?)",
+        (code, member_id, to_db_time(now)),
+    )
+    await tx.execute("UPDATE invites SET uses = uses + 1 WHERE code = ?", (code,))
+
+
+async def revoke(tx: Transaction, code: str) -> bool:
+    """Make a code unusable; False if there is no such code."""
+    return await tx.execute("UPDATE invites SET revoked = 1 WHERE code = ?", (code,)) > 0
+
+
+async def active_for(conn: Reader, partnership_id: int, now: datetime) -> list[Invite]:
+    """Codes of a partnership that can still be used, newest first."""
+    rows = await conn.fetchall(
+        "SELECT * FROM invites WHERE partnership_id = ? AND revoked = 0 AND uses < max_uses"
+        " AND expires_at > ? ORDER BY created_at DESC",
+        (partnership_id, to_db_time(now)),
+    )
+    return [_invite_from_row(row) for row in rows]

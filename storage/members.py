@@ -1,0 +1,212 @@
+"""Members (Telegram users) and their memberships of partnerships."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+
+from storage.db import Transaction, from_db_time, to_db_time
+from storage.models import Member, MemberInPartnership, Membership, Role
+from storage.partnerships import partnership_from_row
+from storage.rows import Reader
+
+
+def _member_from_row(row: sqlite3.Row) -> Member:
+    return Member(
+        id=row["id"],
+        name=row["name"],
+        username=row["username"],
+        language=row["language"],
+        telegram_language=row["telegram_language"],
+        active_partnership_id=row["active_partnership_id"],
+        created_at=from_db_time(row["created_at"]),
+    )
+
+
+async def upsert(
+    tx: Transaction,
+    *,
+    member_id: int,
+    name: str,
+    username: str | None,
+    telegram_language: str | None,
+    now: datetime,
+) -> None:
+    """Record or refresh what Telegram tells us about a user; keeps their own choices."""
+    stamp = to_db_time(now)
+    await tx.execute(
+        "INSERT INTO members (id, name, username, telegram_language, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name,"
+        " username = excluded.username, telegram_language = excluded.telegram_language,"
+        " updated_at = excluded.updated_at",
+        (member_id, name, username, telegram_language, stamp, stamp),
+    )
+
+
+async def get(conn: Reader, member_id: int) -> Member | None:
+    """One member by Telegram user id."""
+    row = await conn.fetchone("SELECT * FROM members WHERE id = ?", (member_id,))
+    return None if row is None else _member_from_row(row)
+
+
+async def find_by_name(conn: Reader, name: str) -> list[Member]:
+    """Members whose name or username matches, ignoring case."""
+    rows = await conn.fetchall(
+        "SELECT * FROM members WHERE name = ? COLLATE NOCASE OR username = ? COLLATE NOCASE"
+        " ORDER BY id",
+        (name, name.lstrip("@")),
+    )
+    return [_member_from_row(row) for row in rows]
+
+
+async def set_language(tx: Transaction, member_id: int, language: str | None) -> None:
+    """Store the member's language choice."""
+    await tx.execute("UPDATE members SET language = ? WHERE id = ?", (language, member_id))
+
+
+async def set_active_partnership(tx: Transaction, member_id: int, partnership_id: int) -> None:
+    """Remember which partnership the member works in now."""
+    await tx.execute(
+        "UPDATE members SET active_partnership_id = ? WHERE id = ?", (partnership_id, member_id)
+    )
+
+
+_MEMBERSHIP_SELECT = (
+    "SELECT m.member_id, m.role, m.organisation, m.country, m.joined_at,"
+    " p.id AS p_id, p.slug AS p_slug, p.name AS p_name, p.kind AS p_kind,"
+    " p.countries AS p_countries, p.timezone AS p_timezone, p.language AS p_language,"
+    " p.created_at AS p_created_at"
+    " FROM memberships m JOIN partnerships p ON p.id = m.partnership_id"
+)
+
+
+def _membership_from_row(row: sqlite3.Row) -> Membership:
+    return Membership(
+        partnership=partnership_from_row(row, prefix="p_"),
+        member_id=row["member_id"],
+        role=Role(row["role"]),
+        organisation=row["organisation"],
+        country=row["country"],
+        joined_at=from_db_time(row["joined_at"]),
+    )
+
+
+async def membership(conn: Reader, member_id: int, partnership_id: int) -> Membership | None:
+    """The member's membership of one partnership, if any."""
+    row = await conn.fetchone(
+        _MEMBERSHIP_SELECT + " WHERE m.member_id = ? AND m.partnership_id = ?",
+        (member_id, partnership_id),
+    )
+    return None if row is None else _membership_from_row(row)
+
+
+async def memberships_of(conn: Reader, member_id: int) -> list[Membership]:
+    """Every partnership the member belongs to, by partnership name."""
+    rows = await conn.fetchall(
+        _MEMBERSHIP_SELECT + " WHERE m.member_id = ? ORDER BY p.name", (member_id,)
+    )
+    return [_membership_from_row(row) for row in rows]
+
+
+async def add_membership(
+    tx: Transaction,
+    *,
+    partnership_id: int,
+    member_id: int,
+    role: Role,
+    now: datetime,
+    organisation: str | None = None,
+    country: str | None = None,
+) -> None:
+    """Add a member to a partnership, or change their role if already in it."""
+    await tx.execute(
+        "INSERT INTO memberships"
+        " (partnership_id, member_id, role, organisation, country, joined_at)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (partnership_id, member_id) DO UPDATE SET"
+        " role = excluded.role,"
+        " organisation = COALESCE(excluded.organisation, memberships.organisation),"
+        " country = COALESCE(excluded.country, memberships.country)",
+        (partnership_id, member_id, role.value, organisation, country, to_db_time(now)),
+    )
+
+
+async def set_role(tx: Transaction, partnership_id: int, member_id: int, role: Role) -> bool:
+    """Change a member's role; False if they are not in the partnership."""
+    changed = await tx.execute(
+        "UPDATE memberships SET role = ? WHERE partnership_id = ? AND member_id = ?",
+        (role.value, partnership_id, member_id),
+    )
+    return changed > 0
+
+
+async def remove_membership(tx: Transaction, partnership_id: int, member_id: int) -> bool:
+    """Take a member out of a partnership; False if they were not in it."""
+    removed = await tx.execute(
+        "DELETE FROM memberships WHERE partnership_id = ? AND member_id = ?",
+        (partnership_id, member_id),
+    )
+    await tx.execute(
+        "UPDATE members SET active_partnership_id = NULL"
+        " WHERE id = ? AND active_partnership_id = ?",
+        (member_id, partnership_id),
+    )
+    return removed > 0
+
+
+async def count_with_role(conn: Reader, partnership_id: int, role: Role) -> int:
+    """How many members hold a role in a partnership."""
+    row = await conn.fetchone(
+        "SELECT COUNT(*) FROM memberships WHERE partnership_id = ? AND role = ?",
+        (partnership_id, role.value),
+    )
+    return int(row[0]) if row else 0
+
+
+async def list_members(
+    conn: Reader, partnership_id: int, *, limit: int, offset: int = 0
+) -> list[MemberInPartnership]:
+    """A page of a partnership's members, most powerful roles first, then by name."""
+    rows = await conn.fetchall(
+        "SELECT m.member_id, u.name, u.username, m.role, m.organisation, m.country"
+        " FROM memberships m JOIN members u ON u.id = m.member_id"
+        " WHERE m.partnership_id = ?"
+        " ORDER BY CASE m.role WHEN 'admin' THEN 0 WHEN 'coordinator' THEN 1"
+        " WHEN 'member' THEN 2 ELSE 3 END, u.name COLLATE NOCASE, u.id"
+        " LIMIT ? OFFSET ?",
+        (partnership_id, limit, offset),
+    )
+    return [
+        MemberInPartnership(
+            member_id=row["member_id"],
+            name=row["name"],
+            username=row["username"],
+            role=Role(row["role"]),
+            organisation=row["organisation"],
+            country=row["country"],
+        )
+        for row in rows
+    ]
+
+
+async def count_members(conn: Reader, partnership_id: int) -> int:
+    """How many members a partnership has."""
+    row = await conn.fetchone(
+        "SELECT COUNT(*) FROM memberships WHERE partnership_id = ?", (partnership_id,)
+    )
+    return int(row[0]) if row else 0
+
+
+async def set_profile(
+    tx: Transaction,
+    partnership_id: int,
+    member_id: int,
+    *,
+    organisation: str | None,
+    country: str | None,
+) -> None:
+    """Store the organisation and country a member works for in one partnership."""
+    await tx.execute(
+        "UPDATE memberships SET organisation = ?, country = ?"
+        " WHERE partnership_id = ? AND member_id = ?",
+        (organisation, country, partnership_id, member_id),
+    )
