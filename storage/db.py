@@ -119,11 +119,16 @@ class Transaction:
         self._connection = connection
 
     async def execute(self, sql: str, params: Params = ()) -> int:
-        """Run one statement; returns lastrowid (for inserts) or rowcount."""
+        """Run one statement; returns how many rows it changed."""
         async with self._connection.execute(sql, params) as cursor:
-            if sql.lstrip().upper().startswith("INSERT"):
-                return cursor.lastrowid or 0
             return cursor.rowcount
+
+    async def insert(self, sql: str, params: Params = ()) -> int:
+        """Run one INSERT; returns the new row's id."""
+        async with self._connection.execute(sql, params) as cursor:
+            if cursor.lastrowid is None:
+                raise RuntimeError("insert created no row")
+            return cursor.lastrowid
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         """Run one statement for many parameter rows."""

@@ -37,7 +37,7 @@ async def insert(
     now: datetime,
 ) -> int:
     """Create a partnership; returns its id."""
-    return await tx.execute(
+    return await tx.insert(
         "INSERT INTO partnerships (slug, name, kind, countries, timezone, language, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
         (slug, name, kind.value, ",".join(countries), timezone, language, to_db_time(now)),

@@ -8,9 +8,11 @@ Groups run in ascending order; inside a group the first matching handler wins.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from telegram import Update
+from telegram.warnings import PTBUserWarning
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -23,6 +25,10 @@ from telegram.ext import (
 
 from bot.context import BotContext, PartnerbotApplication
 from bot.handlers import access, admin, errors, fallback, preferences, start
+
+# Flows are tracked per chat and user, not per message, on purpose: a flow's buttons and
+# typed answers belong to the same step. PTB warns about that combination; we chose it.
+warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
 
 PRIVATE = filters.ChatType.PRIVATE
 TEXT = filters.TEXT & ~filters.COMMAND
@@ -37,6 +43,8 @@ def _flow_fallbacks() -> list[Handler]:
         CommandHandler("cancel", fallback.cancel),
         MessageHandler(filters.COMMAND, fallback.busy_in_flow),
         MessageHandler(NOT_TEXT, fallback.wrong_kind_of_answer),
+        # Text at a step that expects a button (steps taking text match before this).
+        MessageHandler(TEXT, fallback.use_the_buttons),
         CallbackQueryHandler(fallback.stale_button),
     ]
 

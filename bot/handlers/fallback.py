@@ -45,6 +45,11 @@ async def wrong_kind_of_answer(update: Update, context: BotContext) -> None:
     )
 
 
+async def use_the_buttons(update: Update, context: BotContext) -> None:
+    """Typed text where the step expects a button press."""
+    await reply(update, context._("Please choose with the buttons above, or send /cancel."))
+
+
 async def unknown_command(update: Update, context: BotContext) -> None:
     """A command the bot does not have (or not for this role)."""
     command = text_of(update).split(maxsplit=1)[0].split("@")[0]

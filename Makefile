@@ -1,0 +1,44 @@
+# Partnerbot: `make run` runs the bot, `make test` runs every check. Both set up .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup run console test lint typecheck bench i18n clean
+
+setup: $(STAMP)
+
+# Reinstall only when the dependency list changes.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+run: setup
+	$(BIN)/python -m bot run
+
+console: setup
+	$(BIN)/python -m bot console
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -q
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+bench: setup
+	$(BIN)/python -m benchmarks.run_all
+
+# Extract the strings of the code into every catalog, then list what is untranslated.
+i18n: setup
+	$(BIN)/python -m tools.catalogs update
+	$(BIN)/python -m tools.catalogs check || true
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

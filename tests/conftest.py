@@ -1,0 +1,68 @@
+"""Shared fixtures: a fresh SQLite file per test, services on it, and the running bot."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.app import build_application, running
+from bot.config import Settings
+from bot.local_api import LocalBotApi
+from services.container import Services
+from storage.db import Database
+from storage.models import Partnership, PartnershipKind, Role
+from tests.fakes import BotDriver, FakeClock
+from tests.people import ADMIN, COORDINATOR, MEMBER, OBSERVER
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(_env_file=None, database_path=tmp_path / "partnerbot.sqlite3")  # type: ignore[call-arg]
+
+
+@pytest.fixture
+async def db(settings: Settings) -> AsyncIterator[Database]:
+    database = Database(settings.database_path)
+    await database.open()
+    yield database
+    await database.close()
+
+
+@pytest.fixture
+def services(db: Database, clock: FakeClock) -> Services:
+    return Services.create(db, clock)
+
+
+@pytest.fixture
+async def driver(settings: Settings, clock: FakeClock) -> AsyncIterator[BotDriver]:
+    api = LocalBotApi(bot_username="partnerbot_test_bot")
+    application = build_application(settings, request=api, clock=clock, rate_limiter=False)
+    async with running(application):
+        yield BotDriver(application, api)
+
+
+@pytest.fixture
+async def partnership(driver: BotDriver) -> Partnership:
+    """A partnership with an admin (Aminata), a coordinator (Carlos), a member (Moussa)
+    and an observer (Olga), on the running bot's services."""
+    services = driver.app.services
+    created = await services.partnerships.create(
+        name="COP Sénégal",
+        kind=PartnershipKind.COP,
+        countries=("Senegal", "Mali"),
+        timezone="Africa/Dakar",
+        language="fr",
+    )
+    for user, role in ((ADMIN, Role.ADMIN), (COORDINATOR, Role.COORDINATOR),
+                       (MEMBER, Role.MEMBER), (OBSERVER, Role.OBSERVER)):  # fmt: skip
+        await services.partnerships.add_member(
+            created, user_id=user.id, name=user.first_name, role=role
+        )
+    return created

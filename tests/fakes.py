@@ -1,0 +1,185 @@
+"""Test doubles of things outside our code: a settable clock, and a driver for the bot."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot.context import PartnerbotApplication
+from bot.local_api import JSON, ApiCall, LocalBotApi, LocalUser, UpdateFactory
+
+
+@dataclass
+class FakeClock:
+    """A clock the test moves by hand."""
+
+    now: datetime = field(default_factory=lambda: datetime(2026, 11, 30, 9, 0, tzinfo=UTC))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+_ALLOWED_TAGS = {
+    "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler",
+    "a", "code", "pre", "blockquote", "tg-emoji",
+}  # fmt: skip
+_TAG = re.compile(r"<(/?)([a-zA-Z-]+)((?:\s+[a-z-]+=\"[^\"<>]*\")*)\s*>")
+_ENTITY = re.compile(r"&(lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
+
+
+def html_problem(text: str) -> str | None:
+    """Why Telegram would refuse this HTML text, or None (a quick, strict check)."""
+    stack: list[str] = []
+    position = 0
+    visible = []
+    while position < len(text):
+        char = text[position]
+        if char == "<":
+            tag = _TAG.match(text, position)
+            if tag is None or tag.group(2).lower() not in _ALLOWED_TAGS:
+                return (
+                    f"unsupported or broken tag at {position}: {text[position : position + 20]!r}"
+                )
+            name = tag.group(2).lower()
+            if tag.group(1):
+                if not stack or stack.pop() != name:
+                    return f"unbalanced </{name}> at {position}"
+            else:
+                stack.append(name)
+            position = tag.end()
+        elif char == "&":
+            entity = _ENTITY.match(text, position)
+            if entity is None:
+                return f"bare & at {position}"
+            visible.append(html.unescape(entity.group(0)))
+            position = entity.end()
+        else:
+            visible.append(char)
+            position += 1
+    if stack:
+        return f"unclosed <{stack[-1]}>"
+    length = len("".join(visible).strip().encode("utf-16-le")) // 2
+    if not 1 <= length <= 4096:
+        return f"text length {length} outside 1-4096"
+    return None
+
+
+def call_problem(call: ApiCall) -> str | None:
+    """Why Telegram would refuse a call the bot made (text, HTML, buttons, alerts)."""
+    params = call.params
+    if "text" in params and call.method != "answerCallbackQuery":
+        if params.get("parse_mode") == "HTML":
+            problem = html_problem(str(params["text"]))
+            if problem:
+                return f"{call.method}: {problem}"
+        elif not 1 <= len(str(params["text"])) <= 4096:
+            return f"{call.method}: text length"
+    if call.method == "answerCallbackQuery" and len(str(params.get("text", ""))) > 200:
+        return "answerCallbackQuery: text over 200 characters"
+    markup = params.get("reply_markup") or {}
+    if isinstance(markup, dict):
+        for row in markup.get("inline_keyboard", []):
+            for button in row:
+                data = button.get("callback_data")
+                if data is not None and not 1 <= len(data.encode()) <= 64:
+                    return f"{call.method}: callback_data {data!r} out of 1-64 bytes"
+    return None
+
+
+class BotDriver:
+    """Acts as people chatting with the bot through `process_update`, and reads the replies."""
+
+    def __init__(self, application: PartnerbotApplication, api: LocalBotApi) -> None:
+        self.app = application
+        self.api = api
+        self.updates = UpdateFactory(api)
+        self._checked_calls = 0
+        self.last_update: JSON | None = None
+
+    async def _process(self, data: JSON) -> None:
+        self.last_update = data
+        await self.app.process_update(self.updates.as_update(data, self.app.bot))
+        self.check_calls()
+
+    def check_calls(self) -> None:
+        """Fail on any call Telegram would have refused."""
+        for call in self.api.calls[self._checked_calls :]:
+            problem = call_problem(call)
+            assert problem is None, problem
+        self._checked_calls = len(self.api.calls)
+
+    async def send(self, user: LocalUser, text: str, chat: JSON | None = None) -> list[JSON]:
+        """A text message from `user`; returns what the bot sent back into that chat."""
+        chat_id = chat["id"] if chat else user.id
+        before = len(self.api.sent_to(chat_id))
+        await self._process(self.updates.text(user, text, chat))
+        return self.api.sent_to(chat_id)[before:]
+
+    async def send_content(self, user: LocalUser, **content: Any) -> list[JSON]:
+        """A non-text message (photo, location, contact...) in the private chat."""
+        before = len(self.api.sent_to(user.id))
+        await self._process(self.updates.message(user, None, **content))
+        return self.api.sent_to(user.id)[before:]
+
+    async def resend_last(self) -> None:
+        """Deliver the previous update again, as Telegram does after a crash."""
+        assert self.last_update is not None
+        await self.app.process_update(self.updates.as_update(self.last_update, self.app.bot))
+
+    def last_keyboard_message(self, chat_id: int) -> JSON:
+        """The newest message with buttons in a chat."""
+        for message in reversed(self.api.sent_to(chat_id)):
+            if message.get("reply_markup", {}).get("inline_keyboard"):
+                return message
+        raise AssertionError(f"no message with buttons in chat {chat_id}")
+
+    async def press(
+        self, user: LocalUser, label: str, message: JSON | None = None, chat_id: int | None = None
+    ) -> list[JSON]:
+        """Press a button (by text, or callback data) of the newest keyboard in the chat."""
+        chat_id = chat_id or user.id
+        message = message or self.last_keyboard_message(chat_id)
+        buttons = [b for row in message["reply_markup"]["inline_keyboard"] for b in row]
+        matching = [b for b in buttons if label in (b["text"], b.get("callback_data"))]
+        if not matching:
+            matching = [b for b in buttons if label.lower() in b["text"].lower()]
+        assert matching, f"no button {label!r} among {[b['text'] for b in buttons]}"
+        return await self.press_data(user, message, matching[0]["callback_data"])
+
+    async def press_data(self, user: LocalUser, message: JSON, data: str) -> list[JSON]:
+        """Press a button with given callback data (even one no longer shown)."""
+        chat_id = message["chat"]["id"]
+        before = len(self.api.sent_to(chat_id))
+        await self._process(self.updates.press(user, message, data))
+        return self.api.sent_to(chat_id)[before:]
+
+    def answers(self) -> list[str]:
+        """Texts of every answerCallbackQuery alert so far."""
+        return [
+            str(c.params.get("text", ""))
+            for c in self.api.calls
+            if c.method == "answerCallbackQuery"
+        ]
+
+    def calls(self, method: str) -> list[ApiCall]:
+        """Every call of one Bot API method."""
+        return [c for c in self.api.calls if c.method == method]
+
+    def text_of(self, chat_id: int, index: int = -1) -> str:
+        """A sent message's current text (after edits)."""
+        return str(self.api.sent_to(chat_id)[index].get("text", ""))
+
+
+def texts(messages: list[JSON]) -> str:
+    """All texts of some messages, joined, for assertions."""
+    return "\n".join(str(m.get("text", m.get("caption", ""))) for m in messages)
+
+
+Factory = Callable[..., Any]

@@ -1,0 +1,70 @@
+"""Settings and the command line: clear errors, secrets kept secret, admin bootstrap."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from bot.cli import main
+from bot.config import Settings, explain
+
+
+def test_token_is_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BOT_TOKEN", "123456:SECRET-value")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert "SECRET" not in repr(settings) and "SECRET" not in str(settings.model_dump())
+
+
+def test_invalid_configuration_is_one_clear_paragraph(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("BOT_TOKEN", "not-a-token")
+    monkeypatch.setenv("MODE", "webhook")
+    monkeypatch.setenv("DEFAULT_TIMEZONE", "Mars/Olympus")
+    assert main(["partnership", "list"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.count("\n") == 1
+    assert "BOT_TOKEN" in err and "DEFAULT_TIMEZONE" in err and ".env.example" in err
+
+
+def test_webhook_mode_needs_an_https_url() -> None:
+    with pytest.raises(ValidationError) as caught:
+        Settings(_env_file=None, mode="webhook", bot_token="1:abc", webhook_url="http://x")  # type: ignore[call-arg]
+    assert "WEBHOOK_URL" in explain(caught.value) or "https" in explain(caught.value)
+
+
+def test_admin_bootstrap_from_the_command_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("BOT_TOKEN", raising=False)
+    monkeypatch.setenv("DATABASE_PATH", str(tmp_path / "cli.sqlite3"))
+    assert main([
+        "partnership", "create", "--name", "COP Côte d'Ivoire", "--kind", "cop",
+        "--countries", "Côte d'Ivoire", "--timezone", "Africa/Abidjan", "--language", "fr",
+    ]) == 0  # fmt: skip
+    assert "cop-c-te-d-ivoire" in capsys.readouterr().out
+    assert main(["admin", "--partnership", "cop-c-te-d-ivoire", "--user-id", "42", "--name", "Awa"]) == 0
+    assert main(["invite", "create", "--partnership", "cop-c-te-d-ivoire", "--role", "coordinator",
+                 "--uses", "3", "--bot-username", "@pbot"]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert "https://t.me/pbot?start=" in out
+    code = out.split("?start=")[1].split()[0]
+    assert main(["invite", "revoke", code]) == 0
+    assert main(["invite", "revoke", "nope"]) == 1
+    assert main(["admin", "--partnership", "missing", "--user-id", "1"]) == 1
+    assert main(["invite", "create", "--partnership", "cop-c-te-d-ivoire", "--uses", "0"]) == 1
+    assert main(["partnership", "list"]) == 0
+    assert "COP Côte d'Ivoire" in capsys.readouterr().out
+
+
+def test_every_subcommand_explains_itself(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (["--help"], ["run", "--help"], ["console", "--help"], ["partnership", "create", "--help"],
+                 ["admin", "--help"], ["invite", "create", "--help"]):  # fmt: skip
+        with pytest.raises(SystemExit) as exit_code:
+            main(argv)
+        assert exit_code.value.code == 0
+        assert "usage:" in capsys.readouterr().out

@@ -1,0 +1,180 @@
+"""The foundation's flows and menus, as people use them: buttons, typed answers, restarts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.app import build_application, running
+from bot.config import Settings
+from bot.local_api import LocalBotApi, LocalUser
+from storage.models import Partnership, PartnershipKind, Role
+from tests.fakes import BotDriver, FakeClock, texts
+from tests.people import ADMIN, COORDINATOR, MEMBER, OBSERVER
+
+
+def buttons(message: dict) -> list[str]:
+    return [b["text"] for row in message["reply_markup"]["inline_keyboard"] for b in row]
+
+
+async def test_invite_flow_with_buttons_gives_a_working_deep_link(
+    driver: BotDriver, partnership: Partnership
+) -> None:
+    roles = await driver.send(COORDINATOR, "/invite")
+    assert buttons(roles[-1]) == ["member", "observer"]  # coordinators cannot make admins
+    await driver.press(COORDINATOR, "member")
+    await driver.press(COORDINATOR, "5")
+    await driver.press(COORDINATOR, "7")
+    final = driver.text_of(COORDINATOR.id)
+    assert "https://t.me/partnerbot_test_bot?start=" in final
+    code = final.split("?start=")[1].split()[0]
+    joined = texts(await driver.send(LocalUser(600, "Zeinab"), f"/start {code}"))
+    assert "You joined as member" in joined
+
+
+async def test_invite_flow_typed_numbers_and_bad_input_keep_the_step(
+    driver: BotDriver, partnership: Partnership
+) -> None:
+    await driver.send(ADMIN, "/invite")
+    assert "choose" in texts(await driver.send(ADMIN, "coordinator please")).lower()
+    await driver.press(ADMIN, "coordinator")
+    for bad in ("zero", "0", "501", "1" * 50, "<b>3</b>"):
+        assert "between 1 and 500" in texts(await driver.send(ADMIN, bad))
+    photo = [{"file_id": "p", "file_unique_id": "u", "width": 1, "height": 1}]
+    assert "expected a text" in texts(await driver.send_content(ADMIN, photo=photo))
+    assert "middle of something" in texts(await driver.send(ADMIN, "/members"))
+    await driver.send(ADMIN, "3")
+    assert "between 1 and 90" in texts(await driver.send(ADMIN, "91"))
+    await driver.send(ADMIN, "/back")  # back to the number of uses
+    await driver.send(ADMIN, "2")
+    await driver.send(ADMIN, "30")
+    invites = await driver.app.services.invites.active(partnership)
+    assert [(i.role, i.max_uses) for i in invites] == [(Role.COORDINATOR, 2)]
+
+
+async def test_cancel_leaves_the_flow_and_old_buttons_expire(
+    driver: BotDriver, partnership: Partnership
+) -> None:
+    await driver.send(ADMIN, "/invite")
+    roles_message = driver.last_keyboard_message(ADMIN.id)
+    assert "Stopped" in texts(await driver.send(ADMIN, "/cancel"))
+    await driver.press(ADMIN, "member", message=roles_message)
+    assert "no longer active" in driver.answers()[-1]
+    assert await driver.app.services.invites.active(partnership) == []
+
+
+async def test_restart_in_the_middle_of_a_flow_resumes_at_the_same_step(
+    settings: Settings, clock: FakeClock, tmp_path: Path
+) -> None:
+    first_api = LocalBotApi(bot_username="partnerbot_test_bot")
+    first = build_application(settings, request=first_api, clock=clock, rate_limiter=False)
+    async with running(first):
+        services = first.services
+        created = await services.partnerships.create(
+            name="JIT Niger", kind=PartnershipKind.JIT, countries=("Niger",),
+            timezone="Africa/Niamey", language="fr",
+        )  # fmt: skip
+        await services.partnerships.add_member(created, user_id=ADMIN.id, name="A", role=Role.ADMIN)
+        driver = BotDriver(first, first_api)
+        await driver.send(ADMIN, "/invite")
+        await driver.press(ADMIN, "observer")
+        stale_keyboard = driver.last_keyboard_message(ADMIN.id)
+    # A new process: nothing in memory survives, only the SQLite file.
+    second_api = LocalBotApi(bot_username="partnerbot_test_bot")
+    second = build_application(settings, request=second_api, clock=clock, rate_limiter=False)
+    async with running(second):
+        driver = BotDriver(second, second_api)
+        driver.updates._update_ids = iter(range(1000, 2000))  # Telegram's ids go on
+        await driver.press_data(ADMIN, stale_keyboard, "inv:uses:4")  # pressed after restart
+        await driver.send(ADMIN, "10")
+        invites = await second.services.invites.active(created)
+        assert [(i.role, i.max_uses) for i in invites] == [(Role.OBSERVER, 4)]
+
+
+async def test_language_switch_answers_in_french_and_sets_the_menu(
+    driver: BotDriver, partnership: Partnership
+) -> None:
+    await driver.send(MEMBER, "/language")
+    await driver.press(MEMBER, "Français")
+    assert driver.text_of(MEMBER.id) != ""
+    menu = driver.calls("setMyCommands")[-1].params
+    assert menu["scope"] == {"type": "chat", "chat_id": MEMBER.id}
+    caller = await driver.app.services.access.identify_known(MEMBER.id)
+    assert caller is not None and caller.member is not None and caller.member.language == "fr"
+    # Pressing the same button again changes nothing and raises nothing.
+    await driver.press(MEMBER, "Français", message=driver.api.sent_to(MEMBER.id)[-1] | {
+        "reply_markup": {"inline_keyboard": [[{"text": "Français", "callback_data": "lang:fr"}]]}
+    })  # fmt: skip
+
+
+async def test_partnership_switch_for_people_in_two(
+    driver: BotDriver, partnership: Partnership
+) -> None:
+    services = driver.app.services
+    other = await services.partnerships.create(
+        name="NETCOP", kind=PartnershipKind.NETWORK, countries=(), timezone="UTC", language="en"
+    )
+    await services.partnerships.add_member(other, user_id=MEMBER.id, name="Moussa", role=Role.COORDINATOR)
+    assert "/members" not in texts(await driver.send(MEMBER, "/help"))
+    await driver.send(MEMBER, "/partnership")
+    await driver.press(MEMBER, "NETCOP")
+    assert "You now work in <b>NETCOP</b> as coordinator" in driver.text_of(MEMBER.id)
+    assert "/members" in texts(await driver.send(MEMBER, "/help"))
+    assert "only" in texts(await driver.send(OBSERVER, "/partnership"))
+
+
+async def test_member_management_change_role_and_remove(
+    driver: BotDriver, partnership: Partnership
+) -> None:
+    await driver.send(ADMIN, "/members")
+    await driver.press(ADMIN, "Moussa")
+    await driver.press(ADMIN, "coordinator")
+    assert "Your role in <b>COP Sénégal</b> is now coordinator." in driver.text_of(MEMBER.id)
+    assert "/members" in texts(await driver.send(MEMBER, "/help"))
+    await driver.press(ADMIN, "Remove")
+    confirm = driver.last_keyboard_message(ADMIN.id)
+    yes = confirm["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    await driver.press(ADMIN, "Yes, remove")
+    assert "You were removed" in driver.text_of(MEMBER.id)
+    assert "invitation only" in texts(await driver.send(MEMBER, "/help"))
+    await driver.press_data(ADMIN, confirm, yes)  # pressed twice
+    assert "could not find" in driver.answers()[-1]
+
+
+async def test_coordinators_cannot_touch_admins_and_the_last_admin_stays(
+    driver: BotDriver, partnership: Partnership
+) -> None:
+    await driver.send(COORDINATOR, "/members")
+    listing = driver.last_keyboard_message(COORDINATOR.id)
+    await driver.press_data(COORDINATOR, listing, f"mem:role:{ADMIN.id}:member:0")
+    assert "Only admins" in driver.answers()[-1]
+    await driver.press_data(MEMBER, listing, f"mem:rmok:{COORDINATOR.id}:0")
+    assert "Only coordinators and admins" in driver.answers()[-1]
+    await driver.send(ADMIN, "/members")
+    await driver.press_data(ADMIN, driver.last_keyboard_message(ADMIN.id), f"mem:role:{ADMIN.id}:member:0")
+    assert "at least one admin" in driver.answers()[-1]
+
+
+async def test_profile_flow_with_skip_back_buttons_and_bad_input(
+    driver: BotDriver, partnership: Partnership
+) -> None:
+    await driver.send(MEMBER, "/profile")
+    assert "up to 100 characters" in texts(await driver.send(MEMBER, "x" * 5000))
+    await driver.send(MEMBER, "DPAF <Sénégal> & co")
+    await driver.send(MEMBER, "/back")
+    await driver.send(MEMBER, "/skip")
+    await driver.press(MEMBER, "Mali")
+    saved = driver.text_of(MEMBER.id)
+    assert "DPAF &lt;Sénégal&gt; &amp; co" in saved and "Mali" in saved
+
+
+async def test_link_group_from_inside_the_group(driver: BotDriver, partnership: Partnership) -> None:
+    group = driver.updates.group_chat(-1001, "COP <team>")
+    assert "linked to" in texts(await driver.send(ADMIN, "/linkgroup", chat=group))
+    link = await driver.app.services.partnerships.group_link(-1001)
+    assert link is not None and link.partnership_id == partnership.id
+    assert "Only admins" in texts(await driver.send(COORDINATOR, "/linkgroup", chat=group))
+    assert "inside the group" in texts(await driver.send(ADMIN, "/linkgroup"))
+    assert "no longer linked" in texts(await driver.send(ADMIN, "/unlinkgroup", chat=group))
+    assert "not linked" in texts(await driver.send(ADMIN, "/unlinkgroup", chat=group))
+    # In groups the bot does not answer ordinary talk.
+    assert await driver.send(MEMBER, "hello all", chat=group) == []

@@ -1,0 +1,51 @@
+"""Catalogs cover every string of the code; values are escaped and isolated in Arabic."""
+
+from __future__ import annotations
+
+from markupsafe import Markup
+
+from bot.i18n import FIRST_STRONG_ISOLATE, POP_DIRECTIONAL_ISOLATE, Translator
+from storage.models import LANGUAGES
+from tools import catalogs
+
+
+def test_every_catalog_has_every_string_with_its_placeholders() -> None:
+    assert catalogs.extract(), "no translatable strings found: extraction is broken"
+    problems = [problem for language in LANGUAGES for problem in catalogs.problems(language)]
+    assert problems == []
+
+
+def test_values_are_escaped_but_markup_is_kept() -> None:
+    _ = Translator("en")
+    text = _("Welcome back, {name}.", name="<b>Ana</b> & co")
+    assert text == "Welcome back, &lt;b&gt;Ana&lt;/b&gt; &amp; co."
+    assert _("Welcome back, {name}.", name=Markup("<b>Ana</b>")) == "Welcome back, <b>Ana</b>."
+
+
+def test_arabic_isolates_user_values() -> None:
+    _ = Translator("ar")
+    text = _("Welcome back, {name}.", name="John 42")
+    assert f"{FIRST_STRONG_ISOLATE}John 42{POP_DIRECTIONAL_ISOLATE}" in text
+    assert "Welcome back" not in text  # translated
+
+
+def test_plural_forms_follow_the_language() -> None:
+    for language in LANGUAGES:
+        _ = Translator(language)
+        one = _.plural(
+            "{partnership}: {count} member. Choose one to change their role or remove them.",
+            "{partnership}: {count} members. Choose one to change their role or remove them.",
+            1,
+            partnership="X",
+        )
+        many = _.plural(
+            "{partnership}: {count} member. Choose one to change their role or remove them.",
+            "{partnership}: {count} members. Choose one to change their role or remove them.",
+            7,
+            partnership="X",
+        )
+        assert "7" in many and "{" not in one + many
+
+
+def test_unknown_languages_fall_back_to_english() -> None:
+    assert Translator("de").language == "en"
