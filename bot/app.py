@@ -13,7 +13,7 @@ from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
-from bot.commands import set_default_menus
+from bot.commands import set_default_menus, set_member_menu
 from bot.config import Settings
 from bot.context import BotContext, PartnerbotApplication
 from bot.handlers import register
@@ -90,6 +90,10 @@ async def _on_startup(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     await application.services.db.open()
     await set_default_menus(application.bot)
     if application.job_queue is not None:
+        # Per-person menus can be many; refresh them in the background, paced by the limiter.
+        application.job_queue.run_once(
+            lambda context: refresh_personal_menus(context.partnerbot), when=0
+        )
         application.job_queue.run_repeating(
             _forget_old_updates, interval=timedelta(hours=6), first=timedelta(minutes=1)
         )
@@ -99,6 +103,16 @@ async def _on_startup(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
 async def _on_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Close the store."""
     await cast(PartnerbotApplication, app).services.db.close()
+
+
+async def refresh_personal_menus(application: PartnerbotApplication) -> None:
+    """Give coordinators, admins and people with a chosen language their own menu again,
+    so that menus follow the commands of the version now running."""
+    services = application.services
+    for chat_id, role, language in await services.access.menu_owners(
+        application.settings.default_language
+    ):
+        await set_member_menu(application.bot, chat_id, role, language)
 
 
 async def _forget_old_updates(context: BotContext) -> None:

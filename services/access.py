@@ -150,6 +150,20 @@ class AccessService:
         memberships = await member_store.memberships_of(self._db, member.id)
         return memberships[0] if memberships else None
 
+    async def menu_owners(self, fallback_language: str) -> list[tuple[int, Role | None, str]]:
+        """(chat id, role, language) of every member whose chat has a menu of its own."""
+        owners = await member_store.with_own_menu(self._db)
+        return [
+            (
+                member.id,
+                role,
+                member.language
+                or normalise_language(member.telegram_language)
+                or fallback_language,
+            )
+            for member, role in owners
+        ]
+
     async def memberships(self, caller: Caller) -> list[Membership]:
         """Every partnership the caller belongs to."""
         return await member_store.memberships_of(self._db, caller.identity.user_id)

@@ -210,3 +210,19 @@ async def set_profile(
         " WHERE partnership_id = ? AND member_id = ?",
         (organisation, country, partnership_id, member_id),
     )
+
+
+async def with_own_menu(conn: Reader) -> list[tuple[Member, Role | None]]:
+    """Members whose chat needs a menu of its own: coordinators and admins of their active
+    partnership, and anyone who chose a language; with that role (None: in no partnership)."""
+    rows = await conn.fetchall(
+        "SELECT u.*, m.role AS active_role FROM members u"
+        " LEFT JOIN memberships m"
+        " ON m.member_id = u.id AND m.partnership_id = u.active_partnership_id"
+        " WHERE u.language IS NOT NULL OR m.role IN ('admin', 'coordinator')"
+        " ORDER BY u.id"
+    )
+    return [
+        (_member_from_row(row), Role(row["active_role"]) if row["active_role"] else None)
+        for row in rows
+    ]

@@ -12,7 +12,6 @@ import warnings
 from typing import Any
 
 from telegram import Update
-from telegram.warnings import PTBUserWarning
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -22,6 +21,7 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
+from telegram.warnings import PTBUserWarning
 
 from bot.context import BotContext, PartnerbotApplication
 from bot.handlers import access, admin, errors, fallback, preferences, start
@@ -33,6 +33,8 @@ warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTB
 PRIVATE = filters.ChatType.PRIVATE
 TEXT = filters.TEXT & ~filters.COMMAND
 NOT_TEXT = ~filters.TEXT & ~filters.StatusUpdate.ALL
+
+PRIVATE_ONLY = ("language", "partnership", "members", "invite", "profile")
 
 Handler = BaseHandler[Update, BotContext, Any]
 
@@ -104,7 +106,7 @@ def register(application: PartnerbotApplication) -> None:
         # Flows come first: while one is open, its steps take the messages.
         invite_flow(),
         profile_flow(),
-        CommandHandler("start", start.start, filters=PRIVATE),
+        CommandHandler("start", start.start),
         CommandHandler("help", start.help_command),
         CommandHandler("language", preferences.language_menu, filters=PRIVATE),
         CallbackQueryHandler(preferences.language_chosen, pattern=r"^lang:[a-z]{2}$"),
@@ -119,6 +121,8 @@ def register(application: PartnerbotApplication) -> None:
         CommandHandler("linkgroup", admin.link_group),
         CommandHandler("unlinkgroup", admin.unlink_group),
         CommandHandler("cancel", fallback.nothing_to_cancel),
+        # Private-only commands sent in a group: point to the private chat.
+        CommandHandler(PRIVATE_ONLY, fallback.private_only),
         # Fallbacks: must stay last.
         MessageHandler(filters.COMMAND, fallback.unknown_command),
         MessageHandler(filters.ALL & ~filters.StatusUpdate.ALL, fallback.unexpected_message),

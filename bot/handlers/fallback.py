@@ -50,6 +50,20 @@ async def use_the_buttons(update: Update, context: BotContext) -> None:
     await reply(update, context._("Please choose with the buttons above, or send /cancel."))
 
 
+async def private_only(update: Update, context: BotContext) -> None:
+    """A command that works only in the private chat with the bot, sent in a group."""
+    command = text_of(update).split(maxsplit=1)[0].split("@")[0]
+    username = context.bot.username
+    await reply(
+        update,
+        context._(
+            "Use {command} in your private chat with me: @{username}",
+            command=command,
+            username=username,
+        ),
+    )
+
+
 async def unknown_command(update: Update, context: BotContext) -> None:
     """A command the bot does not have (or not for this role)."""
     command = text_of(update).split(maxsplit=1)[0].split("@")[0]

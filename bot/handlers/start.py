@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from markupsafe import Markup
 from telegram import Update
+from telegram.constants import ChatType
 
 from bot import texts
 from bot.commands import Where, commands_for, set_member_menu
@@ -17,7 +18,9 @@ from services.access import Caller
 async def start(update: Update, context: BotContext) -> None:
     """Join with the invite code of a deep link, or greet a known member."""
     caller = context.require_caller()
-    code = context.args[0] if context.args else None
+    # Deep links open private chats; in a group, /start only greets.
+    private = update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
+    code = context.args[0] if context.args and private else None
     if code is not None:
         await context.services.invites.redeem(code, caller.identity)
         caller = await context.services.access.identify(caller.identity)

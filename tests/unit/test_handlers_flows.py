@@ -178,3 +178,33 @@ async def test_link_group_from_inside_the_group(driver: BotDriver, partnership: 
     assert "not linked" in texts(await driver.send(ADMIN, "/unlinkgroup", chat=group))
     # In groups the bot does not answer ordinary talk.
     assert await driver.send(MEMBER, "hello all", chat=group) == []
+
+
+async def test_menus_are_set_per_language_and_per_role_at_start_up(
+    driver: BotDriver, partnership: Partnership
+) -> None:
+    from bot.app import refresh_personal_menus
+
+    defaults = {
+        (c.params["scope"]["type"], c.params.get("language_code"))
+        for c in driver.calls("setMyCommands")
+    }
+    for language in (None, "en", "fr", "ar", "pt", "es"):
+        for scope in ("all_private_chats", "all_group_chats", "all_chat_administrators"):
+            assert (scope, language) in defaults
+    await refresh_personal_menus(driver.app)
+    personal = {
+        c.params["scope"]["chat_id"]: [command["command"] for command in c.params["commands"]]
+        for c in driver.calls("setMyCommands")
+        if c.params["scope"]["type"] == "chat"
+    }
+    assert set(personal) == {ADMIN.id, COORDINATOR.id}  # members use the default menu
+    assert "members" in personal[COORDINATOR.id]
+
+
+async def test_private_commands_in_a_group_point_to_the_private_chat(
+    driver: BotDriver, partnership: Partnership
+) -> None:
+    group = driver.updates.group_chat(-1002, "Team")
+    assert "@partnerbot_test_bot" in texts(await driver.send(ADMIN, "/members", chat=group))
+    assert "You work in" in texts(await driver.send(MEMBER, "/start", chat=group))
