@@ -2,7 +2,6 @@
 
 from bot.local_api import LocalUser
 
-
 ADMIN = LocalUser(101, "Aminata", language_code="en")
 COORDINATOR = LocalUser(102, "Carlos", language_code="en")
 MEMBER = LocalUser(103, "Moussa", language_code="en")

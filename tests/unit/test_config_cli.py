@@ -47,7 +47,10 @@ def test_admin_bootstrap_from_the_command_line(
         "--countries", "Côte d'Ivoire", "--timezone", "Africa/Abidjan", "--language", "fr",
     ]) == 0  # fmt: skip
     assert "cop-c-te-d-ivoire" in capsys.readouterr().out
-    assert main(["admin", "--partnership", "cop-c-te-d-ivoire", "--user-id", "42", "--name", "Awa"]) == 0
+    assert (
+        main(["admin", "--partnership", "cop-c-te-d-ivoire", "--user-id", "42", "--name", "Awa"])
+        == 0
+    )
     assert main(["invite", "create", "--partnership", "cop-c-te-d-ivoire", "--role", "coordinator",
                  "--uses", "3", "--bot-username", "@pbot"]) == 0  # fmt: skip
     out = capsys.readouterr().out
@@ -62,8 +65,8 @@ def test_admin_bootstrap_from_the_command_line(
 
 
 def test_every_subcommand_explains_itself(capsys: pytest.CaptureFixture[str]) -> None:
-    for argv in (["--help"], ["run", "--help"], ["console", "--help"], ["partnership", "create", "--help"],
-                 ["admin", "--help"], ["invite", "create", "--help"]):  # fmt: skip
+    commands = (["run"], ["console"], ["partnership", "create"], ["admin"], ["invite", "create"])
+    for argv in (["--help"], *([*command, "--help"] for command in commands)):
         with pytest.raises(SystemExit) as exit_code:
             main(argv)
         assert exit_code.value.code == 0

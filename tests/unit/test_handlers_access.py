@@ -25,7 +25,9 @@ async def test_stranger_pressing_a_button_gets_an_alert_only(
 ) -> None:
     await driver.send(ADMIN, "/members")
     message = driver.last_keyboard_message(ADMIN.id)
-    sent = await driver.press_data(STRANGER, message, message["reply_markup"]["inline_keyboard"][0][0]["callback_data"])
+    sent = await driver.press_data(
+        STRANGER, message, message["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    )
     assert sent == []
     assert "invitation only" in driver.answers()[-1]
 
@@ -38,7 +40,9 @@ async def test_invite_deep_link_makes_a_member_with_the_invites_role(
     reply = texts(await driver.send(newcomer, f"/start {invite.code}"))
     assert "Welcome to <b>COP Sénégal</b>! You joined as coordinator." in reply
     assert "/invite" in reply and "/members" in reply
-    menus = [c for c in driver.calls("setMyCommands") if c.params.get("scope", {}).get("chat_id") == 500]
+    menus = [
+        c for c in driver.calls("setMyCommands") if c.params.get("scope", {}).get("chat_id") == 500
+    ]
     assert [c["command"] for c in menus[-1].params["commands"]] == [
         "help", "partnership", "profile", "language", "invite", "members", "cancel"
     ]  # fmt: skip
@@ -52,7 +56,9 @@ async def test_used_expired_and_unknown_invites_grant_nothing(
     first, second = LocalUser(501, "Ana"), LocalUser(502, "Bruno")
     await driver.send(first, f"/start {single.code}")
     assert "already been used" in texts(await driver.send(second, f"/start {single.code}"))
-    assert "already joined with this invite" in texts(await driver.send(first, f"/start {single.code}"))
+    assert "already joined with this invite" in texts(
+        await driver.send(first, f"/start {single.code}")
+    )
 
     expiring = await services.invites.create(partnership, role=Role.ADMIN, valid_days=1)
     clock.advance(days=1, seconds=1)
@@ -94,7 +100,9 @@ async def test_an_update_delivered_twice_is_handled_once(
 async def test_unknown_commands_text_and_media_get_a_pointer_to_help(
     driver: BotDriver, partnership: Partnership
 ) -> None:
-    assert "I do not know the command /frobnicate" in texts(await driver.send(MEMBER, "/frobnicate now"))
+    assert "I do not know the command /frobnicate" in texts(
+        await driver.send(MEMBER, "/frobnicate now")
+    )
     assert "Send /help" in texts(await driver.send(MEMBER, "what is this?"))
     photo = [{"file_id": "p1", "file_unique_id": "u1", "width": 10, "height": 10}]
     assert "Send /help" in texts(await driver.send_content(MEMBER, photo=photo))
@@ -114,7 +122,9 @@ async def test_hostile_names_are_escaped_everywhere(
     assert "<script>" not in reply
     await driver.send(ADMIN, "/members")
     listing = driver.last_keyboard_message(ADMIN.id)
-    assert any("<script>" in b["text"] for row in listing["reply_markup"]["inline_keyboard"] for b in row)
+    assert any(
+        "<script>" in b["text"] for row in listing["reply_markup"]["inline_keyboard"] for b in row
+    )
     opened = await driver.press(ADMIN, "<script>", message=listing)
     assert opened == []  # the list message was edited in place
     shown = driver.text_of(ADMIN.id)

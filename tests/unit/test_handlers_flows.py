@@ -113,7 +113,9 @@ async def test_partnership_switch_for_people_in_two(
     other = await services.partnerships.create(
         name="NETCOP", kind=PartnershipKind.NETWORK, countries=(), timezone="UTC", language="en"
     )
-    await services.partnerships.add_member(other, user_id=MEMBER.id, name="Moussa", role=Role.COORDINATOR)
+    await services.partnerships.add_member(
+        other, user_id=MEMBER.id, name="Moussa", role=Role.COORDINATOR
+    )
     assert "/members" not in texts(await driver.send(MEMBER, "/help"))
     await driver.send(MEMBER, "/partnership")
     await driver.press(MEMBER, "NETCOP")
@@ -150,7 +152,9 @@ async def test_coordinators_cannot_touch_admins_and_the_last_admin_stays(
     await driver.press_data(MEMBER, listing, f"mem:rmok:{COORDINATOR.id}:0")
     assert "Only coordinators and admins" in driver.answers()[-1]
     await driver.send(ADMIN, "/members")
-    await driver.press_data(ADMIN, driver.last_keyboard_message(ADMIN.id), f"mem:role:{ADMIN.id}:member:0")
+    await driver.press_data(
+        ADMIN, driver.last_keyboard_message(ADMIN.id), f"mem:role:{ADMIN.id}:member:0"
+    )
     assert "at least one admin" in driver.answers()[-1]
 
 
@@ -167,7 +171,9 @@ async def test_profile_flow_with_skip_back_buttons_and_bad_input(
     assert "DPAF &lt;Sénégal&gt; &amp; co" in saved and "Mali" in saved
 
 
-async def test_link_group_from_inside_the_group(driver: BotDriver, partnership: Partnership) -> None:
+async def test_link_group_from_inside_the_group(
+    driver: BotDriver, partnership: Partnership
+) -> None:
     group = driver.updates.group_chat(-1001, "COP <team>")
     assert "linked to" in texts(await driver.send(ADMIN, "/linkgroup", chat=group))
     link = await driver.app.services.partnerships.group_link(-1001)

@@ -111,7 +111,9 @@ async def test_member_pages_are_clamped(services: Services) -> None:
     partnership = await make_partnership(services)
     await services.partnerships.add_member(partnership, user_id=1, name="A", role=Role.ADMIN)
     for n in range(25):
-        await services.partnerships.add_member(partnership, user_id=100 + n, name=f"M{n:02}", role=Role.MEMBER)
+        await services.partnerships.add_member(
+            partnership, user_id=100 + n, name=f"M{n:02}", role=Role.MEMBER
+        )
     admin = await services.access.identify(person(1, "A"))
     last = await services.members.page(admin, 99)
     assert (last.page, last.pages, last.total, len(last.members)) == (2, 3, 26, 6)
