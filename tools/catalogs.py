@@ -75,7 +75,10 @@ def update() -> None:
         for key, places in sorted(messages.items(), key=lambda item: str(item[0])):
             msgid = key[0] if isinstance(key, tuple) else key
             previous = old.get(msgid)
-            string = previous.string if previous is not None else _empty(key)
+            string = _empty(key)
+            # Keep a translation only if it has the same shape (a plural stays a plural).
+            if previous is not None and isinstance(previous.string, str) == isinstance(key, str):
+                string = previous.string
             new.add(key, string, locations=[_location(place) for place in places])
         path = catalog_path(language)
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -143,6 +143,8 @@ async def _create_invite(update: Update, context: BotContext, days: int) -> int:
     )
     context.discard_draft("invite")
     link = create_deep_linked_url(context.bot.username, invite.code)
+    role = texts.role_name(_, invite.role)
+    until = format_moment(invite.expires_at, membership.partnership.timezone, _.language)
     await show(
         update,
         _.plural(
@@ -150,8 +152,8 @@ async def _create_invite(update: Update, context: BotContext, days: int) -> int:
             "Invite to {partnership} as {role}, for {count} people, valid until {until}:",
             invite.max_uses,
             partnership=bold(membership.partnership.name),
-            role=texts.role_name(_, invite.role),
-            until=format_moment(invite.expires_at, membership.partnership.timezone, _.language),
+            role=role,
+            until=until,
         )
         + "\n"
         + link

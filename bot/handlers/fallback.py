@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from markupsafe import Markup, escape
 from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ConversationHandler
@@ -53,7 +54,8 @@ async def use_the_buttons(update: Update, context: BotContext) -> None:
 async def private_only(update: Update, context: BotContext) -> None:
     """A command that works only in the private chat with the bot, sent in a group."""
     command = text_of(update).split(maxsplit=1)[0].split("@")[0]
-    username = context.bot.username
+    # Markup: a mention must stay intact, without the isolates added around values in Arabic.
+    username = Markup(escape(context.bot.username))
     await reply(
         update,
         context._(

@@ -156,3 +156,21 @@ async def test_invite_codes_expire_by_the_clock(
 ) -> None:
     invite = await driver.app.services.invites.create(partnership, role=Role.MEMBER, valid_days=7)
     assert invite.expires_at == clock.now + timedelta(days=7)
+
+
+async def test_people_are_answered_in_their_telegram_language_then_the_partnerships(
+    driver: BotDriver, partnership: Partnership
+) -> None:
+    invite = await driver.app.services.invites.create(partnership, role=Role.MEMBER, max_uses=3)
+    spanish = LocalUser(701, "Lucía", language_code="es")
+    arabic = LocalUser(702, "Layla", language_code="ar")
+    german = LocalUser(703, "Jonas", language_code="de")
+    assert "¡Le damos la bienvenida" in texts(await driver.send(spanish, f"/start {invite.code}"))
+    welcome = texts(await driver.send(arabic, f"/start {invite.code}"))
+    assert "مرحبًا بك في" in welcome and "\u2068" in welcome  # values isolated in RTL text
+    # German is not shipped: the partnership's language (French) is used.
+    assert "Bienvenue dans" in texts(await driver.send(german, f"/start {invite.code}"))
+    # A stranger with an unshipped language gets the default language.
+    assert "invitation only" in texts(
+        await driver.send(LocalUser(704, "X", language_code="de"), "/help")
+    )

@@ -127,6 +127,7 @@ async def test_partnership_switch_for_people_in_two(
 async def test_member_management_change_role_and_remove(
     driver: BotDriver, partnership: Partnership
 ) -> None:
+    await driver.send(MEMBER, "/help")  # the bot learns Moussa's Telegram language
     await driver.send(ADMIN, "/members")
     await driver.press(ADMIN, "Moussa")
     await driver.press(ADMIN, "coordinator")

@@ -49,3 +49,27 @@ def test_plural_forms_follow_the_language() -> None:
 
 def test_unknown_languages_fall_back_to_english() -> None:
     assert Translator("de").language == "en"
+
+
+def _literal_calls() -> set[catalogs.MessageId]:
+    """Message ids of `_("...")` and `.plural("...", "...")` calls, read with `ast`."""
+    import ast
+
+    found: set[catalogs.MessageId] = set()
+    for source in catalogs.SOURCES:
+        for path in (catalogs.ROOT / source).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not isinstance(node, ast.Call) or not node.args:
+                    continue
+                name = getattr(node.func, "attr", getattr(node.func, "id", None))
+                strings = [a.value for a in node.args if isinstance(a, ast.Constant)]
+                if name in ("_", "N_") and isinstance(node.args[0], ast.Constant):
+                    found.add(str(node.args[0].value))
+                elif name == "plural" and len(strings) >= 2:
+                    found.add((str(strings[0]), str(strings[1])))
+    return found
+
+
+def test_extraction_reads_every_call_as_written() -> None:
+    # Guards against calls the extractor misreads (e.g. `_` used inside a plural's arguments).
+    assert _literal_calls() <= set(catalogs.extract())
