@@ -155,7 +155,11 @@ class LocalBotApi(BaseRequest):
                 for key in ("text", "caption", "parse_mode"):
                     if key in params:
                         message[key] = params[key]
-                message["reply_markup"] = _decoded(params.get("reply_markup", {}))
+                # An edit without a keyboard removes the keyboard, as on Telegram.
+                if "reply_markup" in params:
+                    message["reply_markup"] = _decoded(params["reply_markup"])
+                else:
+                    message.pop("reply_markup", None)
                 message["edited"] = True
                 return message
         return True
@@ -175,9 +179,11 @@ def _decoded(value: Any) -> Any:
 class UpdateFactory:
     """Builds the updates Telegram would send when people act."""
 
-    def __init__(self, api: LocalBotApi) -> None:
+    def __init__(self, api: LocalBotApi, first_update_id: int = 1) -> None:
         self.api = api
-        self._update_ids = itertools.count(1)
+        # Telegram's update ids keep growing across restarts; callers resuming on an old
+        # database pass a first id above those already handled.
+        self._update_ids = itertools.count(first_update_id)
 
     def _envelope(self, **content: JSON) -> JSON:
         return {"update_id": next(self._update_ids), **content}

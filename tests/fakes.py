@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.context import PartnerbotApplication
 from bot.local_api import JSON, ApiCall, LocalBotApi, LocalUser, UpdateFactory
+from services.errors import ServiceError
 
 
 @dataclass
@@ -102,11 +103,21 @@ class BotDriver:
         self.updates = UpdateFactory(api)
         self._checked_calls = 0
         self.last_update: JSON | None = None
+        #: Exceptions handlers raised that were not refusals (`ServiceError`): bugs.
+        self.bugs: list[BaseException] = []
+        self.bugs_expected = False
+        application.add_error_handler(self._record_bug)
+
+    async def _record_bug(self, update: object, context: Any) -> None:
+        if not isinstance(context.error, ServiceError):
+            self.bugs.append(context.error)
 
     async def _process(self, data: JSON) -> None:
         self.last_update = data
         await self.app.process_update(self.updates.as_update(data, self.app.bot))
         self.check_calls()
+        if not self.bugs_expected:
+            assert self.bugs == [], f"a handler failed: {self.bugs!r}"
 
     def check_calls(self) -> None:
         """Fail on any call Telegram would have refused."""

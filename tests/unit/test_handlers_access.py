@@ -138,6 +138,7 @@ async def test_a_bug_gets_an_apology_without_internals(
         raise RuntimeError("secret internal detail")
 
     monkeypatch.setattr(driver.app.services.members, "page", broken)
+    driver.bugs_expected = True
     reply = texts(await driver.send(ADMIN, "/members"))
     assert "something went wrong" in reply
     assert "secret" not in reply and "Traceback" not in reply
