@@ -24,6 +24,13 @@ FIRST_STRONG_ISOLATE = "\u2068"
 POP_DIRECTIONAL_ISOLATE = "\u2069"
 
 
+class Verbatim(Markup):
+    """Markup inserted exactly as it is, never isolated (e.g. an @mention, which an
+    invisible isolate character would break)."""
+
+    __slots__ = ()
+
+
 def N_(message: str) -> str:
     """Mark a string for extraction without translating it yet (translated where shown)."""
     return message
@@ -53,11 +60,11 @@ class Translator:
         self._catalog = _catalog(self.language)
 
     def _prepare(self, value: object) -> object:
-        if isinstance(value, Markup):
+        if isinstance(value, Verbatim):
             return value
         if isinstance(value, int | float) and not self.rtl:
             return value
-        escaped = escape(str(value))
+        escaped = escape(value) if isinstance(value, Markup) else escape(str(value))
         if self.rtl:
             return Markup(FIRST_STRONG_ISOLATE) + escaped + Markup(POP_DIRECTIONAL_ISOLATE)
         return escaped

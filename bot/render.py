@@ -6,7 +6,8 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime as babel_format_datetime
+from babel import Locale
+from babel.dates import format_date, format_time
 from markupsafe import Markup, escape
 
 #: Telegram's limit is 4096 characters after entity parsing; raw HTML is never shorter
@@ -85,9 +86,13 @@ def _opening(tags: list[tuple[str, str]]) -> str:
 
 def format_moment(moment: datetime, timezone: str, language: str) -> str:
     """A date and time as people of that language write it, in the given timezone."""
-    return babel_format_datetime(
-        moment, format="medium", tzinfo=ZoneInfo(timezone), locale=language
-    )
+    # The language's own way of joining a date and a time, without the seconds.
+    zone = ZoneInfo(timezone)
+    local = moment.astimezone(zone)
+    date = format_date(local, "medium", locale=language)
+    time = format_time(local, "short", tzinfo=zone, locale=language)
+    pattern: str = Locale.parse(language).datetime_formats["medium"]
+    return pattern.replace("{1}", date).replace("{0}", time)
 
 
 def bold(value: object) -> Markup:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from markupsafe import Markup, escape
+from markupsafe import escape
 from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ConversationHandler
 
 from bot import texts
 from bot.context import BotContext
+from bot.i18n import Verbatim
 from bot.messaging import answer, reply, text_of
 
 
@@ -55,7 +56,7 @@ async def private_only(update: Update, context: BotContext) -> None:
     """A command that works only in the private chat with the bot, sent in a group."""
     command = text_of(update).split(maxsplit=1)[0].split("@")[0]
     # Markup: a mention must stay intact, without the isolates added around values in Arabic.
-    username = Markup(escape(context.bot.username))
+    username = Verbatim(escape(context.bot.username))
     await reply(
         update,
         context._(
