@@ -17,6 +17,8 @@ from bot.commands import set_default_menus, set_member_menu
 from bot.config import Settings
 from bot.context import BotContext, PartnerbotApplication
 from bot.handlers import register
+from bot.jobs.delivery import DeliveryWorker
+from bot.jobs.reminders import send_due_reminders
 from bot.persistence import SQLitePersistence
 from services.clock import Clock, utc_now
 from services.container import Services
@@ -55,6 +57,7 @@ def build_application(
         .context_types(ContextTypes(context=BotContext))
         .persistence(SQLitePersistence(db))
         .post_init(_on_startup)
+        .post_stop(_on_stop)
         .post_shutdown(_on_shutdown)
     )
     if request is not None:
@@ -79,6 +82,8 @@ async def running(application: PartnerbotApplication) -> AsyncIterator[Partnerbo
         yield application
     finally:
         await application.stop()
+        if application.post_stop is not None:
+            await application.post_stop(application)
         await application.shutdown()
         if application.post_shutdown is not None:
             await application.post_shutdown(application)
@@ -88,6 +93,8 @@ async def _on_startup(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Open the store (runs migrations), set the command menus, start the jobs."""
     application = cast(PartnerbotApplication, app)
     await application.services.db.open()
+    application.worker = DeliveryWorker(application, application.settings.outbox_concurrency)
+    application.worker.start()
     await set_default_menus(application.bot)
     if application.job_queue is not None:
         # Per-person menus can be many; refresh them in the background, paced by the limiter.
@@ -95,9 +102,20 @@ async def _on_startup(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             lambda context: refresh_personal_menus(context.partnerbot), when=0
         )
         application.job_queue.run_repeating(
+            send_due_reminders, interval=timedelta(minutes=1), first=timedelta(seconds=1)
+        )
+        application.job_queue.run_repeating(
             _forget_old_updates, interval=timedelta(hours=6), first=timedelta(minutes=1)
         )
     log.info("Partnerbot started as @%s", application.bot.username)
+
+
+async def _on_stop(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Let messages in flight finish before the store closes."""
+    application = cast(PartnerbotApplication, app)
+    if application.worker is not None:
+        await application.worker.stop()
+        application.worker = None
 
 
 async def _on_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -47,6 +47,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("language", N_("Choose your language"), Capability.READ),
     Command("invite", N_("Invite someone to the partnership"), Capability.INVITE),
     Command("members", N_("Members, roles and removals"), Capability.MANAGE_MEMBERS),
+    Command("broadcast", N_("Send a message to the partnership"), Capability.BROADCAST),
+    Command("alerts", N_("Recent broadcasts and who acknowledged"), Capability.BROADCAST),
     Command("cancel", N_("Stop what you are doing"), Capability.READ),
     Command(
         "linkgroup", N_("Link this group to your partnership"), Capability.LINK_GROUP, Where.GROUP

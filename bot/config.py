@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     default_language: str = "en"
     default_timezone: str = "UTC"
     rate_limiter: bool = True
+    outbox_concurrency: int = Field(default=16, ge=1, le=100)
+    urgent_reminder_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60)
     log_level: str = "INFO"
 
     @field_validator("default_language")

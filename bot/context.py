@@ -7,6 +7,9 @@ from typing import TYPE_CHECKING, Any, cast
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 from bot.config import Settings
+
+if TYPE_CHECKING:
+    from bot.jobs.delivery import DeliveryWorker
 from bot.i18n import Translator, translator
 from services.access import Caller, normalise_language
 from services.container import Services
@@ -25,6 +28,7 @@ class PartnerbotApplication(
         super().__init__(**kwargs)
         self.services = services
         self.settings = settings
+        self.worker: DeliveryWorker | None = None  # started in post_init
 
     async def process_update(self, update: object) -> None:
         """Handle an update, then save conversation state at once.

@@ -48,6 +48,18 @@ class ApiCall:
 
 
 @dataclass(slots=True)
+class Fault:
+    """An error the local API answers instead of a result, as Telegram would."""
+
+    method: str
+    status: int
+    description: str
+    chat_id: int | None = None
+    retry_after: int | None = None
+    times: int = 1
+
+
+@dataclass(slots=True)
 class LocalBotApi(BaseRequest):
     """Answers Bot API methods locally and records them."""
 
@@ -57,6 +69,7 @@ class LocalBotApi(BaseRequest):
     #: Messages the bot sent, per chat, in order; edits update them in place.
     messages: dict[int, list[JSON]] = field(default_factory=dict)
     chats: dict[int, JSON] = field(default_factory=dict)
+    faults: list[Fault] = field(default_factory=list)
     _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def __hash__(self) -> int:
@@ -107,8 +120,39 @@ class LocalBotApi(BaseRequest):
         name = url.rsplit("/", 1)[-1]
         params: JSON = dict(request_data.parameters) if request_data else {}
         self.calls.append(ApiCall(name, params))
+        fault = self._fault_for(name, params)
+        if fault is not None:
+            error: JSON = {
+                "ok": False,
+                "error_code": fault.status,
+                "description": fault.description,
+            }
+            if fault.retry_after is not None:
+                error["parameters"] = {"retry_after": fault.retry_after}
+            return fault.status, json.dumps(error).encode()
         result = self._answer(name, params)
         return 200, json.dumps({"ok": True, "result": result}).encode()
+
+    def fail(
+        self,
+        method: str,
+        status: int,
+        description: str,
+        *,
+        chat_id: int | None = None,
+        retry_after: int | None = None,
+        times: int = 1,
+    ) -> None:
+        """Answer the next `times` calls of `method` (into `chat_id`, if given) with an error."""
+        self.faults.append(Fault(method, status, description, chat_id, retry_after, times))
+
+    def _fault_for(self, method: str, params: JSON) -> Fault | None:
+        for fault in self.faults:
+            chat_matches = fault.chat_id is None or str(params.get("chat_id")) == str(fault.chat_id)
+            if fault.method == method and chat_matches and fault.times > 0:
+                fault.times -= 1
+                return fault
+        return None
 
     def _answer(self, method: str, params: JSON) -> Any:
         if method == "getMe":

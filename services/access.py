@@ -19,6 +19,7 @@ class Capability(StrEnum):
     INVITE = "invite"
     MANAGE_MEMBERS = "manage_members"
     LINK_GROUP = "link_group"
+    BROADCAST = "broadcast"
 
     @property
     def least_role(self) -> Role:
@@ -31,6 +32,7 @@ _LEAST_ROLE = {
     Capability.INVITE: Role.COORDINATOR,
     Capability.MANAGE_MEMBERS: Role.COORDINATOR,
     Capability.LINK_GROUP: Role.ADMIN,
+    Capability.BROADCAST: Role.COORDINATOR,
 }
 
 
@@ -112,6 +114,10 @@ class AccessService:
         member = await member_store.get(self._db, identity.user_id)
         if member is None:
             return Caller(identity, None, None)
+        if member.unreachable:
+            # They wrote to us, so they no longer block the bot: deliver to them again.
+            async with self._db.transaction() as tx:
+                await member_store.set_unreachable(tx, member.id, None)
         if (member.name, member.username, member.telegram_language) != (
             identity.name,
             identity.username,

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.access import AccessService
+from services.broadcasts import BroadcastService
 from services.clock import Clock, utc_now
 from services.invites import InviteService
 from services.members import MemberService
+from services.outbox import OutboxService
 from services.partnerships import PartnershipService
 from services.updates import UpdateLog
 from storage.db import Database
@@ -24,12 +26,17 @@ class Services:
     members: MemberService
     partnerships: PartnershipService
     updates: UpdateLog
+    outbox: OutboxService
+    broadcasts: BroadcastService
 
     @classmethod
     def create(cls, db: Database, clock: Clock = utc_now) -> Services:
         """Wire every service to the same database and clock."""
+        outbox = OutboxService(db, clock)
         return cls(
             db=db,
+            outbox=outbox,
+            broadcasts=BroadcastService(db, clock, outbox),
             clock=clock,
             access=AccessService(db, clock),
             invites=InviteService(db, clock),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -99,17 +100,27 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
         """Run writes atomically: commit on success, roll back on any exception."""
-        if self._writer is None:
+        writer = self._writer
+        if writer is None:
             raise RuntimeError("database is not open")
         async with self._write_lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
+            # Statements run in order on the connection's thread. If this task is cancelled
+            # while BEGIN waits there, BEGIN still runs later; so wait for it, then roll back:
+            # the shared connection must never be left inside a transaction.
+            begin = asyncio.ensure_future(writer.execute("BEGIN IMMEDIATE"))
             try:
-                yield Transaction(self._writer)
+                await asyncio.shield(begin)
+                yield Transaction(writer)
+                await writer.commit()
             except BaseException:
-                await self._writer.rollback()
+                await asyncio.shield(_roll_back(writer, begin))
                 raise
-            else:
-                await self._writer.commit()
+
+
+async def _roll_back(connection: aiosqlite.Connection, begin: asyncio.Future[Any]) -> None:
+    with contextlib.suppress(Exception):
+        await begin
+    await connection.rollback()  # a no-op when no transaction is open
 
 
 class Transaction:

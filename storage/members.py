@@ -20,6 +20,7 @@ def _member_from_row(row: sqlite3.Row) -> Member:
         telegram_language=row["telegram_language"],
         active_partnership_id=row["active_partnership_id"],
         created_at=from_db_time(row["created_at"]),
+        unreachable=row["unreachable_at"] is not None,
     )
 
 
@@ -226,3 +227,50 @@ async def with_own_menu(conn: Reader) -> list[tuple[Member, Role | None]]:
         (_member_from_row(row), Role(row["active_role"]) if row["active_role"] else None)
         for row in rows
     ]
+
+
+async def set_unreachable(tx: Transaction, member_id: int, now: datetime | None) -> None:
+    """Mark a member who blocked the bot (or, with None, who is reachable again)."""
+    await tx.execute(
+        "UPDATE members SET unreachable_at = ? WHERE id = ?",
+        (to_db_time(now) if now else None, member_id),
+    )
+
+
+async def audience(
+    conn: Reader,
+    partnership_id: int,
+    *,
+    role: str | None = None,
+    country: str | None = None,
+    organisation: str | None = None,
+) -> list[tuple[Member, Role]]:
+    """Members of a partnership, optionally only one role, country or organisation."""
+    conditions = ["m.partnership_id = ?"]
+    params: list[object] = [partnership_id]
+    for column, value in (
+        ("m.role", role),
+        ("m.country", country),
+        ("m.organisation", organisation),
+    ):
+        if value is not None:
+            conditions.append(f"{column} = ? COLLATE NOCASE")
+            params.append(value)
+    rows = await conn.fetchall(
+        "SELECT u.*, m.role AS member_role FROM memberships m JOIN members u ON u.id = m.member_id"
+        f" WHERE {' AND '.join(conditions)} ORDER BY u.id",
+        params,
+    )
+    return [(_member_from_row(row), Role(row["member_role"])) for row in rows]
+
+
+async def distinct_values(conn: Reader, partnership_id: int, column: str) -> list[str]:
+    """The countries or organisations members of a partnership gave, alphabetically."""
+    if column not in ("country", "organisation"):
+        raise ValueError(column)
+    rows = await conn.fetchall(
+        f"SELECT DISTINCT {column} AS value FROM memberships"
+        f" WHERE partnership_id = ? AND {column} IS NOT NULL ORDER BY {column} COLLATE NOCASE",
+        (partnership_id,),
+    )
+    return [row["value"] for row in rows]

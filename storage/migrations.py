@@ -128,4 +128,151 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        "0002_outbox",
+        """
+        ALTER TABLE members ADD COLUMN unreachable_at TEXT;
+
+        CREATE TABLE broadcasts (
+            id INTEGER PRIMARY KEY,
+            partnership_id INTEGER REFERENCES partnerships(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL,
+            reference TEXT,
+            author_id INTEGER,
+            urgent INTEGER NOT NULL DEFAULT 0,
+            audience TEXT NOT NULL DEFAULT '{}',
+            body TEXT NOT NULL DEFAULT '',
+            idempotency_key TEXT UNIQUE,
+            status_chat_id INTEGER,
+            status_message_id INTEGER,
+            remind_at TEXT,
+            reminded_at TEXT,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX broadcasts_by_partnership ON broadcasts(partnership_id, created_at);
+        CREATE INDEX broadcasts_to_remind ON broadcasts(remind_at) WHERE reminded_at IS NULL;
+
+        CREATE TABLE deliveries (
+            id INTEGER PRIMARY KEY,
+            broadcast_id INTEGER NOT NULL REFERENCES broadcasts(id) ON DELETE CASCADE,
+            chat_id INTEGER NOT NULL,
+            member_id INTEGER,
+            language TEXT NOT NULL,
+            text TEXT NOT NULL,
+            media_kind TEXT CHECK (media_kind IN ('photo', 'document')),
+            media_file_id TEXT,
+            -- 1: the message carries an Acknowledge button, for this delivery or for ack_for
+            -- (a reminder acknowledges the delivery it reminds of).
+            acknowledge INTEGER NOT NULL DEFAULT 0,
+            ack_for INTEGER REFERENCES deliveries(id) ON DELETE CASCADE,
+            status TEXT NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'dead')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            last_error TEXT,
+            telegram_message_id INTEGER,
+            sent_at TEXT,
+            acknowledged_at TEXT,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX deliveries_due ON deliveries(next_attempt_at)
+            WHERE status IN ('pending', 'failed');
+        CREATE INDEX deliveries_by_broadcast ON deliveries(broadcast_id, status);
+        CREATE INDEX deliveries_in_flight ON deliveries(status) WHERE status = 'sending';
+        """,
+    ),
+    Migration(
+        "0003_contacts",
+        """
+        CREATE TABLE contacts (
+            id INTEGER PRIMARY KEY,
+            partnership_id INTEGER NOT NULL REFERENCES partnerships(id) ON DELETE CASCADE,
+            member_id INTEGER REFERENCES members(id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            organisation TEXT NOT NULL,
+            organisation_type TEXT,
+            country TEXT NOT NULL DEFAULT '',
+            role TEXT NOT NULL DEFAULT '',
+            expertise TEXT NOT NULL DEFAULT '',
+            languages TEXT NOT NULL DEFAULT '',
+            language_names TEXT NOT NULL DEFAULT '',
+            phone TEXT,
+            email TEXT,
+            telegram TEXT,
+            notes TEXT NOT NULL DEFAULT '',
+            identity_key TEXT NOT NULL,
+            created_by INTEGER,
+            created_at TEXT NOT NULL,
+            updated_by INTEGER,
+            updated_at TEXT NOT NULL
+        );
+        CREATE UNIQUE INDEX contacts_identity ON contacts(partnership_id, identity_key);
+        CREATE UNIQUE INDEX contacts_phone ON contacts(partnership_id, phone)
+            WHERE phone IS NOT NULL;
+        CREATE UNIQUE INDEX contacts_member ON contacts(partnership_id, member_id)
+            WHERE member_id IS NOT NULL;
+        CREATE INDEX contacts_by_name ON contacts(partnership_id, name COLLATE NOCASE);
+        CREATE INDEX contacts_by_country ON contacts(partnership_id, country);
+        CREATE INDEX contacts_by_organisation ON contacts(partnership_id, organisation);
+
+        -- What the search index holds for a contact. Words written with an apostrophe or a
+        -- hyphen are indexed both split and joined (Côte d’Ivoire: "d ivoire" and "divoire"),
+        -- so people find them however they type them.
+        CREATE VIEW contact_documents AS
+        SELECT
+            id,
+            name || CASE WHEN name GLOB '*[''’-]*'
+                THEN ' ' || replace(replace(replace(name, '''', ''), '’', ''), '-', '')
+                ELSE '' END AS name,
+            organisation || CASE WHEN organisation GLOB '*[''’-]*'
+                THEN ' ' || replace(replace(replace(organisation, '''', ''), '’', ''), '-', '')
+                ELSE '' END AS organisation,
+            replace(coalesce(organisation_type, ''), '_', ' ') AS kind,
+            country || CASE WHEN country GLOB '*[''’-]*'
+                THEN ' ' || replace(replace(replace(country, '''', ''), '’', ''), '-', '')
+                ELSE '' END AS country,
+            role || CASE WHEN role GLOB '*[''’-]*'
+                THEN ' ' || replace(replace(replace(role, '''', ''), '’', ''), '-', '')
+                ELSE '' END AS role,
+            expertise || CASE WHEN expertise GLOB '*[''’-]*'
+                THEN ' ' || replace(replace(replace(expertise, '''', ''), '’', ''), '-', '')
+                ELSE '' END AS expertise,
+            languages || ' ' || language_names AS languages
+        FROM contacts;
+
+        -- unicode61 with remove_diacritics 2 ignores case and accents; the prefix indexes
+        -- make word beginnings ("gend" for gendarmerie) quick to find.
+        CREATE VIRTUAL TABLE contacts_fts USING fts5(
+            name, organisation, kind, country, role, expertise, languages,
+            tokenize = 'unicode61 remove_diacritics 2',
+            prefix = '2 3 4'
+        );
+
+        CREATE TRIGGER contacts_indexed AFTER INSERT ON contacts BEGIN
+            INSERT INTO contacts_fts (rowid, name, organisation, kind, country, role, expertise,
+                                      languages)
+            SELECT id, name, organisation, kind, country, role, expertise, languages
+            FROM contact_documents WHERE id = new.id;
+        END;
+
+        CREATE TRIGGER contacts_reindexed AFTER UPDATE OF name, organisation, organisation_type,
+            country, role, expertise, languages, language_names ON contacts BEGIN
+            DELETE FROM contacts_fts WHERE rowid = old.id;
+            INSERT INTO contacts_fts (rowid, name, organisation, kind, country, role, expertise,
+                                      languages)
+            SELECT id, name, organisation, kind, country, role, expertise, languages
+            FROM contact_documents WHERE id = new.id;
+        END;
+
+        CREATE TRIGGER contacts_unindexed AFTER DELETE ON contacts BEGIN
+            DELETE FROM contacts_fts WHERE rowid = old.id;
+        END;
+
+        -- A member's own card leaves the directory with them.
+        CREATE TRIGGER contacts_member_left AFTER DELETE ON memberships BEGIN
+            DELETE FROM contacts
+            WHERE partnership_id = old.partnership_id AND member_id = old.member_id;
+        END;
+        """,
+    ),
 )

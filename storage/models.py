@@ -74,6 +74,7 @@ class Member:
     telegram_language: str | None
     active_partnership_id: int | None
     created_at: datetime
+    unreachable: bool = False  # blocked the bot; messages are not sent until they write again
 
 
 @dataclass(frozen=True, slots=True)

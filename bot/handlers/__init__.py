@@ -24,7 +24,7 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bot.context import BotContext, PartnerbotApplication
-from bot.handlers import access, admin, errors, fallback, preferences, start
+from bot.handlers import access, admin, broadcasts, errors, fallback, preferences, start
 
 # Flows are tracked per chat and user, not per message, on purpose: a flow's buttons and
 # typed answers belong to the same step. PTB warns about that combination; we chose it.
@@ -34,7 +34,7 @@ PRIVATE = filters.ChatType.PRIVATE
 TEXT = filters.TEXT & ~filters.COMMAND
 NOT_TEXT = ~filters.TEXT & ~filters.StatusUpdate.ALL
 
-PRIVATE_ONLY = ("language", "partnership", "members", "invite", "profile")
+PRIVATE_ONLY = ("language", "partnership", "members", "invite", "profile", "broadcast", "alerts")
 
 Handler = BaseHandler[Update, BotContext, Any]
 
@@ -99,6 +99,44 @@ def profile_flow() -> ConversationHandler[BotContext]:
     )
 
 
+def broadcast_flow() -> ConversationHandler[BotContext]:
+    """/broadcast: message → audience (→ value) → urgency → preview → send."""
+    back: Handler = CommandHandler("back", broadcasts.broadcast_back)
+    return ConversationHandler(
+        name="broadcast",
+        persistent=True,
+        allow_reentry=True,
+        entry_points=[CommandHandler("broadcast", broadcasts.broadcast_start, filters=PRIVATE)],
+        states={
+            broadcasts.BC_TEXT: [
+                MessageHandler(
+                    TEXT | filters.PHOTO | filters.Document.ALL, broadcasts.broadcast_text
+                ),
+                MessageHandler(NOT_TEXT, broadcasts.broadcast_wrong_media),
+            ],
+            broadcasts.BC_AUDIENCE: [
+                CallbackQueryHandler(broadcasts.broadcast_audience, pattern=r"^bc:aud:[a-z]+$"),
+                back,
+            ],
+            broadcasts.BC_AUDIENCE_VALUE: [
+                CallbackQueryHandler(broadcasts.broadcast_audience_value, pattern=r"^bc:val:\d+$"),
+                CallbackQueryHandler(broadcasts.broadcast_back_to_audience, pattern=r"^bc:back$"),
+                back,
+            ],
+            broadcasts.BC_URGENCY: [
+                CallbackQueryHandler(broadcasts.broadcast_urgency, pattern=r"^bc:urg:[01]$"),
+                back,
+            ],
+            broadcasts.BC_CONFIRM: [
+                CallbackQueryHandler(broadcasts.broadcast_send, pattern=r"^bc:send$"),
+                CallbackQueryHandler(broadcasts.broadcast_cancel_button, pattern=r"^bc:cancel$"),
+                back,
+            ],
+        },
+        fallbacks=_flow_fallbacks(),
+    )
+
+
 def register(application: PartnerbotApplication) -> None:
     """Add every handler in order, and the error handler."""
     application.add_handler(TypeHandler(Update, access.gate), group=-1)
@@ -106,6 +144,7 @@ def register(application: PartnerbotApplication) -> None:
         # Flows come first: while one is open, its steps take the messages.
         invite_flow(),
         profile_flow(),
+        broadcast_flow(),
         CommandHandler("start", start.start),
         CommandHandler("help", start.help_command),
         CommandHandler("language", preferences.language_menu, filters=PRIVATE),
@@ -118,6 +157,10 @@ def register(application: PartnerbotApplication) -> None:
         CallbackQueryHandler(admin.member_role, pattern=r"^mem:role:\d+:[a-z]+:\d+$"),
         CallbackQueryHandler(admin.member_remove, pattern=r"^mem:rm:\d+:\d+$"),
         CallbackQueryHandler(admin.member_remove_confirmed, pattern=r"^mem:rmok:\d+:\d+$"),
+        CallbackQueryHandler(broadcasts.acknowledge, pattern=r"^ack:\d+$"),
+        CommandHandler("alerts", broadcasts.alerts, filters=PRIVATE),
+        CallbackQueryHandler(broadcasts.alerts, pattern=r"^al:list$"),
+        CallbackQueryHandler(broadcasts.alert_detail, pattern=r"^al:open:\d+$"),
         CommandHandler("linkgroup", admin.link_group),
         CommandHandler("unlinkgroup", admin.unlink_group),
         CommandHandler("cancel", fallback.nothing_to_cancel),

@@ -44,7 +44,8 @@ async def test_invite_deep_link_makes_a_member_with_the_invites_role(
         c for c in driver.calls("setMyCommands") if c.params.get("scope", {}).get("chat_id") == 500
     ]
     assert [c["command"] for c in menus[-1].params["commands"]] == [
-        "help", "partnership", "profile", "language", "invite", "members", "cancel"
+        "help", "partnership", "profile", "language", "invite", "members", "broadcast",
+        "alerts", "cancel"
     ]  # fmt: skip
 
 

@@ -1,0 +1,243 @@
+"""The outbox worker: sends what the outbox holds, within Telegram's limits, surviving faults.
+
+Telegram's limits: about 30 messages a second in all (PTB's AIORateLimiter paces that, and
+20 a minute into a group), and about one a second into one chat, which this worker keeps by
+sending a chat's messages one at a time, at least a second apart. At most `concurrency`
+messages are in flight; after a crash exactly those may be sent twice (README: "Delivery").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import warnings
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from telegram import InlineKeyboardMarkup, Message
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.i18n import N_, translator
+from bot.keyboards import button
+from bot.views import broadcast_status
+from services.outbox import Outcome, Rejected, RetryLater, Sent, Unreachable
+from storage.deliveries import Delivery
+
+if TYPE_CHECKING:
+    from bot.context import PartnerbotApplication
+
+log = logging.getLogger(__name__)
+
+ACKNOWLEDGE = N_("✅ Acknowledge")
+#: Seconds between two messages into the same chat.
+CHAT_INTERVAL = 1.0
+#: The longest the worker sleeps without looking at the outbox again.
+IDLE_CHECK = 60.0
+#: How long the author's progress message waits to gather several changes into one edit.
+PROGRESS_DELAY = 1.5
+
+
+class DeliveryWorker:
+    """One per application; started after the store opens, stopped before it closes."""
+
+    def __init__(self, application: PartnerbotApplication, concurrency: int) -> None:
+        self._app = application
+        self._outbox = application.services.outbox
+        self._concurrency = concurrency
+        self._wake = asyncio.Event()
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._last_sent: dict[int, float] = {}
+        self._paused_until = 0.0
+        self._loop_task: asyncio.Task[None] | None = None
+        self._progress_pending: dict[int, asyncio.TimerHandle] = {}
+        self._progress_tasks: set[asyncio.Task[None]] = set()
+        #: Set whenever the outbox has nothing in flight and nothing due (for tests, shutdown).
+        self.idle = asyncio.Event()
+        self._outbox.listeners.append(self.poke)
+
+    def poke(self) -> None:
+        """Look at the outbox now (new rows, or a test moved the clock)."""
+        self.idle.clear()
+        self._wake.set()
+
+    def start(self) -> None:
+        """Begin delivering in the background."""
+        self._loop_task = asyncio.create_task(self._run(), name="outbox worker")
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Stop taking new work; let messages in flight finish for up to `grace` seconds.
+
+        What is still in flight after that stays marked as being sent and is sent again
+        at the next start."""
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+            await asyncio.gather(self._loop_task, return_exceptions=True)
+        if self._in_flight:
+            await asyncio.wait(self._in_flight, timeout=grace)
+        for task in list(self._in_flight) + list(self._progress_tasks):
+            task.cancel()
+        await asyncio.gather(*self._in_flight, *self._progress_tasks, return_exceptions=True)
+        for handle in self._progress_pending.values():
+            handle.cancel()
+
+    async def settle(self, within: float = 10.0) -> None:
+        """Wait until nothing is in flight or due now, then bring every author's progress
+        message up to date (used by shutdown paths and tests)."""
+        await asyncio.wait_for(self.idle.wait(), within)
+        for broadcast_id, handle in list(self._progress_pending.items()):
+            handle.cancel()
+            self._progress_pending.pop(broadcast_id, None)
+            await self._edit_progress(broadcast_id)
+        if self._progress_tasks:
+            await asyncio.gather(*self._progress_tasks, return_exceptions=True)
+
+    async def _run(self) -> None:
+        recovered = await self._outbox.recover()
+        if recovered:
+            log.warning(
+                "%s deliveries were in flight at the last stop; sending them again", recovered
+            )
+        loop = asyncio.get_running_loop()
+        while True:
+            self._wake.clear()
+            pause = self._paused_until - loop.time()
+            if pause > 0:
+                # Telegram asked us to slow down: nothing is sent until retry_after passes.
+                await asyncio.sleep(pause)
+                continue
+            try:
+                claimed = await self._outbox.claim(self._concurrency - len(self._in_flight))
+            except Exception:
+                log.exception("could not read the outbox; trying again shortly")
+                await asyncio.sleep(1)
+                continue
+            for delivery in claimed:
+                task = asyncio.create_task(self._deliver(delivery))
+                self._in_flight.add(task)
+            # Idle only if nobody poked during this pass: a poke means "look again".
+            if not self._in_flight and not self._wake.is_set():
+                self.idle.set()
+            await self._wait_for_work()
+
+    async def _wait_for_work(self) -> None:
+        """Sleep until poked, a message finishes, or the next retry is due."""
+        next_due = await self._outbox.next_due()
+        timeout = IDLE_CHECK
+        if next_due is not None:
+            timeout = min(
+                max((next_due - self._app.services.clock()).total_seconds(), 0.05), IDLE_CHECK
+            )
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout)
+
+    async def _deliver(self, delivery: Delivery) -> None:
+        try:
+            await self._pace(delivery.chat_id)
+            outcome = await self._attempt(delivery)
+            await self._outbox.record(delivery, outcome)
+            self.progress(delivery.broadcast_id)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # A bug must not leave the row "sending" forever: retry it later.
+            log.exception("delivery %s failed unexpectedly", delivery.id)
+            await self._outbox.record(delivery, RetryLater("internal error"))
+        finally:
+            task = asyncio.current_task()
+            if task is not None:
+                self._in_flight.discard(task)
+            self._wake.set()
+
+    async def _pace(self, chat_id: int) -> None:
+        loop = asyncio.get_running_loop()
+        wait = self._last_sent.get(chat_id, 0.0) + CHAT_INTERVAL - loop.time()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        self._last_sent[chat_id] = loop.time()
+
+    async def _attempt(self, delivery: Delivery) -> Outcome:
+        """Send once; classify what Telegram answered."""
+        try:
+            message = await self._send(delivery)
+        except RetryAfter as error:
+            seconds = _retry_after(error)
+            self._paused_until = asyncio.get_running_loop().time() + seconds
+            return RetryLater(f"flood control: retry after {seconds:g} s", after=seconds)
+        except Forbidden as error:
+            return Unreachable(error.message)
+        except BadRequest as error:
+            return Rejected(error.message)
+        except TelegramError as error:  # network errors, time-outs, 5xx
+            return RetryLater(f"{type(error).__name__}: {error.message}")
+        return Sent(message.message_id)
+
+    async def _send(self, delivery: Delivery) -> Message:
+        bot = self._app.bot
+        keyboard = None
+        if delivery.acknowledge:
+            label = translator(delivery.language).text(ACKNOWLEDGE)
+            keyboard = InlineKeyboardMarkup([[button(label, "ack", delivery.acknowledges)]])
+        if delivery.media_kind == "photo" and delivery.media_file_id:
+            return await bot.send_photo(
+                delivery.chat_id,
+                delivery.media_file_id,
+                caption=delivery.text or None,
+                reply_markup=keyboard,
+            )
+        if delivery.media_kind == "document" and delivery.media_file_id:
+            return await bot.send_document(
+                delivery.chat_id,
+                delivery.media_file_id,
+                caption=delivery.text or None,
+                reply_markup=keyboard,
+            )
+        return await bot.send_message(delivery.chat_id, delivery.text, reply_markup=keyboard)
+
+    def progress(self, broadcast_id: int) -> None:
+        """A broadcast's figures changed: update its author's message soon (gathered)."""
+        if broadcast_id in self._progress_pending:
+            return
+        loop = asyncio.get_running_loop()
+        self._progress_pending[broadcast_id] = loop.call_later(
+            PROGRESS_DELAY, self._start_progress_edit, broadcast_id
+        )
+
+    def _start_progress_edit(self, broadcast_id: int) -> None:
+        self._progress_pending.pop(broadcast_id, None)
+        task = asyncio.create_task(self._edit_progress(broadcast_id))
+        self._progress_tasks.add(task)
+        task.add_done_callback(self._progress_tasks.discard)
+
+    async def _edit_progress(self, broadcast_id: int) -> None:
+        services = self._app.services
+        try:
+            summary = await services.broadcasts.summary(broadcast_id)
+            broadcast = summary.broadcast
+            if broadcast.status_chat_id is None or broadcast.status_message_id is None:
+                return
+            author = await services.access.identify_known(broadcast.author_id or 0)
+            if author is None or author.membership is None:
+                return
+            _ = translator(author.language(self._app.settings.default_language))
+            await self._app.bot.edit_message_text(
+                broadcast_status(_, summary, author.membership.partnership.timezone),
+                chat_id=broadcast.status_chat_id,
+                message_id=broadcast.status_message_id,
+                reply_markup=InlineKeyboardMarkup([[button("👥", "al", "open", broadcast_id)]]),
+            )
+        except BadRequest as error:
+            if "not modified" not in error.message.lower():
+                log.info("could not update the progress of broadcast %s: %s", broadcast_id, error)
+        except TelegramError as error:
+            log.info("could not update the progress of broadcast %s: %s", broadcast_id, error)
+
+
+def _retry_after(error: RetryAfter) -> float:
+    """Telegram's retry_after in seconds, whichever type this PTB version gives."""
+    with warnings.catch_warnings():
+        # PTB 22 warns that the attribute will become a timedelta; both are handled here.
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value: int | timedelta = error.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)

@@ -1,0 +1,243 @@
+"""The outbox: messages that must arrive are written first, then delivered by a worker.
+
+Features call `enqueue` with a kind, a reference, recipients and a rendering per language.
+The worker (bot/jobs/delivery.py) claims due rows, sends them and reports each outcome here;
+this module decides what happens next (retry with back-off, give up, mark unreachable).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from services.clock import Clock
+from services.errors import NotFound
+from storage import audit
+from storage import deliveries as store
+from storage import members as member_store
+from storage.db import Database
+from storage.deliveries import Delivery, DeliveryCounts, NewDelivery
+
+#: Give up on a message after this many attempts (rate limits and outages included).
+MAX_ATTEMPTS = 12
+FIRST_RETRY = timedelta(seconds=2)
+LONGEST_RETRY = timedelta(minutes=15)
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """Who gets a message: a chat, the member behind it (None for a group), a language."""
+
+    chat_id: int
+    member_id: int | None
+    language: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A message as one language reads it: HTML text (a caption when there is media)."""
+
+    text: str
+    media_kind: str | None = None
+    media_file_id: str | None = None
+
+
+# The outcomes the worker reports, one per attempt.
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """Telegram accepted the message."""
+
+    message_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class RetryLater:
+    """A passing failure (network, time-out, 5xx, 429); `after` is Telegram's retry_after."""
+
+    error: str
+    after: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Unreachable:
+    """The recipient blocked the bot or left: never retried."""
+
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """Telegram refused the message itself (400): a dead letter, kept with its error."""
+
+    error: str
+
+
+Outcome = Sent | RetryLater | Unreachable | Rejected
+
+
+def backoff(attempts: int, rng: random.Random | None = None) -> timedelta:
+    """Exponential back-off with ±20 % jitter, so many failed messages do not retry at once."""
+    seconds = min(
+        FIRST_RETRY.total_seconds() * 2 ** max(attempts - 1, 0), LONGEST_RETRY.total_seconds()
+    )
+    jitter = (rng or random.Random()).uniform(0.8, 1.2)
+    return timedelta(seconds=seconds * jitter)
+
+
+@dataclass
+class OutboxService:
+    """Writes messages to the outbox and keeps each delivery's state."""
+
+    db: Database
+    clock: Clock
+    #: Called after rows are written, so the worker wakes at once instead of polling.
+    listeners: list[Callable[[], None]] = field(default_factory=list)
+
+    def _wake(self) -> None:
+        for listener in self.listeners:
+            listener()
+
+    async def enqueue(
+        self,
+        *,
+        kind: str,
+        reference: str | None,
+        partnership_id: int | None,
+        recipients: Sequence[Recipient],
+        render: Callable[[str], Rendered] | Mapping[str, Rendered],
+        acknowledge: bool = False,
+        author_id: int | None = None,
+        urgent: bool = False,
+        audience: dict[str, Any] | None = None,
+        body: str = "",
+        idempotency_key: str | None = None,
+        remind_at: datetime | None = None,
+        ack_for: Mapping[int, int] | None = None,
+    ) -> int:
+        """Queue one message per recipient, rendered once per language; returns the
+        broadcast id. The same `idempotency_key` twice queues nothing the second time."""
+        if idempotency_key is not None:
+            existing = await store.broadcast_by_key(self.db, idempotency_key)
+            if existing is not None:
+                return existing.id
+        renderings: dict[str, Rendered] = {}
+        for language in {r.language for r in recipients}:
+            renderings[language] = (
+                render[language] if isinstance(render, Mapping) else render(language)
+            )
+        rows = [
+            NewDelivery(
+                chat_id=r.chat_id,
+                member_id=r.member_id,
+                language=r.language,
+                text=renderings[r.language].text,
+                media_kind=renderings[r.language].media_kind,
+                media_file_id=renderings[r.language].media_file_id,
+                acknowledge=acknowledge and r.member_id is not None,
+                ack_for=(ack_for or {}).get(r.chat_id),
+            )
+            for r in recipients
+        ]
+        now = self.clock()
+        async with self.db.transaction() as tx:
+            broadcast_id = await store.insert_broadcast(
+                tx,
+                partnership_id=partnership_id,
+                kind=kind,
+                reference=reference,
+                author_id=author_id,
+                urgent=urgent,
+                audience=audience or {},
+                body=body,
+                idempotency_key=idempotency_key,
+                remind_at=remind_at,
+                now=now,
+            )
+            await store.insert_deliveries(tx, broadcast_id, rows, now)
+            await audit.record(
+                tx,
+                action=f"{kind}.enqueue",
+                now=now,
+                partnership_id=partnership_id,
+                actor_id=author_id,
+                broadcast_id=broadcast_id,
+                reference=reference,
+                recipients=len(rows),
+                urgent=urgent,
+            )
+        self._wake()
+        return broadcast_id
+
+    async def recover(self) -> int:
+        """At start-up: deliveries in flight when the process died are sent again."""
+        async with self.db.transaction() as tx:
+            return await store.reset_in_flight(tx)
+
+    async def claim(self, limit: int) -> list[Delivery]:
+        """Due deliveries for the worker, marked as being sent."""
+        if limit <= 0:
+            return []
+        async with self.db.transaction() as tx:
+            return await store.claim_due(tx, self.clock(), limit)
+
+    async def next_due(self) -> datetime | None:
+        """When the worker next has something to do."""
+        return await store.next_due(self.db)
+
+    async def record(self, delivery: Delivery, outcome: Outcome) -> None:
+        """Store an attempt's outcome and decide the delivery's next step."""
+        now = self.clock()
+        async with self.db.transaction() as tx:
+            match outcome:
+                case Sent(message_id=message_id):
+                    await store.mark_sent(tx, delivery.id, message_id, now)
+                case RetryLater(error=error) if delivery.attempts >= MAX_ATTEMPTS:
+                    await store.mark_dead(
+                        tx, delivery.id, f"gave up after {delivery.attempts} attempts: {error}"
+                    )
+                case RetryLater(error=error, after=after):
+                    wait = (
+                        timedelta(seconds=after)
+                        if after is not None
+                        else backoff(delivery.attempts)
+                    )
+                    await store.mark_failed(tx, delivery.id, error, now + wait)
+                case Unreachable(error=error):
+                    await store.mark_dead(tx, delivery.id, error)
+                    if delivery.member_id is not None:
+                        await member_store.set_unreachable(tx, delivery.member_id, now)
+                case Rejected(error=error):
+                    await store.mark_dead(tx, delivery.id, error)
+
+    async def acknowledge(self, delivery_id: int, member_id: int) -> tuple[Delivery, bool]:
+        """Record that the member acknowledged; True the first time only."""
+        delivery = await store.get(self.db, delivery_id)
+        if delivery is None or delivery.member_id != member_id or not delivery.acknowledge:
+            raise NotFound("delivery")
+        now = self.clock()
+        async with self.db.transaction() as tx:
+            first = await store.acknowledge(tx, delivery_id, now)
+            if first:
+                broadcast = await store.get_broadcast(tx, delivery.broadcast_id)
+                await audit.record(
+                    tx,
+                    action="delivery.acknowledge",
+                    now=now,
+                    partnership_id=broadcast.partnership_id if broadcast else None,
+                    actor_id=member_id,
+                    delivery_id=delivery_id,
+                )
+        updated = await store.get(self.db, delivery_id)
+        assert updated is not None
+        return updated, first
+
+    async def counts(self, broadcast_id: int) -> DeliveryCounts:
+        """How a broadcast's deliveries stand."""
+        return await store.counts(self.db, broadcast_id)
+
+    async def delivery(self, delivery_id: int) -> Delivery | None:
+        """One delivery."""
+        return await store.get(self.db, delivery_id)

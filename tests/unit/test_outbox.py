@@ -1,0 +1,177 @@
+"""The outbox and its worker: every message arrives once, faults are retried or recorded."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.local_api import LocalUser
+from services.outbox import Recipient, Rendered, RetryLater, backoff
+from storage.deliveries import DeliveryStatus
+from storage.models import Partnership, Role
+from tests.fakes import BotDriver, FakeClock
+
+PEOPLE = [
+    LocalUser(2000 + n, f"Person {n}", language_code=("fr", "en", "ar")[n % 3]) for n in range(12)
+]
+
+
+async def enqueue(driver: BotDriver, recipients: list[Recipient], **extra) -> int:
+    return await driver.app.services.outbox.enqueue(
+        kind="test",
+        reference=None,
+        partnership_id=None,
+        recipients=recipients,
+        render=lambda language: Rendered(f"<b>hello</b> in {language}"),
+        **extra,
+    )
+
+
+def recipients(people: list[LocalUser] = PEOPLE) -> list[Recipient]:
+    return [Recipient(p.id, p.id, p.language_code or "en") for p in people]
+
+
+async def settle(driver: BotDriver) -> None:
+    assert driver.app.worker is not None
+    await driver.app.worker.settle()
+    driver.check_calls()
+
+
+async def statuses(driver: BotDriver, broadcast_id: int) -> dict[int, DeliveryStatus]:
+    rows = await driver.app.services.db.fetchall(
+        "SELECT chat_id, status FROM deliveries WHERE broadcast_id = ?", (broadcast_id,)
+    )
+    return {row["chat_id"]: DeliveryStatus(row["status"]) for row in rows}
+
+
+async def test_every_recipient_gets_the_message_in_their_language(driver: BotDriver) -> None:
+    broadcast = await enqueue(driver, recipients(), acknowledge=True)
+    await settle(driver)
+    for person in PEOPLE:
+        (message,) = driver.api.sent_to(person.id)
+        assert message["text"] == f"<b>hello</b> in {person.language_code}"
+        assert message["reply_markup"]["inline_keyboard"][0][0]["callback_data"].startswith("ack:")
+    assert set((await statuses(driver, broadcast)).values()) == {DeliveryStatus.SENT}
+
+
+async def test_a_chats_messages_arrive_in_order(driver: BotDriver) -> None:
+    person = PEOPLE[:1]
+    for number in range(3):
+        await driver.app.services.outbox.enqueue(
+            kind="test", reference=None, partnership_id=None, recipients=recipients(person),
+            render={"fr": Rendered(f"message {number}")},
+        )  # fmt: skip
+    await settle(driver)
+    assert [m["text"] for m in driver.api.sent_to(person[0].id)] == [
+        "message 0", "message 1", "message 2"
+    ]  # fmt: skip
+
+
+async def test_flood_control_is_honoured_and_nothing_is_lost(
+    driver: BotDriver, clock: FakeClock
+) -> None:
+    driver.api.fail("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1, times=3)
+    broadcast = await enqueue(driver, recipients())
+    await settle(driver)
+    clock.advance(seconds=2)  # the rescheduled ones are due now
+    driver.app.worker.poke()  # type: ignore[union-attr]
+    await settle(driver)
+    assert set((await statuses(driver, broadcast)).values()) == {DeliveryStatus.SENT}
+    assert all(len(driver.api.sent_to(p.id)) == 1 for p in PEOPLE)
+    errors = await driver.app.services.db.fetchall(
+        "SELECT attempts FROM deliveries WHERE attempts > 1"
+    )
+    assert len(errors) == 3
+
+
+async def test_network_errors_and_5xx_are_retried_with_back_off(
+    driver: BotDriver, clock: FakeClock
+) -> None:
+    target = PEOPLE[0]
+    driver.api.fail("sendMessage", 502, "Bad Gateway", chat_id=target.id, times=2)
+    broadcast = await enqueue(driver, recipients(PEOPLE[:3]))
+    await settle(driver)
+    row = await driver.app.services.db.fetchone(
+        "SELECT status, attempts, last_error, next_attempt_at FROM deliveries WHERE chat_id = ?",
+        (target.id,),
+    )
+    assert row["status"] == "failed" and "Bad Gateway" in row["last_error"]
+    for _ in range(2):
+        clock.advance(minutes=1)
+        driver.app.worker.poke()  # type: ignore[union-attr]
+        await settle(driver)
+    assert (await statuses(driver, broadcast))[target.id] is DeliveryStatus.SENT
+    assert len(driver.api.sent_to(target.id)) == 1
+
+
+async def test_blocked_recipients_are_marked_and_never_retried(
+    driver: BotDriver, partnership: Partnership, clock: FakeClock
+) -> None:
+    blocked = PEOPLE[1]
+    await driver.app.services.partnerships.add_member(
+        partnership, user_id=blocked.id, name="Blocked", role=Role.MEMBER
+    )
+    driver.api.fail(
+        "sendMessage", 403, "Forbidden: bot was blocked by the user", chat_id=blocked.id
+    )
+    broadcast = await enqueue(driver, recipients(PEOPLE[:3]))
+    await settle(driver)
+    clock.advance(hours=1)
+    driver.app.worker.poke()  # type: ignore[union-attr]
+    await settle(driver)
+    assert (await statuses(driver, broadcast))[blocked.id] is DeliveryStatus.DEAD
+    calls = [c for c in driver.calls("sendMessage") if c.params["chat_id"] == blocked.id]
+    assert len(calls) == 1
+    member = await driver.app.services.access.identify_known(blocked.id)
+    assert member is not None and member.member is not None and member.member.unreachable
+    # Writing to the bot again makes them reachable.
+    await driver.send(blocked, "/help")
+    member = await driver.app.services.access.identify_known(blocked.id)
+    assert member is not None and member.member is not None and not member.member.unreachable
+
+
+async def test_a_rejected_message_is_a_dead_letter_with_its_error(driver: BotDriver) -> None:
+    driver.api.fail("sendMessage", 400, "Bad Request: chat not found", chat_id=PEOPLE[0].id)
+    broadcast = await enqueue(driver, recipients(PEOPLE[:2]))
+    await settle(driver)
+    row = await driver.app.services.db.fetchone(
+        "SELECT status, last_error FROM deliveries WHERE broadcast_id = ? AND chat_id = ?",
+        (broadcast, PEOPLE[0].id),
+    )
+    assert (row["status"], row["last_error"]) == ("dead", "Chat not found")
+
+
+async def test_deliveries_in_flight_at_a_crash_are_sent_again(driver: BotDriver) -> None:
+    outbox = driver.app.services.outbox
+    await driver.app.worker.stop()  # type: ignore[union-attr]
+    broadcast = await enqueue(driver, recipients(PEOPLE[:4]))
+    claimed = await outbox.claim(2)  # as if a worker died while sending these two
+    assert len(claimed) == 2
+    assert await outbox.recover() == 2
+    assert set((await statuses(driver, broadcast)).values()) == {DeliveryStatus.PENDING}
+
+
+async def test_giving_up_after_too_many_attempts(driver: BotDriver) -> None:
+    outbox = driver.app.services.outbox
+    await driver.app.worker.stop()  # type: ignore[union-attr]
+    broadcast = await enqueue(driver, recipients(PEOPLE[:1]))
+    await driver.app.services.db.fetchall("SELECT 1")
+    async with driver.app.services.db.transaction() as tx:
+        await tx.execute("UPDATE deliveries SET attempts = 11 WHERE broadcast_id = ?", (broadcast,))
+    (delivery,) = await outbox.claim(5)
+    await outbox.record(delivery, RetryLater("timed out"))
+    assert (await statuses(driver, broadcast))[PEOPLE[0].id] is DeliveryStatus.DEAD
+
+
+def test_backoff_grows_and_is_capped() -> None:
+    delays = [backoff(attempt).total_seconds() for attempt in range(1, 15)]
+    assert 1.5 < delays[0] < 2.5
+    assert delays[5] > delays[2]
+    assert max(delays) <= timedelta(minutes=15).total_seconds() * 1.2
+
+
+async def test_same_idempotency_key_queues_once(driver: BotDriver) -> None:
+    first = await enqueue(driver, recipients(PEOPLE[:2]), idempotency_key="draft-1")
+    second = await enqueue(driver, recipients(PEOPLE[:2]), idempotency_key="draft-1")
+    await settle(driver)
+    assert first == second
+    assert len(driver.api.sent_to(PEOPLE[0].id)) == 1
