@@ -93,12 +93,14 @@ async def broadcast_wrong_media(update: Update, context: BotContext) -> str:
     return BC_TEXT
 
 
-async def _ask_audience(update: Update, context: BotContext) -> str:
+async def _ask_audience(update: Update, context: BotContext, note: Markup | None = None) -> str:
     _ = context._
     buttons = [
         button(_.text(AUDIENCE_LABELS[kind]), "bc", "aud", kind.value) for kind in AudienceKind
     ]
-    await show(update, _("Who should receive it?"), keyboard(in_rows(buttons, 1)))
+    question = _("Who should receive it?")
+    text = note + Markup("\n\n") + question if note else question
+    await show(update, text, keyboard(in_rows(buttons, 1)))
     return BC_AUDIENCE
 
 
@@ -149,8 +151,7 @@ async def _choose_audience(update: Update, context: BotContext, audience: Audien
         context.require_caller(), audience, context.settings.default_language
     )
     if not reach.recipients:
-        await answer(update, context._.text(NOBODY))
-        return await _ask_audience(update, context)
+        return await _ask_audience(update, context, note=context._(NOBODY))
     draft = context.draft(DRAFT)
     draft["audience"] = {"kind": audience.kind.value, "value": audience.value}
     _ = context._

@@ -1,0 +1,172 @@
+"""/broadcast, Acknowledge and /alerts as coordinators and members use them."""
+
+from __future__ import annotations
+
+from bot.jobs.reminders import send_due_reminders
+from bot.local_api import LocalUser
+from storage.models import Partnership, Role
+from tests.fakes import BotDriver, FakeClock, texts
+from tests.people import ADMIN, COORDINATOR, MEMBER, OBSERVER
+
+
+async def settle(driver: BotDriver) -> None:
+    assert driver.app.worker is not None
+    await driver.app.worker.settle()
+    driver.check_calls()
+
+
+async def everyone_speaks(driver: BotDriver) -> None:
+    """Each person writes once, so the bot knows their Telegram language (English)."""
+    for person in (ADMIN, COORDINATOR, MEMBER, OBSERVER):
+        await driver.send(person, "/help")
+
+
+async def broadcast(driver: BotDriver, text: str, audience: str, *, urgent: bool = False) -> None:
+    await driver.send(COORDINATOR, "/broadcast")
+    await driver.send(COORDINATOR, text)
+    await driver.press(COORDINATOR, audience)
+    await driver.press(COORDINATOR, "Urgent" if urgent else "Normal")
+    await driver.press(COORDINATOR, "Send")
+
+
+def ack_message(driver: BotDriver, person: LocalUser) -> dict:
+    return driver.last_keyboard_message(person.id)
+
+
+async def test_broadcast_reaches_everyone_who_acknowledges_once(
+    driver: BotDriver, partnership: Partnership
+) -> None:
+    await everyone_speaks(driver)
+    await broadcast(driver, "Meeting moved to <Thursday> & room 2", "Everyone")
+    await settle(driver)
+    for person in (ADMIN, MEMBER, OBSERVER):
+        received = ack_message(driver, person)
+        assert "Meeting moved to &lt;Thursday&gt; &amp; room 2" in received["text"]
+        assert "Carlos" in received["text"]
+    assert driver.api.sent_to(COORDINATOR.id)[-1]["text"].count("Meeting moved") == 0
+    await driver.press(MEMBER, "Acknowledge", message=ack_message(driver, MEMBER))
+    assert "recorded" in driver.answers()[-1]
+    assert (
+        "Acknowledged"
+        in ack_message(driver, MEMBER)["reply_markup"]["inline_keyboard"][0][0]["text"]
+    )
+    await driver.press(MEMBER, "Acknowledged", message=ack_message(driver, MEMBER))
+    assert "already acknowledged" in driver.answers()[-1]
+    await settle(driver)
+    status = driver.api.sent_to(COORDINATOR.id)[-1]["text"]
+    assert "Delivered 3 · pending 0 · failed 0 · acknowledged 1 of 3" in status
+    await driver.send(COORDINATOR, "/alerts")
+    await driver.press(COORDINATOR, "1")
+    detail = driver.text_of(COORDINATOR.id)
+    assert "Not acknowledged yet: Aminata, Olga" in detail
+
+
+async def test_audience_by_role_and_nobody(driver: BotDriver, partnership: Partnership) -> None:
+    await everyone_speaks(driver)
+    await driver.send(COORDINATOR, "/broadcast")
+    await driver.send(COORDINATOR, "Observers only")
+    await driver.press(COORDINATOR, "By role")
+    await driver.press(COORDINATOR, "observer")
+    await driver.press(COORDINATOR, "Normal")
+    assert "This goes to 1 recipient." in driver.text_of(COORDINATOR.id)
+    await driver.press(COORDINATOR, "Send")
+    await settle(driver)
+    assert "Observers only" in texts(driver.api.sent_to(OBSERVER.id))
+    assert "Observers only" not in texts(driver.api.sent_to(MEMBER.id))
+    # Linked group chats: none linked, so nobody matches and the step stays.
+    await driver.send(COORDINATOR, "/broadcast")
+    await driver.send(COORDINATOR, "To the groups")
+    await driver.press(COORDINATOR, "group chats")
+    assert "No one matches" in driver.text_of(COORDINATOR.id)
+    assert "Who should receive it?" in driver.text_of(COORDINATOR.id)
+
+
+async def test_broadcast_bad_input_keeps_the_step(
+    driver: BotDriver, partnership: Partnership
+) -> None:
+    await driver.send(COORDINATOR, "/broadcast")
+    assert "empty" in texts(await driver.send(COORDINATOR, "   "))
+    assert "5000 characters" in texts(await driver.send(COORDINATOR, "x" * 5000))
+    sticker = {"file_id": "s", "file_unique_id": "s", "width": 1, "height": 1, "is_animated": False,
+               "is_video": False, "type": "regular"}  # fmt: skip
+    assert "a text, a photo or a document" in texts(
+        await driver.send_content(COORDINATOR, sticker=sticker)
+    )
+    assert "Who should receive it?" in texts(await driver.send(COORDINATOR, "Real text"))
+
+
+async def test_confirm_pressed_twice_sends_once(
+    driver: BotDriver, partnership: Partnership
+) -> None:
+    await everyone_speaks(driver)
+    await driver.send(COORDINATOR, "/broadcast")
+    await driver.send(COORDINATOR, "Only once")
+    await driver.press(COORDINATOR, "Everyone")
+    await driver.press(COORDINATOR, "Normal")
+    confirm = driver.last_keyboard_message(COORDINATOR.id)
+    send = confirm["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    await driver.press_data(COORDINATOR, confirm, send)
+    await driver.press_data(COORDINATOR, confirm, send)
+    await settle(driver)
+    assert texts(driver.api.sent_to(MEMBER.id)).count("Only once") == 1
+
+
+async def test_members_cannot_broadcast_nor_use_coordinator_buttons(
+    driver: BotDriver, partnership: Partnership
+) -> None:
+    assert "Only coordinators" in texts(await driver.send(MEMBER, "/broadcast"))
+    assert "Only coordinators" in texts(await driver.send(OBSERVER, "/alerts"))
+    await everyone_speaks(driver)
+    await broadcast(driver, "Hello", "Everyone")
+    await settle(driver)
+    status = driver.api.sent_to(COORDINATOR.id)[-1]
+    await driver.press_data(
+        MEMBER, status, status["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    )
+    assert "Only coordinators" in driver.answers()[-1]
+    # Someone else's Acknowledge button records nothing.
+    received = ack_message(driver, OBSERVER)
+    await driver.press_data(
+        MEMBER, received, received["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    )
+    assert "could not find" in driver.answers()[-1]
+
+
+async def test_urgent_broadcast_reminds_once_those_who_did_not_acknowledge(
+    driver: BotDriver, partnership: Partnership, clock: FakeClock
+) -> None:
+    await everyone_speaks(driver)
+    await broadcast(driver, "Border closed", "Everyone", urgent=True)
+    await settle(driver)
+    assert "URGENT" in ack_message(driver, MEMBER)["text"]
+    await driver.press(ADMIN, "Acknowledge", message=ack_message(driver, ADMIN))
+    context = type("Ctx", (), {"services": driver.app.services})()
+    await send_due_reminders(context)  # type: ignore[arg-type]
+    await settle(driver)
+    assert "Reminder" not in texts(driver.api.sent_to(MEMBER.id))  # not due yet
+    clock.advance(minutes=31)
+    await send_due_reminders(context)  # type: ignore[arg-type]
+    await send_due_reminders(context)  # type: ignore[arg-type]
+    await settle(driver)
+    assert texts(driver.api.sent_to(MEMBER.id)).count("Reminder") == 1
+    assert "Reminder" not in texts(driver.api.sent_to(ADMIN.id))
+    await driver.press(MEMBER, "Acknowledge", message=ack_message(driver, MEMBER))
+    await driver.send(COORDINATOR, "/alerts")
+    await driver.press(COORDINATOR, "1")
+    assert "Not acknowledged yet: Olga" in driver.text_of(COORDINATOR.id)
+
+
+async def test_recipients_read_it_in_their_language(
+    driver: BotDriver, partnership: Partnership
+) -> None:
+    french = LocalUser(3001, "Fanta", language_code="fr")
+    await driver.app.services.partnerships.add_member(
+        partnership, user_id=french.id, name="Fanta", role=Role.MEMBER
+    )
+    await driver.send(french, "/help")
+    await everyone_speaks(driver)
+    await broadcast(driver, "Hello", "Everyone")
+    await settle(driver)
+    received = ack_message(driver, french)
+    assert "Message de" in received["text"] or "message de" in received["text"].lower()
+    assert "Acknowledge" not in received["reply_markup"]["inline_keyboard"][0][0]["text"]
