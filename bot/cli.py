@@ -134,7 +134,8 @@ def _run(arguments: argparse.Namespace, settings: Settings) -> int:
         )
     else:
         application.run_polling(
-            allowed_updates=["message", "callback_query", "inline_query", "my_chat_member"]
+            timeout=settings.poll_timeout,
+            allowed_updates=["message", "callback_query", "inline_query", "my_chat_member"],
         )
     return 0
 

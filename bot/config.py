@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -36,6 +37,8 @@ class Settings(BaseSettings):
     default_language: str = "en"
     default_timezone: str = "UTC"
     rate_limiter: bool = True
+    #: Seconds one getUpdates long poll may wait; a clean stop waits for it to end.
+    poll_timeout: int = Field(default=10, ge=0, le=50)
     outbox_concurrency: int = Field(default=16, ge=1, le=100)
     urgent_reminder_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60)
     log_level: str = "INFO"
@@ -77,7 +80,10 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _webhook_complete(self) -> Settings:
         if self.mode is Mode.WEBHOOK:
-            if not self.webhook_url or not self.webhook_url.startswith("https://"):
+            url = urlparse(self.webhook_url or "")
+            # Telegram posts only to https; a local Bot API server may post to loopback http.
+            loopback = url.scheme == "http" and url.hostname in ("127.0.0.1", "localhost", "::1")
+            if url.scheme != "https" and not loopback:
                 raise ValueError("webhook mode needs WEBHOOK_URL, a public https:// address")
             if self.bot_token is None:
                 raise ValueError("webhook mode needs BOT_TOKEN")

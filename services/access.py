@@ -20,6 +20,7 @@ class Capability(StrEnum):
     MANAGE_MEMBERS = "manage_members"
     LINK_GROUP = "link_group"
     BROADCAST = "broadcast"
+    MANAGE_CONTACTS = "manage_contacts"
 
     @property
     def least_role(self) -> Role:
@@ -33,6 +34,7 @@ _LEAST_ROLE = {
     Capability.MANAGE_MEMBERS: Role.COORDINATOR,
     Capability.LINK_GROUP: Role.ADMIN,
     Capability.BROADCAST: Role.COORDINATOR,
+    Capability.MANAGE_CONTACTS: Role.COORDINATOR,
 }
 
 
@@ -114,10 +116,11 @@ class AccessService:
         member = await member_store.get(self._db, identity.user_id)
         if member is None:
             return Caller(identity, None, None)
-        if member.unreachable:
-            # They wrote to us, so they no longer block the bot: deliver to them again.
+        if member.unreachable or not member.seen:
+            # They wrote to us: they no longer block the bot, and their chat exists.
             async with self._db.transaction() as tx:
                 await member_store.set_unreachable(tx, member.id, None)
+                await member_store.mark_seen(tx, member.id, self._clock())
         if (member.name, member.username, member.telegram_language) != (
             identity.name,
             identity.username,

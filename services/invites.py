@@ -136,6 +136,7 @@ class InviteService:
                 now=now,
             )
             await member_store.set_active_partnership(tx, identity.user_id, invite.partnership_id)
+            await member_store.mark_seen(tx, identity.user_id, now)
             await invite_store.record_use(tx, code, identity.user_id, now)
             await audit.record(
                 tx,

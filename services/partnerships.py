@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from services.access import Caller, Capability
@@ -20,7 +21,8 @@ MAX_NAME_LENGTH = 120
 
 def slugify(name: str) -> str:
     """A short, URL-safe name derived from a partnership's name."""
-    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
     return slug[:40].rstrip("-") or "partnership"
 
 

@@ -21,6 +21,7 @@ def _member_from_row(row: sqlite3.Row) -> Member:
         active_partnership_id=row["active_partnership_id"],
         created_at=from_db_time(row["created_at"]),
         unreachable=row["unreachable_at"] is not None,
+        seen=row["seen_at"] is not None,
     )
 
 
@@ -220,7 +221,8 @@ async def with_own_menu(conn: Reader) -> list[tuple[Member, Role | None]]:
         "SELECT u.*, m.role AS active_role FROM members u"
         " LEFT JOIN memberships m"
         " ON m.member_id = u.id AND m.partnership_id = u.active_partnership_id"
-        " WHERE u.language IS NOT NULL OR m.role IN ('admin', 'coordinator')"
+        " WHERE u.seen_at IS NOT NULL"
+        " AND (u.language IS NOT NULL OR m.role IN ('admin', 'coordinator'))"
         " ORDER BY u.id"
     )
     return [
@@ -274,3 +276,8 @@ async def distinct_values(conn: Reader, partnership_id: int, column: str) -> lis
         (partnership_id,),
     )
     return [row["value"] for row in rows]
+
+
+async def mark_seen(tx: Transaction, member_id: int, now: datetime) -> None:
+    """Record that the member wrote to the bot."""
+    await tx.execute("UPDATE members SET seen_at = ? WHERE id = ?", (to_db_time(now), member_id))

@@ -275,4 +275,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         END;
         """,
     ),
+    Migration(
+        "0004_members_seen",
+        """
+        -- When the bot last heard from a member: Telegram refuses chat-scoped calls
+        -- (menus) for people who never opened the bot.
+        ALTER TABLE members ADD COLUMN seen_at TEXT;
+        """,
+    ),
 )

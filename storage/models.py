@@ -75,6 +75,7 @@ class Member:
     active_partnership_id: int | None
     created_at: datetime
     unreachable: bool = False  # blocked the bot; messages are not sent until they write again
+    seen: bool = False  # has written to the bot (chat-scoped calls work only then)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
@@ -75,7 +76,7 @@ def update() -> None:
         for key, places in sorted(messages.items(), key=lambda item: str(item[0])):
             msgid = key[0] if isinstance(key, tuple) else key
             previous = old.get(msgid)
-            string = _empty(key)
+            string: Any = _empty(key)
             # Keep a translation only if it has the same shape (a plural stays a plural).
             if previous is not None and isinstance(previous.string, str) == isinstance(key, str):
                 string = previous.string

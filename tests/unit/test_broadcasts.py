@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.jobs.reminders import send_due_reminders
 from bot.local_api import LocalUser
 from storage.models import Partnership, Role
@@ -29,7 +31,7 @@ async def broadcast(driver: BotDriver, text: str, audience: str, *, urgent: bool
     await driver.press(COORDINATOR, "Send")
 
 
-def ack_message(driver: BotDriver, person: LocalUser) -> dict:
+def ack_message(driver: BotDriver, person: LocalUser) -> dict[str, Any]:
     return driver.last_keyboard_message(person.id)
 
 
@@ -141,12 +143,12 @@ async def test_urgent_broadcast_reminds_once_those_who_did_not_acknowledge(
     assert "URGENT" in ack_message(driver, MEMBER)["text"]
     await driver.press(ADMIN, "Acknowledge", message=ack_message(driver, ADMIN))
     context = type("Ctx", (), {"services": driver.app.services})()
-    await send_due_reminders(context)  # type: ignore[arg-type]
+    await send_due_reminders(context)
     await settle(driver)
     assert "Reminder" not in texts(driver.api.sent_to(MEMBER.id))  # not due yet
     clock.advance(minutes=31)
-    await send_due_reminders(context)  # type: ignore[arg-type]
-    await send_due_reminders(context)  # type: ignore[arg-type]
+    await send_due_reminders(context)
+    await send_due_reminders(context)
     await settle(driver)
     assert texts(driver.api.sent_to(MEMBER.id)).count("Reminder") == 1
     assert "Reminder" not in texts(driver.api.sent_to(ADMIN.id))

@@ -32,7 +32,9 @@ def test_invalid_configuration_is_one_clear_paragraph(
 
 def test_webhook_mode_needs_an_https_url() -> None:
     with pytest.raises(ValidationError) as caught:
-        Settings(_env_file=None, mode="webhook", bot_token="1:abc", webhook_url="http://x")  # type: ignore[call-arg]
+        Settings.model_validate(
+            {"mode": "webhook", "bot_token": "1:abc", "webhook_url": "http://example.org/x"}
+        )
     assert "WEBHOOK_URL" in explain(caught.value) or "https" in explain(caught.value)
 
 
@@ -46,12 +48,12 @@ def test_admin_bootstrap_from_the_command_line(
         "partnership", "create", "--name", "COP Côte d'Ivoire", "--kind", "cop",
         "--countries", "Côte d'Ivoire", "--timezone", "Africa/Abidjan", "--language", "fr",
     ]) == 0  # fmt: skip
-    assert "cop-c-te-d-ivoire" in capsys.readouterr().out
+    assert "cop-cote-d-ivoire" in capsys.readouterr().out
     assert (
-        main(["admin", "--partnership", "cop-c-te-d-ivoire", "--user-id", "42", "--name", "Awa"])
+        main(["admin", "--partnership", "cop-cote-d-ivoire", "--user-id", "42", "--name", "Awa"])
         == 0
     )
-    assert main(["invite", "create", "--partnership", "cop-c-te-d-ivoire", "--role", "coordinator",
+    assert main(["invite", "create", "--partnership", "cop-cote-d-ivoire", "--role", "coordinator",
                  "--uses", "3", "--bot-username", "@pbot"]) == 0  # fmt: skip
     out = capsys.readouterr().out
     assert "https://t.me/pbot?start=" in out
@@ -59,7 +61,7 @@ def test_admin_bootstrap_from_the_command_line(
     assert main(["invite", "revoke", code]) == 0
     assert main(["invite", "revoke", "nope"]) == 1
     assert main(["admin", "--partnership", "missing", "--user-id", "1"]) == 1
-    assert main(["invite", "create", "--partnership", "cop-c-te-d-ivoire", "--uses", "0"]) == 1
+    assert main(["invite", "create", "--partnership", "cop-cote-d-ivoire", "--uses", "0"]) == 1
     assert main(["partnership", "list"]) == 0
     assert "COP Côte d'Ivoire" in capsys.readouterr().out
 

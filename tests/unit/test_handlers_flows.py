@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from bot.app import build_application, running
 from bot.config import Settings
-from bot.local_api import LocalBotApi, LocalUser
+from bot.local_api import LocalBotApi, LocalUser, UpdateFactory
 from storage.models import Partnership, PartnershipKind, Role
 from tests.fakes import BotDriver, FakeClock, texts
 from tests.people import ADMIN, COORDINATOR, MEMBER, OBSERVER
 
 
-def buttons(message: dict) -> list[str]:
+def buttons(message: dict[str, Any]) -> list[str]:
     return [b["text"] for row in message["reply_markup"]["inline_keyboard"] for b in row]
 
 
@@ -83,7 +84,7 @@ async def test_restart_in_the_middle_of_a_flow_resumes_at_the_same_step(
     second = build_application(settings, request=second_api, clock=clock, rate_limiter=False)
     async with running(second):
         driver = BotDriver(second, second_api)
-        driver.updates._update_ids = iter(range(1000, 2000))  # Telegram's ids go on
+        driver.updates = UpdateFactory(second_api, first_update_id=1000)  # Telegram's ids go on
         await driver.press_data(ADMIN, stale_keyboard, "inv:uses:4")  # pressed after restart
         await driver.send(ADMIN, "10")
         invites = await second.services.invites.active(created)
@@ -199,6 +200,10 @@ async def test_menus_are_set_per_language_and_per_role_at_start_up(
     for language in (None, "en", "fr", "ar", "pt", "es"):
         for scope in ("all_private_chats", "all_group_chats", "all_chat_administrators"):
             assert (scope, language) in defaults
+    await refresh_personal_menus(driver.app)
+    assert not [c for c in driver.calls("setMyCommands") if c.params["scope"]["type"] == "chat"]
+    for person in (ADMIN, COORDINATOR, MEMBER):  # Telegram knows a chat once they wrote
+        await driver.send(person, "/help")
     await refresh_personal_menus(driver.app)
     personal = {
         c.params["scope"]["chat_id"]: [command["command"] for command in c.params["commands"]]

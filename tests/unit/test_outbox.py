@@ -73,7 +73,7 @@ async def test_flood_control_is_honoured_and_nothing_is_lost(
     broadcast = await enqueue(driver, recipients())
     await settle(driver)
     clock.advance(seconds=2)  # the rescheduled ones are due now
-    driver.app.worker.poke()  # type: ignore[union-attr]
+    driver.app.worker.poke()
     await settle(driver)
     assert set((await statuses(driver, broadcast)).values()) == {DeliveryStatus.SENT}
     assert all(len(driver.api.sent_to(p.id)) == 1 for p in PEOPLE)
@@ -97,7 +97,7 @@ async def test_network_errors_and_5xx_are_retried_with_back_off(
     assert row["status"] == "failed" and "Bad Gateway" in row["last_error"]
     for _ in range(2):
         clock.advance(minutes=1)
-        driver.app.worker.poke()  # type: ignore[union-attr]
+        driver.app.worker.poke()
         await settle(driver)
     assert (await statuses(driver, broadcast))[target.id] is DeliveryStatus.SENT
     assert len(driver.api.sent_to(target.id)) == 1
@@ -116,7 +116,7 @@ async def test_blocked_recipients_are_marked_and_never_retried(
     broadcast = await enqueue(driver, recipients(PEOPLE[:3]))
     await settle(driver)
     clock.advance(hours=1)
-    driver.app.worker.poke()  # type: ignore[union-attr]
+    driver.app.worker.poke()
     await settle(driver)
     assert (await statuses(driver, broadcast))[blocked.id] is DeliveryStatus.DEAD
     calls = [c for c in driver.calls("sendMessage") if c.params["chat_id"] == blocked.id]
@@ -142,7 +142,7 @@ async def test_a_rejected_message_is_a_dead_letter_with_its_error(driver: BotDri
 
 async def test_deliveries_in_flight_at_a_crash_are_sent_again(driver: BotDriver) -> None:
     outbox = driver.app.services.outbox
-    await driver.app.worker.stop()  # type: ignore[union-attr]
+    await driver.app.worker.stop()
     broadcast = await enqueue(driver, recipients(PEOPLE[:4]))
     claimed = await outbox.claim(2)  # as if a worker died while sending these two
     assert len(claimed) == 2
@@ -152,7 +152,7 @@ async def test_deliveries_in_flight_at_a_crash_are_sent_again(driver: BotDriver)
 
 async def test_giving_up_after_too_many_attempts(driver: BotDriver) -> None:
     outbox = driver.app.services.outbox
-    await driver.app.worker.stop()  # type: ignore[union-attr]
+    await driver.app.worker.stop()
     broadcast = await enqueue(driver, recipients(PEOPLE[:1]))
     await driver.app.services.db.fetchall("SELECT 1")
     async with driver.app.services.db.transaction() as tx:

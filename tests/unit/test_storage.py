@@ -13,9 +13,9 @@ from storage.migrations import MIGRATIONS, Migration
 
 
 async def test_store_uses_wal_foreign_keys_and_a_busy_timeout(db: Database) -> None:
-    assert (await db.fetchone("PRAGMA journal_mode"))[0] == "wal"  # type: ignore[index]
-    assert (await db.fetchone("PRAGMA foreign_keys"))[0] == 1  # type: ignore[index]
-    assert (await db.fetchone("PRAGMA busy_timeout"))[0] >= 1000  # type: ignore[index]
+    assert (await db.fetchone("PRAGMA journal_mode"))[0] == "wal"
+    assert (await db.fetchone("PRAGMA foreign_keys"))[0] == 1
+    assert (await db.fetchone("PRAGMA busy_timeout"))[0] >= 1000
 
 
 async def test_migrations_are_recorded_and_applied_once(tmp_path: Path) -> None:

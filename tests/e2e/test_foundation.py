@@ -1,0 +1,255 @@
+"""The foundation end to end: the real bot over real HTTP, people acting as on Telegram."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from bot.local_api import LocalUser
+from services.clock import utc_now
+from services.container import Services
+from storage.db import Database
+from storage.models import PartnershipKind, Role
+from tests.e2e.botapi_server import BotApiServer
+from tests.e2e.partnerbot import BotProcess, polling, stored_state
+from tests.e2e.users import TestUser
+from tests.fakes import FakeClock
+from tests.people import ADMIN, COORDINATOR, MEMBER, OBSERVER, STRANGER
+
+
+def person(server: BotApiServer, who: LocalUser, **extra: object) -> TestUser:
+    return server.user(**dataclasses.asdict(who), **extra)  # type: ignore[arg-type]
+
+
+async def seed(services: Services) -> str:
+    """A partnership with one person per role; returns a fresh 3-use member invite code."""
+    partnership = await services.partnerships.create(
+        name="COP Sénégal", kind=PartnershipKind.COP, countries=("Senegal",),
+        timezone="Africa/Dakar", language="fr",
+    )  # fmt: skip
+    for who, role in ((ADMIN, Role.ADMIN), (COORDINATOR, Role.COORDINATOR),
+                      (MEMBER, Role.MEMBER), (OBSERVER, Role.OBSERVER)):  # fmt: skip
+        await services.partnerships.add_member(
+            partnership, user_id=who.id, name=who.first_name, role=role
+        )
+    invite = await services.invites.create(partnership, role=Role.MEMBER, max_uses=3)
+    return invite.code
+
+
+async def test_join_by_deep_link_and_refusals(botapi: BotApiServer, tmp_path: Path) -> None:
+    clock = FakeClock(now=utc_now())
+    async with polling(botapi, tmp_path / "bot.sqlite3", clock=clock) as app:
+        code = await seed(app.services)
+        newcomer = botapi.user(id=500, first_name="Fatou", language_code="en")
+        await newcomer.send(f"/start {code}")
+        welcome = await newcomer.next_message()
+        assert "Welcome to COP Sénégal! You joined as member." in welcome.text
+        assert "/help" in welcome.text and "/members" not in welcome.text
+        # The invite's deep link is what a coordinator shares.
+        coordinator = person(botapi, COORDINATOR)
+        await coordinator.send("/invite")
+        await coordinator.next_message()
+        await coordinator.press("member")
+        await coordinator.next_edit()
+        await coordinator.press("1")
+        await coordinator.next_edit()
+        await coordinator.press("1")
+        link = (await coordinator.next_edit()).text
+        single = link.split("?start=")[1].split()[0]
+        first, second = botapi.user(id=501, first_name="Ana"), botapi.user(id=502, first_name="Ben")
+        await first.send(f"/start {single}")
+        assert "You joined as member" in (await first.next_message()).text
+        await second.send(f"/start {single}")
+        assert "already been used" in (await second.next_message()).text
+        expiring = await app.services.invites.create(
+            (await app.services.partnerships.by_slug("cop-senegal")), role=Role.ADMIN, valid_days=1
+        )
+        clock.advance(days=2)
+        await second.send(f"/start {expiring.code}")
+        assert "expired" in (await second.next_message()).text
+        await second.send("/help")
+        assert "invitation only" in (await second.next_message()).text
+
+
+async def test_a_stranger_sees_nothing(botapi: BotApiServer, tmp_path: Path) -> None:
+    async with polling(botapi, tmp_path / "bot.sqlite3") as app:
+        await seed(app.services)
+        stranger = person(botapi, STRANGER)
+        for text in ("/start", "/help", "/members", "hello", "/alerts"):
+            await stranger.send(text)
+            reply = await stranger.next_message()
+            assert "invitation only" in reply.text and "COP" not in reply.text
+        answer = await stranger.inline_query("police")
+        assert answer.results == []
+
+
+async def test_help_per_role(botapi: BotApiServer, tmp_path: Path) -> None:
+    async with polling(botapi, tmp_path / "bot.sqlite3") as app:
+        await seed(app.services)
+        expected = {
+            ADMIN: {"/invite", "/members", "/broadcast", "/linkgroup"},
+            COORDINATOR: {"/invite", "/members", "/broadcast"},
+            MEMBER: set(),
+            OBSERVER: set(),
+        }
+        for who, extra in expected.items():
+            user = person(botapi, who)
+            await user.send("/help")
+            text = (await user.next_message()).text
+            for command in ("/invite", "/members", "/broadcast", "/linkgroup"):
+                assert (command in text) == (command in extra), (who.first_name, command)
+
+
+async def test_language_switch_changes_replies_and_the_menu(
+    botapi: BotApiServer, tmp_path: Path
+) -> None:
+    async with polling(botapi, tmp_path / "bot.sqlite3") as app:
+        await seed(app.services)
+        member = person(botapi, MEMBER)
+        await member.send("/language")
+        await member.next_message()
+        await member.press("Français")
+        assert "Français" in (await member.next_edit()).text
+        await member.send("/help")
+        help_text = (await member.next_message()).text
+        assert "Ce que vous pouvez faire" in help_text
+        menu = botapi.my_commands({"type": "chat", "chat_id": MEMBER.id})
+        assert {"command": "language", "description": "Choisir votre langue"} in menu
+        # Telegram's own French menu for every private chat was set at start-up too.
+        french = botapi.my_commands({"type": "all_private_chats"}, "fr")
+        assert any(c["command"] == "help" for c in french)
+
+
+HOSTILE_NAMES = [
+    "<script>alert(1)</script>",
+    "Tom & Jerry </b>",
+    "عائشة <i>بنت</i> & محمد",
+    "x" * 64,
+]
+
+
+async def test_hostile_names_and_texts_never_break_a_reply(
+    botapi: BotApiServer, tmp_path: Path
+) -> None:
+    async with polling(botapi, tmp_path / "bot.sqlite3") as app:
+        code = await seed(app.services)
+        partnership = await app.services.partnerships.by_slug("cop-senegal")
+        invite = await app.services.invites.create(partnership, role=Role.MEMBER, max_uses=10)
+        admin = person(botapi, ADMIN)
+        for number, name in enumerate(HOSTILE_NAMES):
+            hostile = botapi.user(
+                id=900 + number,
+                first_name=name,
+                last_name="</b>&amp;<",
+                language_code="ar" if number % 2 else "en",
+            )
+            await hostile.send(f"/start {invite.code}")
+            await hostile.next_message()
+            await hostile.send("/profile")
+            await hostile.next_message()
+            await hostile.send("<b>unclosed & " + "ص" * 20)
+            await hostile.next_message()
+            await hostile.send("y" * 5000)
+            assert "60" in (await hostile.next_message()).text
+            await hostile.send("<Côte d'Ivoire> & co")
+            assert "Côte d'Ivoire" in (await hostile.next_message()).text
+            await hostile.send("</i>" * 100)
+            await hostile.next_message()
+        await admin.send("/members")
+        listing = await admin.next_message()
+        hostile_button = next(b for row in listing.buttons for b in row if "<script>" in b.text)
+        await admin.press(hostile_button.data or "")
+        detail = await admin.next_edit()
+        assert "<script>alert(1)</script> </b>&amp;<" in detail.text  # shown as typed
+        assert "&lt;script&gt;" in detail.html  # and sent escaped
+        assert code
+
+
+async def test_an_update_delivered_twice_is_handled_once(
+    botapi: BotApiServer, tmp_path: Path
+) -> None:
+    async with polling(botapi, tmp_path / "bot.sqlite3") as app:
+        await seed(app.services)
+        member = person(botapi, MEMBER)
+        incoming = await member.send("/help")
+        await member.next_message()
+        botapi.redeliver(incoming)
+        await member.send(
+            "/language"
+        )  # sent after the repeat: its reply proves the repeat was read
+        assert "Choose your language" in (await member.next_message()).text
+        await member.expect_no_message(within=0.2)
+
+
+async def _seed_file(database: Path) -> None:
+    db = Database(database)
+    await db.open()
+    try:
+        await seed(Services.create(db))
+    finally:
+        await db.close()
+
+
+async def test_killed_in_the_middle_of_a_flow_resumes_at_the_same_step(
+    botapi: BotApiServer, tmp_path: Path
+) -> None:
+    database = tmp_path / "bot.sqlite3"
+    await _seed_file(database)
+    bot = BotProcess(botapi, database)
+    await bot.start()
+    try:
+        admin = person(botapi, ADMIN)
+        await admin.send("/invite")
+        await admin.next_message()
+        await admin.press("observer")
+        uses_question = await admin.next_edit()
+        assert "How many people" in uses_question.text
+        # Once the step is stored, the process dies without any clean-up.
+        await botapi.wait_for(
+            lambda: stored_state(database, "invite") == ['"invite:uses"'],
+            10,
+            "the step to be stored",
+        )
+        await bot.kill()
+        bot = BotProcess(botapi, database)
+        await bot.start()
+        await admin.press("5", uses_question)  # a button of the old message, after the restart
+        assert "For how many days" in (await admin.next_edit()).text
+        await admin.send("12")
+        final = await admin.next_message()
+        assert "as observer, for 5 people" in final.text and "?start=" in final.text
+    finally:
+        await bot.stop()
+
+
+async def test_webhook_mode(botapi: BotApiServer, tmp_path: Path, unused_tcp_port: int) -> None:
+    database = tmp_path / "bot.sqlite3"
+    await _seed_file(database)
+    bot = BotProcess(
+        botapi,
+        database,
+        MODE="webhook",
+        WEBHOOK_URL=f"http://127.0.0.1:{unused_tcp_port}/telegram",
+        WEBHOOK_LISTEN="127.0.0.1",
+        WEBHOOK_PORT=str(unused_tcp_port),
+        WEBHOOK_SECRET="s3cret-token",
+    )
+    await bot.start_webhook()
+    try:
+        member = person(botapi, MEMBER)
+        await member.send("/help")
+        assert "You work in COP Sénégal as member." in (await member.next_message()).text
+        assert botapi.webhook.secret_token == "s3cret-token"
+    finally:
+        await bot.stop()
+
+
+@pytest.fixture
+def unused_tcp_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
