@@ -113,6 +113,8 @@ class DeliveryWorker:
                 log.exception("could not read the outbox; trying again shortly")
                 await asyncio.sleep(1)
                 continue
+            if claimed:
+                self.idle.clear()
             for delivery in claimed:
                 task = asyncio.create_task(self._deliver(delivery))
                 self._in_flight.add(task)

@@ -96,6 +96,11 @@ _SCALARS: Final = frozenset({"Integer", "Float", "String", "Boolean", "InputFile
 _DISCRIMINATOR = re.compile(r"(?:must be|always)\s+[\"“]?([a-z_]+)")
 
 
+#: Parameters Telegram ignores on methods that do not declare them, and that
+#: python-telegram-bot sends anyway; any other undeclared parameter is refused.
+TOLERATED_EXTRAS = frozenset({"parse_mode"})
+
+
 @dataclass(frozen=True, slots=True)
 class FieldSpec:
     name: str
@@ -1866,6 +1871,11 @@ class BotApiServer:
         params: JSON = {}
         for name, raw in values.items():
             declared = spec.fields.get(name)
+            if declared is None and name in TOLERATED_EXTRAS:
+                # python-telegram-bot sends its default parse_mode with every call it routes
+                # through one internal helper (editMessageReplyMarkup, sendContact, ...), and
+                # Telegram ignores it there; so do we, and nothing else.
+                continue
             if declared is None:
                 raise ApiError(400, f'Bad Request: unexpected parameter "{name}"')
             if raw is None:
