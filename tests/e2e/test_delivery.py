@@ -95,12 +95,11 @@ async def test_faults_lose_nothing_and_retry_only_what_may_succeed(
         botapi.faults.add("sendMessage", 500, chat_id=members[10].id, times=2)
         await send_broadcast(coordinator, "Alert: route change")
         reachable = members[3:]
-        for member in reachable:
-            await botapi.wait_for(
-                lambda member=member: received(botapi, member, "route change") >= 1,
-                20,
-                f"the broadcast to reach {member.first_name}",
-            )
+        await botapi.wait_for(
+            lambda: all(received(botapi, m, "route change") >= 1 for m in reachable),
+            20,
+            "the broadcast to reach every reachable member",
+        )
         assert app.worker is not None
         await app.worker.settle()
         assert all(received(botapi, m, "route change") == 1 for m in reachable)
