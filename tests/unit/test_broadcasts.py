@@ -172,3 +172,39 @@ async def test_recipients_read_it_in_their_language(
     received = ack_message(driver, french)
     assert "Message de" in received["text"] or "message de" in received["text"].lower()
     assert "Acknowledge" not in received["reply_markup"]["inline_keyboard"][0][0]["text"]
+
+
+async def test_a_photo_broadcast_to_the_linked_group(
+    driver: BotDriver, partnership: Partnership
+) -> None:
+    group = driver.updates.group_chat(-100777, "COP team")
+    await driver.send(ADMIN, "/linkgroup", chat=group)
+    await driver.send(COORDINATOR, "/broadcast")
+    photo = [{"file_id": "photo-big", "file_unique_id": "u1", "width": 800, "height": 600}]
+    await driver.send_content(COORDINATOR, photo=photo, caption="Map of the <new> route")
+    await driver.press(COORDINATOR, "group chats")
+    await driver.press(COORDINATOR, "Normal")
+    assert "This goes to 1 recipient." in driver.text_of(COORDINATOR.id)
+    await driver.press(COORDINATOR, "Send")
+    await settle(driver)
+    (posted,) = driver.api.sent_to(group["id"])[-1:]
+    sends = [c for c in driver.calls("sendPhoto") if c.params["chat_id"] == group["id"]]
+    assert sends[-1].params["photo"] == "photo-big"
+    assert "Map of the &lt;new&gt; route" in sends[-1].params["caption"]
+    assert "reply_markup" not in sends[-1].params  # nobody acknowledges for a whole group
+    assert posted["document"]
+
+
+async def test_audience_by_country_uses_member_profiles(
+    driver: BotDriver, partnership: Partnership
+) -> None:
+    await everyone_speaks(driver)
+    await driver.send(MEMBER, "/profile")
+    await driver.send(MEMBER, "DPAF")
+    await driver.press(MEMBER, "Mali")
+    await driver.send(COORDINATOR, "/broadcast")
+    await driver.send(COORDINATOR, "For Mali")
+    await driver.press(COORDINATOR, "By country")
+    await driver.press(COORDINATOR, "Mali")
+    await driver.press(COORDINATOR, "Normal")
+    assert "This goes to 1 recipient." in driver.text_of(COORDINATOR.id)
