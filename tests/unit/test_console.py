@@ -243,3 +243,19 @@ def test_the_tour_runs_from_the_command_line(tmp_path: Path) -> None:
     assert "?start=" in out
     assert "Someone> /help\nbot> " in out and "Mamadou> ::press COP Mauritania" in out
     assert "!!" not in out
+
+
+def test_run_without_a_token_opens_the_console_on_demo_data(tmp_path: Path) -> None:
+    """`make run` on a fresh machine: no token, so the console; typed lines get answers."""
+    environment = {k: v for k, v in os.environ.items() if k not in {"BOT_TOKEN", "MODE"}}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=tmp_path,  # a directory with no .env, as in a fresh clone
+        env={**environment, "PYTHONPATH": str(ROOT)},
+        input="/help\n::quit\n",
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "No BOT_TOKEN configured" in result.stdout
+    assert "/members" in result.stdout  # the demo admin's /help
+    assert (tmp_path / "var" / "demo.sqlite3").exists()
