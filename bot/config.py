@@ -5,12 +5,11 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urlparse
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from storage.models import LANGUAGES
+from services.validation import known_timezone, shipped_language
 
 
 class Mode(StrEnum):
@@ -43,21 +42,8 @@ class Settings(BaseSettings):
     urgent_reminder_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60)
     log_level: str = "INFO"
 
-    @field_validator("default_language")
-    @classmethod
-    def _known_language(cls, value: str) -> str:
-        if value not in LANGUAGES:
-            raise ValueError(f"must be one of {', '.join(LANGUAGES)}")
-        return value
-
-    @field_validator("default_timezone")
-    @classmethod
-    def _known_timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError("must be an IANA timezone such as Africa/Dakar") from exc
-        return value
+    _known_language = field_validator("default_language")(shipped_language)
+    _known_timezone = field_validator("default_timezone")(known_timezone)
 
     @field_validator("bot_token")
     @classmethod

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from services.access import Caller, Capability
 from services.clock import Clock
 from services.errors import InvalidInput, NotFound
+from services.validation import known_timezone, shipped_language
 from storage import audit
 from storage import members as member_store
 from storage import partnerships as partnership_store
 from storage.db import Database
-from storage.models import LANGUAGES, GroupLink, Membership, Partnership, PartnershipKind, Role
+from storage.models import GroupLink, Membership, Partnership, PartnershipKind, Role
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
 MAX_NAME_LENGTH = 120
@@ -50,12 +50,14 @@ class PartnershipService:
         slug = slug or slugify(name)
         if not SLUG_PATTERN.match(slug):
             raise InvalidInput("slug", "use 2-40 lowercase letters, digits and dashes")
-        try:
-            ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise InvalidInput("timezone", "must be an IANA timezone such as Africa/Dakar") from exc
-        if language not in LANGUAGES:
-            raise InvalidInput("language", f"must be one of {', '.join(LANGUAGES)}")
+        for field, check, value in (
+            ("timezone", known_timezone, timezone),
+            ("language", shipped_language, language),
+        ):
+            try:
+                check(value)
+            except ValueError as exc:
+                raise InvalidInput(field, str(exc)) from exc
         countries = tuple(c.strip() for c in countries if c.strip())
         if any("," in country for country in countries):
             raise InvalidInput("countries", "country names cannot contain commas")
