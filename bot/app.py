@@ -18,6 +18,9 @@ from bot.config import Settings
 from bot.context import BotContext, PartnerbotApplication
 from bot.handlers import register
 from bot.jobs.delivery import DeliveryWorker
+from bot.jobs.digests import send_due_digests
+from bot.jobs.escalation import escalate
+from bot.jobs.followups import send_action_reminders
 from bot.jobs.reminders import send_due_reminders
 from bot.persistence import SQLitePersistence
 from services.clock import Clock, utc_now
@@ -103,6 +106,19 @@ async def _on_startup(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         )
         application.job_queue.run_repeating(
             send_due_reminders, interval=timedelta(minutes=1), first=timedelta(seconds=1)
+        )
+        # Follow-up actions due tomorrow; also at start-up, for any missed while down.
+        application.job_queue.run_repeating(
+            send_action_reminders, interval=timedelta(minutes=10), first=timedelta(seconds=2)
+        )
+        # Escalation steps are stored: the first run at start-up sends those due while down.
+        application.job_queue.run_repeating(
+            escalate, interval=timedelta(minutes=1), first=timedelta(seconds=3)
+        )
+        # Digest slots are computed from the database: the run at start-up sends, once, a
+        # digest whose time came while the bot was down.
+        application.job_queue.run_repeating(
+            send_due_digests, interval=timedelta(minutes=1), first=timedelta(seconds=4)
         )
         application.job_queue.run_repeating(
             _forget_old_updates, interval=timedelta(hours=6), first=timedelta(minutes=1)

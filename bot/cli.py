@@ -8,15 +8,21 @@ import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal, TypeVar
 from urllib.parse import urlparse
 
 from pydantic import ValidationError
 
 from bot.config import Mode, Settings, explain
 from services.clock import utc_now
+from services.contact_csv import COLUMNS, CsvRefused, FileProblem
+from services.contact_fields import OrganisationType
+from services.contacts import ImportReport
 from services.container import Services
+from services.digests import Frequency, Schedule
 from services.errors import ServiceError
+from services.milestones import ImportReport as ImportedPlan
+from services.plan_file import DEFAULT_PLAN, PlanFile, PlanRefused, parse_plan
 from storage.db import Database
 from storage.models import LANGUAGES, PartnershipKind, Role
 
@@ -63,6 +69,12 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--timezone", default="UTC", help="IANA timezone, e.g. Africa/Dakar")
     create.add_argument("--language", default="en", choices=LANGUAGES, help="default language")
     create.add_argument("--slug", help="short name used on the command line (derived if omitted)")
+    create.add_argument(
+        "--plan",
+        default=None,
+        metavar="FILE|none",
+        help="its action plan: a YAML file, or none (default: the EU action plan 2021-2025)",
+    )
     create.set_defaults(handler=_partnership_create)
     listing = partnership_commands.add_parser("list", help="list partnerships")
     listing.set_defaults(handler=_partnership_list)
@@ -87,6 +99,43 @@ def _parser() -> argparse.ArgumentParser:
     invite_revoke = invite_commands.add_parser("revoke", help="make a code unusable")
     invite_revoke.add_argument("code")
     invite_revoke.set_defaults(handler=_invite_revoke)
+
+    contacts = commands.add_parser(
+        "contacts",
+        help="import or export a partnership's contact directory (CSV)",
+        description="CSV files are UTF-8 with commas between columns and a first row naming"
+        f" the columns: {', '.join(COLUMNS)}. Only name and organisation are required;"
+        " expertise topics are separated by semicolons, languages by commas, and phone"
+        " numbers carry their country code. organisation_type is empty or one of:"
+        f" {', '.join(kind.value for kind in OrganisationType)}.",
+    )
+    contact_commands = contacts.add_subparsers(dest="action", required=True)
+    contacts_import = contact_commands.add_parser(
+        "import",
+        help="add or update contacts from a CSV file",
+        description="Add the file's contacts to the partnership's directory. A row with the"
+        " same name and organisation, or the same phone number, as a contact already there"
+        " updates it. If any row is invalid, nothing is imported and every problem is listed"
+        " by line number, unless --skip-invalid is given.",
+    )
+    contacts_import.add_argument("--partnership", required=True, help="the partnership's slug")
+    contacts_import.add_argument("file", type=Path, metavar="FILE", help="the CSV file")
+    contacts_import.add_argument(
+        "--skip-invalid", action="store_true", help="import the valid rows, leave out the others"
+    )
+    contacts_import.set_defaults(handler=_contacts_import)
+    contacts_export = contact_commands.add_parser(
+        "export",
+        help="write the directory as a CSV file",
+        description="Write every contact of the partnership as CSV (UTF-8), to FILE or to"
+        " the standard output; the file can be edited and imported again.",
+    )
+    contacts_export.add_argument("--partnership", required=True, help="the partnership's slug")
+    contacts_export.add_argument(
+        "file", type=Path, nargs="?", metavar="FILE", help="where to write (default: stdout)"
+    )
+    contacts_export.set_defaults(handler=_contacts_export)
+    _plan_parsers(commands)
     return parser
 
 
@@ -163,6 +212,16 @@ def _with_services(settings: Settings, work: Callable[[Services], Awaitable[T]])
 
 
 def _partnership_create(arguments: argparse.Namespace, settings: Settings) -> int:
+    plan: PlanFile | Literal["default"] | None = "default"
+    source = DEFAULT_PLAN.name
+    if arguments.plan is not None and arguments.plan.lower() == "none":
+        plan = None
+    elif arguments.plan is not None:
+        path = Path(arguments.plan)
+        plan, source = _read_plan(path), path.name
+        if plan is None:
+            return 1
+
     async def work(services: Services) -> str:
         created = await services.partnerships.create(
             name=arguments.name,
@@ -171,6 +230,8 @@ def _partnership_create(arguments: argparse.Namespace, settings: Settings) -> in
             timezone=arguments.timezone,
             language=arguments.language,
             slug=arguments.slug,
+            plan=plan,
+            plan_source=source,
         )
         return created.slug
 
@@ -236,4 +297,204 @@ def _invite_revoke(arguments: argparse.Namespace, settings: Settings) -> int:
         print(f"No invite with code {arguments.code}.", file=sys.stderr)
         return 1
     print("Revoked.")
+    return 0
+
+
+def _contacts_import(arguments: argparse.Namespace, settings: Settings) -> int:
+    try:
+        data = arguments.file.read_bytes()
+    except OSError as error:
+        print(f"error: cannot read {arguments.file}: {error.strerror}", file=sys.stderr)
+        return 1
+
+    async def work(services: Services) -> ImportReport:
+        partnership = await services.partnerships.by_slug(arguments.partnership)
+        return await services.contacts.import_csv(
+            partnership, data, skip_invalid=arguments.skip_invalid
+        )
+
+    try:
+        report = _with_services(settings, work)
+    except CsvRefused as refused:
+        print(f"error: {arguments.file}: {_file_problem(refused)}", file=sys.stderr)
+        return 1
+    for problem in report.problems:
+        print(f"{arguments.file}: {problem.describe()}", file=sys.stderr)
+    if not report.applied:
+        print(
+            f"Nothing was imported: {report.invalid_rows} of {report.rows} rows have problems."
+            " Correct them, or run again with --skip-invalid to import the other rows.",
+            file=sys.stderr,
+        )
+        return 1
+    print(
+        f"Imported {arguments.file}: {report.created} added, {report.updated} updated,"
+        f" {report.unchanged} unchanged, {report.invalid_rows} invalid rows left out."
+    )
+    return 0
+
+
+def _file_problem(refused: CsvRefused) -> str:
+    """A file-level refusal in English."""
+    explanations = {
+        FileProblem.EMPTY: "the file is empty",
+        FileProblem.ENCODING: "the file is not UTF-8 text (save it as 'CSV UTF-8')",
+        FileProblem.DELIMITER: f"columns are separated by {refused.detail!r}, not commas",
+        FileProblem.NOT_CSV: "the file cannot be read as CSV",
+        FileProblem.MISSING_COLUMNS: f"the first row lacks the column(s) {refused.detail}",
+        FileProblem.UNKNOWN_COLUMNS: f"unknown column(s) in the first row: {refused.detail}",
+        FileProblem.TOO_MANY_ROWS: f"more than {refused.detail} rows: split the file",
+    }
+    explanation = explanations[refused.problem]
+    if refused.problem is FileProblem.ENCODING and refused.detail.isdigit():
+        explanation += f"; first problem on line {refused.detail}"
+    return explanation + f". Expected columns: {', '.join(COLUMNS)}."
+
+
+def _contacts_export(arguments: argparse.Namespace, settings: Settings) -> int:
+    async def work(services: Services) -> tuple[bytes, int]:
+        partnership = await services.partnerships.by_slug(arguments.partnership)
+        return await services.contacts.export_csv(partnership)
+
+    data, count = _with_services(settings, work)
+    if arguments.file is None:
+        sys.stdout.write(data.decode("utf-8-sig"))
+        return 0
+    try:
+        arguments.file.write_bytes(data)
+    except OSError as error:
+        print(f"error: cannot write {arguments.file}: {error.strerror}", file=sys.stderr)
+        return 1
+    print(f"Wrote {count} contact{'' if count == 1 else 's'} to {arguments.file}.")
+    return 0
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _plan_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`plan import|export` and `digest schedule`."""
+    plan = commands.add_parser(
+        "plan",
+        help="import or export a partnership's action plan (YAML)",
+        description="The layout of a plan file is described at the top of"
+        f" data/{DEFAULT_PLAN.name}, the default plan.",
+    )
+    plan_commands = plan.add_subparsers(dest="action", required=True)
+    plan_import = plan_commands.add_parser(
+        "import",
+        help="replace the partnership's plan with a YAML file",
+        description="Replace the partnership's plan with FILE. Milestones keep their update"
+        " history where their code is unchanged; a milestone without `status` keeps its"
+        " stored status and progress; milestones left out of the file are removed with their"
+        " history. A file with any problem changes nothing: each problem is listed with its"
+        " line.",
+    )
+    plan_import.add_argument("--partnership", required=True, help="the partnership's slug")
+    plan_import.add_argument("file", type=Path, metavar="FILE", help="the YAML file")
+    plan_import.set_defaults(handler=_plan_import)
+    plan_export = plan_commands.add_parser(
+        "export",
+        help="write the partnership's plan as YAML",
+        description="Write the plan, with each milestone's current status and progress, to"
+        " FILE or to the standard output; the file can be edited and imported again.",
+    )
+    plan_export.add_argument("--partnership", required=True, help="the partnership's slug")
+    plan_export.add_argument(
+        "file", type=Path, nargs="?", metavar="FILE", help="where to write (default: stdout)"
+    )
+    plan_export.set_defaults(handler=_plan_export)
+
+    digest = commands.add_parser("digest", help="a partnership's default digest schedule")
+    digest_commands = digest.add_subparsers(dest="action", required=True)
+    schedule = digest_commands.add_parser(
+        "schedule",
+        help="show or change when members get the digest (unless they chose themselves)",
+        description="Without options, show the schedule. Times are in the partnership's"
+        " timezone; the default is weekly, on Monday at 08:00.",
+    )
+    schedule.add_argument("--partnership", required=True, help="the partnership's slug")
+    schedule.add_argument("--frequency", choices=[f.value for f in Frequency])
+    schedule.add_argument("--day", choices=WEEKDAYS, help="for weekly digests")
+    schedule.add_argument("--hour", type=int, choices=range(24), metavar="0-23")
+    schedule.set_defaults(handler=_digest_schedule)
+
+
+def _read_plan(path: Path) -> PlanFile | None:
+    """A plan file, or None after printing why it cannot be used."""
+    try:
+        return parse_plan(path.read_bytes())
+    except OSError as error:
+        print(f"error: cannot read {path}: {error.strerror}", file=sys.stderr)
+    except PlanRefused as refused:
+        for problem in refused.problems:
+            print(f"{path}: {problem.describe()}", file=sys.stderr)
+        print(f"Nothing was imported: {path} has problems.", file=sys.stderr)
+    return None
+
+
+def _plan_import(arguments: argparse.Namespace, settings: Settings) -> int:
+    plan = _read_plan(arguments.file)
+    if plan is None:
+        return 1
+
+    async def work(services: Services) -> tuple[str, ImportedPlan]:
+        partnership = await services.partnerships.by_slug(arguments.partnership)
+        report = await services.milestones.import_plan(
+            partnership, plan, source=arguments.file.name
+        )
+        return partnership.name, report
+
+    name, report = _with_services(settings, work)
+    print(
+        f"Imported {arguments.file} into {name}: {report.pillars} pillars,"
+        f" {len(report.added)} milestones added, {len(report.updated)} updated,"
+        f" {len(report.removed)} removed."
+    )
+    if report.removed:
+        print(
+            f"Removed: {', '.join(report.removed)} (with {report.removed_updates} history entries)."
+        )
+    return 0
+
+
+def _plan_export(arguments: argparse.Namespace, settings: Settings) -> int:
+    async def work(services: Services) -> tuple[str, int]:
+        partnership = await services.partnerships.by_slug(arguments.partnership)
+        return await services.milestones.export_plan(partnership)
+
+    text, count = _with_services(settings, work)
+    if arguments.file is None:
+        sys.stdout.write(text)
+        return 0
+    try:
+        arguments.file.write_text(text, encoding="utf-8")
+    except OSError as error:
+        print(f"error: cannot write {arguments.file}: {error.strerror}", file=sys.stderr)
+        return 1
+    print(f"Wrote the plan ({count} milestone{'' if count == 1 else 's'}) to {arguments.file}.")
+    return 0
+
+
+def _digest_schedule(arguments: argparse.Namespace, settings: Settings) -> int:
+    async def work(services: Services) -> tuple[str, Schedule]:
+        partnership = await services.partnerships.by_slug(arguments.partnership)
+        schedule = await services.digests.partnership_schedule(partnership)
+        if arguments.frequency or arguments.day or arguments.hour is not None:
+            schedule = Schedule(
+                Frequency(arguments.frequency) if arguments.frequency else schedule.frequency,
+                WEEKDAYS.index(arguments.day) if arguments.day else schedule.weekday,
+                schedule.hour if arguments.hour is None else arguments.hour,
+            )
+            await services.digests.set_partnership_schedule(partnership, schedule)
+        return partnership.timezone, schedule
+
+    timezone, schedule = _with_services(settings, work)
+    when = {
+        Frequency.OFF: "off",
+        Frequency.DAILY: f"daily at {schedule.hour:02}:00",
+        Frequency.WEEKLY: f"weekly on {WEEKDAYS[schedule.weekday].title()} at"
+        f" {schedule.hour:02}:00",
+    }[schedule.frequency]
+    print(f"Digests: {when} ({timezone}), for members who did not choose their own.")
     return 0

@@ -42,6 +42,19 @@ class Command:
 
 COMMANDS: tuple[Command, ...] = (
     Command("help", N_("What I can do for you"), Capability.READ),
+    Command("flag", N_("Flag an emerging challenge"), Capability.FLAG_CHALLENGES),
+    Command("challenges", N_("Open challenges: filters and summary"), Capability.READ),
+    Command(
+        "challenge_alerts", N_("Alerts of high and critical challenges: on or off"), Capability.READ
+    ),
+    Command("meeting", N_("Log a meeting"), Capability.LOG_MEETINGS),
+    Command("meetings", N_("Meetings of the partnership: list and search"), Capability.READ),
+    Command("actions", N_("Open follow-up actions of meetings"), Capability.READ),
+    Command("milestones", N_("The action plan: progress, overdue, upcoming"), Capability.READ),
+    Command("milestone", N_("One milestone and its history: /milestone CODE"), Capability.READ),
+    Command("digest", N_("Your digest now; /digest settings for its schedule"), Capability.READ),
+    Command("contacts", N_("Search the partner contacts"), Capability.READ),
+    Command("mycard", N_("Your own contact card in the directory"), Capability.READ),
     Command("partnership", N_("Switch to another partnership"), Capability.READ),
     Command("profile", N_("Your organisation and country"), Capability.READ),
     Command("language", N_("Choose your language"), Capability.READ),
@@ -49,11 +62,31 @@ COMMANDS: tuple[Command, ...] = (
     Command("members", N_("Members, roles and removals"), Capability.MANAGE_MEMBERS),
     Command("broadcast", N_("Send a message to the partnership"), Capability.BROADCAST),
     Command("alerts", N_("Recent broadcasts and who acknowledged"), Capability.BROADCAST),
+    Command(
+        "escalation",
+        N_("When unacknowledged challenges are escalated"),
+        Capability.CONFIGURE_ESCALATION,
+    ),
+    Command("addcontact", N_("Add a partner contact"), Capability.MANAGE_CONTACTS),
+    Command("contacts_import", N_("Import contacts from a CSV file"), Capability.MANAGE_CONTACTS),
+    Command("contacts_export", N_("Export the contacts as a CSV file"), Capability.MANAGE_CONTACTS),
     Command("cancel", N_("Stop what you are doing"), Capability.READ),
     Command(
         "linkgroup", N_("Link this group to your partnership"), Capability.LINK_GROUP, Where.GROUP
     ),
     Command("unlinkgroup", N_("Unlink this group"), Capability.LINK_GROUP, Where.GROUP),
+    Command(
+        "meeting",
+        N_("Log a meeting of this group's partnership (in private)"),
+        Capability.LOG_MEETINGS,
+        Where.GROUP,
+    ),
+    Command(
+        "digest",
+        N_("The partnership's digest here; admins: /digest settings"),
+        Capability.READ,
+        Where.GROUP,
+    ),
 )
 
 

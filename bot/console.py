@@ -12,6 +12,7 @@ import asyncio
 import importlib
 import itertools
 import logging
+import mimetypes
 import os
 import re
 import sys
@@ -45,6 +46,8 @@ INSTRUCTIONS: tuple[tuple[str, str], ...] = (
     ("::location LAT LON", "send a location"),
     ("::contact", "send your contact card"),
     ("::photo [CAPTION]", "send a photo"),
+    ("::file PATH", "send a file as a document (e.g. a contacts CSV)"),
+    ("::inline QUERY", "type @bot QUERY in a chat: list what inline mode offers"),
     ("::group | ::private", "talk in the demo group chat | in your private chat with the bot"),
     ("::who", "list the demo members and their roles"),
     ("::help", "list these instructions"),
@@ -235,6 +238,8 @@ class Console:
             "location": self._location,
             "contact": self._contact,
             "photo": self._photo,
+            "file": self._file,
+            "inline": self._inline,
             "group": self._group,
             "private": self._private,
             "who": self._who,
@@ -414,6 +419,9 @@ class Console:
                 shown += 1
             elif (call.method in _SENDS or call.method in _EDITS) and "chat_id" in call.params:
                 shown += self._show_chat(int(call.params["chat_id"]))
+            elif call.method == "answerInlineQuery":
+                self._print_block("bot (inline)> ", inline_results(call.params))
+                shown += 1
         return shown
 
     def _show_chat(self, chat_id: int) -> int:
@@ -567,6 +575,20 @@ class Console:
             content["caption"] = arguments
         await self._deliver(self.updates.message(self.me.user, self._chat(), **content))
 
+    async def _file(self, arguments: str) -> None:
+        if not arguments:
+            raise LineFailed("say which file: ::file PATH")
+        try:
+            name, content = await asyncio.to_thread(_read_file, arguments)
+        except OSError as error:
+            raise LineFailed(f"cannot read {arguments}: {error.strerror}") from None
+        mime_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        document = self.api.upload(content, name, mime_type)
+        await self._deliver(self.updates.message(self.me.user, self._chat(), document=document))
+
+    async def _inline(self, arguments: str) -> None:
+        await self._deliver(self.updates.inline_query(self.me.user, arguments))
+
     async def _group(self, arguments: str) -> None:
         if self.demo.group is None:
             raise LineFailed("the demo data has no group chat")
@@ -588,6 +610,28 @@ class Console:
         width = max(len(usage) for usage, _ in INSTRUCTIONS)
         for usage, meaning in INSTRUCTIONS:
             self.print(f"   {usage.ljust(width)}  {meaning}")
+
+
+def _read_file(location: str) -> tuple[str, bytes]:
+    path = Path(location).expanduser()
+    return path.name, path.read_bytes()
+
+
+def inline_results(params: JSON) -> str:
+    """What inline mode offers, one numbered line per result."""
+    results = params.get("results") or []
+    if not results:
+        return "(no results)"
+    lines = []
+    for number, result in enumerate(results, 1):
+        if result.get("type") == "contact":
+            lines.append(f"[{number}] {result['first_name']} {result['phone_number']}")
+        else:
+            description = f" — {result['description']}" if result.get("description") else ""
+            lines.append(f"[{number}] {result.get('title', '')}{description}")
+    if params.get("next_offset"):
+        lines.append(f"(more from offset {params['next_offset']})")
+    return "\n".join(lines)
 
 
 def _fingerprint(message: JSON) -> str:

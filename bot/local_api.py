@@ -39,12 +39,48 @@ class LocalUser:
         return data
 
 
+@dataclass(frozen=True, slots=True)
+class LocalFile:
+    """A file known to the local API: uploaded by the bot, or sent by a person."""
+
+    file_id: str
+    file_name: str
+    mime_type: str
+    content: bytes
+
+    @property
+    def file_path(self) -> str:
+        """Where getFile says the file can be downloaded, under the file base URL."""
+        return f"documents/{self.file_id}"
+
+    def as_document(self) -> JSON:
+        """The Telegram `Document` object."""
+        return {
+            "file_id": self.file_id,
+            "file_unique_id": self.file_id,
+            "file_name": self.file_name,
+            "mime_type": self.mime_type,
+            "file_size": len(self.content),
+        }
+
+
 @dataclass(slots=True)
 class ApiCall:
     """One request the bot made."""
 
     method: str
     params: JSON
+    #: Files uploaded with the request, by parameter name (e.g. "document").
+    files: dict[str, LocalFile] = field(default_factory=dict)
+
+
+class _Refusal(Exception):
+    """An error Telegram would answer instead of a result."""
+
+    def __init__(self, status: int, description: str) -> None:
+        super().__init__(description)
+        self.status = status
+        self.description = description
 
 
 @dataclass(slots=True)
@@ -70,6 +106,8 @@ class LocalBotApi(BaseRequest):
     messages: dict[int, list[JSON]] = field(default_factory=dict)
     chats: dict[int, JSON] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
+    #: Files people sent or the bot uploaded, by file id (served by getFile and downloads).
+    files: dict[str, LocalFile] = field(default_factory=dict)
     _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def __hash__(self) -> int:
@@ -117,9 +155,13 @@ class LocalBotApi(BaseRequest):
         pool_timeout: ODVInput[float] = DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         """Answer one Bot API call as Telegram would, without any network."""
+        download = self._download(url)
+        if download is not None:
+            return 200, download
         name = url.rsplit("/", 1)[-1]
         params: JSON = dict(request_data.parameters) if request_data else {}
-        self.calls.append(ApiCall(name, params))
+        uploads = self._uploads(request_data) if request_data else {}
+        self.calls.append(ApiCall(name, params, uploads))
         fault = self._fault_for(name, params)
         if fault is not None:
             error: JSON = {
@@ -130,8 +172,37 @@ class LocalBotApi(BaseRequest):
             if fault.retry_after is not None:
                 error["parameters"] = {"retry_after": fault.retry_after}
             return fault.status, json.dumps(error).encode()
-        result = self._answer(name, params)
+        try:
+            result = self._answer(name, params, uploads)
+        except _Refusal as refusal:
+            error = {"ok": False, "error_code": refusal.status, "description": refusal.description}
+            return refusal.status, json.dumps(error).encode()
         return 200, json.dumps({"ok": True, "result": result}).encode()
+
+    def upload(self, content: bytes, file_name: str, mime_type: str = "text/csv") -> JSON:
+        """A file a person sends: returns the `Document` object to put in their message."""
+        stored = LocalFile(f"file-{self.next_message_id()}", file_name, mime_type, content)
+        self.files[stored.file_id] = stored
+        return stored.as_document()
+
+    def _download(self, url: str) -> bytes | None:
+        """The bytes of a file, if `url` is a file download (base file URL + file path)."""
+        for stored in self.files.values():
+            if url.endswith("/" + stored.file_path):
+                return stored.content
+        return None
+
+    def _uploads(self, request_data: RequestData) -> dict[str, LocalFile]:
+        """Files attached to a request, kept so that tests and getFile can read them."""
+        found: dict[str, LocalFile] = {}
+        if not request_data.contains_files:
+            return found
+        for part, (file_name, content, mime_type) in request_data.multipart_data.items():
+            data = content if isinstance(content, bytes) else content.read()
+            stored = LocalFile(f"file-{self.next_message_id()}", file_name or part, mime_type, data)
+            self.files[stored.file_id] = stored
+            found[part] = stored
+        return found
 
     def fail(
         self,
@@ -154,13 +225,18 @@ class LocalBotApi(BaseRequest):
                 return fault
         return None
 
-    def _answer(self, method: str, params: JSON) -> Any:
+    def _answer(self, method: str, params: JSON, uploads: dict[str, LocalFile]) -> Any:
         if method == "getMe":
             return self.bot_user()
         if method == "getUpdates":
             return []
-        if method in {"sendMessage", "sendPhoto", "sendDocument", "sendContact", "sendLocation"}:
-            return self._send(method, params)
+        if method in {
+            *("sendMessage", "sendPhoto", "sendDocument", "sendContact", "sendLocation"),
+            *("sendVoice", "sendAudio", "sendVideo"),
+        }:
+            return self._send(method, params, uploads)
+        if method == "getFile":
+            return self._file(str(params.get("file_id", "")))
         if method in {"editMessageText", "editMessageReplyMarkup", "editMessageCaption"}:
             return self._edit(params)
         if method == "getChat":
@@ -169,7 +245,18 @@ class LocalBotApi(BaseRequest):
             return []
         return True
 
-    def _send(self, method: str, params: JSON) -> JSON:
+    def _file(self, file_id: str) -> JSON:
+        stored = self.files.get(file_id)
+        if stored is None:
+            raise _Refusal(400, "Bad Request: invalid file_id")
+        return {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_id,
+            "file_size": len(stored.content),
+            "file_path": stored.file_path,
+        }
+
+    def _send(self, method: str, params: JSON, uploads: dict[str, LocalFile]) -> JSON:
         chat_id = int(params["chat_id"])
         message: JSON = {
             "message_id": self.next_message_id(),
@@ -182,12 +269,19 @@ class LocalBotApi(BaseRequest):
                 message[key] = _decoded(params[key])
         if method == "sendContact":
             message["contact"] = {
-                k: params[k] for k in ("phone_number", "first_name") if k in params
+                k: params[k]
+                for k in ("phone_number", "first_name", "last_name", "vcard")
+                if k in params
             }
         if method == "sendLocation":
             message["location"] = {"latitude": params["latitude"], "longitude": params["longitude"]}
         if method in {"sendPhoto", "sendDocument"}:
-            message["document"] = {"file_id": "local", "file_unique_id": "local"}
+            uploaded = uploads.get("document") or uploads.get("photo")
+            message["document"] = (
+                uploaded.as_document()
+                if uploaded is not None
+                else {"file_id": "local", "file_unique_id": "local"}
+            )
         self.messages.setdefault(chat_id, []).append(message)
         return message
 
@@ -279,6 +373,18 @@ class UpdateFactory:
                 "chat_instance": str(message["chat"]["id"]),
                 "message": message,
                 "data": data,
+            }
+        )
+
+    def inline_query(self, user: LocalUser, query: str, offset: str = "") -> JSON:
+        """Someone typing `@bot query` in any chat."""
+        return self._envelope(
+            inline_query={
+                "id": str(next(self._update_ids)),
+                "from": user.as_json(),
+                "query": query,
+                "offset": offset,
+                "chat_type": "sender",
             }
         )
 

@@ -31,6 +31,8 @@ def split_html(html: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     """
     if len(html) <= limit:
         return [html]
+    # Plain text from here on: adding a str token to a Markup chunk would escape it again.
+    html = str(html)
     chunks: list[str] = []
     open_tags: list[tuple[str, str]] = []  # (name, full opening tag), outermost first
     current = ""

@@ -88,6 +88,8 @@ def explain(_: Translator, error: ServiceError) -> Markup:
             return stranger(_)
         case NotAllowed(needed=Role.ADMIN):
             return _("Only admins of the partnership can do that.")
+        case NotAllowed(needed=Role.MEMBER):
+            return _("Observers can read but not add or change anything.")
         case NotAllowed():
             return _("Only coordinators and admins of the partnership can do that.")
         case NotFound():

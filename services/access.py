@@ -21,6 +21,12 @@ class Capability(StrEnum):
     LINK_GROUP = "link_group"
     BROADCAST = "broadcast"
     MANAGE_CONTACTS = "manage_contacts"
+    FLAG_CHALLENGES = "flag_challenges"
+    MANAGE_CHALLENGES = "manage_challenges"
+    CONFIGURE_ESCALATION = "configure_escalation"
+    UPDATE_MILESTONES = "update_milestones"
+    LOG_MEETINGS = "log_meetings"
+    MANAGE_MEETINGS = "manage_meetings"
 
     @property
     def least_role(self) -> Role:
@@ -35,6 +41,15 @@ _LEAST_ROLE = {
     Capability.LINK_GROUP: Role.ADMIN,
     Capability.BROADCAST: Role.COORDINATOR,
     Capability.MANAGE_CONTACTS: Role.COORDINATOR,
+    Capability.FLAG_CHALLENGES: Role.MEMBER,
+    # Moving challenges through their lifecycle; their alerts go to coordinators.
+    Capability.MANAGE_CHALLENGES: Role.COORDINATOR,
+    Capability.CONFIGURE_ESCALATION: Role.ADMIN,
+    # Members may update the milestones they own (services/milestones.py).
+    Capability.UPDATE_MILESTONES: Role.COORDINATOR,
+    Capability.LOG_MEETINGS: Role.MEMBER,
+    # Editing and deleting the meetings of others; anyone may edit their own.
+    Capability.MANAGE_MEETINGS: Role.COORDINATOR,
 }
 
 

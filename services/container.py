@@ -6,9 +6,15 @@ from dataclasses import dataclass
 
 from services.access import AccessService
 from services.broadcasts import BroadcastService
+from services.challenges import ChallengeService
 from services.clock import Clock, utc_now
+from services.contacts import ContactService
+from services.digest_sources import ChallengeActivity, MeetingActivity
+from services.digests import DigestService
 from services.invites import InviteService
+from services.meetings import MeetingService
 from services.members import MemberService
+from services.milestones import MilestoneService
 from services.outbox import OutboxService
 from services.partnerships import PartnershipService
 from services.updates import UpdateLog
@@ -26,8 +32,13 @@ class Services:
     members: MemberService
     partnerships: PartnershipService
     updates: UpdateLog
+    contacts: ContactService
     outbox: OutboxService
     broadcasts: BroadcastService
+    challenges: ChallengeService
+    meetings: MeetingService
+    milestones: MilestoneService
+    digests: DigestService
 
     @classmethod
     def create(cls, db: Database, clock: Clock = utc_now) -> Services:
@@ -37,10 +48,15 @@ class Services:
             db=db,
             outbox=outbox,
             broadcasts=BroadcastService(db, clock, outbox),
+            challenges=ChallengeService(db, clock, outbox),
             clock=clock,
             access=AccessService(db, clock),
             invites=InviteService(db, clock),
             members=MemberService(db, clock),
             partnerships=PartnershipService(db, clock),
             updates=UpdateLog(db, clock),
+            contacts=ContactService(db, clock),
+            meetings=MeetingService(db, clock),
+            milestones=MilestoneService(db, clock),
+            digests=DigestService(db, clock, sources=[MeetingActivity(db), ChallengeActivity(db)]),
         )

@@ -115,8 +115,25 @@ def _take_time(text: str) -> tuple[time | None, str]:
     return None, text
 
 
+#: Words that turn a weekday into the coming one or the past one, whatever the default.
+_NEXT = frozenset({"next", "prochain", "prochaine", "proximo", "proxima", "القادم"})
+_LAST = frozenset({"last", "dernier", "derniere", "pasado", "passado", "passada", "الماضي"})
+
+
 def _day(text: str, language: str, today: date, prefer: Prefer) -> date | None:
     relative, weekdays, months = _vocabulary(language)
+    words = text.split()
+    if len(words) == 2 and (set(words) & (_NEXT | _LAST)):
+        direction = _NEXT if set(words) & _NEXT else _LAST
+        (name,) = [w for w in words if w not in direction] or [""]
+        if name in weekdays:
+            step = 1 if direction is _NEXT else -1
+            # Never today: "next friday" on a Friday is a week away.
+            return _weekday(
+                today + timedelta(days=step),
+                weekdays[name],
+                Prefer.FUTURE if step > 0 else Prefer.PAST,
+            )
     if text in relative:
         return today + timedelta(days=relative[text])
     if text in weekdays:

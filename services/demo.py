@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Self
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from services.contact_fields import ContactDraft, OrganisationType
 from services.container import Services
 from services.members import MAX_COUNTRY, MAX_ORGANISATION
 from services.partnerships import MAX_NAME_LENGTH, SLUG_PATTERN
+from services.validation import known_timezone, shipped_language
 from storage import members as member_store
 from storage.models import LANGUAGES, PartnershipKind, Role
 
@@ -32,25 +32,6 @@ USERNAME = r"^[A-Za-z][A-Za-z0-9_]{4,31}$"
 FICTIONAL_EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\.)*example\.(?:org|com|net)$")
 
 Text = Annotated[str, Field(min_length=1, max_length=200)]
-
-
-class OrganisationType(StrEnum):
-    """The kinds of organisation a partner contact works for."""
-
-    BORDER_POLICE = "border_police"
-    JUDICIAL_POLICE = "judicial_police"
-    GENDARMERIE = "gendarmerie"
-    CUSTOMS = "customs"
-    FINANCIAL_INTELLIGENCE = "financial_intelligence"
-    JUDICIARY = "judiciary"
-    NATIONAL_COMMITTEE = "national_committee"
-    MEMBER_STATE_POLICE = "member_state_police"
-    IMPLEMENTER = "implementer"
-    EU_DELEGATION = "eu_delegation"
-    EU_AGENCY = "eu_agency"
-    EU_MISSION = "eu_mission"
-    INTERPOL = "interpol"
-    INTERNATIONAL_ORGANISATION = "international_organisation"
 
 
 class DemoDataError(ValueError):
@@ -107,21 +88,8 @@ class PartnershipModel(_Strict):
             raise ValueError("country names cannot contain commas")
         return value
 
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError("must be an IANA timezone such as Africa/Dakar") from exc
-        return value
-
-    @field_validator("language")
-    @classmethod
-    def _shipped_language(cls, value: str) -> str:
-        if value not in LANGUAGES:
-            raise ValueError(f"must be one of {', '.join(LANGUAGES)}")
-        return value
+    _known_timezone = field_validator("timezone")(known_timezone)
+    _shipped_language = field_validator("language")(shipped_language)
 
     @model_validator(mode="after")
     def _has_an_admin(self) -> Self:
@@ -142,7 +110,7 @@ class GroupModel(_Strict):
 
 
 class ContactModel(_Strict):
-    """A partner contact (loaded into the contact directory by the contacts feature)."""
+    """A partner contact of a demo partnership's directory."""
 
     partnership: str = Field(description="slug of an entry of `partnerships`")
     name: Text
@@ -163,6 +131,22 @@ class ContactModel(_Strict):
         if value is not None and not FICTIONAL_EMAIL.match(value):
             raise ValueError("must be an address on example.org, example.com or example.net")
         return value
+
+    def draft(self) -> ContactDraft:
+        """The contact as the directory takes it."""
+        return ContactDraft(
+            name=self.name,
+            organisation=self.organisation,
+            organisation_type=self.organisation_type,
+            country=self.country,
+            role=self.role,
+            expertise=tuple(self.expertise),
+            languages=tuple(self.languages),
+            phone=self.phone,
+            email=self.email,
+            telegram=self.telegram,
+            notes=self.notes or "",
+        )
 
 
 class DemoFile(_Strict):
@@ -286,7 +270,8 @@ def _describe(error: ValidationError) -> str:
 
 
 async def load_demo(services: Services, path: Path) -> DemoData:
-    """Create the demo partnerships with their members, unless they exist already.
+    """Create the demo partnerships with their members, unless they exist already, and fill
+    the contact directory of each demo partnership that has no contact yet.
 
     A partnership whose slug exists is left exactly as it is (members removed or roles
     changed while trying the bot stay that way), so loading twice changes nothing.
@@ -319,12 +304,26 @@ async def load_demo(services: Services, path: Path) -> DemoData:
             )
             await _set_telegram_language(services, person)
         created.append(entry.name)
+    await _load_contacts(services, demo)
     return DemoData(
         members=tuple(_describe_member(person, demo) for person in demo.people),
         group=DemoGroup(demo.group.chat_id, demo.group.title) if demo.group else None,
         contacts=len(demo.contacts),
         created=tuple(created),
     )
+
+
+async def _load_contacts(services: Services, demo: DemoFile) -> None:
+    """Contacts of each demo partnership whose directory is empty (new, or made before the
+    directory existed); a directory in use is left as it is."""
+    for partnership in await services.partnerships.list_all():
+        drafts = [c.draft() for c in demo.contacts if c.partnership == partnership.slug]
+        if not drafts or await services.contacts.count(partnership) > 0:
+            continue
+        report = await services.contacts.add_drafts(partnership, drafts, source="demo")
+        if report.problems:
+            problems = "; ".join(problem.describe() for problem in report.problems)
+            raise DemoDataError(f"demo contacts of {partnership.slug!r} refused: {problems}")
 
 
 async def _set_telegram_language(services: Services, person: PersonModel) -> None:

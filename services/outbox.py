@@ -38,11 +38,13 @@ class Recipient:
 
 @dataclass(frozen=True, slots=True)
 class Rendered:
-    """A message as one language reads it: HTML text (a caption when there is media)."""
+    """A message as one language reads it: HTML text (a caption when there is media), and
+    buttons besides Acknowledge as (label, callback data) pairs."""
 
     text: str
     media_kind: str | None = None
     media_file_id: str | None = None
+    buttons: tuple[tuple[str, str], ...] = ()
 
 
 # The outcomes the worker reports, one per attempt.
@@ -138,6 +140,7 @@ class OutboxService:
                 media_file_id=renderings[r.language].media_file_id,
                 acknowledge=acknowledge and r.member_id is not None,
                 ack_for=(ack_for or {}).get(r.chat_id),
+                buttons=renderings[r.language].buttons,
             )
             for r in recipients
         ]

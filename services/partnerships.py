@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Literal
 
 from services.access import Caller, Capability
 from services.clock import Clock
 from services.errors import InvalidInput, NotFound
+from services.milestones import store_plan
+from services.plan_file import DEFAULT_PLAN, PlanFile, default_plan
 from services.validation import known_timezone, shipped_language
 from storage import audit
 from storage import members as member_store
@@ -42,8 +45,11 @@ class PartnershipService:
         timezone: str,
         language: str,
         slug: str | None = None,
+        plan: PlanFile | Literal["default"] | None = "default",
+        plan_source: str = DEFAULT_PLAN.name,
     ) -> Partnership:
-        """Create a partnership after checking every field."""
+        """Create a partnership after checking every field, with an action plan: the
+        default one (EU action plan 2021-2025), `plan`, or none."""
         name = " ".join(name.split())
         if not name or len(name) > MAX_NAME_LENGTH:
             raise InvalidInput("name", f"must be 1 to {MAX_NAME_LENGTH} characters")
@@ -75,6 +81,9 @@ class PartnershipService:
                 language=language,
                 now=now,
             )
+            chosen = default_plan() if isinstance(plan, str) else plan
+            if chosen is not None:
+                await store_plan(tx, partnership_id, chosen, source=plan_source, now=now)
             await audit.record(
                 tx,
                 action="partnership.create",

@@ -36,6 +36,8 @@ class NewDelivery:
     media_file_id: str | None = None
     acknowledge: bool = False
     ack_for: int | None = None
+    #: Buttons besides Acknowledge: (label, callback data) pairs, in the recipient's language.
+    buttons: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +60,7 @@ class Delivery:
     last_error: str | None
     telegram_message_id: int | None
     acknowledged_at: datetime | None
+    buttons: tuple[tuple[str, str], ...] = ()
 
     @property
     def acknowledges(self) -> int:
@@ -113,6 +116,7 @@ def _delivery(row: sqlite3.Row) -> Delivery:
         last_error=row["last_error"],
         telegram_message_id=row["telegram_message_id"],
         acknowledged_at=from_db_time(row["acknowledged_at"]) if row["acknowledged_at"] else None,
+        buttons=tuple((str(label), str(data)) for label, data in json.loads(row["buttons"])),
     )
 
 
@@ -174,8 +178,8 @@ async def insert_deliveries(
     stamp = to_db_time(now)
     await tx.executemany(
         "INSERT INTO deliveries (broadcast_id, chat_id, member_id, language, text, media_kind,"
-        " media_file_id, acknowledge, ack_for, next_attempt_at, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " media_file_id, acknowledge, ack_for, buttons, next_attempt_at, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (
                 broadcast_id,
@@ -187,6 +191,7 @@ async def insert_deliveries(
                 d.media_file_id,
                 int(d.acknowledge),
                 d.ack_for,
+                json.dumps([list(b) for b in d.buttons]),
                 stamp,
                 stamp,
             )

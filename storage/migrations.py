@@ -283,4 +283,284 @@ MIGRATIONS: tuple[Migration, ...] = (
         ALTER TABLE members ADD COLUMN seen_at TEXT;
         """,
     ),
+    Migration(
+        "0005_meetings",
+        """
+        CREATE TABLE meetings (
+            id INTEGER PRIMARY KEY,
+            partnership_id INTEGER NOT NULL REFERENCES partnerships(id) ON DELETE CASCADE,
+            held_at TEXT NOT NULL,
+            title TEXT NOT NULL,
+            kind TEXT NOT NULL
+                CHECK (kind IN ('steering', 'bilateral', 'operational', 'training', 'other')),
+            location TEXT NOT NULL DEFAULT '',
+            summary TEXT NOT NULL DEFAULT '',
+            decisions TEXT NOT NULL DEFAULT '',
+            -- 1: only coordinators, admins, the author and the members named in it see it.
+            restricted INTEGER NOT NULL DEFAULT 0,
+            author_id INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_by INTEGER,
+            updated_at TEXT NOT NULL,
+            deleted_at TEXT,
+            deleted_by INTEGER
+        );
+        CREATE INDEX meetings_by_partnership ON meetings(partnership_id, held_at)
+            WHERE deleted_at IS NULL;
+
+        CREATE TABLE meeting_participants (
+            meeting_id INTEGER NOT NULL REFERENCES meetings(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            organisation TEXT NOT NULL DEFAULT '',
+            member_id INTEGER,
+            PRIMARY KEY (meeting_id, position)
+        );
+        CREATE INDEX meeting_participants_by_member ON meeting_participants(member_id)
+            WHERE member_id IS NOT NULL;
+
+        CREATE TABLE meeting_actions (
+            id INTEGER PRIMARY KEY,
+            meeting_id INTEGER NOT NULL REFERENCES meetings(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            what TEXT NOT NULL,
+            owner_id INTEGER,
+            owner_name TEXT NOT NULL DEFAULT '',
+            -- A day in the partnership's timezone (YYYY-MM-DD); NULL: no due date.
+            due_on TEXT,
+            done_at TEXT,
+            done_by INTEGER,
+            -- Set when the owner's reminder was queued: never reminded twice.
+            reminded_at TEXT
+        );
+        CREATE INDEX meeting_actions_by_meeting ON meeting_actions(meeting_id, position);
+        CREATE INDEX meeting_actions_open ON meeting_actions(due_on)
+            WHERE done_at IS NULL AND reminded_at IS NULL;
+        CREATE INDEX meeting_actions_by_owner ON meeting_actions(owner_id)
+            WHERE owner_id IS NOT NULL;
+
+        CREATE TABLE meeting_attachments (
+            meeting_id INTEGER NOT NULL REFERENCES meetings(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('photo', 'document', 'voice', 'audio', 'video')),
+            file_id TEXT NOT NULL,
+            name TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (meeting_id, position)
+        );
+
+        -- A meeting's words (its own fields, participants and actions), written by
+        -- storage/meetings.py whenever the meeting is saved; rowid is the meeting's id.
+        CREATE VIRTUAL TABLE meetings_fts USING fts5(
+            title, location, people, summary, decisions, actions,
+            tokenize = 'unicode61 remove_diacritics 2',
+            prefix = '2 3 4'
+        );
+
+        CREATE TRIGGER meetings_unindexed AFTER DELETE ON meetings BEGIN
+            DELETE FROM meetings_fts WHERE rowid = old.id;
+        END;
+        """,
+    ),
+    Migration(
+        "0006_challenges",
+        """
+        -- Emerging challenges flagged by members (services/challenges.py).
+        CREATE TABLE challenges (
+            id INTEGER PRIMARY KEY,
+            partnership_id INTEGER NOT NULL REFERENCES partnerships(id) ON DELETE CASCADE,
+            reporter_id INTEGER REFERENCES members(id) ON DELETE SET NULL,
+            category TEXT NOT NULL,
+            severity TEXT NOT NULL CHECK (severity IN ('low', 'medium', 'high', 'critical')),
+            status TEXT NOT NULL DEFAULT 'reported' CHECK (status IN
+                ('reported', 'acknowledged', 'corroborated', 'confirmed', 'resolved', 'dismissed')),
+            title TEXT NOT NULL,
+            description TEXT NOT NULL DEFAULT '',
+            place TEXT,
+            latitude REAL CHECK (latitude BETWEEN -90 AND 90),
+            longitude REAL CHECK (longitude BETWEEN -180 AND 180),
+            route TEXT,
+            observed_at TEXT,
+            -- 0: only the day of observed_at is known.
+            observed_has_time INTEGER NOT NULL DEFAULT 0,
+            -- 1: only coordinators, admins and the reporter see it; no alert beyond coordinators.
+            restricted INTEGER NOT NULL DEFAULT 0,
+            idempotency_key TEXT UNIQUE,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            -- The first acknowledgement by a coordinator or admin: escalation stops there.
+            acknowledged_at TEXT
+        );
+        CREATE INDEX challenges_by_partnership ON challenges(partnership_id, status, created_at);
+
+        CREATE TABLE challenge_attachments (
+            challenge_id INTEGER NOT NULL REFERENCES challenges(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('photo', 'document')),
+            file_id TEXT NOT NULL,
+            file_name TEXT,
+            PRIMARY KEY (challenge_id, position)
+        );
+
+        -- The status history; names are kept so it still reads after people leave.
+        CREATE TABLE challenge_events (
+            id INTEGER PRIMARY KEY,
+            challenge_id INTEGER NOT NULL REFERENCES challenges(id) ON DELETE CASCADE,
+            status TEXT NOT NULL,
+            actor_id INTEGER,
+            actor_name TEXT NOT NULL DEFAULT '',
+            note TEXT NOT NULL DEFAULT '',
+            at TEXT NOT NULL
+        );
+        CREATE INDEX challenge_events_by_challenge ON challenge_events(challenge_id, id);
+
+        -- Who acknowledged a challenge, through which alert (a delivery of the outbox).
+        CREATE TABLE challenge_acknowledgements (
+            challenge_id INTEGER NOT NULL REFERENCES challenges(id) ON DELETE CASCADE,
+            member_id INTEGER NOT NULL,
+            role TEXT NOT NULL,
+            delivery_id INTEGER REFERENCES deliveries(id) ON DELETE SET NULL,
+            at TEXT NOT NULL,
+            PRIMARY KEY (challenge_id, member_id)
+        );
+
+        -- Escalation steps planned at submission; done_at is set once, so none fires twice,
+        -- and the job rebuilds its schedule from here after a restart.
+        CREATE TABLE challenge_escalations (
+            challenge_id INTEGER NOT NULL REFERENCES challenges(id) ON DELETE CASCADE,
+            step INTEGER NOT NULL,
+            due_at TEXT NOT NULL,
+            done_at TEXT,
+            outcome TEXT CHECK (outcome IN ('sent', 'not_needed', 'superseded')),
+            recipients INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (challenge_id, step)
+        );
+        CREATE INDEX challenge_escalations_due ON challenge_escalations(due_at)
+            WHERE done_at IS NULL;
+
+        -- A partnership's escalation rule; without a row: critical only, after 30 minutes.
+        CREATE TABLE challenge_settings (
+            partnership_id INTEGER PRIMARY KEY REFERENCES partnerships(id) ON DELETE CASCADE,
+            minutes INTEGER NOT NULL CHECK (minutes BETWEEN 5 AND 1440),
+            include_high INTEGER NOT NULL DEFAULT 0,
+            updated_at TEXT NOT NULL
+        );
+
+        -- Members who do not want the partnership-wide alerts of high and critical challenges.
+        CREATE TABLE challenge_alert_optouts (
+            partnership_id INTEGER NOT NULL,
+            member_id INTEGER NOT NULL,
+            at TEXT NOT NULL,
+            PRIMARY KEY (partnership_id, member_id),
+            FOREIGN KEY (partnership_id, member_id)
+                REFERENCES memberships(partnership_id, member_id) ON DELETE CASCADE
+        );
+
+        -- Buttons a message carries besides Acknowledge, per language: [[label, data], ...].
+        ALTER TABLE deliveries ADD COLUMN buttons TEXT NOT NULL DEFAULT '[]';
+        """,
+    ),
+    Migration(
+        "0007_action_plan",
+        """
+        -- A partnership's action plan: pillars in order, each with dated milestones.
+        CREATE TABLE action_plans (
+            partnership_id INTEGER PRIMARY KEY REFERENCES partnerships(id) ON DELETE CASCADE,
+            title TEXT NOT NULL,
+            reference TEXT,
+            source TEXT NOT NULL,
+            imported_at TEXT NOT NULL
+        );
+
+        CREATE TABLE pillars (
+            id INTEGER PRIMARY KEY,
+            partnership_id INTEGER NOT NULL REFERENCES partnerships(id) ON DELETE CASCADE,
+            code TEXT NOT NULL COLLATE NOCASE,
+            position INTEGER NOT NULL,
+            -- The title per language, as JSON: {"en": "...", "fr": "..."}.
+            titles TEXT NOT NULL,
+            UNIQUE (partnership_id, code)
+        );
+
+        CREATE TABLE milestones (
+            id INTEGER PRIMARY KEY,
+            partnership_id INTEGER NOT NULL REFERENCES partnerships(id) ON DELETE CASCADE,
+            pillar_id INTEGER NOT NULL REFERENCES pillars(id) ON DELETE CASCADE,
+            code TEXT NOT NULL COLLATE NOCASE,
+            position INTEGER NOT NULL,
+            title TEXT NOT NULL,
+            description TEXT NOT NULL DEFAULT '',
+            owner TEXT,
+            -- Telegram user ids and @usernames who may update it, as JSON.
+            assignees TEXT NOT NULL DEFAULT '[]',
+            due_on TEXT,
+            date_inferred INTEGER NOT NULL DEFAULT 0,
+            status TEXT NOT NULL DEFAULT 'planned'
+                CHECK (status IN ('planned', 'in_progress', 'done', 'cancelled')),
+            progress INTEGER NOT NULL DEFAULT 0 CHECK (progress BETWEEN 0 AND 100),
+            completed_at TEXT,
+            updated_at TEXT NOT NULL,
+            UNIQUE (partnership_id, code)
+        );
+        CREATE INDEX milestones_by_pillar ON milestones(pillar_id, position);
+        CREATE INDEX milestones_open_by_due ON milestones(partnership_id, due_on)
+            WHERE status IN ('planned', 'in_progress');
+        CREATE INDEX milestones_completed ON milestones(partnership_id, completed_at)
+            WHERE completed_at IS NOT NULL;
+
+        -- Every change of status, progress or note; authors are kept by name too, so the
+        -- history still reads after they leave.
+        CREATE TABLE milestone_updates (
+            id INTEGER PRIMARY KEY,
+            milestone_id INTEGER NOT NULL REFERENCES milestones(id) ON DELETE CASCADE,
+            author_id INTEGER,
+            author_name TEXT NOT NULL,
+            at TEXT NOT NULL,
+            status TEXT NOT NULL,
+            progress INTEGER NOT NULL,
+            note TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX milestone_updates_by_milestone ON milestone_updates(milestone_id, at);
+
+        -- A partnership's own digest schedule; without a row: weekly, Monday 08:00.
+        CREATE TABLE digest_schedules (
+            partnership_id INTEGER PRIMARY KEY REFERENCES partnerships(id) ON DELETE CASCADE,
+            frequency TEXT NOT NULL CHECK (frequency IN ('weekly', 'daily', 'off')),
+            weekday INTEGER NOT NULL CHECK (weekday BETWEEN 0 AND 6),
+            hour INTEGER NOT NULL CHECK (hour BETWEEN 0 AND 23),
+            changed_at TEXT NOT NULL
+        );
+
+        -- Per recipient of a partnership's digest (a member's private chat, whose id is the
+        -- member's, or a linked group): their own schedule (NULL: the partnership's; groups
+        -- get none until an admin chooses one) and when it was chosen, the last scheduled
+        -- slot sent, and when their last digest was made (scheduled or asked for). Only
+        -- slots after the last one sent, the joining or linking, and the latest change of
+        -- schedule are due: a new schedule never sends a digest for a time already past.
+        CREATE TABLE digest_recipients (
+            partnership_id INTEGER NOT NULL REFERENCES partnerships(id) ON DELETE CASCADE,
+            chat_id INTEGER NOT NULL,
+            frequency TEXT CHECK (frequency IN ('weekly', 'daily', 'off')),
+            weekday INTEGER CHECK (weekday BETWEEN 0 AND 6),
+            hour INTEGER CHECK (hour BETWEEN 0 AND 23),
+            chosen_at TEXT,
+            last_slot TEXT,
+            last_digest_at TEXT,
+            PRIMARY KEY (partnership_id, chat_id)
+        );
+
+        CREATE TRIGGER digest_member_left AFTER DELETE ON memberships BEGIN
+            DELETE FROM digest_recipients
+            WHERE partnership_id = old.partnership_id AND chat_id = old.member_id;
+        END;
+
+        -- Digests count the challenges reported since the reader's last digest; without
+        -- this, each count reads every challenge the partnership ever had.
+        CREATE INDEX challenges_by_created ON challenges(partnership_id, created_at);
+
+        CREATE TRIGGER digest_group_unlinked AFTER DELETE ON group_links BEGIN
+            DELETE FROM digest_recipients
+            WHERE partnership_id = old.partnership_id AND chat_id = old.chat_id;
+        END;
+        """,
+    ),
 )

@@ -84,6 +84,14 @@ def call_problem(call: ApiCall) -> str | None:
             return f"{call.method}: text length"
     if call.method == "answerCallbackQuery" and len(str(params.get("text", ""))) > 200:
         return "answerCallbackQuery: text over 200 characters"
+    if "caption" in params and params.get("parse_mode") == "HTML":
+        problem = html_problem(str(params["caption"]))
+        if problem or len(str(params["caption"])) > 1024:
+            return f"{call.method}: caption {problem or 'over 1024 characters'}"
+    if call.method == "sendContact" and len(str(params.get("vcard", "")).encode()) > 2048:
+        return "sendContact: vcard over 2048 bytes"
+    if call.method == "answerInlineQuery":
+        return inline_answer_problem(params)
     markup = params.get("reply_markup") or {}
     if isinstance(markup, dict):
         for row in markup.get("inline_keyboard", []):
@@ -91,6 +99,26 @@ def call_problem(call: ApiCall) -> str | None:
                 data = button.get("callback_data")
                 if data is not None and not 1 <= len(data.encode()) <= 64:
                     return f"{call.method}: callback_data {data!r} out of 1-64 bytes"
+    return None
+
+
+def inline_answer_problem(params: JSON) -> str | None:
+    """Why Telegram would refuse an answer to an inline query."""
+    results = params.get("results", [])
+    if len(results) > 50:
+        return "answerInlineQuery: more than 50 results"
+    if len({r["id"] for r in results}) != len(results):
+        return "answerInlineQuery: repeated result ids"
+    for result in results:
+        if not 1 <= len(str(result["id"]).encode()) <= 64:
+            return f"answerInlineQuery: result id {result['id']!r} out of 1-64 bytes"
+        if len(str(result.get("vcard", "")).encode()) > 2048:
+            return "answerInlineQuery: vcard over 2048 bytes"
+        content = result.get("input_message_content") or {}
+        if "message_text" in content and content.get("parse_mode") == "HTML":
+            problem = html_problem(str(content["message_text"]))
+            if problem:
+                return f"answerInlineQuery: {problem}"
     return None
 
 
@@ -138,6 +166,21 @@ class BotDriver:
         before = len(self.api.sent_to(user.id))
         await self._process(self.updates.message(user, None, **content))
         return self.api.sent_to(user.id)[before:]
+
+    async def send_document(
+        self, user: LocalUser, content: bytes, file_name: str, mime_type: str = "text/csv"
+    ) -> list[JSON]:
+        """A file sent by `user` in their private chat; the bot may download it with getFile."""
+        document = self.api.upload(content, file_name, mime_type)
+        return await self.send_content(user, document=document)
+
+    async def inline(self, user: LocalUser, query: str, offset: str = "") -> JSON:
+        """`@bot query` typed by `user`; returns the parameters of the bot's answer."""
+        before = len(self.calls("answerInlineQuery"))
+        await self._process(self.updates.inline_query(user, query, offset))
+        answers = self.calls("answerInlineQuery")
+        assert len(answers) == before + 1, "the inline query got no answer"
+        return answers[-1].params
 
     async def resend_last(self) -> None:
         """Deliver the previous update again, as Telegram does after a crash."""

@@ -17,6 +17,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
+    InlineQueryHandler,
     MessageHandler,
     TypeHandler,
     filters,
@@ -24,7 +25,23 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bot.context import BotContext, PartnerbotApplication
-from bot.handlers import access, admin, broadcasts, errors, fallback, preferences, start
+from bot.handlers import (
+    access,
+    admin,
+    broadcasts,
+    challenges,
+    contact_flow,
+    contacts,
+    digests,
+    errors,
+    fallback,
+    flag,
+    meeting_flow,
+    meetings,
+    milestones,
+    preferences,
+    start,
+)
 
 # Flows are tracked per chat and user, not per message, on purpose: a flow's buttons and
 # typed answers belong to the same step. PTB warns about that combination; we chose it.
@@ -34,12 +51,32 @@ PRIVATE = filters.ChatType.PRIVATE
 TEXT = filters.TEXT & ~filters.COMMAND
 NOT_TEXT = ~filters.TEXT & ~filters.StatusUpdate.ALL
 
-PRIVATE_ONLY = ("language", "partnership", "members", "invite", "profile", "broadcast", "alerts")
+PRIVATE_ONLY = (
+    *("language", "partnership", "members", "invite", "profile", "broadcast", "alerts"),
+    # The contact directory shows phone numbers: it answers in private chats only.
+    *("contacts", "mycard", "addcontact", "contacts_import", "contacts_export"),
+    # Restricted meetings must not be shown where others read along.
+    *("meetings", "actions"),
+    # The plan's buttons and its update flow belong to one person's chat.
+    *("milestones", "milestone"),
+    # Challenges may be restricted; flagging one is not a conversation for a group.
+    *("flag", "challenges", "challenge_alerts", "escalation"),
+)
+CSV_FILE = (
+    filters.Document.FileExtension("csv")
+    | filters.Document.MimeType("text/csv")
+    | filters.Document.MimeType("text/comma-separated-values")
+)
 
 Handler = BaseHandler[Update, BotContext, Any]
+MEETING_FILES = filters.PHOTO | filters.Document.ALL | filters.VOICE | filters.AUDIO | filters.VIDEO
 
 
-def _flow_fallbacks() -> list[Handler]:
+#: Buttons of messages that arrive on their own (alerts): they work in the middle of any flow.
+NOT_ALERT_BUTTONS = r"^(?!ack:|ch:(open|map|att):)"
+
+
+def _flow_fallbacks(own_buttons: str = NOT_ALERT_BUTTONS) -> list[Handler]:
     """What every flow understands at any step, besides its own answers."""
     return [
         CommandHandler("cancel", fallback.cancel),
@@ -47,7 +84,8 @@ def _flow_fallbacks() -> list[Handler]:
         MessageHandler(NOT_TEXT, fallback.wrong_kind_of_answer),
         # Text at a step that expects a button (steps taking text match before this).
         MessageHandler(TEXT, fallback.use_the_buttons),
-        CallbackQueryHandler(fallback.stale_button),
+        # A button of an old message of the flow; other buttons go on to their handlers.
+        CallbackQueryHandler(fallback.stale_button, pattern=own_buttons),
     ]
 
 
@@ -137,14 +175,195 @@ def broadcast_flow() -> ConversationHandler[BotContext]:
     )
 
 
+def contact_flow_handler() -> ConversationHandler[BotContext]:
+    """/addcontact, a contact's Edit button, /mycard: field by field → review → save."""
+    return ConversationHandler(
+        name="contact",
+        persistent=True,
+        allow_reentry=True,
+        entry_points=[
+            CommandHandler("addcontact", contact_flow.add_start, filters=PRIVATE),
+            CallbackQueryHandler(contact_flow.add_start, pattern=r"^ct:add$"),
+            CallbackQueryHandler(contact_flow.edit_start, pattern=r"^ct:edit:\d+$"),
+            CommandHandler("mycard", contact_flow.card_start, filters=PRIVATE),
+        ],
+        states={
+            contact_flow.ASK: [
+                CommandHandler("skip", contact_flow.skip),
+                CommandHandler("back", contact_flow.back),
+                CallbackQueryHandler(contact_flow.type_pressed, pattern=r"^ct:type:[a-z_]+$"),
+                CallbackQueryHandler(contact_flow.country_pressed, pattern=r"^ct:country:\d+$"),
+                MessageHandler(TEXT, contact_flow.typed),
+            ],
+            contact_flow.REVIEW: [
+                CallbackQueryHandler(contact_flow.field_chosen, pattern=r"^ct:field:[a-z_]+$"),
+                CallbackQueryHandler(contact_flow.save, pattern=r"^ct:save$"),
+                CallbackQueryHandler(contact_flow.delete_card, pattern=r"^ct:unset$"),
+                CommandHandler("back", contact_flow.review_back),
+            ],
+        },
+        fallbacks=_flow_fallbacks(),
+    )
+
+
+def meeting_flow_handler() -> ConversationHandler[BotContext]:
+    """/meeting, a meeting's Edit button, a group's deep link: field by field → review → save."""
+    return ConversationHandler(
+        name="meeting",
+        persistent=True,
+        allow_reentry=True,
+        entry_points=[
+            CommandHandler("meeting", meeting_flow.start, filters=PRIVATE),
+            # The button of /meeting in a group opens the private chat with this payload.
+            CommandHandler(
+                "start",
+                meeting_flow.start_from_group,
+                filters=PRIVATE & filters.Regex(r"^/start(@\w+)? meeting(_\d+)?$"),
+            ),
+            CallbackQueryHandler(meeting_flow.edit_start, pattern=r"^mt:edit:\d+$"),
+        ],
+        states={
+            meeting_flow.ASK: [
+                CommandHandler("skip", meeting_flow.skip),
+                CommandHandler("back", meeting_flow.back),
+                CallbackQueryHandler(meeting_flow.step_pressed, pattern=r"^mt:s:"),
+                MessageHandler(TEXT, meeting_flow.typed),
+                MessageHandler(MEETING_FILES, meeting_flow.media),
+            ],
+            meeting_flow.REVIEW: [
+                CallbackQueryHandler(meeting_flow.field_chosen, pattern=r"^mt:f:"),
+                CallbackQueryHandler(meeting_flow.save, pattern=r"^mt:save:"),
+                CallbackQueryHandler(meeting_flow.action_edit, pattern=r"^mt:ae:"),
+                CallbackQueryHandler(meeting_flow.action_remove, pattern=r"^mt:ax:"),
+                CallbackQueryHandler(meeting_flow.back_to_review, pattern=r"^mt:rv:"),
+                CommandHandler("back", meeting_flow.review_back),
+            ],
+        },
+        fallbacks=[CommandHandler("cancel", meeting_flow.cancel), *_flow_fallbacks()],
+    )
+
+
+def meeting_filter_handler() -> ConversationHandler[BotContext]:
+    """The Search and Dates buttons of /meetings: one typed answer narrows the list."""
+    return ConversationHandler(
+        name="meeting_filter",
+        persistent=True,
+        allow_reentry=True,
+        entry_points=[
+            CallbackQueryHandler(meetings.filter_asked, pattern=r"^mt:[qd]:[0-9a-f]{8}$")
+        ],
+        states={meetings.FILTER_TEXT: [MessageHandler(TEXT, meetings.filter_typed)]},
+        fallbacks=[CommandHandler("cancel", meetings.filter_cancel), *_flow_fallbacks()],
+    )
+
+
+def milestone_flow() -> ConversationHandler[BotContext]:
+    """A milestone's ✏️ Update button: status → progress (unless done) → note → saved."""
+    return ConversationHandler(
+        name="milestone",
+        persistent=True,
+        allow_reentry=True,
+        entry_points=[CallbackQueryHandler(milestones.update_start, pattern=r"^ms:u:\d+$")],
+        states={
+            milestones.MS_STATUS: [
+                CallbackQueryHandler(
+                    milestones.status_chosen,
+                    pattern=r"^ms:st:(planned|in_progress|done|cancelled)$",
+                ),
+            ],
+            milestones.MS_PROGRESS: [
+                CallbackQueryHandler(milestones.progress_pressed, pattern=r"^ms:pg:\d{1,3}$"),
+                CommandHandler("skip", milestones.progress_skipped),
+                CommandHandler("back", milestones.progress_back),
+                MessageHandler(TEXT, milestones.progress_typed),
+            ],
+            milestones.MS_NOTE: [
+                CommandHandler("skip", milestones.note_skipped),
+                CommandHandler("back", milestones.note_back),
+                MessageHandler(TEXT, milestones.note_typed),
+            ],
+        },
+        fallbacks=_flow_fallbacks(),
+    )
+
+
+def flag_flow() -> ConversationHandler[BotContext]:
+    """/flag: category → severity → title → description → where → route → when → who sees
+    it → attachments → review (→ personal-data question) → submit."""
+    return ConversationHandler(
+        name="flag",
+        persistent=True,
+        allow_reentry=True,
+        entry_points=[CommandHandler("flag", flag.flag_start, filters=PRIVATE)],
+        states={
+            flag.ASK: [
+                CommandHandler("skip", flag.skip),
+                CommandHandler("back", flag.back),
+                CallbackQueryHandler(flag.category_pressed, pattern=r"^ch:f:cat:[a-z]+$"),
+                CallbackQueryHandler(flag.severity_pressed, pattern=r"^ch:f:sev:[a-z]+$"),
+                CallbackQueryHandler(flag.day_pressed, pattern=r"^ch:f:day:[01]$"),
+                CallbackQueryHandler(flag.confidentiality_pressed, pattern=r"^ch:f:conf:[01]$"),
+                CallbackQueryHandler(flag.next_pressed, pattern=r"^ch:f:next:[a-z]+$"),
+                MessageHandler(TEXT, flag.typed),
+                MessageHandler(filters.LOCATION, flag.location),
+                MessageHandler(filters.PHOTO | filters.Document.ALL, flag.attachment),
+                MessageHandler(NOT_TEXT, flag.wrong_kind),
+            ],
+            flag.REVIEW: [
+                CallbackQueryHandler(flag.edit_pressed, pattern=r"^ch:f:edit:[a-z]+$"),
+                CallbackQueryHandler(flag.submit_pressed, pattern=r"^ch:f:submit$"),
+                CallbackQueryHandler(flag.cancel_pressed, pattern=r"^ch:f:cancel$"),
+                CommandHandler("back", flag.review_back),
+            ],
+            flag.CONFIRM: [
+                CallbackQueryHandler(flag.submit_anyway, pattern=r"^ch:f:pdok$"),
+                CallbackQueryHandler(flag.back_to_review, pattern=r"^ch:f:fix$"),
+                CallbackQueryHandler(flag.edit_pressed, pattern=r"^ch:f:edit:[a-z]+$"),
+                CallbackQueryHandler(flag.submit_pressed, pattern=r"^ch:f:submit$"),
+                CallbackQueryHandler(flag.cancel_pressed, pattern=r"^ch:f:cancel$"),
+                CommandHandler("back", flag.back_to_review),
+            ],
+        },
+        fallbacks=_flow_fallbacks(own_buttons=r"^ch:f:"),
+    )
+
+
+def challenge_status_flow() -> ConversationHandler[BotContext]:
+    """A lifecycle button of a challenge → an optional note → the change."""
+    return ConversationHandler(
+        name="challenge_status",
+        persistent=True,
+        allow_reentry=True,
+        entry_points=[
+            CallbackQueryHandler(challenges.status_pressed, pattern=r"^ch:st:\d+:[a-z]+$")
+        ],
+        states={
+            challenges.NOTE: [
+                CallbackQueryHandler(challenges.without_note, pattern=r"^ch:nn$"),
+                CommandHandler("skip", challenges.without_note),
+                MessageHandler(TEXT, challenges.note_typed),
+            ]
+        },
+        fallbacks=_flow_fallbacks(own_buttons=r"^ch:nn$"),
+    )
+
+
 def register(application: PartnerbotApplication) -> None:
     """Add every handler in order, and the error handler."""
     application.add_handler(TypeHandler(Update, access.gate), group=-1)
     handlers: list[Handler] = [
         # Flows come first: while one is open, its steps take the messages.
+        # The note of a challenge's status change may interrupt another flow (a coordinator
+        # flagging one): it comes first, so the note does not land in the other flow.
+        challenge_status_flow(),
         invite_flow(),
         profile_flow(),
         broadcast_flow(),
+        contact_flow_handler(),
+        meeting_flow_handler(),
+        meeting_filter_handler(),
+        flag_flow(),
+        milestone_flow(),
         CommandHandler("start", start.start),
         CommandHandler("help", start.help_command),
         CommandHandler("language", preferences.language_menu, filters=PRIVATE),
@@ -163,6 +382,65 @@ def register(application: PartnerbotApplication) -> None:
         CallbackQueryHandler(broadcasts.alert_detail, pattern=r"^al:open:\d+$"),
         CommandHandler("linkgroup", admin.link_group),
         CommandHandler("unlinkgroup", admin.unlink_group),
+        CommandHandler("contacts", contacts.search_command, filters=PRIVATE),
+        CallbackQueryHandler(contacts.page, pattern=r"^ct:page:[0-9a-f]{8}:\d+$"),
+        CallbackQueryHandler(contacts.open_contact, pattern=r"^ct:open:\d+(:[0-9a-f]{8}:\d+)?$"),
+        CallbackQueryHandler(contacts.directory_menu, pattern=r"^ct:menu$"),
+        CallbackQueryHandler(contacts.browse_country, pattern=r"^ct:bc:[0-9a-f]{8}$"),
+        CallbackQueryHandler(contacts.browse_organisations, pattern=r"^ct:orgs:\d+$"),
+        CallbackQueryHandler(contacts.browse_organisation, pattern=r"^ct:bo:[0-9a-f]{8}$"),
+        CallbackQueryHandler(contacts.delete_asked, pattern=r"^ct:del:\d+$"),
+        CallbackQueryHandler(contacts.delete_confirmed, pattern=r"^ct:delok:\d+$"),
+        CommandHandler("contacts_import", contacts.import_help, filters=PRIVATE),
+        MessageHandler(PRIVATE & CSV_FILE, contacts.document_received),
+        CallbackQueryHandler(contacts.import_valid_rows, pattern=r"^ct:imp$"),
+        CommandHandler("contacts_export", contacts.export, filters=PRIVATE),
+        InlineQueryHandler(contacts.inline_search),
+        CommandHandler("meetings", meetings.list_command, filters=PRIVATE),
+        CallbackQueryHandler(meetings.page, pattern=r"^mt:p:[0-9a-f]{8}:\d+$"),
+        CallbackQueryHandler(meetings.open_meeting, pattern=r"^mt:o:\d+(:[0-9a-f]{8}:\d+)?$"),
+        CallbackQueryHandler(meetings.kind_menu, pattern=r"^mt:k:[0-9a-f]{8}$"),
+        CallbackQueryHandler(meetings.kind_chosen, pattern=r"^mt:kf:[0-9a-f]{8}:[a-z]+$"),
+        CallbackQueryHandler(meetings.clear_filters, pattern=r"^mt:x$"),
+        CallbackQueryHandler(meetings.delete_asked, pattern=r"^mt:del:\d+$"),
+        CallbackQueryHandler(meetings.delete_confirmed, pattern=r"^mt:delok:\d+$"),
+        CallbackQueryHandler(meetings.files, pattern=r"^mt:files:\d+$"),
+        CommandHandler("actions", meetings.actions_command, filters=PRIVATE),
+        CallbackQueryHandler(meetings.actions_page, pattern=r"^ac:p:\d+$"),
+        CallbackQueryHandler(meetings.action_done, pattern=r"^ac:done:\d+:\d+$"),
+        # /meeting in a group: a button to the private chat (the flow takes private ones).
+        CommandHandler("meeting", meetings.from_group, filters=~PRIVATE),
+        CommandHandler("milestones", milestones.milestones_command, filters=PRIVATE),
+        CommandHandler("milestone", milestones.milestone_command, filters=PRIVATE),
+        CallbackQueryHandler(milestones.overview, pattern=r"^ms:o$"),
+        CallbackQueryHandler(milestones.pillar, pattern=r"^ms:p:\d+:\d+$"),
+        CallbackQueryHandler(milestones.milestone_pressed, pattern=r"^ms:m:\d+$"),
+        CallbackQueryHandler(milestones.chart_pressed, pattern=r"^ms:c$"),
+        # /digest answers in private chats and in linked groups (the partnership's digest).
+        CommandHandler("digest", digests.digest_command),
+        CallbackQueryHandler(digests.settings, pattern=r"^dg:s$"),
+        CallbackQueryHandler(digests.hours, pattern=r"^dg:hours$"),
+        CallbackQueryHandler(
+            digests.chosen, pattern=r"^dg:(f:(weekly|daily|off)|d:[0-6]|h:\d{1,2})$"
+        ),
+        CallbackQueryHandler(digests.follow_partnership, pattern=r"^dg:reset$"),
+        CommandHandler("challenges", challenges.list_command, filters=PRIVATE),
+        CallbackQueryHandler(challenges.open_challenge, pattern=r"^ch:open:\d+$"),
+        CallbackQueryHandler(challenges.show_map, pattern=r"^ch:map:\d+$"),
+        CallbackQueryHandler(challenges.show_attachments, pattern=r"^ch:att:\d+$"),
+        CallbackQueryHandler(
+            challenges.list_pressed, pattern=r"^ch:ls:[a-z-]+:[a-z-]+:[a-z]+:\d+:\d+$"
+        ),
+        CallbackQueryHandler(
+            challenges.filter_menu, pattern=r"^ch:lf:[a-z]+:[a-z-]+:[a-z-]+:[a-z]+:\d+$"
+        ),
+        CallbackQueryHandler(challenges.summary_pressed, pattern=r"^ch:sum:\d+$"),
+        CommandHandler("challenge_alerts", challenges.alerts_menu, filters=PRIVATE),
+        CallbackQueryHandler(challenges.alerts_pressed, pattern=r"^ch:mute:[01]$"),
+        CommandHandler("escalation", challenges.escalation_menu, filters=PRIVATE),
+        CallbackQueryHandler(
+            challenges.escalation_pressed, pattern=r"^ch:cfg:(min:\d+|high:[01])$"
+        ),
         CommandHandler("cancel", fallback.nothing_to_cancel),
         # Private-only commands sent in a group: point to the private chat.
         CommandHandler(PRIVATE_ONLY, fallback.private_only),

@@ -7,11 +7,12 @@ from datetime import timedelta
 from typing import Any
 
 from markupsafe import Markup, escape
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.ext import ConversationHandler
 
 from bot import texts
 from bot.context import BotContext
+from bot.handlers import challenges
 from bot.i18n import N_, translator
 from bot.keyboards import button, in_rows, keyboard
 from bot.messaging import answer, pressed, reply, show
@@ -314,11 +315,20 @@ async def acknowledge(update: Update, context: BotContext) -> None:
     label = _.text(ACKNOWLEDGED).format(when=when)
     await query.answer(_.text(THANKS) if first else _.text(ALREADY))
     if first:
-        await query.edit_message_reply_markup(
-            InlineKeyboardMarkup([[button(label, "ack", delivery_id)]])
-        )
+        # The button becomes the confirmation; the message's other buttons (Open) stay.
+        confirmation = button(label, "ack", delivery_id)
+        shown = query.message.reply_markup if isinstance(query.message, Message) else None
+        rows = (
+            [[confirmation if b.callback_data == query.data else b for b in row]
+             for row in shown.inline_keyboard]
+            if shown
+            else [[confirmation]]
+        )  # fmt: skip
+        await query.edit_message_reply_markup(InlineKeyboardMarkup(rows))
         if context.partnerbot.worker is not None:
             context.partnerbot.worker.progress(delivery.broadcast_id)
+    # An alert about a challenge: the challenge counts the acknowledgement too.
+    await challenges.after_acknowledgement(context, delivery.id)
 
 
 ACKNOWLEDGED = N_("✔ Acknowledged {when}")

@@ -15,7 +15,8 @@ from bot.messaging import answer, reply, text_of
 
 async def cancel(update: Update, context: BotContext) -> int:
     """Leave the current flow; what it collected is dropped."""
-    for name in ("invite", "profile", "broadcast"):
+    flows = ("invite", "profile", "broadcast", "contact", "milestone", "flag", "challenge_status")
+    for name in flows:
         context.discard_draft(name)
     await reply(
         update, context._("Stopped. Nothing was changed. Send /help to see what you can do.")

@@ -15,7 +15,7 @@ import warnings
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from telegram import InlineKeyboardMarkup, Message
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
 
@@ -177,10 +177,11 @@ class DeliveryWorker:
 
     async def _send(self, delivery: Delivery) -> Message:
         bot = self._app.bot
-        keyboard = None
+        row = [InlineKeyboardButton(label, callback_data=data) for label, data in delivery.buttons]
         if delivery.acknowledge:
             label = translator(delivery.language).text(ACKNOWLEDGE)
-            keyboard = InlineKeyboardMarkup([[button(label, "ack", delivery.acknowledges)]])
+            row.insert(0, button(label, "ack", delivery.acknowledges))
+        keyboard = InlineKeyboardMarkup([row]) if row else None
         if delivery.media_kind == "photo" and delivery.media_file_id:
             return await bot.send_photo(
                 delivery.chat_id,

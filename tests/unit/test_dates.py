@@ -55,6 +55,14 @@ def test_weekdays_lean_as_asked() -> None:
     assert parsed("sunday", "en", Prefer.PAST) == "2026-11-29 00:00"
 
 
+def test_next_and_last_weekdays() -> None:
+    assert parsed("next friday", "en") == "2026-12-04 00:00"
+    assert parsed("vendredi prochain", "fr") == "2026-12-04 00:00"
+    assert parsed("el viernes pasado", "es") == "2026-11-27 00:00"
+    assert parsed("last sunday", "en") == "2026-11-22 00:00"  # today is a Sunday
+    assert parsed("next sunday 9h", "en") == "2026-12-06 09:00"
+
+
 def test_day_and_month_without_year_take_the_nearest_fitting_year() -> None:
     assert parsed("30/11", "fr", Prefer.PAST) == "2025-11-30 00:00"
     assert parsed("2/1", "fr", Prefer.FUTURE) == "2027-01-02 00:00"

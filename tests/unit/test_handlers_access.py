@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.commands import commands_for
 from bot.local_api import LocalUser
 from storage.models import Partnership, Role
 from tests.fakes import BotDriver, FakeClock, texts
@@ -43,10 +44,11 @@ async def test_invite_deep_link_makes_a_member_with_the_invites_role(
     menus = [
         c for c in driver.calls("setMyCommands") if c.params.get("scope", {}).get("chat_id") == 500
     ]
-    assert [c["command"] for c in menus[-1].params["commands"]] == [
-        "help", "partnership", "profile", "language", "invite", "members", "broadcast",
-        "alerts", "cancel"
-    ]  # fmt: skip
+    menu = [c["command"] for c in menus[-1].params["commands"]]
+    # Exactly the coordinator's private-chat commands, in the order of bot/commands.py.
+    assert menu == [c.name for c in commands_for(Role.COORDINATOR)]
+    assert menu[0] == "help" and menu[-1] == "cancel"
+    assert {"invite", "members"} <= set(menu) and "linkgroup" not in menu
 
 
 async def test_used_expired_and_unknown_invites_grant_nothing(

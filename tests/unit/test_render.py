@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from markupsafe import escape
+from markupsafe import Markup, escape
 
 from bot.render import split_html
 from tests.fakes import html_problem
@@ -28,3 +28,12 @@ def test_a_single_huge_line_is_cut_without_breaking_tags_or_entities() -> None:
     for chunk in chunks:
         assert len(chunk) <= 1000 and html_problem(chunk) is None
         assert chunk.startswith("<i>") and chunk.endswith("</i>")
+
+
+def test_markup_is_split_without_escaping_it_again() -> None:
+    text = Markup("\n").join(Markup("<b>{}</b>").format("<&> é" * 30) for _ in range(200))
+    chunks = split_html(text)
+    assert len(chunks) > 1
+    for chunk in chunks:
+        assert html_problem(chunk) is None and "&amp;lt;" not in chunk
+    assert "".join(chunks).count("<b>&lt;&amp;&gt; é") == 200

@@ -1,0 +1,353 @@
+"""How contacts read in Telegram: cards, result lines, field prompts, problems, import reports.
+
+Every value that comes from people goes through the translator's placeholders, which escape
+it; nothing here is sent as raw text.
+"""
+
+from __future__ import annotations
+
+from markupsafe import Markup, escape
+
+from bot.i18n import N_, Translator
+from bot.render import bold, code, shorten
+from services.contact_csv import COLUMNS, CsvRefused, FileProblem
+from services.contact_fields import (
+    MAX_LANGUAGES,
+    MAX_TOPIC_LENGTH,
+    MAX_TOPICS,
+    ContactDraft,
+    Field,
+    InvalidField,
+    OrganisationType,
+    Problem,
+    language_name,
+    phone_for_display,
+)
+from services.contacts import ImportProblem, ImportReport, RowProblem
+from storage.contacts import Contact
+
+TYPE_NAMES = {
+    OrganisationType.BORDER_POLICE: N_("border police"),
+    OrganisationType.JUDICIAL_POLICE: N_("judicial police"),
+    OrganisationType.GENDARMERIE: N_("gendarmerie"),
+    OrganisationType.CUSTOMS: N_("customs"),
+    OrganisationType.FINANCIAL_INTELLIGENCE: N_("financial intelligence unit"),
+    OrganisationType.JUDICIARY: N_("prosecution or court"),
+    OrganisationType.NATIONAL_COMMITTEE: N_("national committee"),
+    OrganisationType.MEMBER_STATE_POLICE: N_("EU Member State police"),
+    OrganisationType.IMPLEMENTER: N_("implementing agency"),
+    OrganisationType.EU_DELEGATION: N_("EU Delegation"),
+    OrganisationType.EU_AGENCY: N_("EU agency"),
+    OrganisationType.EU_MISSION: N_("EU mission"),
+    OrganisationType.INTERPOL: N_("Interpol"),
+    OrganisationType.INTERNATIONAL_ORGANISATION: N_("international organisation"),
+}
+
+FIELD_LABELS = {
+    Field.NAME: N_("Name"),
+    Field.ORGANISATION: N_("Organisation"),
+    Field.ORGANISATION_TYPE: N_("Type"),
+    Field.COUNTRY: N_("Country"),
+    Field.ROLE: N_("Role"),
+    Field.EXPERTISE: N_("Expertise"),
+    Field.LANGUAGES: N_("Languages"),
+    Field.PHONE: N_("Phone"),
+    Field.EMAIL: N_("E-mail"),
+    Field.TELEGRAM: N_("Telegram"),
+    Field.NOTES: N_("Notes"),
+}
+
+PROMPTS = {
+    Field.NAME: N_("Send the full name."),
+    Field.ORGANISATION: N_("Send the organisation, e.g. Police nationale — DPAF."),
+    Field.ORGANISATION_TYPE: N_("Choose the type of organisation."),
+    Field.COUNTRY: N_("Choose the country below, or send its name."),
+    Field.ROLE: N_("Send the role or position, e.g. Deputy prosecutor."),
+    Field.EXPERTISE: N_(
+        "Send the fields of expertise, separated by commas, e.g. document fraud, maritime routes."
+    ),
+    Field.LANGUAGES: N_(
+        "Send the languages spoken, separated by commas, as names or codes, e.g. French,"
+        " Wolof, English."
+    ),
+    Field.PHONE: N_("Send the phone number with its country code, e.g. +221 77 123 45 67."),
+    Field.EMAIL: N_("Send the e-mail address, e.g. name@example.org."),
+    Field.TELEGRAM: N_("Send the Telegram username, e.g. @name."),
+    Field.NOTES: N_(
+        "Send notes for colleagues, e.g. the best time to call (up to 500 characters)."
+    ),
+}
+
+SAVE = N_("Save")
+ADD_CONTACT = N_("Add a contact")
+BY_ORGANISATION = N_("By organisation")
+BACK_TO_RESULTS = N_("Back to the results")
+EDIT = N_("Edit")
+DELETE = N_("Delete")
+YES_DELETE = N_("Yes, delete")
+NO_KEEP = N_("No, keep")
+DELETE_MY_CARD = N_("Delete my card")
+IMPORT_VALID_ROWS = N_("Import the valid rows only")
+#: Problems listed in one import report; the others are counted.
+LISTED_PROBLEMS = 15
+
+
+def type_name(_: Translator, kind: OrganisationType | str | None) -> str:
+    """An organisation type in the reader's language."""
+    known = {t.value: t for t in OrganisationType}
+    if kind is None or str(kind) not in known:
+        return ""
+    return _.text(TYPE_NAMES[known[str(kind)]])
+
+
+def value_text(_: Translator, field: Field, draft: ContactDraft) -> str:
+    """A field's value as plain text (empty if not set)."""
+    match field:
+        case Field.ORGANISATION_TYPE:
+            return type_name(_, draft.organisation_type)
+        case Field.EXPERTISE:
+            return ", ".join(draft.expertise)
+        case Field.LANGUAGES:
+            return ", ".join(language_name(c, _.language) for c in draft.languages)
+        case Field.PHONE:
+            return phone_for_display(draft.phone) if draft.phone else ""
+        case Field.TELEGRAM:
+            return f"@{draft.telegram}" if draft.telegram else ""
+        case _:
+            value = getattr(draft, field.value)
+            return str(value) if value else ""
+
+
+def _value_markup(_: Translator, field: Field, draft: ContactDraft) -> Markup | str:
+    """A field's value for a card: the Telegram username is a link."""
+    if field is Field.TELEGRAM and draft.telegram:
+        return Markup('<a href="https://t.me/{0}">@{0}</a>').format(draft.telegram)
+    return value_text(_, field, draft)
+
+
+def card(_: Translator, draft: ContactDraft, *, empty_fields: bool = False) -> Markup:
+    """A contact's details, one labelled line per field (empty ones only if asked)."""
+    lines = [bold(draft.name or "…")]
+    headline = " · ".join(part for part in (draft.role, draft.organisation) if part)
+    if headline:
+        lines.append(escape(headline))
+    for field in Field:
+        if field in (Field.NAME, Field.ROLE, Field.ORGANISATION):
+            continue
+        value = _value_markup(_, field, draft)
+        if not value and not empty_fields:
+            continue
+        label = _.text(FIELD_LABELS[field])
+        lines.append(_("{label}: {value}", label=label, value=value or "—"))
+    # E-mail addresses and phone numbers in plain text become links in Telegram by themselves.
+    return Markup("\n").join(lines)
+
+
+def review_card(_: Translator, draft: ContactDraft) -> Markup:
+    """Every field, empty ones marked, for the review before saving."""
+    lines = []
+    for field in Field:
+        label = _.text(FIELD_LABELS[field])
+        value = _value_markup(_, field, draft)
+        lines.append(_("{label}: {value}", label=label, value=value or "—"))
+    return Markup("\n").join(lines)
+
+
+def result_line(_: Translator, number: int, contact: Contact) -> Markup:
+    """One search result: number, name in bold, then role, organisation and country."""
+    details = " · ".join(
+        shorten(part, 80) for part in (contact.role, contact.organisation, contact.country) if part
+    )
+    return _(
+        "{number}. {name} — {details}", number=number, name=bold(contact.name), details=details
+    )
+
+
+def summary(contact: Contact) -> str:
+    """A plain one-line description (inline results)."""
+    return " · ".join(
+        part for part in (contact.role, contact.organisation, contact.country) if part
+    )
+
+
+def problem(_: Translator, invalid: InvalidField) -> Markup:
+    """What was wrong with a typed value, and what to send instead."""
+    value = invalid.value
+    match invalid.reason:
+        case Problem.REQUIRED:
+            return _(
+                "{field} cannot be left empty. Send it, or /cancel.",
+                field=_.text(FIELD_LABELS[invalid.contact_field]),
+            )
+        case Problem.TOO_LONG if invalid.contact_field is Field.EXPERTISE:
+            return _.plural(
+                "Each topic may have at most {count} character.",
+                "Each topic may have at most {count} characters.",
+                MAX_TOPIC_LENGTH,
+            )
+        case Problem.TOO_LONG:
+            return _.plural(
+                "That is too long: at most {count} character.",
+                "That is too long: at most {count} characters.",
+                int(value) if value.isdigit() else 0,
+            )
+        case Problem.TOO_MANY if invalid.contact_field is Field.LANGUAGES:
+            return _.plural(
+                "At most {count} language, please.",
+                "At most {count} languages, please.",
+                MAX_LANGUAGES,
+            )
+        case Problem.TOO_MANY:
+            return _.plural(
+                "At most {count} topic, please.", "At most {count} topics, please.", MAX_TOPICS
+            )
+        case Problem.PHONE:
+            return _(
+                "{value} is not a valid phone number. Send it with its country code,"
+                " e.g. +221 77 123 45 67.",
+                value=value,
+            )
+        case Problem.PHONE_COUNTRY:
+            return _(
+                "I cannot tell which country {value} belongs to. Send the number with its"
+                " country code, starting with +, e.g. +221 77 123 45 67.",
+                value=value,
+            )
+        case Problem.EMAIL:
+            return _(
+                "{value} is not a valid e-mail address. Send it as name@example.org.",
+                value=value,
+            )
+        case Problem.USERNAME:
+            return _(
+                "{value} is not a Telegram username: it has 5 to 32 letters, digits or"
+                " underscores and starts with a letter.",
+                value=value,
+            )
+        case Problem.LANGUAGE:
+            return _(
+                "I do not know the language {value}. Send names such as French or Wolof,"
+                " or codes such as fr or wo.",
+                value=value,
+            )
+        case Problem.ORGANISATION_TYPE:
+            return _(
+                "{value} is not a known type of organisation. Use one of: {types}.",
+                value=value,
+                types=", ".join(t.value for t in OrganisationType),
+            )
+
+
+def _row_problem(_: Translator, item: ImportProblem) -> Markup:
+    match item.problem:
+        case RowProblem.REPEATED:
+            return _(
+                "Line {line}: the same contact as line {earlier}.",
+                line=item.line,
+                earlier=item.detail,
+            )
+        case RowProblem.AMBIGUOUS:
+            return _(
+                "Line {line}: it matches several contacts of the directory: {names}.",
+                line=item.line,
+                names=item.detail,
+            )
+        case RowProblem.MEMBER_CARD:
+            return _(
+                "Line {line}: {name} keeps their own card up to date with /mycard.",
+                line=item.line,
+                name=item.detail,
+            )
+        case InvalidField() as invalid:
+            return _(
+                "Line {line}, {field}: {problem}",
+                line=item.line,
+                field=_.text(FIELD_LABELS[invalid.contact_field]),
+                problem=problem(_, invalid),
+            )
+
+
+def import_report(_: Translator, report: ImportReport, partnership: str) -> Markup:
+    """What an import did, or why it did nothing, with the problems by line."""
+    parts: list[Markup] = []
+    if not report.applied:
+        parts.append(
+            _.plural(
+                "Nothing was imported: {count} row has problems.",
+                "Nothing was imported: {count} rows have problems.",
+                report.invalid_rows,
+            )
+        )
+    else:
+        parts.append(
+            _(
+                "Import into {partnership} done. Added: {created}. Updated: {updated}."
+                " Unchanged: {unchanged}.",
+                partnership=bold(partnership),
+                created=report.created,
+                updated=report.updated,
+                unchanged=report.unchanged,
+            )
+        )
+        if report.problems:
+            parts.append(
+                _.plural(
+                    "{count} row with problems was left out:",
+                    "{count} rows with problems were left out:",
+                    report.invalid_rows,
+                )
+            )
+    parts += [_row_problem(_, item) for item in report.problems[:LISTED_PROBLEMS]]
+    hidden = len(report.problems) - LISTED_PROBLEMS
+    if hidden > 0:
+        parts.append(_.plural("… and {count} more.", "… and {count} more.", hidden))
+    if not report.applied:
+        parts.append(_("Correct the file and send it again, or import only the valid rows."))
+    return Markup("\n").join(parts)
+
+
+def file_problem(_: Translator, refused: CsvRefused) -> Markup:
+    """Why a whole file could not be read, and how to fix it."""
+    expected = ", ".join(COLUMNS)
+    match refused.problem:
+        case FileProblem.EMPTY:
+            return _("The file is empty.")
+        case FileProblem.ENCODING if refused.detail.isdigit():
+            return _(
+                "The file is not UTF-8 text (the first problem is on line {line}). Save it"
+                " from your spreadsheet as “CSV UTF-8” and send it again.",
+                line=int(refused.detail),
+            )
+        case FileProblem.ENCODING:
+            return _(
+                "The file is not UTF-8 text. Save it from your spreadsheet as “CSV UTF-8”"
+                " and send it again."
+            )
+        case FileProblem.DELIMITER:
+            separator = "Tab" if refused.detail == "\t" else refused.detail
+            return _(
+                "The columns are separated by {separator} instead of commas. Save the file"
+                " as CSV with commas (“CSV UTF-8 (comma delimited)”) and send it again.",
+                separator=code(separator),
+            )
+        case FileProblem.NOT_CSV:
+            return _("This file cannot be read as CSV. Send a .csv file saved from a spreadsheet.")
+        case FileProblem.MISSING_COLUMNS:
+            return _(
+                "The first row must name the columns, and {columns} is missing. The columns"
+                " are: {expected}.",
+                columns=refused.detail,
+                expected=expected,
+            )
+        case FileProblem.UNKNOWN_COLUMNS:
+            return _(
+                "Unknown columns in the first row: {columns}. The columns are: {expected}.",
+                columns=refused.detail,
+                expected=expected,
+            )
+        case FileProblem.TOO_MANY_ROWS:
+            return _.plural(
+                "The file has more than {count} row: split it and send the parts.",
+                "The file has more than {count} rows: split it and send the parts.",
+                int(refused.detail) if refused.detail.isdigit() else 0,
+            )

@@ -1,0 +1,498 @@
+"""Challenges after they are flagged: Open, the lifecycle with notes, /challenges with filters
+and a summary, /challenge_alerts (a member's opt-out) and /escalation (an admin's rule).
+
+Open, the map and the attachments always answer in the presser's private chat: pressed in a
+linked group, they show the group nothing more than the alert did.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from markupsafe import Markup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatType
+from telegram.error import BadRequest, Forbidden
+from telegram.ext import ConversationHandler
+
+from bot import challenge_views as views
+from bot import texts
+from bot.context import BotContext
+from bot.i18n import N_
+from bot.keyboards import button, in_rows, keyboard
+from bot.messaging import answer, pressed, reply, show, text_of
+from bot.render import bold, split_html
+from services.access import Capability
+from services.challenges import (
+    OPEN_STATUSES,
+    SUMMARY_PERIODS,
+    ChallengeDetail,
+    Filter,
+)
+from services.challenges_input import TextTooLong, match_word, vocabulary
+from services.errors import InvalidInput, NotAllowed
+from storage.challenges import Category, Severity, Status
+
+NOTE = "challenge:note"
+NOTE_DRAFT = "challenge_status"
+PERIODS = (7, 30, 90, 365)
+DELAYS = (15, 30, 60, 120)
+
+MAP = N_("Map")
+ATTACHMENTS = N_("Attachments")
+WITHOUT_NOTE = N_("Without a note")
+FILTER_LABELS = {
+    "cat": N_("Category"),
+    "sev": N_("Severity"),
+    "st": N_("Status"),
+    "days": N_("Period"),
+}
+SUMMARY = N_("📊 Summary, {count} days")
+TURN_OFF = N_("🔕 Turn them off")
+TURN_ON = N_("🔔 Turn them on")
+CRITICAL_ONLY = N_("Critical only")
+HIGH_AND_CRITICAL = N_("High and critical")
+MINUTES_BUTTON = N_("{count} min")
+
+
+# -- Open, map, attachments -------------------------------------------------------------------
+
+
+async def open_challenge(update: Update, context: BotContext) -> None:
+    """A challenge in full, with the lifecycle buttons for coordinators and admins."""
+    challenge_id = int(pressed(update)[1])
+    detail = await context.services.challenges.detail(context.require_caller(), challenge_id)
+    await _to_private(
+        update, context, views.detail_text(context._, detail), _detail_keyboard(context, detail)
+    )
+
+
+def _detail_keyboard(context: BotContext, detail: ChallengeDetail) -> InlineKeyboardMarkup | None:
+    _ = context._
+    challenge = detail.card.challenge
+    actions = [
+        button("→ " + _.text(views.STATUS_ACTIONS[s]), "ch", "st", challenge.id, s.value)
+        for s in detail.next_statuses
+    ]
+    rows = in_rows(actions, 2)
+    more = []
+    if challenge.latitude is not None and challenge.longitude is not None:
+        more.append(button("📍 " + _.text(MAP), "ch", "map", challenge.id))
+    if detail.attachments:
+        more.append(button("📎 " + _.text(ATTACHMENTS), "ch", "att", challenge.id))
+    if more:
+        rows.append(more)
+    return keyboard(rows) if rows else None
+
+
+async def _to_private(
+    update: Update, context: BotContext, text: Markup, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Send into the presser's private chat; from a group, say where it went."""
+    chat = update.effective_chat
+    user = update.effective_user
+    assert user is not None
+    if chat is not None and chat.type == ChatType.PRIVATE:
+        await answer(update)
+        await reply(update, text, markup)
+        return
+    try:
+        parts = split_html(str(text))
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            await context.bot.send_message(user.id, part, reply_markup=markup if last else None)
+    except (Forbidden, BadRequest):
+        # Telegram lets a bot write only to people who opened a chat with it.
+        await answer(
+            update,
+            context._.text(N_("Open a private chat with me first, then press the button again.")),
+        )
+        return
+    await answer(update, context._.text(N_("Sent to your private chat with me.")))
+
+
+async def show_map(update: Update, context: BotContext) -> None:
+    """The challenge's location pin."""
+    detail = await context.services.challenges.detail(
+        context.require_caller(), int(pressed(update)[1])
+    )
+    challenge = detail.card.challenge
+    user = update.effective_user
+    assert user is not None
+    if challenge.latitude is None or challenge.longitude is None:
+        await answer(update, context._.text(texts.BUTTON_EXPIRED))
+        return
+    await answer(update)
+    try:
+        await context.bot.send_location(user.id, challenge.latitude, challenge.longitude)
+    except (Forbidden, BadRequest):
+        return
+
+
+async def show_attachments(update: Update, context: BotContext) -> None:
+    """The challenge's photos and documents, in the presser's private chat."""
+    detail = await context.services.challenges.detail(
+        context.require_caller(), int(pressed(update)[1])
+    )
+    user = update.effective_user
+    assert user is not None
+    await answer(update)
+    caption = f"#{detail.card.challenge.id}"
+    try:
+        for attachment in detail.attachments:
+            if attachment.kind == "photo":
+                await context.bot.send_photo(user.id, attachment.file_id, caption=caption)
+            else:
+                await context.bot.send_document(user.id, attachment.file_id, caption=caption)
+    except (Forbidden, BadRequest):
+        return
+
+
+# -- acknowledgement ---------------------------------------------------------------------------
+
+
+async def after_acknowledgement(context: BotContext, delivery_id: int) -> None:
+    """An Acknowledge button was pressed: if its message alerted about a challenge, the
+    challenge counts the acknowledgement too, and its reporter is told."""
+    await context.services.challenges.acknowledged_alert(
+        context.require_caller(),
+        delivery_id,
+        messages=views.TEXTS,
+        fallback_language=context.settings.default_language,
+    )
+
+
+# -- the lifecycle -----------------------------------------------------------------------------
+
+
+def _note_draft(context: BotContext) -> dict[str, Any]:
+    return context.draft(NOTE_DRAFT)
+
+
+async def status_pressed(update: Update, context: BotContext) -> str | int:
+    """A lifecycle button: ask for an optional note."""
+    _ = context._
+    parts = pressed(update)
+    challenge_id = int(parts[1])
+    detail = await context.services.challenges.detail(context.require_caller(), challenge_id)
+    if not detail.can_manage:
+        raise NotAllowed(Capability.MANAGE_CHALLENGES.least_role)
+    wanted = parts[2]
+    if wanted not in {s.value for s in detail.next_statuses}:
+        await answer(
+            update,
+            _.text(N_("This button is out of date: the challenge moved on. Open it again.")),
+        )
+        return ConversationHandler.END
+    status = Status(wanted)
+    context.draft(NOTE_DRAFT, fresh=True).update(id=challenge_id, status=status.value)
+    await answer(update)
+    await reply(
+        update,
+        _(
+            "#{number} → {status}. Send a note for the history (what corroborates it, a"
+            " reference, what was done), or press Without a note.",
+            number=challenge_id,
+            status=bold(views.status_name(_, status)),
+        ),
+        keyboard([[button(_.text(WITHOUT_NOTE), "ch", "nn")]]),
+    )
+    return NOTE
+
+
+async def note_typed(update: Update, context: BotContext) -> str | int:
+    """The note of a status change."""
+    return await _change_status(update, context, text_of(update))
+
+
+async def without_note(update: Update, context: BotContext) -> str | int:
+    """The Without a note button, or /skip."""
+    return await _change_status(update, context, "")
+
+
+async def _change_status(update: Update, context: BotContext, note: str) -> str | int:
+    _ = context._
+    draft = _note_draft(context)
+    if "id" not in draft:
+        await show(update, texts.expired(_))
+        return ConversationHandler.END
+    caller = context.require_caller()
+    try:
+        changed = await context.services.challenges.change_status(
+            caller,
+            int(draft["id"]),
+            Status(draft["status"]),
+            note,
+            messages=views.TEXTS,
+            fallback_language=context.settings.default_language,
+        )
+    except InvalidInput as error:
+        if error.field != "status":
+            await answer(update)
+            await reply(update, _problem(context, error))
+            return NOTE
+        context.discard_draft(NOTE_DRAFT)
+        await answer(update)
+        await reply(update, _("It moved on meanwhile; here it is as it stands now."))
+        await _send_detail(update, context, int(draft["id"]))
+        return ConversationHandler.END
+    context.discard_draft(NOTE_DRAFT)
+    await answer(update)
+    await reply(
+        update,
+        _(
+            "#{number} is now {status}.",
+            number=changed.id,
+            status=bold(views.status_name(_, changed.status)),
+        ),
+    )
+    await _send_detail(update, context, changed.id)
+    return ConversationHandler.END
+
+
+def _problem(context: BotContext, error: InvalidInput) -> Markup:
+    if isinstance(error, TextTooLong):
+        return context._(
+            "That has {length} characters; at most {limit} fit here. Please shorten it.",
+            length=error.length,
+            limit=error.limit,
+        )
+    return texts.explain(context._, error)
+
+
+async def _send_detail(update: Update, context: BotContext, challenge_id: int) -> None:
+    detail = await context.services.challenges.detail(context.require_caller(), challenge_id)
+    await reply(update, views.detail_text(context._, detail), _detail_keyboard(context, detail))
+
+
+# -- /challenges ---------------------------------------------------------------------------------
+
+
+def _encode(wanted: Filter) -> list[str]:
+    """A filter as callback data parts: category, severity, statuses, days."""
+    if wanted.statuses == OPEN_STATUSES:
+        statuses = "open"
+    elif not wanted.statuses:
+        statuses = "all"
+    else:
+        statuses = wanted.statuses[0].value
+    return [
+        wanted.category.value if wanted.category else "-",
+        wanted.severity.value if wanted.severity else "-",
+        statuses,
+        str(wanted.days),
+    ]
+
+
+def _decode(parts: list[str]) -> Filter | None:
+    """The filter of callback data parts; None if they do not read (an old button)."""
+    try:
+        category, severity, statuses, days = parts
+        status_filter: tuple[Status, ...]
+        if statuses == "open":
+            status_filter = OPEN_STATUSES
+        elif statuses == "all":
+            status_filter = ()
+        else:
+            status_filter = (Status(statuses),)
+        return Filter(
+            category=Category(category) if category != "-" else None,
+            severity=Severity(severity) if severity != "-" else None,
+            statuses=status_filter,
+            days=int(days),
+        )
+    except ValueError:
+        return None
+
+
+def _typed_filter(context: BotContext, words: list[str]) -> Filter:
+    """`/challenges critical route 30`: words naming a category, a severity, a status or a
+    number of days; words that name nothing are left out."""
+    _ = context._
+    categories = vocabulary(views.category_words(_))
+    severities = vocabulary(views.severity_words(_))
+    statuses = vocabulary({s: (views.STATUS_NAMES[s], views.status_name(_, s)) for s in Status})
+    wanted = Filter()
+    for word in words:
+        days = word.rstrip("dj")  # 30, 30d, 30j
+        if days.isdigit():
+            wanted = replace(wanted, days=min(int(days), 3650))
+        elif (severity := match_word(word, severities)) is not None:
+            wanted = replace(wanted, severity=severity)
+        elif (category := match_word(word, categories)) is not None:
+            wanted = replace(wanted, category=category)
+        elif (status := match_word(word, statuses)) is not None:
+            wanted = replace(wanted, statuses=(status,))
+    return wanted
+
+
+async def list_command(update: Update, context: BotContext) -> None:
+    """/challenges, optionally with filter words."""
+    await _show_list(update, context, _typed_filter(context, list(context.args or [])), 0)
+
+
+async def list_pressed(update: Update, context: BotContext) -> None:
+    """A page or a filter chosen on a button."""
+    parts = pressed(update)
+    wanted = _decode(parts[1:5])
+    if wanted is None:
+        await answer(update, context._.text(texts.BUTTON_EXPIRED))
+        return
+    await _show_list(update, context, wanted, int(parts[5]))
+
+
+async def _show_list(update: Update, context: BotContext, wanted: Filter, page: int) -> None:
+    _ = context._
+    caller = context.require_caller()
+    result = await context.services.challenges.page(caller, wanted, page)
+    partnership = caller.require_membership().partnership
+    code = _encode(wanted)
+    rows: list[list[InlineKeyboardButton]] = in_rows(
+        [
+            button(str(number), "ch", "open", c.id)
+            for number, c in enumerate(result.challenges, start=1)
+        ],
+        4,
+    )
+    paging = []
+    if result.page > 0:
+        paging.append(button("«", "ch", "ls", *code, result.page - 1))
+    if result.page < result.pages - 1:
+        paging.append(button("»", "ch", "ls", *code, result.page + 1))
+    if paging:
+        rows.append(paging)
+    rows.append(
+        [button(_.text(label), "ch", "lf", field, *code) for field, label in FILTER_LABELS.items()]
+    )
+    rows.append(
+        [button(str(_(SUMMARY, count=days)), "ch", "sum", days) for days in SUMMARY_PERIODS]
+    )
+    await show(update, views.list_text(_, result, wanted, partnership), keyboard(rows))
+
+
+async def filter_menu(update: Update, context: BotContext) -> None:
+    """The choices of one filter; each shows the list filtered."""
+    _ = context._
+    parts = pressed(update)
+    field = parts[1]
+    wanted = _decode(parts[2:6])
+    if wanted is None or field not in FILTER_LABELS:
+        await answer(update, _.text(texts.BUTTON_EXPIRED))
+        return
+    options: list[tuple[str, Filter]] = []
+    if field == "cat":
+        options.append((_.text(views.ANY_CATEGORY), _with(wanted, category=None)))
+        options += [(views.category_name(_, c), _with(wanted, category=c)) for c in Category]
+    elif field == "sev":
+        options.append((_.text(views.ANY_SEVERITY), _with(wanted, severity=None)))
+        options += [(views.severity_label(_, s), _with(wanted, severity=s)) for s in Severity]
+    elif field == "st":
+        options.append((_.text(views.OPEN_ONLY), _with(wanted, statuses=OPEN_STATUSES)))
+        options.append((_.text(views.ALL_STATUSES), _with(wanted, statuses=())))
+        options += [(views.status_name(_, s), _with(wanted, statuses=(s,))) for s in Status]
+    else:
+        options.append((_.text(views.ANY_TIME), _with(wanted, days=0)))
+        options += [(views.period_text(_, d), _with(wanted, days=d)) for d in PERIODS]
+    buttons = [button(label, "ch", "ls", *_encode(f), 0) for label, f in options]
+    rows = in_rows(buttons, 1 if field == "cat" else 2)
+    rows.append([button("«", "ch", "ls", *_encode(wanted), 0)])
+    await show(update, _("Show:") + Markup(" ") + _(FILTER_LABELS[field]), keyboard(rows))
+
+
+def _with(wanted: Filter, **changes: Any) -> Filter:
+    return replace(wanted, **changes)
+
+
+async def summary_pressed(update: Update, context: BotContext) -> None:
+    """Challenges of the last 30 or 90 days by category and severity."""
+    _ = context._
+    days = int(pressed(update)[1])
+    caller = context.require_caller()
+    summary = await context.services.challenges.summary(caller, days)
+    partnership = caller.require_membership().partnership
+    rows = [
+        [button(str(_(SUMMARY, count=d)), "ch", "sum", d) for d in SUMMARY_PERIODS if d != days],
+        [button("«", "ch", "ls", *_encode(Filter()), 0)],
+    ]
+    await show(update, views.summary_text(_, summary, partnership), keyboard(rows))
+
+
+# -- /challenge_alerts and /escalation -------------------------------------------------------
+
+
+async def alerts_menu(update: Update, context: BotContext) -> None:
+    """Whether the caller gets the alerts of high and critical challenges, with a switch."""
+    _ = context._
+    caller = context.require_caller()
+    membership = caller.require_membership()
+    muted = await context.services.challenges.alerts_muted(caller)
+    state = _("You do not receive them.") if muted else _("You receive them.")
+    parts = [
+        _(
+            "Alerts of high and critical challenges go to every member of {partnership}.",
+            partnership=bold(membership.partnership.name),
+        )
+        + Markup(" ")
+        + state
+    ]
+    if caller.can(Capability.MANAGE_CHALLENGES):
+        parts.append(
+            _(
+                "As a coordinator or admin, you get every challenge and every escalation"
+                " whatever you choose here."
+            )
+        )
+    switch = button(_.text(TURN_ON if muted else TURN_OFF), "ch", "mute", 0 if muted else 1)
+    await show(update, Markup("\n\n").join(parts), keyboard([[switch]]))
+
+
+async def alerts_pressed(update: Update, context: BotContext) -> None:
+    """The switch of /challenge_alerts."""
+    await context.services.challenges.set_alerts_muted(
+        context.require_caller(), pressed(update)[1] == "1"
+    )
+    await alerts_menu(update, context)
+
+
+async def escalation_menu(update: Update, context: BotContext) -> None:
+    """The partnership's escalation rule; admins change it with the buttons."""
+    _ = context._
+    caller = context.require_caller()
+    membership = caller.require_membership()
+    rule = await context.services.challenges.escalation_rule(caller)
+    text = views.escalation_rule_text(_, rule, membership.partnership.name)
+    if not caller.can(Capability.CONFIGURE_ESCALATION):
+        await show(update, text)
+        return
+
+    def ticked(label: str, chosen: bool) -> str:
+        return ("✓ " if chosen else "") + label
+
+    delays = [
+        button(
+            ticked(str(_(MINUTES_BUTTON, count=minutes)), rule.minutes == minutes),
+            *("ch", "cfg", "min", minutes),
+        )
+        for minutes in DELAYS
+    ]
+    scope = [
+        button(ticked(_.text(CRITICAL_ONLY), not rule.include_high), "ch", "cfg", "high", 0),
+        button(ticked(_.text(HIGH_AND_CRITICAL), rule.include_high), "ch", "cfg", "high", 1),
+    ]
+    await show(
+        update,
+        text + Markup("\n\n") + _("Choose the delay and which challenges are escalated:"),
+        keyboard([delays, scope]),
+    )
+
+
+async def escalation_pressed(update: Update, context: BotContext) -> None:
+    """A delay or a scope chosen (admins only: the service checks)."""
+    _kind, what, value = pressed(update)
+    caller = context.require_caller()
+    if what == "min":
+        await context.services.challenges.set_escalation_rule(caller, minutes=int(value))
+    else:
+        await context.services.challenges.set_escalation_rule(caller, include_high=value == "1")
+    await escalation_menu(update, context)

@@ -1,0 +1,450 @@
+"""The contact directory: /contacts (search and browse), contact cards, inline search,
+deleting, and CSV import (a document) and export (/contacts_export).
+
+The guided add/edit flow and /mycard live in `contact_flow.py`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from markupsafe import Markup, escape
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InlineQueryResult,
+    InlineQueryResultArticle,
+    InlineQueryResultContact,
+    InputTextMessageContent,
+    Update,
+)
+from telegram.constants import ParseMode
+
+from bot import contact_views as views
+from bot import texts
+from bot.context import BotContext
+from bot.i18n import Translator, Verbatim
+from bot.keyboards import button, in_rows, keyboard
+from bot.messaging import answer, pressed, reply, show
+from bot.render import bold, shorten
+from services.access import Capability
+from services.contact_csv import COLUMNS, CsvRefused, vcard
+from services.contacts import MAX_QUERY_LENGTH, PAGE_SIZE, ContactPage, draft_of
+from storage.contacts import Contact
+
+#: Searches a person ran recently, so that their result buttons keep working (also after
+#: a restart: user data is persisted). Oldest first; only the last few are kept.
+SEARCHES = "contact_searches"
+MAX_SEARCHES = 20
+#: A CSV file that was refused because of invalid rows, kept to import its valid rows.
+PENDING_IMPORT = "contact_import"
+MAX_FILE_BYTES = 2 * 1024 * 1024
+ORGANISATIONS_PER_PAGE = 10
+COUNTRY_BUTTONS = 12
+#: Inline results are personal and short-lived: the directory changes, people switch roles.
+INLINE_CACHE_SECONDS = 10
+
+
+def _key(value: object) -> str:
+    """A short, stable key for callback data (8 hex characters)."""
+    return hashlib.sha1(json.dumps(value, sort_keys=True).encode()).hexdigest()[:8]
+
+
+def _remember(context: BotContext, search: dict[str, str]) -> str:
+    """Keep a search for its result buttons; returns its key."""
+    key = _key(search)
+    if context.user_data is None:
+        raise RuntimeError("searches need an update with a user")
+    searches: dict[str, Any] = context.user_data.setdefault(SEARCHES, {})
+    searches.pop(key, None)
+    searches[key] = search
+    for old in list(searches)[:-MAX_SEARCHES]:
+        searches.pop(old)
+    return key
+
+
+def _recall(context: BotContext, key: str) -> dict[str, str] | None:
+    searches = (context.user_data or {}).get(SEARCHES, {})
+    found = searches.get(key)
+    return found if isinstance(found, dict) else None
+
+
+async def search_command(update: Update, context: BotContext) -> None:
+    """/contacts WORDS searches; /contacts alone explains and offers browsing."""
+    # Searches are kept for their buttons: only as much as a search reads is kept.
+    text = " ".join(context.args or [])[:MAX_QUERY_LENGTH]
+    if not text.strip():
+        await _directory(update, context)
+        return
+    key = _remember(context, {"text": text})
+    await _results(update, context, key, {"text": text}, 0)
+
+
+async def page(update: Update, context: BotContext) -> None:
+    """Another page of results (or the results again, from a contact's details)."""
+    key, number = pressed(update)[1:]
+    search = _recall(context, key)
+    if search is None:
+        await answer(update, context._.text(texts.BUTTON_EXPIRED))
+        return
+    await _results(update, context, key, search, int(number))
+
+
+async def _results(
+    update: Update, context: BotContext, key: str, search: dict[str, str], number: int
+) -> None:
+    _ = context._
+    found = await context.services.contacts.search(
+        context.require_caller(),
+        search.get("text", ""),
+        country=search.get("country"),
+        organisation=search.get("organisation"),
+        page=number,
+    )
+    label = search.get("text") or search.get("country") or search.get("organisation") or ""
+    if found.total == 0:
+        await show(
+            update,
+            _(
+                "No contact matches {query}. Try other or shorter words, or send /contacts to"
+                " browse the directory.",
+                query=bold(label),
+            ),
+        )
+        return
+    await show(update, _results_text(_, found, label), _results_keyboard(found, key))
+
+
+def _results_text(_: Translator, found: ContactPage, label: str) -> Markup:
+    header = _.plural(
+        "{count} contact matches {query}:",
+        "{count} contacts match {query}:",
+        found.total,
+        query=bold(label),
+    )
+    if found.pages > 1:
+        header += Markup(" ") + _("Page {page} of {pages}.", page=found.page + 1, pages=found.pages)
+    start = _first_number(found)
+    lines = [views.result_line(_, start + i, c) for i, c in enumerate(found.contacts)]
+    return Markup("\n").join([header, *lines])
+
+
+def _first_number(found: ContactPage) -> int:
+    return found.page * PAGE_SIZE + 1
+
+
+def _results_keyboard(found: ContactPage, key: str) -> InlineKeyboardMarkup:
+    start = _first_number(found)
+    rows = [
+        [button(f"{start + i}. {shorten(c.name, 40)}", "ct", "open", c.id, key, found.page)]
+        for i, c in enumerate(found.contacts)
+    ]
+    paging = []
+    if found.page > 0:
+        paging.append(button("«", "ct", "page", key, found.page - 1))
+    if found.page < found.pages - 1:
+        paging.append(button("»", "ct", "page", key, found.page + 1))
+    if paging:
+        rows.append(paging)
+    return keyboard(rows)
+
+
+async def _directory(update: Update, context: BotContext) -> None:
+    """The directory's size, how to search, and browsing buttons."""
+    _ = context._
+    caller = context.require_caller()
+    directory = await context.services.contacts.directory(caller)
+    partnership = bold(directory.partnership.name)
+    manager = caller.can(Capability.MANAGE_CONTACTS)
+    if directory.total == 0:
+        parts = [_("The directory of {partnership} is empty.", partnership=partnership)]
+        if manager:
+            parts.append(
+                _(
+                    "Add contacts with /addcontact, or send a CSV file here (/contacts_import"
+                    " explains the format)."
+                )
+            )
+        rows = [[button(_.text(views.ADD_CONTACT), "ct", "add")]] if manager else []
+        await show(update, Markup("\n\n").join(parts), keyboard(rows) if rows else None)
+        return
+    username = Verbatim(escape(context.bot.username))
+    parts = [
+        _.plural(
+            "The directory of {partnership} holds {count} contact.",
+            "The directory of {partnership} holds {count} contacts.",
+            directory.total,
+            partnership=partnership,
+        ),
+        _(
+            "To search, send /contacts followed by words, e.g. /contacts gendarmerie senegal."
+            " Narrow with country:, org: or role:, e.g. /contacts role:prosecutor"
+            " country:senegal."
+        ),
+        _(
+            "In any chat, type @{username} followed by words to share a contact.",
+            username=username,
+        ),
+    ]
+    if directory.countries:
+        parts.append(_("Browse by country:"))
+    buttons = [
+        button(f"{shorten(name, 30)} ({count})", "ct", "bc", _key(name))
+        for name, count in directory.countries[:COUNTRY_BUTTONS]
+    ]
+    rows = in_rows(buttons, 2)
+    by_organisation = f"{_.text(views.BY_ORGANISATION)} ({directory.organisations})"
+    extra = [button(by_organisation, "ct", "orgs", 0)]
+    if manager:
+        extra.append(button(_.text(views.ADD_CONTACT), "ct", "add"))
+    rows.append(extra)
+    await show(update, Markup("\n\n").join(parts), keyboard(rows))
+
+
+async def directory_menu(update: Update, context: BotContext) -> None:
+    """Back to the directory's browsing buttons."""
+    await _directory(update, context)
+
+
+async def browse_country(update: Update, context: BotContext) -> None:
+    """The contacts of the country whose button was pressed."""
+    wanted = pressed(update)[1]
+    countries = await context.services.contacts.countries(context.require_caller())
+    name = next((name for name, _count in countries if _key(name) == wanted), None)
+    if name is None:
+        await answer(update, context._.text(texts.BUTTON_EXPIRED))
+        return
+    search = {"country": name}
+    await _results(update, context, _remember(context, search), search, 0)
+
+
+async def browse_organisations(update: Update, context: BotContext) -> None:
+    """A page of the directory's organisations, as buttons."""
+    _ = context._
+    number = int(pressed(update)[1])
+    organisations = await context.services.contacts.organisations(context.require_caller())
+    pages = max((len(organisations) + ORGANISATIONS_PER_PAGE - 1) // ORGANISATIONS_PER_PAGE, 1)
+    number = min(max(number, 0), pages - 1)
+    shown = organisations[number * ORGANISATIONS_PER_PAGE : (number + 1) * ORGANISATIONS_PER_PAGE]
+    rows: list[list[InlineKeyboardButton]] = [
+        [button(f"{shorten(name, 50)} ({count})", "ct", "bo", _key(name))] for name, count in shown
+    ]
+    paging = []
+    if number > 0:
+        paging.append(button("«", "ct", "orgs", number - 1))
+    if number < pages - 1:
+        paging.append(button("»", "ct", "orgs", number + 1))
+    paging.append(button("⌂", "ct", "menu"))
+    rows.append(paging)
+    await show(update, _("Choose an organisation:"), keyboard(rows))
+
+
+async def browse_organisation(update: Update, context: BotContext) -> None:
+    """The contacts of the organisation whose button was pressed."""
+    wanted = pressed(update)[1]
+    organisations = await context.services.contacts.organisations(context.require_caller())
+    name = next((name for name, _count in organisations if _key(name) == wanted), None)
+    if name is None:
+        await answer(update, context._.text(texts.BUTTON_EXPIRED))
+        return
+    search = {"organisation": name}
+    await _results(update, context, _remember(context, search), search, 0)
+
+
+async def open_contact(update: Update, context: BotContext) -> None:
+    """A contact's details, then its contact card (a vCard the phone saves in one tap)."""
+    _ = context._
+    parts = pressed(update)
+    contact_id = int(parts[1])
+    caller = context.require_caller()
+    contact = await context.services.contacts.get(caller, contact_id)
+    rows = []
+    if caller.can(Capability.MANAGE_CONTACTS) and contact.member_id is None:
+        rows.append(
+            [
+                button(_.text(views.EDIT), "ct", "edit", contact.id),
+                button(_.text(views.DELETE), "ct", "del", contact.id),
+            ]
+        )
+    if len(parts) == 4:
+        rows.append([button("« " + _.text(views.BACK_TO_RESULTS), "ct", "page", *parts[2:])])
+    await show(update, _details(_, contact), keyboard(rows) if rows else None)
+    await _send_card(update, contact)
+
+
+def _details(_: Translator, contact: Contact) -> Markup:
+    parts = [views.card(_, draft_of(contact))]
+    if contact.member_id is not None:
+        parts.append(_("A member's own card, kept up to date by them."))
+    if contact.phone is None:
+        parts.append(_("No phone number is recorded, so there is no contact card to save."))
+    return Markup("\n\n").join(parts)
+
+
+async def _send_card(update: Update, contact: Contact) -> None:
+    chat = update.effective_chat
+    if chat is None or contact.phone is None:
+        return
+    await chat.send_contact(
+        phone_number=contact.phone,
+        first_name=shorten(contact.name, 64),
+        vcard=vcard(contact),
+    )
+
+
+async def delete_asked(update: Update, context: BotContext) -> None:
+    """Ask before deleting a contact."""
+    _ = context._
+    contact_id = int(pressed(update)[1])
+    caller = context.require_caller()
+    caller.require(Capability.MANAGE_CONTACTS)
+    contact = await context.services.contacts.get(caller, contact_id)
+    await show(
+        update,
+        _("Delete {name} from the directory?", name=bold(contact.name)),
+        keyboard(
+            [
+                [
+                    button(_.text(views.YES_DELETE), "ct", "delok", contact.id),
+                    button(_.text(views.NO_KEEP), "ct", "open", contact.id),
+                ]
+            ]
+        ),
+    )
+
+
+async def delete_confirmed(update: Update, context: BotContext) -> None:
+    """Delete the contact (pressing twice finds nothing and says so)."""
+    contact_id = int(pressed(update)[1])
+    deleted = await context.services.contacts.delete(context.require_caller(), contact_id)
+    await show(update, context._("{name} was deleted from the directory.", name=deleted.name))
+
+
+async def inline_search(update: Update, context: BotContext) -> None:
+    """`@bot words` in any chat: matching contacts of the caller's partnerships to share."""
+    query = update.inline_query
+    if query is None:
+        return
+    offset = int(query.offset) if query.offset.isdigit() else 0
+    found, following = await context.services.contacts.search_everywhere(
+        context.require_caller(), query.query, offset=offset
+    )
+    results = [_inline_result(context._, contact) for contact in found]
+    await query.answer(
+        results,
+        cache_time=INLINE_CACHE_SECONDS,
+        is_personal=True,
+        next_offset=str(following) if following is not None else "",
+    )
+
+
+def _inline_result(_: Translator, contact: Contact) -> InlineQueryResult:
+    """A shareable contact card; an article with the details when there is no phone."""
+    if contact.phone is not None:
+        return InlineQueryResultContact(
+            id=f"c{contact.id}",
+            phone_number=contact.phone,
+            first_name=shorten(contact.name, 64),
+            vcard=vcard(contact),
+        )
+    return InlineQueryResultArticle(
+        id=f"a{contact.id}",
+        title=shorten(contact.name, 100),
+        description=shorten(views.summary(contact), 200),
+        input_message_content=InputTextMessageContent(
+            str(views.card(_, draft_of(contact))), parse_mode=ParseMode.HTML
+        ),
+    )
+
+
+async def import_help(update: Update, context: BotContext) -> None:
+    """How to import contacts from a CSV file."""
+    _ = context._
+    membership = context.require_caller().require(Capability.MANAGE_CONTACTS)
+    await reply(
+        update,
+        _(
+            "To import contacts into {partnership}, send a CSV file here (UTF-8, columns"
+            " separated by commas). Its first row names the columns: {columns}. Only name and"
+            " organisation are required. Separate expertise topics with semicolons and"
+            " languages with commas; phone numbers need their country code.",
+            partnership=bold(membership.partnership.name),
+            columns=", ".join(COLUMNS),
+        )
+        + Markup("\n\n")
+        + _(
+            "A contact already in the directory (same name and organisation, or same phone"
+            " number) is updated, not added twice. If a row has a problem, nothing is imported"
+            " and I list the problems by line number. /contacts_export gives a file to start"
+            " from."
+        ),
+    )
+
+
+async def document_received(update: Update, context: BotContext) -> None:
+    """A CSV file from a coordinator or admin: import it into the directory."""
+    _ = context._
+    message = update.effective_message
+    assert message is not None and message.document is not None
+    context.require_caller().require(Capability.MANAGE_CONTACTS)
+    document = message.document
+    if document.file_size is not None and document.file_size > MAX_FILE_BYTES:
+        await reply(update, _("The file is too large: send at most 2 MB at a time."))
+        return
+    await _import(update, context, document.file_id, skip_invalid=False)
+
+
+async def import_valid_rows(update: Update, context: BotContext) -> None:
+    """Import the file refused before, leaving out its invalid rows."""
+    pending = (context.user_data or {}).get(PENDING_IMPORT)
+    if not isinstance(pending, dict) or "file_id" not in pending:
+        await answer(update, context._.text(texts.BUTTON_EXPIRED))
+        return
+    await _import(update, context, str(pending["file_id"]), skip_invalid=True)
+
+
+async def _import(update: Update, context: BotContext, file_id: str, *, skip_invalid: bool) -> None:
+    _ = context._
+    caller = context.require_caller()
+    membership = caller.require(Capability.MANAGE_CONTACTS)
+    telegram_file = await context.bot.get_file(file_id)
+    data = bytes(await telegram_file.download_as_bytearray())
+    try:
+        report = await context.services.contacts.import_for(caller, data, skip_invalid=skip_invalid)
+    except CsvRefused as refused:
+        await show(update, views.file_problem(_, refused))
+        return
+    if context.user_data is not None:
+        context.user_data.pop(PENDING_IMPORT, None)
+    text = views.import_report(_, report, membership.partnership.name)
+    if report.applied:
+        await show(update, text)
+        return
+    if context.user_data is not None:
+        context.user_data[PENDING_IMPORT] = {"file_id": file_id}
+    valid_rows = report.rows - report.invalid_rows
+    rows = [[button(_.text(views.IMPORT_VALID_ROWS), "ct", "imp")]] if valid_rows else []
+    await show(update, text, keyboard(rows) if rows else None)
+
+
+async def export(update: Update, context: BotContext) -> None:
+    """/contacts_export: the directory as a CSV document."""
+    _ = context._
+    caller = context.require_caller()
+    membership = caller.require(Capability.MANAGE_CONTACTS)
+    data, count = await context.services.contacts.export_for(caller)
+    chat = update.effective_chat
+    assert chat is not None
+    stamp = context.services.clock().strftime("%Y-%m-%d")
+    await chat.send_document(
+        document=data,
+        filename=f"contacts-{membership.partnership.slug}-{stamp}.csv",
+        caption=_.plural(
+            "The directory of {partnership}: {count} contact (CSV, UTF-8).",
+            "The directory of {partnership}: {count} contacts (CSV, UTF-8).",
+            count,
+            partnership=bold(membership.partnership.name),
+        ),
+    )

@@ -1,0 +1,137 @@
+"""/digest: the digest now; /digest settings: weekly, daily or off, the day and the hour.
+
+In a linked group chat, /digest shows the partnership's digest for the group, and admins of
+the partnership choose the group's schedule with /digest settings (groups get none until
+then).
+"""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatType
+
+from bot import digest_views as views
+from bot.context import BotContext
+from bot.i18n import N_
+from bot.keyboards import button, in_rows, keyboard
+from bot.messaging import pressed, reply, show
+from services.digests import DigestSettings, Frequency
+
+SETTINGS_WORDS = frozenset({"settings", "réglages", "parametres", "paramètres", "ajustes"})
+HOUR_BUTTON = N_("🕗 Hour: {time}")
+FOLLOW_BUTTON = N_("Use the partnership's schedule")
+
+
+def _group_chat(update: Update) -> int | None:
+    """The group's chat id when the update comes from a group, else None."""
+    chat = update.effective_chat
+    if chat is None or chat.type == ChatType.PRIVATE:
+        return None
+    return chat.id
+
+
+async def digest_command(update: Update, context: BotContext) -> None:
+    """/digest, or /digest settings."""
+    if context.args and context.args[0].casefold() in SETTINGS_WORDS:
+        await settings(update, context)
+        return
+    caller = context.require_caller()
+    group = _group_chat(update)
+    digests = context.services.digests
+    if group is not None:
+        digest = await digests.for_group(caller, group)
+        await reply(update, views.digest_text(context._, digest))
+        return
+    digest = await digests.for_caller(caller)
+    _ = context._
+    buttons = keyboard(
+        [
+            [
+                button(_.text(views.MILESTONES_BUTTON), "ms", "o"),
+                button(_.text(views.SETTINGS_BUTTON), "dg", "s"),
+            ]
+        ]
+    )
+    await reply(update, views.digest_text(_, digest), buttons)
+
+
+async def settings(update: Update, context: BotContext) -> None:
+    """The schedule with its buttons (also the « button of the hour picker)."""
+    found = await context.services.digests.settings(context.require_caller(), _group_chat(update))
+    await _show_settings(update, context, found)
+
+
+async def _show_settings(update: Update, context: BotContext, found: DigestSettings) -> None:
+    _ = context._
+    schedule = found.schedule
+    rows: list[list[InlineKeyboardButton]] = [
+        [
+            button(
+                ("✓ " if schedule.frequency is frequency else "")
+                + _.text(views.FREQUENCY_NAMES[frequency]),
+                "dg",
+                "f",
+                frequency.value,
+            )
+            for frequency in Frequency
+        ]
+    ]
+    if schedule.frequency is Frequency.WEEKLY:
+        days = [
+            button(
+                ("✓ " if schedule.weekday == weekday else "")
+                + views.weekday_name(weekday, _.language, "abbreviated"),
+                "dg",
+                "d",
+                weekday,
+            )
+            for weekday in range(7)
+        ]
+        rows += [days[:4], days[4:]]
+    if schedule.frequency is not Frequency.OFF:
+        label = _.text(HOUR_BUTTON).format(time=views.hour_text(schedule.hour, _.language))
+        rows.append([button(label, "dg", "hours")])
+    if found.own and not found.group:
+        rows.append([button(_.text(FOLLOW_BUTTON), "dg", "reset")])
+    await show(update, views.settings_text(_, found), InlineKeyboardMarkup(rows))
+
+
+async def hours(update: Update, context: BotContext) -> None:
+    """The 24 hours to choose from."""
+    found = await context.services.digests.settings(context.require_caller(), _group_chat(update))
+    _ = context._
+    buttons = [
+        button(
+            ("✓ " if found.schedule.hour == hour else "") + views.hour_text(hour, _.language),
+            "dg",
+            "h",
+            hour,
+        )
+        for hour in range(24)
+    ]
+    await show(
+        update,
+        _("At what time? ({timezone})", timezone=found.partnership.timezone),
+        keyboard([*in_rows(buttons, 4), [button("«", "dg", "s")]]),
+    )
+
+
+async def chosen(update: Update, context: BotContext) -> None:
+    """A frequency, a day or an hour was pressed: store it and show the schedule again."""
+    what, value = pressed(update)[:2]
+    digests = context.services.digests
+    caller = context.require_caller()
+    group = _group_chat(update)
+    if what == "f":
+        found = await digests.choose(caller, group_chat=group, frequency=Frequency(value))
+    elif what == "d":
+        found = await digests.choose(caller, group_chat=group, weekday=int(value))
+    else:
+        found = await digests.choose(caller, group_chat=group, hour=int(value))
+    await _show_settings(update, context, found)
+
+
+async def follow_partnership(update: Update, context: BotContext) -> None:
+    """Drop one's own schedule and follow the partnership's again."""
+    found = await context.services.digests.choose(context.require_caller(), follow_partnership=True)
+    await _show_settings(update, context, found)

@@ -1,0 +1,529 @@
+"""The meeting log: /meetings (newest first, paging, search, kind and date filters), a
+meeting's detail with its files, deleting, /actions, and /meeting in a group chat.
+
+The guided flow that logs and edits meetings lives in `meeting_flow.py`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from typing import Any
+
+from markupsafe import Markup, escape
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatType
+from telegram.ext import ConversationHandler
+from telegram.helpers import create_deep_linked_url
+
+from bot import meeting_views as views
+from bot import texts
+from bot.context import BotContext
+from bot.handlers import fallback
+from bot.handlers.meeting_flow import START_PAYLOAD
+from bot.i18n import Translator
+from bot.keyboards import button, in_rows, keyboard
+from bot.messaging import answer, pressed, reply, show, text_of
+from bot.render import CAPTION_LIMIT, bold, shorten
+from services.access import Capability
+from services.meeting_fields import InvalidMeetingField, local_today, parse_range
+from services.meetings import (
+    ACTIONS_PAGE_SIZE,
+    MAX_QUERY,
+    PAGE_SIZE,
+    ActionPage,
+    MeetingPage,
+    MeetingQuery,
+    draft_of,
+)
+from storage.meetings import AttachmentKind, MeetingKind
+
+#: Lists a person looked at recently, so that their buttons keep working (also after a
+#: restart: user data is persisted). Oldest first; only the last few are kept.
+QUERIES = "meeting_queries"
+MAX_QUERIES = 20
+FILTER_TEXT = "meeting_filter:text"
+FILTER_DRAFT = "meeting_filter"
+
+
+# -- remembered lists -----------------------------------------------------------------------------
+
+
+def _query_json(query: MeetingQuery) -> dict[str, Any]:
+    return {
+        "text": query.text,
+        "kind": query.kind.value if query.kind else None,
+        "since": query.since.isoformat() if query.since else None,
+        "until": query.until.isoformat() if query.until else None,
+    }
+
+
+def _query_of(data: dict[str, Any]) -> MeetingQuery:
+    return MeetingQuery(
+        text=str(data.get("text") or ""),
+        kind=MeetingKind(data["kind"]) if data.get("kind") else None,
+        since=date.fromisoformat(data["since"]) if data.get("since") else None,
+        until=date.fromisoformat(data["until"]) if data.get("until") else None,
+    )
+
+
+def _remember(context: BotContext, query: MeetingQuery) -> str:
+    """Keep a list's filters for its buttons; returns their key (8 hex characters)."""
+    data = _query_json(query)
+    key = hashlib.sha1(json.dumps(data, sort_keys=True).encode()).hexdigest()[:8]
+    if context.user_data is None:
+        raise RuntimeError("lists need an update with a user")
+    queries: dict[str, Any] = context.user_data.setdefault(QUERIES, {})
+    queries.pop(key, None)
+    queries[key] = data
+    for old in list(queries)[:-MAX_QUERIES]:
+        queries.pop(old)
+    return key
+
+
+def _recall(context: BotContext, key: str) -> MeetingQuery | None:
+    found = (context.user_data or {}).get(QUERIES, {}).get(key)
+    return _query_of(found) if isinstance(found, dict) else None
+
+
+# -- the list -------------------------------------------------------------------------------------
+
+
+async def list_command(update: Update, context: BotContext) -> None:
+    """/meetings: the newest meetings; /meetings WORDS: those matching the words."""
+    text = " ".join(context.args or []).strip()
+    if len(text) > MAX_QUERY:
+        await reply(update, context._("Search with at most {limit} characters.", limit=MAX_QUERY))
+        return
+    query = MeetingQuery(text=text)
+    await _show_page(update, context, _remember(context, query), query, 0)
+
+
+async def page(update: Update, context: BotContext) -> None:
+    """Another page of a list (also the way back from a meeting's detail)."""
+    key, number = pressed(update)[1:3]
+    query = _recall(context, key)
+    if query is None:
+        await answer(update, context._.text(texts.BUTTON_EXPIRED))
+        return
+    await _show_page(update, context, key, query, int(number))
+
+
+async def _show_page(
+    update: Update, context: BotContext, key: str, query: MeetingQuery, number: int
+) -> None:
+    _ = context._
+    caller = context.require_caller()
+    membership = caller.require(Capability.READ)
+    found = await context.services.meetings.page(caller, query, number)
+    text = _page_text(_, found, query, membership.partnership.name, membership.partnership.timezone)
+    await show(update, text, _page_keyboard(_, found, query, key))
+
+
+def _page_text(
+    _: Translator, found: MeetingPage, query: MeetingQuery, partnership: str, timezone: str
+) -> Markup:
+    if found.total == 0 and not query.narrowed:
+        return _(
+            "No meetings logged in {partnership} yet. Log one with /meeting.",
+            partnership=bold(partnership),
+        )
+    parts = [
+        _.plural(
+            "{partnership}: {count} meeting, newest first.",
+            "{partnership}: {count} meetings, newest first.",
+            found.total,
+            partnership=bold(partnership),
+        )
+    ]
+    if query.narrowed:
+        parts.append(_filters_text(_, query))
+    if found.pages > 1:
+        parts.append(_("Page {page} of {pages}.", page=found.page + 1, pages=found.pages))
+    start = _first_number(found)
+    lines = [
+        views.list_line(_, start + i, meeting, timezone) for i, meeting in enumerate(found.meetings)
+    ]
+    if found.total == 0:
+        lines = [_("No meeting matches these filters.")]
+    return Markup("\n").join(parts) + Markup("\n\n") + Markup("\n").join(lines)
+
+
+def _first_number(found: MeetingPage) -> int:
+    return found.page * PAGE_SIZE + 1
+
+
+def _filters_text(_: Translator, query: MeetingQuery) -> Markup:
+    shown = []
+    if query.text:
+        shown.append(_("words: {text}", text=bold(query.text)))
+    if query.kind is not None:
+        shown.append(_("kind: {kind}", kind=bold(views.kind_name(_, query.kind))))
+    if query.since and query.until and query.since == query.until:
+        shown.append(_("on {day}", day=bold(views.short_day(_, query.since))))
+    else:
+        if query.since:
+            shown.append(_("from {day}", day=bold(views.short_day(_, query.since))))
+        if query.until:
+            shown.append(_("until {day}", day=bold(views.short_day(_, query.until))))
+    return _("Filters: {filters}", filters=Markup(" · ").join(shown))
+
+
+def _page_keyboard(
+    _: Translator, found: MeetingPage, query: MeetingQuery, key: str
+) -> InlineKeyboardMarkup | None:
+    start = _first_number(found)
+    numbers = [
+        button(str(start + i), "mt", "o", meeting.id, key, found.page)
+        for i, meeting in enumerate(found.meetings)
+    ]
+    rows = in_rows(numbers, 6)
+    paging = []
+    if found.page > 0:
+        paging.append(button("«", "mt", "p", key, found.page - 1))
+    if found.page < found.pages - 1:
+        paging.append(button("»", "mt", "p", key, found.page + 1))
+    if paging:
+        rows.append(paging)
+    if found.total or query.narrowed:
+        rows.append(
+            [
+                button("🔎 " + _.text(views.SEARCH), "mt", "q", key),
+                button(_.text(views.BY_KIND), "mt", "k", key),
+                button("📅 " + _.text(views.BY_DATE), "mt", "d", key),
+            ]
+        )
+    if query.narrowed:
+        rows.append([button("✖ " + _.text(views.CLEAR), "mt", "x")])
+    return keyboard(rows) if rows else None
+
+
+async def clear_filters(update: Update, context: BotContext) -> None:
+    """Every meeting again, without filters."""
+    query = MeetingQuery()
+    await _show_page(update, context, _remember(context, query), query, 0)
+
+
+async def kind_menu(update: Update, context: BotContext) -> None:
+    """Choose the kind of meeting to list."""
+    _ = context._
+    key = pressed(update)[1]
+    if _recall(context, key) is None:
+        await answer(update, _.text(texts.BUTTON_EXPIRED))
+        return
+    buttons = [
+        button(views.kind_name(_, kind), "mt", "kf", key, kind.value) for kind in MeetingKind
+    ]
+    buttons.append(button(_.text(views.ANY_KIND), "mt", "kf", key, "any"))
+    rows = in_rows(buttons, 1)
+    rows.append([button("«", "mt", "p", key, 0)])
+    await show(update, _("Which kind of meeting?"), keyboard(rows))
+
+
+async def kind_chosen(update: Update, context: BotContext) -> None:
+    """List the meetings of the chosen kind (the other filters stay)."""
+    key, value = pressed(update)[1:3]
+    query = _recall(context, key)
+    if query is None or value not in {*MeetingKind, "any"}:
+        await answer(update, context._.text(texts.BUTTON_EXPIRED))
+        return
+    narrowed = MeetingQuery(
+        query.text, None if value == "any" else MeetingKind(value), query.since, query.until
+    )
+    await _show_page(update, context, _remember(context, narrowed), narrowed, 0)
+
+
+# -- typed filters: words and dates (a small persistent conversation) ------------------------------
+
+
+async def filter_asked(update: Update, context: BotContext) -> str | int:
+    """The Search or Dates button of a list: ask for the words or the days."""
+    _ = context._
+    what, key = pressed(update)[:2]
+    if _recall(context, key) is None:
+        await answer(update, _.text(texts.BUTTON_EXPIRED))
+        return ConversationHandler.END
+    await answer(update)
+    context.draft(FILTER_DRAFT, fresh=True).update(key=key, what=what)
+    if what == "q":
+        question = _("Send the words to look for in titles, participants, summaries and decisions.")
+    else:
+        question = _(
+            "Send the days to list, e.g. 1/11 - 30/11, since 1/11, until 30/11, or one day (28/11)."
+        )
+    await reply(update, question + Markup("\n") + _("/cancel keeps the list as it was."))
+    return FILTER_TEXT
+
+
+async def filter_typed(update: Update, context: BotContext) -> str | int:
+    """Apply the typed words or days to the list (the other filters stay)."""
+    _ = context._
+    draft = context.draft(FILTER_DRAFT)
+    query = _recall(context, str(draft.get("key", "")))
+    if query is None:
+        context.discard_draft(FILTER_DRAFT)
+        await reply(update, texts.expired(_))
+        return ConversationHandler.END
+    text = text_of(update).strip()
+    if draft.get("what") == "q":
+        if len(text) > MAX_QUERY:
+            await reply(update, _("Search with at most {limit} characters.", limit=MAX_QUERY))
+            return FILTER_TEXT
+        narrowed = MeetingQuery(text, query.kind, query.since, query.until)
+    else:
+        membership = context.require_caller().require(Capability.READ)
+        try:
+            since, until = parse_range(
+                text,
+                language=_.language,
+                now=context.services.clock(),
+                timezone=membership.partnership.timezone,
+            )
+        except InvalidMeetingField:
+            await reply(
+                update,
+                _(
+                    "I could not read those days. Send e.g. 1/11 - 30/11, since 1/11, until"
+                    " 30/11 or 28/11, or /cancel."
+                ),
+            )
+            return FILTER_TEXT
+        narrowed = MeetingQuery(query.text, query.kind, since, until)
+    context.discard_draft(FILTER_DRAFT)
+    await _show_page(update, context, _remember(context, narrowed), narrowed, 0)
+    return ConversationHandler.END
+
+
+async def filter_cancel(update: Update, context: BotContext) -> int:
+    """/cancel while typing a filter."""
+    context.discard_draft(FILTER_DRAFT)
+    return await fallback.cancel(update, context)
+
+
+# -- one meeting ----------------------------------------------------------------------------------
+
+
+async def open_meeting(update: Update, context: BotContext) -> None:
+    """A meeting with everything in it, and what the caller may do with it."""
+    parts = pressed(update)
+    await _show_meeting(update, context, int(parts[1]), parts[2:4])
+
+
+async def _show_meeting(
+    update: Update, context: BotContext, meeting_id: int, back: list[str]
+) -> None:
+    _ = context._
+    caller = context.require_caller()
+    meeting = await context.services.meetings.get(caller, meeting_id)
+    timezone = caller.require_membership().partnership.timezone
+    authors = await context.services.meetings.names({meeting.author_id})
+    card = views.meeting_card(
+        _,
+        draft_of(meeting),
+        timezone,
+        today=local_today(context.services.clock(), timezone),
+        author=authors[meeting.author_id],
+    )
+    rows: list[list[InlineKeyboardButton]] = []
+    if context.services.meetings.may_edit(caller, meeting):
+        rows.append(
+            [
+                button("✎ " + _.text(views.EDIT), "mt", "edit", meeting.id),
+                button("🗑 " + _.text(views.DELETE), "mt", "del", meeting.id),
+            ]
+        )
+    if meeting.attachments:
+        label = _.text(views.FILES).format(count=len(meeting.attachments))
+        rows.append([button("📎 " + label, "mt", "files", meeting.id)])
+    if len(back) == 2 and _recall(context, back[0]) is not None:
+        rows.append([button("« " + _.text(views.BACK), "mt", "p", back[0], back[1])])
+    await show(update, card, keyboard(rows) if rows else None)
+
+
+async def delete_asked(update: Update, context: BotContext) -> None:
+    """Ask before deleting a meeting."""
+    _ = context._
+    meeting_id = int(pressed(update)[1])
+    caller = context.require_caller()
+    meeting = await context.services.meetings.get(caller, meeting_id)
+    if not context.services.meetings.may_edit(caller, meeting):
+        await answer(update, _.text(texts.BUTTON_EXPIRED))
+        return
+    await show(
+        update,
+        _(
+            "Delete the meeting {title}? It disappears from every list and search; the audit"
+            " log keeps a record of the deletion.",
+            title=bold(meeting.title),
+        ),
+        keyboard(
+            [
+                [
+                    button(_.text(views.YES_DELETE), "mt", "delok", meeting_id),
+                    button(_.text(views.NO_KEEP), "mt", "o", meeting_id),
+                ]
+            ]
+        ),
+    )
+
+
+async def delete_confirmed(update: Update, context: BotContext) -> None:
+    """Delete the meeting (pressing twice finds nothing to delete and says so)."""
+    deleted = await context.services.meetings.delete(
+        context.require_caller(), int(pressed(update)[1])
+    )
+    await show(update, context._("Deleted: {title}.", title=bold(deleted.title)))
+
+
+async def files(update: Update, context: BotContext) -> None:
+    """Send a meeting's attached files into the chat, as they were sent."""
+    meeting = await context.services.meetings.get(context.require_caller(), int(pressed(update)[1]))
+    await answer(update)
+    chat = update.effective_chat
+    assert chat is not None
+    for attachment in meeting.attachments:
+        caption = str(escape(shorten(attachment.name, CAPTION_LIMIT // 2))) or None
+        match attachment.kind:
+            case AttachmentKind.PHOTO:
+                await chat.send_photo(attachment.file_id, caption=caption)
+            case AttachmentKind.VOICE:
+                await chat.send_voice(attachment.file_id, caption=caption)
+            case AttachmentKind.AUDIO:
+                await chat.send_audio(attachment.file_id, caption=caption)
+            case AttachmentKind.VIDEO:
+                await chat.send_video(attachment.file_id, caption=caption)
+            case _:
+                await chat.send_document(attachment.file_id, caption=caption)
+
+
+# -- follow-up actions ----------------------------------------------------------------------------
+
+
+async def actions_command(update: Update, context: BotContext) -> None:
+    """/actions: open follow-up actions, the caller's first."""
+    await _show_actions(update, context, 0)
+
+
+async def actions_page(update: Update, context: BotContext) -> None:
+    """Another page of open actions."""
+    await _show_actions(update, context, int(pressed(update)[1]))
+
+
+async def action_done(update: Update, context: BotContext) -> None:
+    """Mark an action done, then show the list again."""
+    _action, action_id, number = pressed(update)
+    done, first = await context.services.meetings.mark_done(
+        context.require_caller(), int(action_id)
+    )
+    _ = context._
+    note = _(views.MARKED_DONE if first else views.ALREADY_DONE) + Markup(" ") + bold(done.what)
+    await _show_actions(update, context, int(number), note)
+
+
+async def _show_actions(
+    update: Update, context: BotContext, number: int, note: Markup | None = None
+) -> None:
+    _ = context._
+    caller = context.require_caller()
+    membership = caller.require(Capability.READ)
+    found = await context.services.meetings.actions(caller, number)
+    text = _actions_text(_, found, membership.partnership.name, membership.partnership.timezone)
+    await show(update, note + Markup("\n\n") + text if note else text, _actions_keyboard(found))
+
+
+def _actions_text(_: Translator, found: ActionPage, partnership: str, timezone: str) -> Markup:
+    if found.total == 0:
+        return _("No open follow-up actions in {partnership}.", partnership=bold(partnership))
+    parts = [
+        _.plural(
+            "{partnership}: {count} open follow-up action",
+            "{partnership}: {count} open follow-up actions",
+            found.total,
+            partnership=bold(partnership),
+        )
+        + Markup(" — ")
+        + _("yours: {mine}, overdue: {overdue}.", mine=found.mine, overdue=found.overdue)
+    ]
+    if found.pages > 1:
+        parts.append(_("Page {page} of {pages}.", page=found.page + 1, pages=found.pages))
+    lines = []
+    start = _first_action(found)
+    for offset, item in enumerate(found.items):
+        action = item.action
+        line = Markup("{number}. {mark}{what}").format(
+            number=start + offset,
+            mark="⚠️ " if item.overdue else ("👤 " if item.mine else ""),
+            what=Markup("<b>{}</b>").format(views.isolated(_, action.what)),
+        )
+        details = [_("for {owner}", owner=views.owner_text(_, action))]
+        if action.due_on is not None:
+            details.append(
+                _("overdue since {day}", day=views.short_day(_, action.due_on))
+                if item.overdue
+                else _("due {day}", day=views.short_day(_, action.due_on))
+            )
+        details.append(
+            _(
+                "from {title} ({day})",
+                title=shorten(item.meeting.title, 60),
+                day=views.short_day(_, item.meeting.held_at, timezone),
+            )
+        )
+        lines.append(line + Markup("\n   ") + Markup(" — ").join(details))
+    return Markup("\n").join(parts) + Markup("\n\n") + Markup("\n").join(lines)
+
+
+def _first_action(found: ActionPage) -> int:
+    return found.page * ACTIONS_PAGE_SIZE + 1
+
+
+def _actions_keyboard(found: ActionPage) -> InlineKeyboardMarkup | None:
+    start = _first_action(found)
+    buttons = [
+        button(f"✔ {start + offset}", "ac", "done", item.action.id, found.page)
+        for offset, item in enumerate(found.items)
+        if item.may_close
+    ]
+    rows = in_rows(buttons, 4)
+    opened = [
+        button(f"📝 {start + offset}", "mt", "o", item.meeting.id)
+        for offset, item in enumerate(found.items)
+    ]
+    rows += in_rows(opened, 4)
+    paging = []
+    if found.page > 0:
+        paging.append(button("«", "ac", "p", found.page - 1))
+    if found.page < found.pages - 1:
+        paging.append(button("»", "ac", "p", found.page + 1))
+    if paging:
+        rows.append(paging)
+    return keyboard(rows) if rows else None
+
+
+# -- /meeting in a group chat ---------------------------------------------------------------------
+
+
+async def from_group(update: Update, context: BotContext) -> None:
+    """/meeting in a group: a button opening the flow in private, for the group's partnership
+    (details are never collected in the group)."""
+    _ = context._
+    chat = update.effective_chat
+    assert chat is not None
+    if chat.type == ChatType.PRIVATE:
+        return
+    link = await context.services.partnerships.group_link(chat.id)
+    payload = f"{START_PAYLOAD}_{link.partnership_id}" if link else START_PAYLOAD
+    url = create_deep_linked_url(context.bot.username, payload)
+    if link is None:
+        text = _(
+            "This group is not linked to a partnership, so the meeting will go to your active"
+            " partnership. Log it in our private chat:"
+        )
+    else:
+        text = _("Log the meeting in our private chat, where the details stay between us:")
+    await reply(
+        update,
+        text,
+        InlineKeyboardMarkup([[InlineKeyboardButton("📝 " + _.text(views.LOG), url=url)]]),
+    )

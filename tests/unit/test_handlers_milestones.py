@@ -1,0 +1,116 @@
+"""/milestones, /milestone and the update flow as members use them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from storage import milestones as store
+from storage.models import Partnership
+from tests.fakes import BotDriver, texts
+from tests.people import ADMIN, COORDINATOR, MEMBER, OBSERVER
+
+
+def labels(message: dict[str, Any]) -> list[str]:
+    return [b["text"] for row in message["reply_markup"]["inline_keyboard"] for b in row]
+
+
+async def test_overview_drill_down_and_history(driver: BotDriver, partnership: Partnership) -> None:
+    overview = await driver.send(OBSERVER, "/milestones")
+    text = texts(overview)
+    assert "Renewed EU action plan against migrant smuggling (2021-2025)" in text
+    assert "Overall progress: 97 % · 36 of 37 milestones done" in text
+    assert "✅ 27 done · 🔄 0 in progress · 🗓 1 planned · ⚠️ 0 overdue · 96 %" in text
+    assert "Nothing is overdue" in text and "Nothing is due in the next 30 days" in text
+    assert labels(overview[-1])[-1] == "📈 Chart"
+    await driver.press(OBSERVER, "P1")
+    page = driver.text_of(OBSERVER.id)
+    assert "M02" in page and "Page 1 of 4" in page
+    await driver.press(OBSERVER, "›")
+    assert "Page 2 of 4" in driver.text_of(OBSERVER.id)
+    await driver.press(OBSERVER, "M18")
+    detail = driver.text_of(OBSERVER.id)
+    assert "due about Jun 30, 2023" in detail and "Owner: European Commission" in detail
+    assert "No updates yet." in detail
+    assert "✏️ Update" not in labels(driver.last_keyboard_message(OBSERVER.id))
+    await driver.press(OBSERVER, "« P1")
+    await driver.press(OBSERVER, "Overview")
+    assert "Overall progress" in driver.text_of(OBSERVER.id)
+    assert "could not find" in texts(await driver.send(OBSERVER, "/milestone X99"))
+    assert "e.g. /milestone M07" in texts(await driver.send(OBSERVER, "/milestone"))
+
+
+async def test_coordinator_updates_a_milestone_with_bad_input_on_the_way(
+    driver: BotDriver, partnership: Partnership
+) -> None:
+    shown = await driver.send(COORDINATOR, "/milestone m37")
+    assert "Second Common Operational Partnership Senegal ends" in texts(shown)
+    await driver.press(COORDINATOR, "Update")
+    assert "choose its status" in driver.text_of(COORDINATOR.id)
+    assert "choose with the buttons" in texts(await driver.send(COORDINATOR, "nearly done"))
+    await driver.press(COORDINATOR, "in progress")
+    for bad in ("abc", "140", "-5", "12.5"):
+        assert "not a percentage" in texts(await driver.send(COORDINATOR, bad))
+    assert "middle of something" in texts(await driver.send(COORDINATOR, "/milestones"))
+    await driver.send(COORDINATOR, "/back")
+    await driver.press(COORDINATOR, "planned")
+    await driver.send(COORDINATOR, "٤٠ %")  # Arabic-Indic digits are numbers too
+    assert "at most 500 fit" in texts(await driver.send(COORDINATOR, "x" * 600))
+    saved = texts(await driver.send(COORDINATOR, "Funding <confirmed> & staff hired"))
+    assert "Saved." in saved and "Status: planned · 40 %" in saved
+    assert "Carlos: planned, 40 % — <i>Funding &lt;confirmed&gt; &amp; staff hired</i>" in saved
+    # Done needs no progress step; /skip leaves no note.
+    await driver.press(COORDINATOR, "Update")
+    await driver.press(COORDINATOR, "done")
+    saved = texts(await driver.send(COORDINATOR, "/skip"))
+    assert "Status: done · 100 %" in saved
+    milestone = await store.by_code(driver.app.services.db, partnership.id, "M37")
+    assert milestone.completed_at == driver.app.services.clock()
+    history = await store.history(driver.app.services.db, milestone.id, 10)
+    assert [(u.author_name, u.progress, u.note) for u in history] == [
+        ("Carlos", 100, ""),
+        ("Carlos", 40, "Funding <confirmed> & staff hired"),
+    ]
+
+
+async def test_members_update_only_what_they_own(
+    driver: BotDriver, partnership: Partnership
+) -> None:
+    shown = await driver.send(MEMBER, "/milestone M05")
+    assert "✏️ Update" not in labels(shown[-1])
+    # A forged button press is refused by the service, not only by the menu.
+    milestone = await store.by_code(driver.app.services.db, partnership.id, "M05")
+    await driver.press_data(MEMBER, shown[-1], f"ms:u:{milestone.id}")
+    assert "Only coordinators" in driver.answers()[-1]
+    # Working for the owner organisation makes Moussa an owner of M05.
+    await driver.send(MEMBER, "/profile")
+    await driver.send(MEMBER, "European Commission")
+    await driver.send(MEMBER, "Senegal")
+    shown = await driver.send(MEMBER, "/milestone M05")
+    assert "✏️ Update" in labels(shown[-1])
+    await driver.press(MEMBER, "Update")
+    await driver.press(MEMBER, "cancelled")
+    await driver.press(MEMBER, "25 %")
+    assert "Stopped" in texts(await driver.send(MEMBER, "/cancel"))
+    unchanged = await store.by_code(driver.app.services.db, partnership.id, "M05")
+    assert unchanged.status.value == "done"
+
+
+async def test_chart_is_a_png_in_the_members_language(
+    driver: BotDriver, partnership: Partnership
+) -> None:
+    await driver.send(ADMIN, "/language")
+    await driver.press(ADMIN, "العربية")
+    await driver.send(ADMIN, "/milestones chart")
+    photo = driver.calls("sendPhoto")[-1]
+    assert photo.params["chat_id"] in (ADMIN.id, str(ADMIN.id))
+    uploaded = [f for f in driver.api.files.values() if f.file_name == "action-plan.png"]
+    assert uploaded and uploaded[-1].content.startswith(b"\x89PNG")
+    assert len(str(photo.params["caption"])) <= 1024
+    await driver.send(MEMBER, "/milestones")
+    await driver.press(MEMBER, "Chart")
+    assert len(driver.calls("sendPhoto")) == 2
+
+
+async def test_milestones_are_private(driver: BotDriver, partnership: Partnership) -> None:
+    group = driver.updates.group_chat(-100999, "COP team")
+    assert "private chat" in texts(await driver.send(MEMBER, "/milestones", chat=group))
