@@ -1,0 +1,244 @@
+"""Contact search over a large directory: latency of the service call.
+
+Creates fictional contacts (50,000 by default) in one partnership of a temporary SQLite file,
+then times `ContactService.search` (and the inline search across partnerships) for a set of
+realistic queries and prints p50/p95 per query:
+
+    python -m benchmarks.contacts_search [--contacts 50000] [--runs 200] [--seed 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import functools
+import os
+import platform
+import random
+import sqlite3
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from services.access import Caller
+from services.contact_fields import OrganisationType, identity_key, language_names
+from services.container import Services
+from storage import contacts as store
+from storage.contacts import ContactFields
+from storage.db import Database
+from storage.models import PartnershipKind, Role
+
+FIRST_NAMES = (
+    "Aïssatou", "Mamadou", "Fatoumata", "Ibrahima", "Awa", "Ousmane", "Mariama", "Cheikh",
+    "Ndèye", "Abdoulaye", "Kouamé", "Adjoua", "Koffi", "Hawa", "Lamin", "Isatou", "Ebrima",
+    "Sidi", "Aminetou", "Khadijetou", "Mohamed", "Fatima", "Youssef", "João", "Ana", "Inês",
+    "Lucía", "Javier", "María José", "Pablo", "Claire", "Thomas", "Hélène", "Piotr", "Giulia",
+    "Daniel", "Elena", "Samuel", "Rokhaya", "Babacar", "Rabi", "Yao", "Salif", "Zeinab",
+)  # fmt: skip
+LAST_NAMES = (
+    "Ndiaye", "Diop", "Sow", "Fall", "Diallo", "Camara", "Touré", "Traoré", "Keïta", "Coulibaly",
+    "Konaté", "Sarr", "Faye", "Gueye", "Mbaye", "N'Guessan", "Kouassi", "Bamba", "Yao", "Konan",
+    "Ceesay", "Jallow", "Touray", "Ould Brahim", "Mint Salem", "Ould Sidi", "Issoufou", "Maman",
+    "Souley", "Moussa", "Gonçalves", "Pereira", "Martín", "Fernández", "Núñez", "Ortega",
+    "Dubois", "Girard", "Rousseau", "Zieliński", "Romano", "Weber", "Petrova", "Mensah",
+)  # fmt: skip
+ORGANISATIONS = (
+    ("Police nationale — DPAF", OrganisationType.BORDER_POLICE),
+    ("Police nationale — surveillance du territoire", OrganisationType.BORDER_POLICE),
+    ("DGSN — direction de la police des frontières", OrganisationType.BORDER_POLICE),
+    ("Gambia Immigration Department", OrganisationType.BORDER_POLICE),
+    ("Garde-côtes", OrganisationType.BORDER_POLICE),
+    ("Gendarmerie nationale — section de recherches", OrganisationType.GENDARMERIE),
+    ("Gendarmerie nationale — brigade de recherches", OrganisationType.GENDARMERIE),
+    ("Police judiciaire — office central", OrganisationType.JUDICIAL_POLICE),
+    ("Polícia Judiciária", OrganisationType.JUDICIAL_POLICE),
+    ("Douanes", OrganisationType.CUSTOMS),
+    ("CENTIF", OrganisationType.FINANCIAL_INTELLIGENCE),
+    ("Parquet du tribunal de grande instance", OrganisationType.JUDICIARY),
+    ("Parquet de Nouadhibou", OrganisationType.JUDICIARY),
+    ("Comité national de lutte contre la traite", OrganisationType.NATIONAL_COMMITTEE),
+    ("Policía Nacional — UCRIF", OrganisationType.MEMBER_STATE_POLICE),
+    ("Guardia Civil", OrganisationType.MEMBER_STATE_POLICE),
+    ("DCPAF", OrganisationType.MEMBER_STATE_POLICE),
+    ("CIVIPOL", OrganisationType.IMPLEMENTER),
+    ("FIIAPP", OrganisationType.IMPLEMENTER),
+    ("Delegation of the European Union", OrganisationType.EU_DELEGATION),
+    ("Europol — European Migrant Smuggling Centre", OrganisationType.EU_AGENCY),
+    ("Frontex", OrganisationType.EU_AGENCY),
+    ("Eurojust", OrganisationType.EU_AGENCY),
+    ("EUCAP Sahel", OrganisationType.EU_MISSION),
+    ("Interpol — regional bureau", OrganisationType.INTERPOL),
+    ("IOM", OrganisationType.INTERNATIONAL_ORGANISATION),
+    ("UNHCR", OrganisationType.INTERNATIONAL_ORGANISATION),
+    ("UNODC", OrganisationType.INTERNATIONAL_ORGANISATION),
+)  # fmt: skip
+COUNTRIES = (
+    "Sénégal", "Mauritanie", "Côte d'Ivoire", "Guinée", "Guinée-Bissau", "Niger", "Nigeria",
+    "Mali", "Gambia", "Burkina Faso", "Maroc", "Tunisie", "España", "France", "Portugal",
+    "Italia", "Netherlands", "Poland", "Belgique", "Cabo Verde",
+)  # fmt: skip
+ROLES = (
+    "Investigator", "Head of unit", "Deputy prosecutor", "Prosecutor", "Analyst",
+    "Liaison officer", "Commissaire", "Chef de brigade", "Inspetor", "Oficial de enlace",
+    "Programme officer", "Legal adviser", "Risk analysis officer", "Border post commander",
+    "Financial analyst", "Protection officer", "Specialist", "Juge d'instruction",
+)  # fmt: skip
+TOPICS = (
+    "document fraud", "maritime departures", "pirogue departures", "Agadez route",
+    "Atlantic route", "online advertisements", "financial investigations", "asset tracing",
+    "mobile money flows", "witness interviews", "mutual legal assistance", "SIENA exchanges",
+    "risk analysis", "search and rescue", "land border crossings", "airport controls",
+    "victim protection", "fraude documentaire", "vigilância marítima", "tráfico de migrantes",
+)  # fmt: skip
+LANGUAGE_SETS = (("fr",), ("fr", "wo"), ("fr", "en"), ("en",), ("ar", "fr"), ("es", "fr", "en"),
+                 ("pt", "en"), ("fr", "ha"), ("en", "wo", "mnk"))  # fmt: skip
+
+QUERIES = (
+    "gend",
+    "police niger",
+    "cote divoire",
+    "senegal prosecutor",
+    "diallo",
+    "nguessan douanes",
+    "maritime",
+    "country:niger",
+    "org:frontex role:analyst",
+    'country:"guinée-bissau" org:"polícia judiciária"',
+    "fraude documentaire mauritanie",
+    "xyzzy",
+)
+
+
+def fictional_contacts(count: int, seed: int) -> list[ContactFields]:
+    """`count` made-up contacts; the same seed gives the same directory."""
+    rng = random.Random(seed)
+    made = []
+    for number in range(count):
+        name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)} {number}"
+        organisation, kind = rng.choice(ORGANISATIONS)
+        languages = rng.choice(LANGUAGE_SETS)
+        made.append(
+            ContactFields(
+                name=name,
+                organisation=organisation,
+                organisation_type=kind.value,
+                country=rng.choice(COUNTRIES),
+                role=rng.choice(ROLES),
+                expertise=tuple(rng.sample(TOPICS, rng.randint(0, 3))),
+                languages=languages,
+                language_names=language_names(languages),
+                phone=f"+22177{number:07d}",
+                email=f"contact{number}@example.org",
+                telegram=None,
+                notes="",
+                identity_key=identity_key(name, organisation),
+            )
+        )
+    return made
+
+
+async def timed(call: Callable[[], Awaitable[object]], runs: int) -> list[float]:
+    """Milliseconds of each of `runs` calls, after a few unmeasured warm-up calls."""
+    for _ in range(3):
+        await call()
+    durations = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        await call()
+        durations.append((time.perf_counter() - started) * 1000)
+    return durations
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """The value below which `fraction` of the values fall (nearest rank)."""
+    ordered = sorted(values)
+    return ordered[min(round(fraction * (len(ordered) - 1)), len(ordered) - 1)]
+
+
+async def run(contacts: int, runs: int, seed: int) -> None:
+    """Build the directory and print the latency table."""
+    with tempfile.TemporaryDirectory() as folder:
+        db = Database(Path(folder) / "bench.sqlite3")
+        await db.open()
+        try:
+            services = Services.create(db)
+            partnership = await services.partnerships.create(
+                name="Benchmark network", kind=PartnershipKind.NETWORK, countries=(),
+                timezone="UTC", language="en",
+            )  # fmt: skip
+            await services.partnerships.add_member(
+                partnership, user_id=1, name="Bench", role=Role.MEMBER
+            )
+            started = time.perf_counter()
+            rows = fictional_contacts(contacts, seed)
+            async with db.transaction() as tx:
+                await store.insert_many(
+                    tx, partnership_id=partnership.id, rows=rows, now=datetime.now(UTC), by=None
+                )
+            loaded = time.perf_counter() - started
+            caller = await services.access.identify_known(1)
+            assert caller is not None
+            size = await asyncio.to_thread(_size_mb, Path(folder))
+            print(f"{contacts} contacts indexed in {loaded:.1f} s; database {size:.0f} MB")
+            print(f"{runs} timed calls per query after 3 warm-up calls\n")
+            await table(services, caller, runs)
+        finally:
+            await db.close()
+
+
+async def table(services: Services, caller: Caller, runs: int) -> None:
+    """One line per query: matches, p50 and p95 of the page-1 search and of inline search."""
+    print(f"| {'query':<50} | matches | p50 ms | p95 ms | inline p50 | inline p95 |")
+    print(f"|{'-' * 52}|--------:|-------:|-------:|-----------:|-----------:|")
+    everything: list[float] = []
+    for query in QUERIES:
+        found = await services.contacts.search(caller, query)
+        page = await timed(functools.partial(services.contacts.search, caller, query), runs)
+        inline = await timed(
+            functools.partial(services.contacts.search_everywhere, caller, query), runs
+        )
+        everything += page
+        print(
+            f"| {query:<50} | {found.total:>7} | {statistics.median(page):>6.2f}"
+            f" | {percentile(page, 0.95):>6.2f} | {statistics.median(inline):>10.2f}"
+            f" | {percentile(inline, 0.95):>10.2f} |"
+        )
+    print(
+        f"\nall queries: p50 {statistics.median(everything):.2f} ms,"
+        f" p95 {percentile(everything, 0.95):.2f} ms"
+    )
+
+
+def _size_mb(folder: Path) -> float:
+    return sum(path.stat().st_size for path in folder.iterdir()) / 1e6
+
+
+def describe_machine() -> str:
+    """CPU model and count, for the record."""
+    model = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{model}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+
+
+def main() -> None:
+    """Command line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--contacts", type=int, default=50_000, help="directory size")
+    parser.add_argument("--runs", type=int, default=200, help="timed calls per query")
+    parser.add_argument("--seed", type=int, default=1, help="random seed of the directory")
+    arguments = parser.parse_args()
+    print(f"Contact search benchmark — {describe_machine()}, SQLite {sqlite3.sqlite_version}")
+    asyncio.run(run(arguments.contacts, arguments.runs, arguments.seed))
+
+
+if __name__ == "__main__":
+    main()
