@@ -13,6 +13,7 @@ from bot.digest_views import digest_text
 from bot.i18n import FIRST_STRONG_ISOLATE, translator
 from bot.jobs.digests import queue_due_digests, render_parts, send_due_digests
 from bot.local_api import LocalBotApi
+from bot.milestone_views import LISTED
 from services.access import TelegramIdentity
 from services.container import Services
 from services.digests import (
@@ -149,7 +150,14 @@ async def test_a_long_digest_is_split_below_telegrams_limit(
     assert len(parts) >= 2
     for part in parts:
         assert html_problem(part.text) is None
-    assert sum(part.text.count("… and") for part in parts) == 3  # each list is capped
+    # Each list is capped (in Arabic, the group's language here): 22 overdue (with LATE and
+    # NOW), 21 due soon (with SOON), 20 completed.
+    arabic = translator("ar")
+    capped = [
+        str(arabic.plural("… and {count} more", "… and {count} more", total - LISTED))
+        for total in (22, 21, 20)
+    ]
+    assert [line for part in parts for line in part.text.splitlines() if line in capped] == capped
     assert all(part.buttons == () for part in parts)  # groups get no buttons
 
 
@@ -256,8 +264,9 @@ async def test_missed_while_down_is_sent_once_after_a_restart(
             await queue_due_digests(app)
             assert app.worker is not None
             await app.worker.settle()
+    # Neither has written to the bot: their digest is in the partnership's language.
     for person in (7, 8):
-        received = [m for m in api.sent_to(person) if "Digest of COP Mauritanie" in m["text"]]
+        received = [m for m in api.sent_to(person) if "Synthèse de COP Mauritanie" in m["text"]]
         assert len(received) == 1, person
     assert partnership.slug == "cop-mauritanie"
 
@@ -284,14 +293,17 @@ async def test_scheduled_digest_in_each_language_and_in_a_linked_group(
     assert driver.app.worker is not None
     await driver.app.worker.settle()
     driver.check_calls()
+    # The member chose French; the admin and the observer wrote with Telegram in English; the
+    # coordinator never wrote to the bot and the group has no language: the partnership's.
     member = driver.api.sent_to(MEMBER.id)[-1]
-    assert "Digest of COP Sénégal" in member["text"] and "7 déc. 2026" in member["text"]
+    assert "Synthèse de COP Sénégal" in member["text"] and "7 déc. 2026" in member["text"]
     labels = [b["text"] for row in member["reply_markup"]["inline_keyboard"] for b in row]
     assert len(labels) == 2
     in_group = driver.api.sent_to(group["id"])[-1]["text"]
-    assert "Digest of COP Sénégal" in in_group and "/digest settings" not in in_group
-    for person in (ADMIN, COORDINATOR, OBSERVER):
+    assert "Synthèse de COP Sénégal" in in_group and "/digest settings" not in in_group
+    for person in (ADMIN, OBSERVER):
         assert "Digest of COP Sénégal" in driver.api.sent_to(person.id)[-1]["text"]
+    assert "Synthèse de COP Sénégal" in driver.api.sent_to(COORDINATOR.id)[-1]["text"]
     # The next run finds nothing more to send.
     assert await queue_due_digests(driver.app) == 0
 

@@ -66,13 +66,16 @@ def alert_to(driver: BotDriver, person: LocalUser, marker: str = "#") -> JSON:
     raise AssertionError(f"no challenge message for {person.first_name}")
 
 
-async def quick_flag(driver: BotDriver, person: LocalUser, text: str) -> int:
-    """The one-message form, then Submit; returns the new challenge's number."""
+async def quick_flag(
+    driver: BotDriver, person: LocalUser, text: str, flagged: str = "Flagged as #"
+) -> int:
+    """The one-message form, then Submit; returns the new challenge's number. `flagged` is
+    the start of the confirmation in the person's language."""
     await driver.send(person, f"/flag {text}")
-    await driver.press(person, "Submit")
+    await driver.press(person, "ch:f:submit")
     final = last(driver, person)
-    assert "Flagged as #" in final, final
-    return int(final.split("Flagged as #")[1].split(":")[0])
+    assert flagged in final, final
+    return int(final.split(flagged)[1].split(":")[0])
 
 
 async def test_the_guided_flow_flags_and_alerts_coordinators_members_and_groups(
@@ -119,7 +122,8 @@ async def test_the_guided_flow_flags_and_alerts_coordinators_members_and_groups(
     for person in (ADMIN, OBSERVER):
         assert "/challenge_alerts turns them off" in alert_to(driver, person)["text"]
     posted = driver.api.sent_to(group["id"])[-1]
-    assert "Pirogue" in posted["text"] and buttons(posted) == ["🔎 Open"]
+    # A group chat has no Telegram language: it reads the partnership's language, French.
+    assert "Pirogue" in posted["text"] and buttons(posted) == ["🔎 Ouvrir"]
     assert not [m for m in driver.api.sent_to(MEMBER.id) if "Acknowledge" in str(buttons(m))]
 
 
@@ -184,7 +188,10 @@ async def test_hostile_names_and_html_everywhere_stay_escaped(
         partnership, user_id=HOSTILE.id, name=HOSTILE.first_name, role=Role.MEMBER
     )
     await everyone_speaks(driver)
-    number = await quick_flag(driver, HOSTILE, "critical route <i>new</i> & </b> route")
+    # Their Telegram language is Arabic: the bot answers them in Arabic.
+    number = await quick_flag(
+        driver, HOSTILE, "critical route <i>new</i> & </b> route", flagged="تم الإبلاغ برقم #"
+    )
     await settle(driver)
     alert = alert_to(driver, COORDINATOR)["text"]
     assert "&lt;i&gt;new&lt;/i&gt; &amp; &lt;/b&gt; route" in alert
@@ -484,14 +491,15 @@ async def test_other_partnerships_see_nothing_and_open_in_a_group_goes_private(
     await settle(driver)
     assert "Convoy" not in texts(driver.api.sent_to(outsider.id))
     posted = driver.api.sent_to(group["id"])[-1]
-    await driver.press_data(outsider, posted, data_of(posted, "Open"))
+    open_data = data_of(posted, "Ouvrir")  # the group reads the partnership's language, French
+    await driver.press_data(outsider, posted, open_data)
     assert "could not find" in driver.answers()[-1]
     for data in (f"ch:st:{number}:resolved", f"ch:map:{number}", f"ch:att:{number}"):
         await driver.press_data(outsider, posted, data)
         assert "could not find" in driver.answers()[-1]
     assert "Convoy" not in texts(await driver.send(outsider, "/challenges"))
     before = len(driver.api.sent_to(OBSERVER.id))
-    await driver.press_data(OBSERVER, posted, data_of(posted, "Open"))
+    await driver.press_data(OBSERVER, posted, open_data)
     assert "Sent to your private chat" in driver.answers()[-1]
     assert "Convoy heading north" in texts(driver.api.sent_to(OBSERVER.id)[before:])
     assert driver.api.sent_to(group["id"])[-1] is posted  # the group saw nothing more

@@ -235,6 +235,7 @@ async def test_owners_are_reminded_the_day_before_once(
 ) -> None:
     clock.now = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)  # Nouakchott is UTC+0
     author = await caller(services, AUTHOR)
+    await caller(services, OWNER)  # the owner has written to the bot: Telegram in English
     draft = replace(
         restricted_draft(clock),
         actions=(
@@ -285,4 +286,5 @@ async def test_reminders_missed_while_down_go_out_on_the_due_day_not_after(
     clock.now = datetime(2026, 12, 2, 18, 0, tzinfo=UTC)  # the bot was down the day before
     assert await queue_action_reminders(services, "en") == 1
     rows = await services.db.fetchall("SELECT text FROM deliveries")
-    assert "due today" in rows[0]["text"] and "Due on the 2nd" in rows[0]["text"]
+    # The owner never wrote to the bot: reminded in the partnership's language, French.
+    assert "échéance aujourd'hui" in rows[0]["text"] and "Due on the 2nd" in rows[0]["text"]
