@@ -2,19 +2,24 @@
 
 Partnerbot runs as its own process (`python -m bot run`) on a SQLite file seeded with a
 partnership of `--users` members and `--contacts` fictional contacts (the directory of
-`benchmarks/contacts_search.py`); the local Bot API server runs in this process. Each simulated
-member sends `/contacts <query>` again as soon as the answer (the first page of results) has
-arrived, cycling through the queries of the search benchmark, for `--seconds` seconds after a
-warm-up: a closed loop, so it finds the updates per second the bot sustains. Latency is
-measured at the server, from the moment the message is queued for the bot to the moment the
-bot's answer is posted.
+`benchmarks/contacts_search.py`); the local Bot API server runs in this process. Simulated
+members send `/contacts <query>` again as soon as the answer (the first page of results) has
+arrived, cycling through the queries of the search benchmark: a closed loop. After a warm-up,
+two loads of `--seconds` seconds each on the same bot process:
+
+- one member alone: the latency of an idle bot, query by query;
+- every member at once: the updates per second the bot sustains (updates are handled one
+  after the other, so the latency then is mostly the wait behind the others' searches).
+
+Latency is measured at the server, from the moment the message is queued for the bot to the
+moment the bot's answer is posted.
 
 The bare python-telegram-bot echo bot (`benchmarks/echo_bot.py`) then gets the very same
-messages under the same load, and answers each with its own text. Both bots run without
+messages under the same loads, and answers each with its own text. Both bots run without
 python-telegram-bot's rate limiter by default: with it, both would be held to Telegram's
 30 messages a second and the comparison would measure the limiter (`--rate-limiter` to see).
 
-    python -m benchmarks.contacts_e2e [--contacts 50000] [--users 20] [--seconds 20]
+    python -m benchmarks.contacts_e2e [--contacts 50000] [--users 20] [--seconds 15]
     python -m benchmarks.contacts_e2e --quick     # a smoke run of a few seconds
 """
 
@@ -51,8 +56,11 @@ from tests.e2e.botapi_server import BotApiServer
 from tests.e2e.users import TestUser
 
 BOTS = ("echo bot", "Partnerbot")
+#: A simulated member and the messages they send, in order.
+Person = tuple[TestUser, Iterator[str]]
 HEADERS = (
-    "bot", "updates", "per s", "p50 ms", "p95 ms", "max ms", "bot CPU ms each", "server busy",
+    "bot", "load", "updates", "per s", "p50 ms", "p95 ms", "max ms", "bot CPU ms each",
+    "server busy",
 )  # fmt: skip
 
 
@@ -62,7 +70,7 @@ class Load:
 
     contacts: int
     users: int
-    seconds: float  # measured, per bot
+    seconds: float  # measured, per bot and load
     warmup: int  # unmeasured messages per member, before the measure
     rate_limiter: bool
     seed: int
@@ -70,7 +78,7 @@ class Load:
 
 @dataclass(frozen=True, slots=True)
 class Measured:
-    """One bot under the load: the overall result and the latencies of each query."""
+    """One bot under one load: the overall result and the latencies of each query."""
 
     result: Result
     by_query: dict[str, list[float]]
@@ -148,8 +156,19 @@ def check_answers(bot: str, users: Sequence[TestUser]) -> None:
                 raise RuntimeError(f"{bot} answered user {user.id} with {content[:200]!r}")
 
 
-async def measure(bot: str, template: Path, work: Path, load: Load) -> Measured:
-    """One bot process against a fresh server: warm-up, then the timed closed loop."""
+async def _load(
+    name: str, server: BotApiServer, process: BotProcess, people: Sequence[Person], seconds: float
+) -> Measured:
+    """`people` searching back to back for `seconds`."""
+    latencies: list[float] = []
+    by_query: dict[str, list[float]] = {}
+    until = time.perf_counter() + seconds
+    loops = [_converse(server, u, s, latencies, by_query, until=until) for u, s in people]
+    return Measured(await _timed(name, process, loops, latencies), by_query)
+
+
+async def measure(bot: str, template: Path, work: Path, load: Load) -> list[Measured]:
+    """One bot process against a fresh server: warm-up, then one member alone, then all."""
     server = BotApiServer(keep_calls=False)
     await server.start()
     try:
@@ -160,31 +179,27 @@ async def measure(bot: str, template: Path, work: Path, load: Load) -> Measured:
         else:
             command, env = echo_command(server, rate_limiter=load.rate_limiter)
         users = [server.user(id=FIRST_MEMBER + n, started=True) for n in range(load.users)]
-        streams = [texts_for(n) for n in range(load.users)]
+        people = [(user, texts_for(n)) for n, user in enumerate(users)]
         async with BotProcess(bot, command, env, work) as process:
             await process.start(server)
             try:
                 await asyncio.gather(
-                    *(
-                        _converse(server, u, s, [], {}, count=load.warmup)
-                        for u, s in zip(users, streams, strict=True)
-                    )
+                    *(_converse(server, u, s, [], {}, count=load.warmup) for u, s in people)
                 )
-                latencies: list[float] = []
-                by_query: dict[str, list[float]] = {}
-                until = time.perf_counter() + load.seconds
-                loops = [
-                    _converse(server, u, s, latencies, by_query, until=until)
-                    for u, s in zip(users, streams, strict=True)
+                measured = [
+                    await _load("1 member", server, process, people[:1], load.seconds),
+                    await _load(f"{load.users} members", server, process, people, load.seconds),
                 ]
-                result = await _timed("closed loop", process, loops, latencies)
             except RuntimeError as error:
                 raise RuntimeError(f"{bot}: {error}\n{process.errors()}") from error
         check_answers(bot, users)
         if server.violations or server.internal_errors:
             problems = [str(v) for v in server.violations[:3]] + server.internal_errors[:3]
             raise RuntimeError(f"{bot}: the server refused requests: {problems}")
-        return Measured(replace(result, bot=bot, rate_limiter=load.rate_limiter), by_query)
+        return [
+            replace(m, result=replace(m.result, bot=bot, rate_limiter=load.rate_limiter))
+            for m in measured
+        ]
     finally:
         await server.stop()
 
@@ -195,14 +210,19 @@ async def run(load: Load) -> tuple[list[Measured], float]:
         work = Path(folder)
         template = work / "template.sqlite3"
         seeded = await seed(template, load)
-        return [await measure(bot, template, work, load) for bot in BOTS], seeded
+        measured = []
+        for bot in BOTS:
+            measured += await measure(bot, template, work, load)
+        return measured, seeded
 
 
 def report(measured: Sequence[Measured], load: Load, seeded: float) -> str:
     """The table, Partnerbot against the echo bot as ratios, and Partnerbot per query."""
+    ordered = sorted(measured, key=lambda m: m.result.load != "1 member")
     rows = [
         (
             m.result.bot,
+            m.result.load,
             m.result.round_trips,
             f"{m.result.per_second:.1f}",
             f"{m.result.ms(0.50):.1f}",
@@ -211,35 +231,44 @@ def report(measured: Sequence[Measured], load: Load, seeded: float) -> str:
             f"{m.result.cpu_ms:.2f}",
             f"{m.result.server_cpu * 100 / m.result.seconds:.0f}%",
         )
-        for m in measured
+        for m in ordered
     ]
-    echo, partnerbot = (m.result for m in measured)
     limiter = "on" if load.rate_limiter else "off"
     lines = [
-        f"{load.contacts:,} contacts (seeded in {seeded:.1f} s); {load.users} members, each"
-        f" sending /contacts <query> back to back for {load.seconds:g} s after {load.warmup}"
-        f" unmeasured; {len(QUERIES)} queries in turn; rate limiter {limiter}.",
+        f"{load.contacts:,} contacts (seeded in {seeded:.1f} s); {load.users} members; after a"
+        f" warm-up of {load.warmup} searches per member, one member alone then all of them send"
+        f" /contacts <query> back to back for {load.seconds:g} s; {len(QUERIES)} queries in"
+        f" turn; rate limiter {limiter}.",
         "",
         table(HEADERS, rows),
         "",
-        f"Partnerbot against the echo bot: {partnerbot.per_second / echo.per_second:.2f}× the"
-        f" updates per second, {partnerbot.ms(0.5) / echo.ms(0.5):.2f}× the p50 and"
-        f" {partnerbot.ms(0.95) / echo.ms(0.95):.2f}× the p95 latency,"
-        f" {partnerbot.cpu_ms / echo.cpu_ms:.1f}× the CPU per update.",
-        "",
-        "Partnerbot, by query:",
-        "",
+        "Partnerbot against the echo bot:",
     ]
-    by_query = measured[1].by_query
+    for partnerbot in (m.result for m in ordered if m.result.bot == "Partnerbot"):
+        echo = next(
+            m.result
+            for m in measured
+            if (m.result.bot, m.result.load) == ("echo bot", partnerbot.load)
+        )
+        lines.append(
+            f"- {partnerbot.load}: {partnerbot.per_second / echo.per_second:.2f}× the updates"
+            f" per second, {partnerbot.ms(0.5) / echo.ms(0.5):.2f}× the p50 and"
+            f" {partnerbot.ms(0.95) / echo.ms(0.95):.2f}× the p95 latency,"
+            f" {partnerbot.cpu_ms / echo.cpu_ms:.1f}× the CPU per update"
+        )
+    alone = next(
+        m.by_query for m in measured if (m.result.bot, m.result.load) == ("Partnerbot", "1 member")
+    )
     query_rows = [
         (
             query,
-            len(by_query.get(query, [])),
-            f"{statistics.median(by_query[query]) * 1000:.1f}" if by_query.get(query) else "-",
-            f"{percentile(by_query[query], 0.95) * 1000:.1f}" if by_query.get(query) else "-",
+            len(alone.get(query, [])),
+            f"{statistics.median(alone[query]) * 1000:.1f}" if alone.get(query) else "-",
+            f"{percentile(alone[query], 0.95) * 1000:.1f}" if alone.get(query) else "-",
         )
         for query in QUERIES
     ]
+    lines += ["", "Partnerbot, one member alone, by query:", ""]
     lines.append(table(("query", "updates", "p50 ms", "p95 ms"), query_rows))
     return "\n".join(lines)
 
@@ -252,7 +281,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--contacts", type=int, default=50_000, help="directory size")
     parser.add_argument("--users", type=int, default=20, help="simulated members (default 20)")
     parser.add_argument(
-        "--seconds", type=float, default=20, help="measured seconds per bot (default 20)"
+        "--seconds", type=float, default=15, help="seconds of each load, per bot (default 15)"
     )
     parser.add_argument("--warmup", type=int, default=3, help="unmeasured messages per member")
     parser.add_argument(

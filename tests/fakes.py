@@ -130,6 +130,8 @@ class BotDriver:
         self.api = api
         self.updates = UpdateFactory(api)
         self._checked_calls = 0
+        #: Callback queries answered so far: Telegram refuses a second answer to the same one.
+        self._answered: set[str] = set()
         self.last_update: JSON | None = None
         #: Exceptions handlers raised that were not refusals (`ServiceError`): bugs.
         self.bugs: list[BaseException] = []
@@ -152,6 +154,12 @@ class BotDriver:
         for call in self.api.calls[self._checked_calls :]:
             problem = call_problem(call)
             assert problem is None, problem
+            if call.method == "answerCallbackQuery":
+                query_id = str(call.params.get("callback_query_id"))
+                assert query_id not in self._answered, (
+                    f"answerCallbackQuery: callback query {query_id} answered twice"
+                )
+                self._answered.add(query_id)
         self._checked_calls = len(self.api.calls)
 
     async def send(self, user: LocalUser, text: str, chat: JSON | None = None) -> list[JSON]:

@@ -269,8 +269,7 @@ async def _review(update: Update, context: BotContext) -> str:
         last.append(button(_.text(views.DELETE_MY_CARD), "ct", "unset"))
     rows.append(last)
     text = title + Markup("\n\n") + views.review_card(_, _values(context))
-    if update.callback_query is not None:
-        await answer(update)
+    # A button that leads here has been answered already: Telegram refuses a second answer.
     await reply(update, text, keyboard(rows))
     return REVIEW
 

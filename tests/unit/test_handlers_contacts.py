@@ -260,6 +260,24 @@ async def test_edit_delete_and_duplicates(driver: BotDriver, directory: Partners
     assert "No contact matches" in texts(await driver.send(MEMBER, "/contacts koffi"))
 
 
+async def test_buttons_leading_back_to_the_review_are_answered_once(
+    driver: BotDriver, directory: Partnership
+) -> None:
+    # The driver fails on a second answerCallbackQuery for the same press, as Telegram does.
+    await driver.send(ADMIN, "/contacts koffi")
+    await driver.press(ADMIN, "Koffi")
+    await driver.press(ADMIN, "Edit", message=driver.api.sent_to(ADMIN.id)[-2])
+    assert "Press a field to change it" in driver.text_of(ADMIN.id)
+    await driver.press(ADMIN, "✎ Type")
+    await driver.press(ADMIN, "customs")
+    assert "Type: customs" in driver.text_of(ADMIN.id)
+    await driver.press(ADMIN, "✎ Country")
+    await driver.press(ADMIN, "Niger")
+    assert "Country: Niger" in driver.text_of(ADMIN.id)
+    answered = [c.params["callback_query_id"] for c in driver.calls("answerCallbackQuery")]
+    assert len(answered) == len(set(answered)) == 6  # Koffi, Edit, ✎ Type, customs, ✎ Country…
+
+
 async def test_members_and_observers_cannot_change_the_directory(
     driver: BotDriver, directory: Partnership
 ) -> None:
