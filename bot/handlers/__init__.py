@@ -89,13 +89,29 @@ def _flow_fallbacks(own_buttons: str = NOT_ALERT_BUTTONS) -> list[Handler]:
     ]
 
 
+def _flow(
+    name: str,
+    *,
+    entry_points: list[Handler],
+    states: dict[object, list[Handler]],
+    fallbacks: list[Handler] | None = None,
+) -> ConversationHandler[BotContext]:
+    """A flow whose step survives restarts, and which its command starts afresh."""
+    return ConversationHandler(
+        name=name,
+        persistent=True,
+        allow_reentry=True,
+        entry_points=entry_points,
+        states=states,
+        fallbacks=_flow_fallbacks() if fallbacks is None else fallbacks,
+    )
+
+
 def invite_flow() -> ConversationHandler[BotContext]:
     """/invite: role → number of uses → validity → deep link."""
     back: Handler = CommandHandler("back", admin.invite_back)
-    return ConversationHandler(
-        name="invite",
-        persistent=True,
-        allow_reentry=True,
+    return _flow(
+        "invite",
         entry_points=[CommandHandler("invite", admin.invite_start, filters=PRIVATE)],
         states={
             admin.INVITE_ROLE: [CallbackQueryHandler(admin.invite_role, pattern=r"^inv:role:")],
@@ -110,16 +126,13 @@ def invite_flow() -> ConversationHandler[BotContext]:
                 back,
             ],
         },
-        fallbacks=_flow_fallbacks(),
     )
 
 
 def profile_flow() -> ConversationHandler[BotContext]:
     """/profile: organisation → country."""
-    return ConversationHandler(
-        name="profile",
-        persistent=True,
-        allow_reentry=True,
+    return _flow(
+        "profile",
         entry_points=[CommandHandler("profile", preferences.profile_start, filters=PRIVATE)],
         states={
             preferences.PROFILE_ORGANISATION: [
@@ -133,17 +146,14 @@ def profile_flow() -> ConversationHandler[BotContext]:
                 MessageHandler(TEXT, preferences.profile_country_typed),
             ],
         },
-        fallbacks=_flow_fallbacks(),
     )
 
 
 def broadcast_flow() -> ConversationHandler[BotContext]:
     """/broadcast: message → audience (→ value) → urgency → preview → send."""
     back: Handler = CommandHandler("back", broadcasts.broadcast_back)
-    return ConversationHandler(
-        name="broadcast",
-        persistent=True,
-        allow_reentry=True,
+    return _flow(
+        "broadcast",
         entry_points=[CommandHandler("broadcast", broadcasts.broadcast_start, filters=PRIVATE)],
         states={
             broadcasts.BC_TEXT: [
@@ -171,16 +181,13 @@ def broadcast_flow() -> ConversationHandler[BotContext]:
                 back,
             ],
         },
-        fallbacks=_flow_fallbacks(),
     )
 
 
 def contact_flow_handler() -> ConversationHandler[BotContext]:
     """/addcontact, a contact's Edit button, /mycard: field by field → review → save."""
-    return ConversationHandler(
-        name="contact",
-        persistent=True,
-        allow_reentry=True,
+    return _flow(
+        "contact",
         entry_points=[
             CommandHandler("addcontact", contact_flow.add_start, filters=PRIVATE),
             CallbackQueryHandler(contact_flow.add_start, pattern=r"^ct:add$"),
@@ -202,16 +209,13 @@ def contact_flow_handler() -> ConversationHandler[BotContext]:
                 CommandHandler("back", contact_flow.review_back),
             ],
         },
-        fallbacks=_flow_fallbacks(),
     )
 
 
 def meeting_flow_handler() -> ConversationHandler[BotContext]:
     """/meeting, a meeting's Edit button, a group's deep link: field by field → review → save."""
-    return ConversationHandler(
-        name="meeting",
-        persistent=True,
-        allow_reentry=True,
+    return _flow(
+        "meeting",
         entry_points=[
             CommandHandler("meeting", meeting_flow.start, filters=PRIVATE),
             # The button of /meeting in a group opens the private chat with this payload.
@@ -245,10 +249,8 @@ def meeting_flow_handler() -> ConversationHandler[BotContext]:
 
 def meeting_filter_handler() -> ConversationHandler[BotContext]:
     """The Search and Dates buttons of /meetings: one typed answer narrows the list."""
-    return ConversationHandler(
-        name="meeting_filter",
-        persistent=True,
-        allow_reentry=True,
+    return _flow(
+        "meeting_filter",
         entry_points=[
             CallbackQueryHandler(meetings.filter_asked, pattern=r"^mt:[qd]:[0-9a-f]{8}$")
         ],
@@ -259,10 +261,8 @@ def meeting_filter_handler() -> ConversationHandler[BotContext]:
 
 def milestone_flow() -> ConversationHandler[BotContext]:
     """A milestone's ✏️ Update button: status → progress (unless done) → note → saved."""
-    return ConversationHandler(
-        name="milestone",
-        persistent=True,
-        allow_reentry=True,
+    return _flow(
+        "milestone",
         entry_points=[CallbackQueryHandler(milestones.update_start, pattern=r"^ms:u:\d+$")],
         states={
             milestones.MS_STATUS: [
@@ -283,17 +283,14 @@ def milestone_flow() -> ConversationHandler[BotContext]:
                 MessageHandler(TEXT, milestones.note_typed),
             ],
         },
-        fallbacks=_flow_fallbacks(),
     )
 
 
 def flag_flow() -> ConversationHandler[BotContext]:
     """/flag: category → severity → title → description → where → route → when → who sees
     it → attachments → review (→ personal-data question) → submit."""
-    return ConversationHandler(
-        name="flag",
-        persistent=True,
-        allow_reentry=True,
+    return _flow(
+        "flag",
         entry_points=[CommandHandler("flag", flag.flag_start, filters=PRIVATE)],
         states={
             flag.ASK: [
@@ -330,10 +327,8 @@ def flag_flow() -> ConversationHandler[BotContext]:
 
 def challenge_status_flow() -> ConversationHandler[BotContext]:
     """A lifecycle button of a challenge → an optional note → the change."""
-    return ConversationHandler(
-        name="challenge_status",
-        persistent=True,
-        allow_reentry=True,
+    return _flow(
+        "challenge_status",
         entry_points=[
             CallbackQueryHandler(challenges.status_pressed, pattern=r"^ch:st:\d+:[a-z]+$")
         ],
