@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from enum import StrEnum
 
 from services.clock import Clock
 from services.errors import InvalidInput, NotAllowed, NotAMember
+from storage import conversations as conversation_store
 from storage import members as member_store
 from storage.db import Database
 from storage.models import LANGUAGES, Member, Membership, Role
@@ -187,6 +189,10 @@ class AccessService:
             )
             for member, role in owners
         ]
+
+    async def open_flows(self, chat_id: int, user_id: int) -> list[str]:
+        """Flows (conversations) this person has open in this chat, as last saved."""
+        return await conversation_store.open_names(self._db, json.dumps([chat_id, user_id]))
 
     async def memberships(self, caller: Caller) -> list[Membership]:
         """Every partnership the caller belongs to."""

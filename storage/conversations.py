@@ -43,3 +43,9 @@ async def save_user_data(tx: Transaction, user_id: int, data: dict[Any, Any]) ->
         " ON CONFLICT (user_id) DO UPDATE SET data = excluded.data",
         (user_id, json.dumps(data)),
     )
+
+
+async def open_names(conn: Reader, key: str) -> list[str]:
+    """Names of the conversations open under one key (a JSON list of chat and user id)."""
+    rows = await conn.fetchall("SELECT name FROM conversations WHERE key = ?", (key,))
+    return [row["name"] for row in rows]

@@ -9,6 +9,7 @@ Groups run in ascending order; inside a group the first matching handler wins.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import Update
@@ -69,6 +70,7 @@ CSV_FILE = (
 )
 
 Handler = BaseHandler[Update, BotContext, Any]
+Callback = Callable[[Update, BotContext], Coroutine[Any, Any, Any]]
 MEETING_FILES = filters.PHOTO | filters.Document.ALL | filters.VOICE | filters.AUDIO | filters.VIDEO
 
 
@@ -89,6 +91,19 @@ def _flow_fallbacks(own_buttons: str = NOT_ALERT_BUTTONS) -> list[Handler]:
     ]
 
 
+def _unless_another_flow_is_open(name: str, start: Callback) -> Callback:
+    async def guarded(update: Update, context: BotContext) -> object:
+        chat, user = update.effective_chat, update.effective_user
+        if chat is not None and user is not None:
+            others = set(await context.services.access.open_flows(chat.id, user.id)) - {name}
+            if others:
+                await fallback.busy_in_flow(update, context)
+                return None  # the flow does not start; the open one keeps its step
+        return await start(update, context)
+
+    return guarded
+
+
 def _flow(
     name: str,
     *,
@@ -96,7 +111,12 @@ def _flow(
     states: dict[object, list[Handler]],
     fallbacks: list[Handler] | None = None,
 ) -> ConversationHandler[BotContext]:
-    """A flow whose step survives restarts, and which its command starts afresh."""
+    """A flow whose step survives restarts, and which its command starts afresh.
+
+    One flow at a time: PTB would let a second flow start while another waits for an
+    answer, and the two would then compete for the person's messages."""
+    for entry in entry_points:
+        entry.callback = _unless_another_flow_is_open(name, entry.callback)
     return ConversationHandler(
         name=name,
         persistent=True,

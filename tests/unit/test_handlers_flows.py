@@ -220,3 +220,25 @@ async def test_private_commands_in_a_group_point_to_the_private_chat(
     group = driver.updates.group_chat(-1002, "Team")
     assert "@partnerbot_test_bot" in texts(await driver.send(ADMIN, "/members", chat=group))
     assert "You work in" in texts(await driver.send(MEMBER, "/start", chat=group))
+
+
+async def test_one_flow_at_a_time(driver: BotDriver, partnership: Partnership) -> None:
+    await driver.send(COORDINATOR, "/invite")
+    await driver.press(COORDINATOR, "member")
+    # Another flow's command does not start it: the open flow keeps its step.
+    assert "middle of something" in texts(await driver.send(COORDINATOR, "/profile"))
+    assert "middle of something" in texts(await driver.send(COORDINATOR, "/broadcast"))
+    await driver.send(COORDINATOR, "4")  # still the invite's "how many people" step
+    assert "For how many days" in driver.text_of(COORDINATOR.id)
+    await driver.send(COORDINATOR, "/cancel")
+    # Flows registered before the open one must not start either.
+    await driver.send(COORDINATOR, "/broadcast")
+    assert "middle of something" in texts(await driver.send(COORDINATOR, "/invite"))
+    assert "middle of something" in texts(await driver.send(COORDINATOR, "/profile"))
+    assert "Who should receive it?" in texts(await driver.send(COORDINATOR, "Still the message"))
+    await driver.send(COORDINATOR, "/cancel")
+    await driver.send(COORDINATOR, "/invite")
+    # The same command starts its own flow afresh, and after /cancel any flow may start.
+    assert "Invite people as" in texts(await driver.send(COORDINATOR, "/invite"))
+    await driver.send(COORDINATOR, "/cancel")
+    assert "Which organisation" in texts(await driver.send(COORDINATOR, "/profile"))
