@@ -149,6 +149,17 @@ class BotDriver:
         if not self.bugs_expected:
             assert self.bugs == [], f"a handler failed: {self.bugs!r}"
 
+    async def settle(self) -> None:
+        """Wait until the outbox has sent everything due, then check the calls made."""
+        assert self.app.worker is not None
+        await self.app.worker.settle()
+        self.check_calls()
+
+    async def introduce(self, *people: LocalUser) -> None:
+        """Each person writes once, so the bot knows their Telegram language."""
+        for person in people:
+            await self.send(person, "/help")
+
     def check_calls(self) -> None:
         """Fail on any call Telegram would have refused."""
         for call in self.api.calls[self._checked_calls :]:

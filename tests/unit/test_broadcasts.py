@@ -11,18 +11,6 @@ from tests.fakes import BotDriver, FakeClock, texts
 from tests.people import ADMIN, COORDINATOR, MEMBER, OBSERVER
 
 
-async def settle(driver: BotDriver) -> None:
-    assert driver.app.worker is not None
-    await driver.app.worker.settle()
-    driver.check_calls()
-
-
-async def everyone_speaks(driver: BotDriver) -> None:
-    """Each person writes once, so the bot knows their Telegram language (English)."""
-    for person in (ADMIN, COORDINATOR, MEMBER, OBSERVER):
-        await driver.send(person, "/help")
-
-
 async def broadcast(driver: BotDriver, text: str, audience: str, *, urgent: bool = False) -> None:
     await driver.send(COORDINATOR, "/broadcast")
     await driver.send(COORDINATOR, text)
@@ -38,9 +26,9 @@ def ack_message(driver: BotDriver, person: LocalUser) -> dict[str, Any]:
 async def test_broadcast_reaches_everyone_who_acknowledges_once(
     driver: BotDriver, partnership: Partnership
 ) -> None:
-    await everyone_speaks(driver)
+    await driver.introduce(ADMIN, COORDINATOR, MEMBER, OBSERVER)
     await broadcast(driver, "Meeting moved to <Thursday> & room 2", "Everyone")
-    await settle(driver)
+    await driver.settle()
     for person in (ADMIN, MEMBER, OBSERVER):
         received = ack_message(driver, person)
         assert "Meeting moved to &lt;Thursday&gt; &amp; room 2" in received["text"]
@@ -54,7 +42,7 @@ async def test_broadcast_reaches_everyone_who_acknowledges_once(
     )
     await driver.press(MEMBER, "Acknowledged", message=ack_message(driver, MEMBER))
     assert "already acknowledged" in driver.answers()[-1]
-    await settle(driver)
+    await driver.settle()
     status = driver.api.sent_to(COORDINATOR.id)[-1]["text"]
     assert "Delivered 3 · pending 0 · failed 0 · acknowledged 1 of 3" in status
     await driver.send(COORDINATOR, "/alerts")
@@ -64,7 +52,7 @@ async def test_broadcast_reaches_everyone_who_acknowledges_once(
 
 
 async def test_audience_by_role_and_nobody(driver: BotDriver, partnership: Partnership) -> None:
-    await everyone_speaks(driver)
+    await driver.introduce(ADMIN, COORDINATOR, MEMBER, OBSERVER)
     await driver.send(COORDINATOR, "/broadcast")
     await driver.send(COORDINATOR, "Observers only")
     await driver.press(COORDINATOR, "By role")
@@ -72,7 +60,7 @@ async def test_audience_by_role_and_nobody(driver: BotDriver, partnership: Partn
     await driver.press(COORDINATOR, "Normal")
     assert "This goes to 1 recipient." in driver.text_of(COORDINATOR.id)
     await driver.press(COORDINATOR, "Send")
-    await settle(driver)
+    await driver.settle()
     assert "Observers only" in texts(driver.api.sent_to(OBSERVER.id))
     assert "Observers only" not in texts(driver.api.sent_to(MEMBER.id))
     # Linked group chats: none linked, so nobody matches and the step stays.
@@ -100,7 +88,7 @@ async def test_broadcast_bad_input_keeps_the_step(
 async def test_confirm_pressed_twice_sends_once(
     driver: BotDriver, partnership: Partnership
 ) -> None:
-    await everyone_speaks(driver)
+    await driver.introduce(ADMIN, COORDINATOR, MEMBER, OBSERVER)
     await driver.send(COORDINATOR, "/broadcast")
     await driver.send(COORDINATOR, "Only once")
     await driver.press(COORDINATOR, "Everyone")
@@ -109,7 +97,7 @@ async def test_confirm_pressed_twice_sends_once(
     send = confirm["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
     await driver.press_data(COORDINATOR, confirm, send)
     await driver.press_data(COORDINATOR, confirm, send)
-    await settle(driver)
+    await driver.settle()
     assert texts(driver.api.sent_to(MEMBER.id)).count("Only once") == 1
 
 
@@ -118,9 +106,9 @@ async def test_members_cannot_broadcast_nor_use_coordinator_buttons(
 ) -> None:
     assert "Only coordinators" in texts(await driver.send(MEMBER, "/broadcast"))
     assert "Only coordinators" in texts(await driver.send(OBSERVER, "/alerts"))
-    await everyone_speaks(driver)
+    await driver.introduce(ADMIN, COORDINATOR, MEMBER, OBSERVER)
     await broadcast(driver, "Hello", "Everyone")
-    await settle(driver)
+    await driver.settle()
     status = driver.api.sent_to(COORDINATOR.id)[-1]
     await driver.press_data(
         MEMBER, status, status["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
@@ -137,19 +125,19 @@ async def test_members_cannot_broadcast_nor_use_coordinator_buttons(
 async def test_urgent_broadcast_reminds_once_those_who_did_not_acknowledge(
     driver: BotDriver, partnership: Partnership, clock: FakeClock
 ) -> None:
-    await everyone_speaks(driver)
+    await driver.introduce(ADMIN, COORDINATOR, MEMBER, OBSERVER)
     await broadcast(driver, "Border closed", "Everyone", urgent=True)
-    await settle(driver)
+    await driver.settle()
     assert "URGENT" in ack_message(driver, MEMBER)["text"]
     await driver.press(ADMIN, "Acknowledge", message=ack_message(driver, ADMIN))
     context = type("Ctx", (), {"services": driver.app.services})()
     await send_due_reminders(context)
-    await settle(driver)
+    await driver.settle()
     assert "Reminder" not in texts(driver.api.sent_to(MEMBER.id))  # not due yet
     clock.advance(minutes=31)
     await send_due_reminders(context)
     await send_due_reminders(context)
-    await settle(driver)
+    await driver.settle()
     assert texts(driver.api.sent_to(MEMBER.id)).count("Reminder") == 1
     assert "Reminder" not in texts(driver.api.sent_to(ADMIN.id))
     await driver.press(MEMBER, "Acknowledge", message=ack_message(driver, MEMBER))
@@ -166,9 +154,9 @@ async def test_recipients_read_it_in_their_language(
         partnership, user_id=french.id, name="Fanta", role=Role.MEMBER
     )
     await driver.send(french, "/help")
-    await everyone_speaks(driver)
+    await driver.introduce(ADMIN, COORDINATOR, MEMBER, OBSERVER)
     await broadcast(driver, "Hello", "Everyone")
-    await settle(driver)
+    await driver.settle()
     received = ack_message(driver, french)
     assert "Message de" in received["text"] or "message de" in received["text"].lower()
     assert "Acknowledge" not in received["reply_markup"]["inline_keyboard"][0][0]["text"]
@@ -186,7 +174,7 @@ async def test_a_photo_broadcast_to_the_linked_group(
     await driver.press(COORDINATOR, "Normal")
     assert "This goes to 1 recipient." in driver.text_of(COORDINATOR.id)
     await driver.press(COORDINATOR, "Send")
-    await settle(driver)
+    await driver.settle()
     (posted,) = driver.api.sent_to(group["id"])[-1:]
     sends = [c for c in driver.calls("sendPhoto") if c.params["chat_id"] == group["id"]]
     assert sends[-1].params["photo"] == "photo-big"
@@ -198,7 +186,7 @@ async def test_a_photo_broadcast_to_the_linked_group(
 async def test_audience_by_country_uses_member_profiles(
     driver: BotDriver, partnership: Partnership
 ) -> None:
-    await everyone_speaks(driver)
+    await driver.introduce(ADMIN, COORDINATOR, MEMBER, OBSERVER)
     await driver.send(MEMBER, "/profile")
     await driver.send(MEMBER, "DPAF")
     await driver.press(MEMBER, "Mali")

@@ -23,18 +23,6 @@ STICKER = {"file_id": "s", "file_unique_id": "s", "width": 1, "height": 1, "is_a
 PIN = {"latitude": 16.6167, "longitude": -15.5}
 
 
-async def settle(driver: BotDriver) -> None:
-    assert driver.app.worker is not None
-    await driver.app.worker.settle()
-    driver.check_calls()
-
-
-async def everyone_speaks(driver: BotDriver) -> None:
-    """Each person writes once, so the bot knows their Telegram language (English)."""
-    for person in (ADMIN, COORDINATOR, MEMBER, OBSERVER):
-        await driver.send(person, "/help")
-
-
 def plain(text: str) -> str:
     """Without the isolates that surround values in right-to-left languages."""
     return text.replace("\u2068", "").replace("\u2069", "")
@@ -81,7 +69,7 @@ async def quick_flag(
 async def test_the_guided_flow_flags_and_alerts_coordinators_members_and_groups(
     driver: BotDriver, partnership: Partnership
 ) -> None:
-    await everyone_speaks(driver)
+    await driver.introduce(ADMIN, COORDINATOR, MEMBER, OBSERVER)
     group = driver.updates.group_chat(-100555, "COP team")
     await driver.send(ADMIN, "/linkgroup", chat=group)
     start = texts(await driver.send(MEMBER, "/flag"))
@@ -114,7 +102,7 @@ async def test_the_guided_flow_flags_and_alerts_coordinators_members_and_groups(
     done = last(driver, MEMBER)
     assert "1 coordinator is alerted" in done and "So are 2 other members" in done
     assert "posted in 1 linked group chat" in done and "30 minutes" in done
-    await settle(driver)
+    await driver.settle()
     alert = alert_to(driver, COORDINATOR)
     assert "CRITICAL" in alert["text"] and "Pirogue &lt;departed&gt;" in alert["text"]
     assert buttons(alert)[0] == "✅ Acknowledge" and "Open" in buttons(alert)[1]
@@ -187,17 +175,17 @@ async def test_hostile_names_and_html_everywhere_stay_escaped(
     await driver.app.services.partnerships.add_member(
         partnership, user_id=HOSTILE.id, name=HOSTILE.first_name, role=Role.MEMBER
     )
-    await everyone_speaks(driver)
+    await driver.introduce(ADMIN, COORDINATOR, MEMBER, OBSERVER)
     # Their Telegram language is Arabic: the bot answers them in Arabic.
     number = await quick_flag(
         driver, HOSTILE, "critical route <i>new</i> & </b> route", flagged="تم الإبلاغ برقم #"
     )
-    await settle(driver)
+    await driver.settle()
     alert = alert_to(driver, COORDINATOR)["text"]
     assert "&lt;i&gt;new&lt;/i&gt; &amp; &lt;/b&gt; route" in alert
     assert "&lt;script&gt;" in alert
     await driver.press(COORDINATOR, "Acknowledge", message=alert_to(driver, COORDINATOR))
-    await settle(driver)
+    await driver.settle()
     assert f"#{number}" in last(driver, HOSTILE)
 
 
@@ -227,7 +215,7 @@ async def test_one_message_form_and_its_misreadings(
 async def test_personal_data_is_asked_about_before_submitting(
     driver: BotDriver, partnership: Partnership
 ) -> None:
-    await everyone_speaks(driver)
+    await driver.introduce(ADMIN, COORDINATOR, MEMBER, OBSERVER)
     await driver.send(MEMBER, "/flag medium digital Adverts for crossings")
     await driver.press(MEMBER, "Description")
     await driver.send(MEMBER, "The seller answers on +221 77 123 45 67, passport AB1234567")
@@ -255,15 +243,15 @@ async def test_personal_data_is_asked_about_before_submitting(
 async def test_acknowledge_counts_for_the_challenge_and_the_reporter_sees_who(
     driver: BotDriver, partnership: Partnership
 ) -> None:
-    await everyone_speaks(driver)
+    await driver.introduce(ADMIN, COORDINATOR, MEMBER, OBSERVER)
     number = await quick_flag(driver, MEMBER, "critical maritime Boat in distress")
-    await settle(driver)
+    await driver.settle()
     alert = alert_to(driver, COORDINATOR)
     await driver.press(COORDINATOR, "Acknowledge", message=alert)
     assert "recorded" in driver.answers()[-1]
     after = alert_to(driver, COORDINATOR)
     assert "Acknowledged" in buttons(after)[0] and "Open" in buttons(after)[1]
-    await settle(driver)
+    await driver.settle()
     told = last(driver, MEMBER)
     assert f"Carlos (coordinator) acknowledged your challenge #{number}" in told
     assert "Status: acknowledged" in told
@@ -271,7 +259,7 @@ async def test_acknowledge_counts_for_the_challenge_and_the_reporter_sees_who(
     await driver.press(OBSERVER, "Acknowledge", message=alert_to(driver, OBSERVER))
     await driver.press(COORDINATOR, "Acknowledged", message=alert_to(driver, COORDINATOR))
     assert "already acknowledged" in driver.answers()[-1]
-    await settle(driver)
+    await driver.settle()
     assert texts(driver.api.sent_to(MEMBER.id)).count("acknowledged your challenge") == 1
     await driver.press(MEMBER, "Open", message=alert_to(driver, MEMBER, "acknowledged"))
     view = last(driver, MEMBER)
@@ -283,9 +271,9 @@ async def test_acknowledge_counts_for_the_challenge_and_the_reporter_sees_who(
 async def test_lifecycle_with_notes_history_and_refusals(
     driver: BotDriver, partnership: Partnership
 ) -> None:
-    await everyone_speaks(driver)
+    await driver.introduce(ADMIN, COORDINATOR, MEMBER, OBSERVER)
     number = await quick_flag(driver, MEMBER, "high documents Forged visas sold")
-    await settle(driver)
+    await driver.settle()
     await driver.press(COORDINATOR, "Open", message=alert_to(driver, COORDINATOR))
     view = driver.api.sent_to(COORDINATOR.id)[-1]
     assert "→ Corroborated" in buttons(view) and "→ Dismiss" in buttons(view)
@@ -297,7 +285,7 @@ async def test_lifecycle_with_notes_history_and_refusals(
     assert "1001 characters" in texts(await driver.send(COORDINATOR, "n" * 1001))
     await driver.send(COORDINATOR, "Seen by <two> units & DPAF")
     assert f"#{number} is now <b>corroborated</b>" in texts(driver.api.sent_to(COORDINATOR.id)[-2:])
-    await settle(driver)
+    await driver.settle()
     told = last(driver, MEMBER)
     assert "is now <b>corroborated</b>, by Carlos" in told
     assert "Note: Seen by &lt;two&gt; units &amp; DPAF" in told
@@ -307,7 +295,7 @@ async def test_lifecycle_with_notes_history_and_refusals(
     await driver.press(ADMIN, "Open", message=alert_to(driver, ADMIN))
     await driver.press(ADMIN, "Resolved")
     await driver.press(ADMIN, "Without a note")
-    await settle(driver)
+    await driver.settle()
     assert "is now <b>resolved</b>, by Aminata" in last(driver, MEMBER)
     detail = texts(driver.api.sent_to(ADMIN.id)[-1:])
     for step in ("reported (Moussa)", "corroborated (Carlos): Seen by &lt;two&gt;",
@@ -319,10 +307,10 @@ async def test_lifecycle_with_notes_history_and_refusals(
 async def test_acknowledging_works_in_the_middle_of_another_flow(
     driver: BotDriver, partnership: Partnership
 ) -> None:
-    await everyone_speaks(driver)
+    await driver.introduce(ADMIN, COORDINATOR, MEMBER, OBSERVER)
     await driver.send(COORDINATOR, "/broadcast")
     await quick_flag(driver, MEMBER, "critical violence Migrants held in a compound")
-    await settle(driver)
+    await driver.settle()
     await driver.press(COORDINATOR, "Acknowledge", message=alert_to(driver, COORDINATOR))
     assert "recorded" in driver.answers()[-1]
     assert "Who should receive it?" in texts(await driver.send(COORDINATOR, "Still broadcasting"))
@@ -331,14 +319,14 @@ async def test_acknowledging_works_in_the_middle_of_another_flow(
 async def test_escalation_reaches_admins_once_per_step(
     driver: BotDriver, partnership: Partnership, clock: FakeClock
 ) -> None:
-    await everyone_speaks(driver)
+    await driver.introduce(ADMIN, COORDINATOR, MEMBER, OBSERVER)
     assert "You receive them" in texts(await driver.send(MEMBER, "/challenge_alerts"))
     await driver.send(ADMIN, "/challenge_alerts")
     await driver.press(ADMIN, "Turn them off")
     assert "You do not receive them" in last(driver, ADMIN)
     number = await quick_flag(driver, MEMBER, "critical instrumentalisation Groups pushed across")
     high = await quick_flag(driver, MEMBER, "high route Shift to the eastern track")
-    await settle(driver)
+    await driver.settle()
     assert "CRITICAL" not in texts(driver.api.sent_to(ADMIN.id))  # opted out of wide alerts
     services = driver.app.services
     clock.advance(minutes=29)
@@ -346,7 +334,7 @@ async def test_escalation_reaches_admins_once_per_step(
     clock.advance(minutes=2)
     assert await send_due_escalations(services, "en") == 1
     assert await send_due_escalations(services, "en") == 0
-    await settle(driver)
+    await driver.settle()
     escalation = alert_to(driver, ADMIN, "ESCALATION")
     assert "for 31 minutes" in escalation["text"] and f"#{number}" in escalation["text"]
     assert texts(driver.api.sent_to(COORDINATOR.id)).count("ESCALATION") == 1
@@ -354,11 +342,11 @@ async def test_escalation_reaches_admins_once_per_step(
     assert f"#{high}" not in texts(driver.api.sent_to(ADMIN.id))  # high is not escalated
     clock.advance(minutes=30)
     assert await send_due_escalations(services, "en") == 1
-    await settle(driver)
+    await driver.settle()
     assert texts(driver.api.sent_to(ADMIN.id)).count("ESCALATION") == 2
     # The admin acknowledges through the escalation: that stops everything.
     await driver.press(ADMIN, "Acknowledge", message=alert_to(driver, ADMIN, "ESCALATION"))
-    await settle(driver)
+    await driver.settle()
     assert f"Aminata (admin) acknowledged your challenge #{number}" in last(driver, MEMBER)
     await driver.press(ADMIN, "Open", message=alert_to(driver, ADMIN, "ESCALATION"))
     view = last(driver, ADMIN)
@@ -368,7 +356,7 @@ async def test_escalation_reaches_admins_once_per_step(
 async def test_escalation_rule_set_by_an_admin_covers_high_challenges(
     driver: BotDriver, partnership: Partnership, clock: FakeClock
 ) -> None:
-    await everyone_speaks(driver)
+    await driver.introduce(ADMIN, COORDINATOR, MEMBER, OBSERVER)
     assert "a critical challenge" in texts(await driver.send(MEMBER, "/escalation"))
     assert "Critical only" not in str(buttons(driver.api.sent_to(MEMBER.id)[-1]))
     await driver.send(ADMIN, "/escalation")
@@ -382,7 +370,7 @@ async def test_escalation_rule_set_by_an_admin_covers_high_challenges(
     assert "within 15 minutes" in last(driver, MEMBER)
     clock.advance(minutes=16)
     assert await send_due_escalations(driver.app.services, "en") == 1
-    await settle(driver)
+    await driver.settle()
     assert "ESCALATION" in texts(driver.api.sent_to(ADMIN.id))
 
 
@@ -408,7 +396,7 @@ async def test_escalation_survives_a_restart_and_never_fires_twice(
         await driver.send(MEMBER, "/flag")
         await driver.press(MEMBER, "Corruption")
         severities = driver.last_keyboard_message(MEMBER.id)
-        await settle(driver)
+        await driver.settle()
     # Down for 35 minutes: step 1 fell due meanwhile.
     clock.advance(minutes=35)
     second_api = LocalBotApi(bot_username="partnerbot_test_bot")
@@ -418,7 +406,7 @@ async def test_escalation_survives_a_restart_and_never_fires_twice(
         driver.updates = UpdateFactory(second_api, first_update_id=1000)
         assert await send_due_escalations(second.services, "en") == 1
         assert await send_due_escalations(second.services, "en") == 0
-        await settle(driver)
+        await driver.settle()
         assert "ESCALATION" in texts(second_api.sent_to(ADMIN.id))
         # The flow resumes at the step it had reached.
         await driver.press_data(MEMBER, severities, "ch:f:sev:low")
@@ -431,7 +419,7 @@ async def test_escalation_survives_a_restart_and_never_fires_twice(
         assert await send_due_escalations(third.services, "en") == 1
         assert await send_due_escalations(third.services, "en") == 0
         driver = BotDriver(third, third_api)
-        await settle(driver)
+        await driver.settle()
         assert texts(third_api.sent_to(COORDINATOR.id)).count("ESCALATION") == 1
         assert "for 105 minutes" in texts(third_api.sent_to(COORDINATOR.id))
 
@@ -439,11 +427,11 @@ async def test_escalation_survives_a_restart_and_never_fires_twice(
 async def test_skipped_steps_after_a_long_outage_send_only_the_last(
     driver: BotDriver, partnership: Partnership, clock: FakeClock
 ) -> None:
-    await everyone_speaks(driver)
+    await driver.introduce(ADMIN, COORDINATOR, MEMBER, OBSERVER)
     number = await quick_flag(driver, MEMBER, "critical maritime Shipwreck reported")
     clock.advance(hours=3)
     assert await send_due_escalations(driver.app.services, "en") == 1
-    await settle(driver)
+    await driver.settle()
     assert texts(driver.api.sent_to(COORDINATOR.id)).count("ESCALATION") == 1
     await driver.press(COORDINATOR, "Open", message=alert_to(driver, COORDINATOR))
     view = last(driver, COORDINATOR)
@@ -453,7 +441,7 @@ async def test_skipped_steps_after_a_long_outage_send_only_the_last(
 async def test_restricted_challenges_stay_with_coordinators(
     driver: BotDriver, partnership: Partnership
 ) -> None:
-    await everyone_speaks(driver)
+    await driver.introduce(ADMIN, COORDINATOR, MEMBER, OBSERVER)
     group = driver.updates.group_chat(-100556, "COP team")
     await driver.send(ADMIN, "/linkgroup", chat=group)
     await driver.send(MEMBER, "/flag critical corruption Officer selling exit stamps")
@@ -462,7 +450,7 @@ async def test_restricted_challenges_stay_with_coordinators(
     await driver.press(MEMBER, "Submit")
     done = last(driver, MEMBER)
     assert "1 coordinator is alerted" in done and "other member" not in done
-    await settle(driver)
+    await driver.settle()
     assert "exit stamps" in alert_to(driver, COORDINATOR)["text"]
     assert "exit stamps" not in texts(driver.api.sent_to(OBSERVER.id))
     assert "exit stamps" not in texts(driver.api.sent_to(group["id"]))
@@ -483,12 +471,12 @@ async def test_other_partnerships_see_nothing_and_open_in_a_group_goes_private(
     )
     outsider = LocalUser(700, "Otto", language_code="en")
     await services.partnerships.add_member(other, user_id=outsider.id, name="Otto", role=Role.ADMIN)
-    await everyone_speaks(driver)
+    await driver.introduce(ADMIN, COORDINATOR, MEMBER, OBSERVER)
     await driver.send(outsider, "/help")
     group = driver.updates.group_chat(-100557, "COP team")
     await driver.send(ADMIN, "/linkgroup", chat=group)
     number = await quick_flag(driver, MEMBER, "critical route Convoy heading north")
-    await settle(driver)
+    await driver.settle()
     assert "Convoy" not in texts(driver.api.sent_to(outsider.id))
     posted = driver.api.sent_to(group["id"])[-1]
     open_data = data_of(posted, "Ouvrir")  # the group reads the partnership's language, French
@@ -508,7 +496,7 @@ async def test_other_partnerships_see_nothing_and_open_in_a_group_goes_private(
 async def test_map_and_attachments_are_sent_on_demand(
     driver: BotDriver, partnership: Partnership
 ) -> None:
-    await everyone_speaks(driver)
+    await driver.introduce(ADMIN, COORDINATOR, MEMBER, OBSERVER)
     await driver.send(MEMBER, "/flag low digital Ads on a social network")
     await driver.press(MEMBER, "Where")
     await driver.send_content(MEMBER, location=PIN)
@@ -533,7 +521,7 @@ async def test_map_and_attachments_are_sent_on_demand(
 async def test_challenge_list_filters_and_summary(
     driver: BotDriver, partnership: Partnership, clock: FakeClock
 ) -> None:
-    await everyone_speaks(driver)
+    await driver.introduce(ADMIN, COORDINATOR, MEMBER, OBSERVER)
     await quick_flag(driver, MEMBER, "low route Old route reopened")
     clock.advance(days=40)
     await quick_flag(driver, MEMBER, "critical maritime Boat missing")

@@ -30,12 +30,6 @@ def recipients(people: list[LocalUser] = PEOPLE) -> list[Recipient]:
     return [Recipient(p.id, p.id, p.language_code or "en") for p in people]
 
 
-async def settle(driver: BotDriver) -> None:
-    assert driver.app.worker is not None
-    await driver.app.worker.settle()
-    driver.check_calls()
-
-
 async def statuses(driver: BotDriver, broadcast_id: int) -> dict[int, DeliveryStatus]:
     rows = await driver.app.services.db.fetchall(
         "SELECT chat_id, status FROM deliveries WHERE broadcast_id = ?", (broadcast_id,)
@@ -45,7 +39,7 @@ async def statuses(driver: BotDriver, broadcast_id: int) -> dict[int, DeliverySt
 
 async def test_every_recipient_gets_the_message_in_their_language(driver: BotDriver) -> None:
     broadcast = await enqueue(driver, recipients(), acknowledge=True)
-    await settle(driver)
+    await driver.settle()
     for person in PEOPLE:
         (message,) = driver.api.sent_to(person.id)
         assert message["text"] == f"<b>hello</b> in {person.language_code}"
@@ -60,7 +54,7 @@ async def test_a_chats_messages_arrive_in_order(driver: BotDriver) -> None:
             kind="test", reference=None, partnership_id=None, recipients=recipients(person),
             render={"fr": Rendered(f"message {number}")},
         )  # fmt: skip
-    await settle(driver)
+    await driver.settle()
     assert [m["text"] for m in driver.api.sent_to(person[0].id)] == [
         "message 0", "message 1", "message 2"
     ]  # fmt: skip
@@ -71,10 +65,10 @@ async def test_flood_control_is_honoured_and_nothing_is_lost(
 ) -> None:
     driver.api.fail("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1, times=3)
     broadcast = await enqueue(driver, recipients())
-    await settle(driver)
+    await driver.settle()
     clock.advance(seconds=2)  # the rescheduled ones are due now
     driver.app.worker.poke()
-    await settle(driver)
+    await driver.settle()
     assert set((await statuses(driver, broadcast)).values()) == {DeliveryStatus.SENT}
     assert all(len(driver.api.sent_to(p.id)) == 1 for p in PEOPLE)
     errors = await driver.app.services.db.fetchall(
@@ -89,7 +83,7 @@ async def test_network_errors_and_5xx_are_retried_with_back_off(
     target = PEOPLE[0]
     driver.api.fail("sendMessage", 502, "Bad Gateway", chat_id=target.id, times=2)
     broadcast = await enqueue(driver, recipients(PEOPLE[:3]))
-    await settle(driver)
+    await driver.settle()
     row = await driver.app.services.db.fetchone(
         "SELECT status, attempts, last_error, next_attempt_at FROM deliveries WHERE chat_id = ?",
         (target.id,),
@@ -98,7 +92,7 @@ async def test_network_errors_and_5xx_are_retried_with_back_off(
     for _ in range(2):
         clock.advance(minutes=1)
         driver.app.worker.poke()
-        await settle(driver)
+        await driver.settle()
     assert (await statuses(driver, broadcast))[target.id] is DeliveryStatus.SENT
     assert len(driver.api.sent_to(target.id)) == 1
 
@@ -114,10 +108,10 @@ async def test_blocked_recipients_are_marked_and_never_retried(
         "sendMessage", 403, "Forbidden: bot was blocked by the user", chat_id=blocked.id
     )
     broadcast = await enqueue(driver, recipients(PEOPLE[:3]))
-    await settle(driver)
+    await driver.settle()
     clock.advance(hours=1)
     driver.app.worker.poke()
-    await settle(driver)
+    await driver.settle()
     assert (await statuses(driver, broadcast))[blocked.id] is DeliveryStatus.DEAD
     calls = [c for c in driver.calls("sendMessage") if c.params["chat_id"] == blocked.id]
     assert len(calls) == 1
@@ -132,7 +126,7 @@ async def test_blocked_recipients_are_marked_and_never_retried(
 async def test_a_rejected_message_is_a_dead_letter_with_its_error(driver: BotDriver) -> None:
     driver.api.fail("sendMessage", 400, "Bad Request: chat not found", chat_id=PEOPLE[0].id)
     broadcast = await enqueue(driver, recipients(PEOPLE[:2]))
-    await settle(driver)
+    await driver.settle()
     row = await driver.app.services.db.fetchone(
         "SELECT status, last_error FROM deliveries WHERE broadcast_id = ? AND chat_id = ?",
         (broadcast, PEOPLE[0].id),
@@ -172,6 +166,6 @@ def test_backoff_grows_and_is_capped() -> None:
 async def test_same_idempotency_key_queues_once(driver: BotDriver) -> None:
     first = await enqueue(driver, recipients(PEOPLE[:2]), idempotency_key="draft-1")
     second = await enqueue(driver, recipients(PEOPLE[:2]), idempotency_key="draft-1")
-    await settle(driver)
+    await driver.settle()
     assert first == second
     assert len(driver.api.sent_to(PEOPLE[0].id)) == 1
