@@ -242,30 +242,40 @@ async def pillar(conn: Reader, partnership_id: int, pillar_id: int) -> Pillar | 
 # -- milestones --------------------------------------------------------------------------------
 
 
+#: Columns an import writes, in the order of `_imported_values`.
+_IMPORTED_COLUMNS = (
+    "pillar_id", "code", "position", "title", "description", "owner", "assignees", "due_on",
+    "date_inferred", "status", "progress", "completed_at", "updated_at",
+)  # fmt: skip
+
+
+def _imported_values(pillar_id: int, new: NewMilestone, now: datetime) -> tuple[object, ...]:
+    return (
+        pillar_id,
+        new.code,
+        new.position,
+        new.title,
+        new.description,
+        new.owner,
+        json.dumps(list(new.assignees)),
+        new.due_on.isoformat() if new.due_on else None,
+        int(new.date_inferred),
+        new.status.value,
+        new.progress,
+        to_db_time(new.completed_at) if new.completed_at else None,
+        to_db_time(now),
+    )
+
+
 async def insert_milestone(
     tx: Transaction, partnership_id: int, pillar_id: int, new: NewMilestone, now: datetime
 ) -> int:
     """Add a milestone; returns its id."""
+    columns = ", ".join(("partnership_id", *_IMPORTED_COLUMNS))
+    marks = ", ".join("?" * (len(_IMPORTED_COLUMNS) + 1))
     return await tx.insert(
-        "INSERT INTO milestones (partnership_id, pillar_id, code, position, title, description,"
-        " owner, assignees, due_on, date_inferred, status, progress, completed_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            partnership_id,
-            pillar_id,
-            new.code,
-            new.position,
-            new.title,
-            new.description,
-            new.owner,
-            json.dumps(list(new.assignees)),
-            new.due_on.isoformat() if new.due_on else None,
-            int(new.date_inferred),
-            new.status.value,
-            new.progress,
-            to_db_time(new.completed_at) if new.completed_at else None,
-            to_db_time(now),
-        ),
+        f"INSERT INTO milestones ({columns}) VALUES ({marks})",
+        (partnership_id, *_imported_values(pillar_id, new, now)),
     )
 
 
@@ -273,26 +283,10 @@ async def rewrite_milestone(
     tx: Transaction, milestone_id: int, pillar_id: int, new: NewMilestone, now: datetime
 ) -> None:
     """Replace a milestone's fields from an import, keeping its id (and so its history)."""
+    assignments = ", ".join(f"{column} = ?" for column in _IMPORTED_COLUMNS)
     await tx.execute(
-        "UPDATE milestones SET pillar_id = ?, code = ?, position = ?, title = ?,"
-        " description = ?, owner = ?, assignees = ?, due_on = ?, date_inferred = ?,"
-        " status = ?, progress = ?, completed_at = ?, updated_at = ? WHERE id = ?",
-        (
-            pillar_id,
-            new.code,
-            new.position,
-            new.title,
-            new.description,
-            new.owner,
-            json.dumps(list(new.assignees)),
-            new.due_on.isoformat() if new.due_on else None,
-            int(new.date_inferred),
-            new.status.value,
-            new.progress,
-            to_db_time(new.completed_at) if new.completed_at else None,
-            to_db_time(now),
-            milestone_id,
-        ),
+        f"UPDATE milestones SET {assignments} WHERE id = ?",
+        (*_imported_values(pillar_id, new, now), milestone_id),
     )
 
 
