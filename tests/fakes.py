@@ -125,10 +125,14 @@ def inline_answer_problem(params: JSON) -> str | None:
 class BotDriver:
     """Acts as people chatting with the bot through `process_update`, and reads the replies."""
 
-    def __init__(self, application: PartnerbotApplication, api: LocalBotApi) -> None:
+    def __init__(
+        self, application: PartnerbotApplication, api: LocalBotApi, first_update_id: int = 1
+    ) -> None:
         self.app = application
         self.api = api
-        self.updates = UpdateFactory(api)
+        # After a restart Telegram's update ids go on; a driver of the restarted bot starts
+        # above those the first one used, or the bot would drop its updates as repeats.
+        self.updates = UpdateFactory(api, first_update_id=first_update_id)
         self._checked_calls = 0
         #: Callback queries answered so far: Telegram refuses a second answer to the same one.
         self._answered: set[str] = set()

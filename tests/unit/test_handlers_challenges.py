@@ -9,7 +9,7 @@ from typing import Any
 from bot.app import build_application, running
 from bot.config import Settings
 from bot.jobs.escalation import send_due_escalations
-from bot.local_api import LocalBotApi, LocalUser, UpdateFactory
+from bot.local_api import LocalBotApi, LocalUser
 from storage import audit
 from storage.models import Partnership, PartnershipKind, Role
 from tests.fakes import BotDriver, FakeClock, texts
@@ -402,8 +402,7 @@ async def test_escalation_survives_a_restart_and_never_fires_twice(
     second_api = LocalBotApi(bot_username="partnerbot_test_bot")
     second = build_application(settings, request=second_api, clock=clock, rate_limiter=False)
     async with running(second):
-        driver = BotDriver(second, second_api)
-        driver.updates = UpdateFactory(second_api, first_update_id=1000)
+        driver = BotDriver(second, second_api, first_update_id=1000)
         assert await send_due_escalations(second.services, "en") == 1
         assert await send_due_escalations(second.services, "en") == 0
         await driver.settle()

@@ -441,8 +441,7 @@ async def test_restart_in_the_middle_of_the_add_flow_resumes_at_the_same_step(
     second_api = LocalBotApi(bot_username="partnerbot_test_bot")
     second = build_application(settings, request=second_api, clock=clock, rate_limiter=False)
     async with running(second):
-        driver = BotDriver(second, second_api)
-        driver.updates._update_ids = iter(range(1000, 2000))  # type: ignore[assignment]
+        driver = BotDriver(second, second_api, first_update_id=1000)
         await driver.press_data(COORDINATOR, types, "ct:type:border_police")
         assert "Step 4 of 11" in driver.text_of(COORDINATOR.id)
         await driver.press(COORDINATOR, "Niger")

@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.app import build_application, running
 from bot.config import Settings
-from bot.local_api import LocalBotApi, LocalUser, UpdateFactory
+from bot.local_api import LocalBotApi, LocalUser
 from storage.models import Partnership, PartnershipKind, Role
 from tests.fakes import BotDriver, FakeClock, texts
 from tests.people import ADMIN, COORDINATOR, MEMBER, OBSERVER
@@ -83,8 +83,7 @@ async def test_restart_in_the_middle_of_a_flow_resumes_at_the_same_step(
     second_api = LocalBotApi(bot_username="partnerbot_test_bot")
     second = build_application(settings, request=second_api, clock=clock, rate_limiter=False)
     async with running(second):
-        driver = BotDriver(second, second_api)
-        driver.updates = UpdateFactory(second_api, first_update_id=1000)  # Telegram's ids go on
+        driver = BotDriver(second, second_api, first_update_id=1000)
         await driver.press_data(ADMIN, stale_keyboard, "inv:uses:4")  # pressed after restart
         await driver.send(ADMIN, "10")
         invites = await second.services.invites.active(created)

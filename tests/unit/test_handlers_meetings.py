@@ -9,7 +9,7 @@ from typing import Any
 from bot.app import build_application, running
 from bot.config import Settings
 from bot.jobs.followups import queue_action_reminders
-from bot.local_api import LocalBotApi, LocalUser, UpdateFactory
+from bot.local_api import LocalBotApi, LocalUser
 from services.access import TelegramIdentity
 from services.meeting_fields import ActionDraft, MeetingDraft
 from services.meetings import MeetingQuery
@@ -236,8 +236,7 @@ async def test_restart_in_the_middle_of_the_flow_resumes_at_the_same_step(
     second_api = LocalBotApi(bot_username="partnerbot_test_bot")
     second = build_application(settings, request=second_api, clock=clock, rate_limiter=False)
     async with running(second):
-        driver = BotDriver(second, second_api)
-        driver.updates = UpdateFactory(second_api, first_update_id=1000)
+        driver = BotDriver(second, second_api, first_update_id=1000)
         await driver.press(MEMBER, "Training or workshop", message=kind_buttons)
         assert "Who took part" in last(driver, MEMBER)
         for _step in range(5):
