@@ -108,6 +108,8 @@ class LocalBotApi(BaseRequest):
     faults: list[Fault] = field(default_factory=list)
     #: Files people sent or the bot uploaded, by file id (served by getFile and downloads).
     files: dict[str, LocalFile] = field(default_factory=dict)
+    #: Messages people sent, by (chat id, message id): what a reply of the bot quotes.
+    received: dict[tuple[int, int], JSON] = field(default_factory=dict)
     _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def __hash__(self) -> int:
@@ -267,6 +269,9 @@ class LocalBotApi(BaseRequest):
         for key in ("text", "caption", "reply_markup", "parse_mode"):
             if key in params:
                 message[key] = _decoded(params[key])
+        replied = self._replied(chat_id, params)
+        if replied is not None:
+            message["reply_to_message"] = replied
         if method == "sendContact":
             message["contact"] = {
                 k: params[k]
@@ -284,6 +289,18 @@ class LocalBotApi(BaseRequest):
             )
         self.messages.setdefault(chat_id, []).append(message)
         return message
+
+    def _replied(self, chat_id: int, params: JSON) -> JSON | None:
+        """The message a new one replies to, as Telegram quotes it (one level deep)."""
+        target = _decoded(params.get("reply_parameters")) or {}
+        if not isinstance(target, dict) or "message_id" not in target:
+            return None
+        key = (int(target.get("chat_id", chat_id)), int(target["message_id"]))
+        own = {m["message_id"]: m for m in self.messages.get(key[0], [])}
+        found = self.received.get(key) or own.get(key[1])
+        if found is None:
+            return None
+        return {k: v for k, v in found.items() if k != "reply_to_message"}
 
     def _edit(self, params: JSON) -> JSON | bool:
         chat_id = int(params.get("chat_id", 0))
@@ -340,15 +357,15 @@ class UpdateFactory:
 
     def message(self, user: LocalUser, chat: JSON | None = None, **content: Any) -> JSON:
         """A message update with arbitrary content (text, location, contact, photo...)."""
-        return self._envelope(
-            message={
-                "message_id": self.api.next_message_id(),
-                "date": int(time.time()),
-                "chat": chat or self.private_chat(user),
-                "from": user.as_json(),
-                **content,
-            }
-        )
+        message = {
+            "message_id": self.api.next_message_id(),
+            "date": int(time.time()),
+            "chat": chat or self.private_chat(user),
+            "from": user.as_json(),
+            **content,
+        }
+        self.api.received[(message["chat"]["id"], message["message_id"])] = message
+        return self._envelope(message=message)
 
     def text(self, user: LocalUser, text: str, chat: JSON | None = None) -> JSON:
         """A text message; a leading /command gets its entity as Telegram marks it."""

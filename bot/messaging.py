@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardMarkup, Message, ReplyParameters, Update
+from telegram.constants import ChatType
 from telegram.error import BadRequest
 
 from bot.render import split_html
@@ -11,16 +12,38 @@ from bot.render import split_html
 async def reply(
     update: Update, text: str, keyboard: InlineKeyboardMarkup | None = None
 ) -> Message | None:
-    """Answer in the chat the update came from; long texts become several messages."""
+    """Answer in the chat the update came from; long texts become several messages.
+
+    In a group the answer replies to the person's message: everyone sees whom it is for,
+    and its buttons act for that person only (see bot/handlers/access.py)."""
     chat = update.effective_chat
     if chat is None:
         return None
+    asked = _asked_in_group(update)
+    replying = (
+        None
+        if asked is None
+        else ReplyParameters(message_id=asked.message_id, allow_sending_without_reply=True)
+    )
     parts = split_html(text)
     sent: Message | None = None
     for index, part in enumerate(parts):
         last = index == len(parts) - 1
-        sent = await chat.send_message(part, reply_markup=keyboard if last else None)
+        sent = await chat.send_message(
+            part, reply_markup=keyboard if last else None, reply_parameters=replying
+        )
     return sent
+
+
+def _asked_in_group(update: Update) -> Message | None:
+    """In a group, the person's message an answer belongs to; None in private chats."""
+    chat = update.effective_chat
+    if chat is None or chat.type == ChatType.PRIVATE:
+        return None
+    if update.message is not None:
+        return update.message
+    pressed_on = update.callback_query.message if update.callback_query else None
+    return pressed_on.reply_to_message if isinstance(pressed_on, Message) else None
 
 
 async def show(

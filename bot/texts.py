@@ -59,6 +59,10 @@ STRANGER_SHORT = N_("Partnerbot is by invitation only. Ask your coordinator for 
 REMOVE = N_("Remove from the partnership")
 YES_REMOVE = N_("Yes, remove")
 NO_KEEP = N_("No, keep")
+#: A button pressed by someone other than the person its message was for.
+NOT_YOUR_BUTTON = N_(
+    "This button belongs to someone else's message. Send the command yourself to get your own."
+)
 BUTTON_EXPIRED = N_("This button is no longer active. Send the command again.")
 
 

@@ -237,6 +237,13 @@ class BotDriver:
         await self._process(self.updates.press(user, message, data))
         return self.api.sent_to(chat_id)[before:]
 
+    async def press_forged(self, user: LocalUser, data: str) -> list[JSON]:
+        """Press made-up callback data on a message of the person's own private chat:
+        what a forged button can reach once the access gate has let it through."""
+        message = self.api._send("sendMessage", {"chat_id": user.id, "text": "…"}, {})
+        self.updates.private_chat(user)
+        return await self.press_data(user, message, data)
+
     def answers(self) -> list[str]:
         """Texts of every answerCallbackQuery alert so far."""
         return [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Update
+from telegram import CallbackQuery, Message, Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
 
@@ -34,10 +34,42 @@ async def gate(update: Update, context: BotContext) -> None:
             language_code=user.language_code,
         )
     )
-    if context.caller.is_member or _is_start(update):
-        return
-    await _turn_away(update, context)
-    raise ApplicationHandlerStop
+    if not (context.caller.is_member or _is_start(update)):
+        await _turn_away(update, context)
+        raise ApplicationHandlerStop
+    query = update.callback_query
+    if query is not None and not _pressed_by_its_addressee(query):
+        log.warning("user %s pressed a button of a message meant for someone else", user.id)
+        await query.answer(context._.text(texts.NOT_YOUR_BUTTON), show_alert=True)
+        raise ApplicationHandlerStop
+
+
+#: Buttons that answer in the presser's own private chat, by the presser's own rights, and
+#: leave the pressed message as it is: anyone in a group may press them.
+ANSWERED_IN_PRIVATE = ("ch:open:", "ch:map:", "ch:att:")
+
+
+def _pressed_by_its_addressee(query: CallbackQuery) -> bool:
+    """True if the person pressing is the one the message was for.
+
+    A private chat's messages are for its one person. In a group, a message with buttons
+    for one person answers (replies to) that person's command; other buttons there must
+    answer in private. Forged presses on another person's message stop here, before any
+    handler could act with the presser's rights on someone else's message.
+    """
+    message = query.message
+    if message is None:  # a message sent through inline mode: none of ours has buttons
+        return False
+    if message.chat.type == ChatType.PRIVATE:
+        return message.chat.id == query.from_user.id
+    if (query.data or "").startswith(ANSWERED_IN_PRIVATE):
+        return True
+    asked = message.reply_to_message if isinstance(message, Message) else None
+    return (
+        asked is not None
+        and asked.from_user is not None
+        and (asked.from_user.id == query.from_user.id)
+    )
 
 
 def _is_start(update: Update) -> bool:

@@ -110,14 +110,15 @@ async def test_members_cannot_broadcast_nor_use_coordinator_buttons(
     await broadcast(driver, "Hello", "Everyone")
     await driver.settle()
     status = driver.api.sent_to(COORDINATOR.id)[-1]
-    await driver.press_data(
-        MEMBER, status, status["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
-    )
+    coordinator_button = status["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    # The coordinator's button, forged onto a message of the member's own chat.
+    own = ack_message(driver, MEMBER)
+    await driver.press_data(MEMBER, own, coordinator_button)
     assert "Only coordinators" in driver.answers()[-1]
-    # Someone else's Acknowledge button records nothing.
+    # Another person's Acknowledge, forged onto the member's own message, records nothing.
     received = ack_message(driver, OBSERVER)
     await driver.press_data(
-        MEMBER, received, received["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+        MEMBER, own, received["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
     )
     assert "could not find" in driver.answers()[-1]
 

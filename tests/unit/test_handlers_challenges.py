@@ -278,7 +278,7 @@ async def test_lifecycle_with_notes_history_and_refusals(
     view = driver.api.sent_to(COORDINATOR.id)[-1]
     assert "→ Corroborated" in buttons(view) and "→ Dismiss" in buttons(view)
     # A plain member presses a coordinator's button.
-    await driver.press_data(MEMBER, view, data_of(view, "Corroborated"))
+    await driver.press_forged(MEMBER, data_of(view, "Corroborated"))
     assert "Only coordinators and admins" in driver.answers()[-1]
     await driver.press(COORDINATOR, "Corroborated", message=view)
     assert "Send a note" in last(driver, COORDINATOR)
@@ -363,8 +363,7 @@ async def test_escalation_rule_set_by_an_admin_covers_high_challenges(
     await driver.press(ADMIN, "High and critical")
     await driver.press(ADMIN, "15 min")
     assert "after 15 minutes" in last(driver, ADMIN) and "30 minutes" in last(driver, ADMIN)
-    menu = driver.last_keyboard_message(ADMIN.id)
-    await driver.press_data(COORDINATOR, menu, "ch:cfg:min:60")
+    await driver.press_forged(COORDINATOR, "ch:cfg:min:60")
     assert "Only admins" in driver.answers()[-1]
     await quick_flag(driver, MEMBER, "high finance Cash couriers")
     assert "within 15 minutes" in last(driver, MEMBER)
@@ -454,7 +453,7 @@ async def test_restricted_challenges_stay_with_coordinators(
     assert "exit stamps" not in texts(driver.api.sent_to(OBSERVER.id))
     assert "exit stamps" not in texts(driver.api.sent_to(group["id"]))
     open_data = data_of(alert_to(driver, COORDINATOR), "Open")
-    await driver.press_data(OBSERVER, alert_to(driver, COORDINATOR), open_data)
+    await driver.press_forged(OBSERVER, open_data)
     assert "could not find" in driver.answers()[-1]
     assert "exit stamps" not in texts(await driver.send(OBSERVER, "/challenges"))
     assert "exit stamps" in texts(await driver.send(MEMBER, "/challenges"))
@@ -481,9 +480,15 @@ async def test_other_partnerships_see_nothing_and_open_in_a_group_goes_private(
     open_data = data_of(posted, "Ouvrir")  # the group reads the partnership's language, French
     await driver.press_data(outsider, posted, open_data)
     assert "could not find" in driver.answers()[-1]
-    for data in (f"ch:st:{number}:resolved", f"ch:map:{number}", f"ch:att:{number}"):
+    for data in (f"ch:map:{number}", f"ch:att:{number}"):
         await driver.press_data(outsider, posted, data)
         assert "could not find" in driver.answers()[-1]
+    # A lifecycle button forged onto the group's alert acts for nobody there ...
+    await driver.press_data(outsider, posted, f"ch:st:{number}:resolved")
+    assert "someone else's message" in driver.answers()[-1]
+    # ... nor in the outsider's own chat.
+    await driver.press_forged(outsider, f"ch:st:{number}:resolved")
+    assert "could not find" in driver.answers()[-1]
     assert "Convoy" not in texts(await driver.send(outsider, "/challenges"))
     before = len(driver.api.sent_to(OBSERVER.id))
     await driver.press_data(OBSERVER, posted, open_data)
