@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
-from bot.i18n import N_, Translator
+from bot.i18n import N_, Translator, translator
+from bot.keyboards import callback
 from bot.render import bold, code, shorten
 from services.contact_csv import COLUMNS, CsvRefused, FileProblem
 from services.contact_fields import (
@@ -23,7 +24,8 @@ from services.contact_fields import (
     language_name,
     phone_for_display,
 )
-from services.contacts import ImportProblem, ImportReport, RowProblem
+from services.contacts import ImportProblem, ImportReport, LinkRequest, RowProblem, draft_of
+from services.outbox import Rendered
 from storage.contacts import Contact
 
 TYPE_NAMES = {
@@ -88,6 +90,8 @@ YES_DELETE = N_("Yes, delete")
 NO_KEEP = N_("No, keep")
 DELETE_MY_CARD = N_("Delete my card")
 IMPORT_VALID_ROWS = N_("Import the valid rows only")
+ASK_TO_LINK = N_("Ask a coordinator to link it to me")
+LINK_TO = N_("Link it to {name}")
 #: Problems listed in one import report; the others are counted.
 LISTED_PROBLEMS = 15
 
@@ -351,3 +355,49 @@ def file_problem(_: Translator, refused: CsvRefused) -> Markup:
                 "The file has more than {count} rows: split it and send the parts.",
                 int(refused.detail) if refused.detail.isdigit() else 0,
             )
+
+
+class LinkTexts:
+    """The messages of linking a coordinator's entry to the member it describes."""
+
+    def request(self, request: LinkRequest, language: str) -> Rendered:
+        """To coordinators: who asks (as Telegram identifies them), and the entry as it is."""
+        _ = translator(language)
+        who = request.member_name + (
+            f" (@{request.member_username})" if request.member_username else ""
+        )
+        text = Markup("\n\n").join(
+            [
+                _(
+                    "{member}, a member of {partnership}, says this directory entry is them and"
+                    " asks to make it their own card:",
+                    member=bold(who),
+                    partnership=request.partnership.name,
+                ),
+                card(_, draft_of(request.contact)),
+                _(
+                    "Link it only if you know it is them. The entry keeps its values; from"
+                    " then on they keep it up to date with /mycard, coordinators no longer"
+                    " edit it, and it leaves the directory with them."
+                ),
+            ]
+        )
+        label = _.text(LINK_TO).format(name=shorten(request.member_name, 40))
+        data = callback("ct", "link", request.contact.id, request.member_id)
+        return Rendered(str(text), buttons=((label, data),))
+
+    def linked(self, contact: Contact, language: str) -> Rendered:
+        """To the member: the entry is their card now."""
+        _ = translator(language)
+        return Rendered(
+            str(
+                _(
+                    "A coordinator linked the directory entry {name} to you: it is your card"
+                    " now. Check it with /mycard.",
+                    name=bold(contact.name),
+                )
+            )
+        )
+
+
+LINK_TEXTS = LinkTexts()

@@ -113,6 +113,11 @@ class Caller:
         return fallback
 
 
+def language_of(member: Member, fallback: str) -> str:
+    """The language a member reads: chosen, else Telegram's, else `fallback`."""
+    return member.language or normalise_language(member.telegram_language) or fallback
+
+
 def normalise_language(code: str | None) -> str | None:
     """Map Telegram's IETF tag ('pt-br', 'fr') onto a shipped language, or None."""
     if not code:

@@ -22,7 +22,7 @@ from enum import StrEnum
 from functools import partial
 from typing import Protocol
 
-from services.access import Caller, Capability, normalise_language
+from services.access import Caller, Capability, language_of
 from services.challenges_input import (
     MAX_ATTACHMENTS,
     ChallengeDraft,
@@ -192,12 +192,7 @@ class Summary:
 
 
 def _language(member: Member, partnership: Partnership, fallback: str) -> str:
-    return (
-        member.language
-        or normalise_language(member.telegram_language)
-        or partnership.language
-        or fallback
-    )
+    return language_of(member, partnership.language or fallback)
 
 
 class ChallengeService:

@@ -12,8 +12,10 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from functools import partial
+from typing import Protocol
 
-from services.access import Caller, Capability
+from services.access import Caller, Capability, language_of
 from services.clock import Clock
 from services.contact_csv import CsvRow, read_rows, write_csv
 from services.contact_fields import (
@@ -27,12 +29,13 @@ from services.contact_fields import (
     language_names,
 )
 from services.errors import NotFound, ServiceError
+from services.outbox import OutboxService, Recipient, Rendered
 from storage import audit
 from storage import contacts as store
 from storage import members as member_store
 from storage.contacts import Contact, ContactFields
 from storage.db import Database, Transaction
-from storage.models import Partnership
+from storage.models import Partnership, Role
 
 PAGE_SIZE = 8
 INLINE_PAGE_SIZE = 20
@@ -111,11 +114,38 @@ class Directory:
 
 
 class DuplicateContact(ServiceError):
-    """Another contact of the partnership has the same name and organisation, or phone."""
+    """Another contact of the partnership has the same name and organisation, or phone.
 
-    def __init__(self, existing: Contact) -> None:
+    `linkable`: the other one is an entry a coordinator made, which a coordinator may link
+    to the member saving their own card (see `ContactService.ask_to_link`)."""
+
+    def __init__(self, existing: Contact, *, linkable: bool = False) -> None:
         super().__init__(f"same as contact {existing.id}")
         self.existing = existing
+        self.linkable = linkable
+
+
+@dataclass(frozen=True, slots=True)
+class LinkRequest:
+    """A member's word that a directory entry is them: a claim for a coordinator to check."""
+
+    contact: Contact
+    member_id: int
+    member_name: str
+    member_username: str | None
+    partnership: Partnership
+
+
+class LinkMessages(Protocol):
+    """How the messages of linking an entry to a member read in a language."""
+
+    def request(self, request: LinkRequest, language: str) -> Rendered:
+        """To coordinators: a member says this entry is them (with a Link button)."""
+        ...
+
+    def linked(self, contact: Contact, language: str) -> Rendered:
+        """To the member: a coordinator made the entry their card."""
+        ...
 
 
 class RowProblem(StrEnum):
@@ -222,9 +252,10 @@ def changed_fields(before: ContactDraft, after: ContactDraft) -> list[str]:
 class ContactService:
     """The contact directories of partnerships."""
 
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, outbox: OutboxService) -> None:
         self._db = db
         self._clock = clock
+        self._outbox = outbox
 
     # -- reading --------------------------------------------------------------------------
 
@@ -413,7 +444,9 @@ class ContactService:
     async def save_own_card(self, caller: Caller, draft: ContactDraft) -> Contact:
         """Create or update the caller's own card in the active partnership.
 
-        An entry a coordinator made for the same person becomes the member's card.
+        A card never takes over another entry: one with the same name and organisation or
+        phone is refused (`DuplicateContact`), and only a coordinator may link an entry
+        they made to the member (`ask_to_link`, `link_to_member`).
         """
         membership = caller.require(Capability.READ)
         partnership = membership.partnership
@@ -431,12 +464,12 @@ class ContactService:
                 )
                 if own is None or c.id != own.id
             ]
-            # Only a first card may take over the one entry made for the same person.
-            adoptable = own is None and len(others) == 1 and others[0].member_id is None
-            if others and not adoptable:
-                raise DuplicateContact(others[0])
-            card = own or (others[0] if others else None)
-            if card is None:
+            if others:
+                # What a member types about themselves is a claim: it never overwrites an
+                # entry. A coordinator may link the one entry made for them instead.
+                linkable = own is None and len(others) == 1 and others[0].member_id is None
+                raise DuplicateContact(others[0], linkable=linkable)
+            if own is None:
                 card_id = await store.insert(
                     tx,
                     partnership_id=partnership.id,
@@ -446,7 +479,7 @@ class ContactService:
                     member_id=member_id,
                 )
             else:
-                card_id = card.id
+                card_id = own.id
                 await store.update(
                     tx,
                     partnership_id=partnership.id,
@@ -455,8 +488,6 @@ class ContactService:
                     now=now,
                     by=member_id,
                 )
-                if card.member_id is None:
-                    await store.adopt(tx, partnership.id, card_id, member_id)
             await audit.record(
                 tx,
                 action="contact.own_card",
@@ -468,6 +499,107 @@ class ContactService:
         saved = await store.get(self._db, partnership.id, card_id)
         assert saved is not None
         return saved
+
+    async def ask_to_link(
+        self, caller: Caller, contact_id: int, messages: LinkMessages, fallback_language: str
+    ) -> int:
+        """Ask the coordinators (the admins if there are none) to link an entry they made to
+        the caller as their card; returns how many were asked. Asking again asks nobody."""
+        membership = caller.require(Capability.READ)
+        partnership = membership.partnership
+        member_id = caller.identity.user_id
+        entry = await store.get(self._db, partnership.id, contact_id)
+        own = await store.of_member(self._db, partnership.id, member_id)
+        if entry is None or entry.member_id is not None or own is not None:
+            raise NotFound("contact")
+        people = [
+            (member, role)
+            for member, role in await member_store.audience(self._db, partnership.id)
+            if member.id != member_id and not member.unreachable
+        ]
+        asked = [m for m, role in people if role is Role.COORDINATOR] or [
+            m for m, role in people if role is Role.ADMIN
+        ]
+        request = LinkRequest(
+            entry, member_id, caller.identity.name, caller.identity.username, partnership
+        )
+        await self._outbox.enqueue(
+            kind="contact_link",
+            reference=str(contact_id),
+            partnership_id=partnership.id,
+            recipients=[
+                Recipient(m.id, m.id, language_of(m, partnership.language or fallback_language))
+                for m in asked
+            ],
+            render=partial(messages.request, request),
+            author_id=member_id,
+            body=entry.name,
+            idempotency_key=f"contact-link:{partnership.id}:{contact_id}:{member_id}",
+        )
+        async with self._db.transaction() as tx:
+            await audit.record(
+                tx,
+                action="contact.link_request",
+                now=self._clock(),
+                partnership_id=partnership.id,
+                actor_id=member_id,
+                contact_id=contact_id,
+            )
+        return len(asked)
+
+    async def link_to_member(
+        self,
+        caller: Caller,
+        contact_id: int,
+        member_id: int,
+        messages: LinkMessages,
+        fallback_language: str,
+    ) -> Contact:
+        """A coordinator confirms that an entry they made is a member: it becomes that
+        member's card, with the entry's values as they are, and the member is told."""
+        membership = caller.require(Capability.MANAGE_CONTACTS)
+        partnership = membership.partnership
+        async with self._db.transaction() as tx:
+            entry = await store.get(tx, partnership.id, contact_id)
+            target = await member_store.membership(tx, member_id, partnership.id)
+            if (
+                entry is None
+                or entry.member_id is not None
+                or target is None
+                or await store.of_member(tx, partnership.id, member_id) is not None
+            ):
+                raise NotFound("contact")
+            await store.adopt(tx, partnership.id, contact_id, member_id)
+            await audit.record(
+                tx,
+                action="contact.link",
+                now=self._clock(),
+                partnership_id=partnership.id,
+                actor_id=caller.identity.user_id,
+                contact_id=contact_id,
+                member_id=member_id,
+            )
+        linked = await store.get(self._db, partnership.id, contact_id)
+        assert linked is not None
+        member = await member_store.get(self._db, member_id)
+        if member is not None:
+            await self._outbox.enqueue(
+                kind="contact_linked",
+                reference=str(contact_id),
+                partnership_id=partnership.id,
+                recipients=[
+                    Recipient(
+                        member.id,
+                        member.id,
+                        language_of(member, partnership.language or fallback_language),
+                    )
+                ],
+                render=partial(messages.linked, linked),
+                author_id=caller.identity.user_id,
+                body=linked.name,
+                idempotency_key=f"contact-linked:{partnership.id}:{contact_id}:{member_id}",
+            )
+        return linked
 
     async def delete_own_card(self, caller: Caller) -> bool:
         """Take the caller's own card out of the active partnership's directory."""

@@ -55,7 +55,7 @@ class Services:
             members=MemberService(db, clock),
             partnerships=PartnershipService(db, clock),
             updates=UpdateLog(db, clock),
-            contacts=ContactService(db, clock),
+            contacts=ContactService(db, clock, outbox),
             meetings=MeetingService(db, clock),
             milestones=MilestoneService(db, clock),
             digests=DigestService(db, clock, sources=[MeetingActivity(db), ChallengeActivity(db)]),

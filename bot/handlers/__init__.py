@@ -75,7 +75,7 @@ MEETING_FILES = filters.PHOTO | filters.Document.ALL | filters.VOICE | filters.A
 
 
 #: Buttons of messages that arrive on their own (alerts): they work in the middle of any flow.
-NOT_ALERT_BUTTONS = r"^(?!ack:|ch:(open|map|att):)"
+NOT_ALERT_BUTTONS = r"^(?!ack:|ch:(open|map|att):|ct:link:)"
 
 
 def _flow_fallbacks(own_buttons: str = NOT_ALERT_BUTTONS) -> list[Handler]:
@@ -224,6 +224,7 @@ def contact_flow_handler() -> ConversationHandler[BotContext]:
             ],
             contact_flow.REVIEW: [
                 CallbackQueryHandler(contact_flow.field_chosen, pattern=r"^ct:field:[a-z_]+$"),
+                CallbackQueryHandler(contact_flow.ask_to_link, pattern=r"^ct:ask:\d+$"),
                 CallbackQueryHandler(contact_flow.save, pattern=r"^ct:save$"),
                 CallbackQueryHandler(contact_flow.delete_card, pattern=r"^ct:unset$"),
                 CommandHandler("back", contact_flow.review_back),
@@ -406,6 +407,7 @@ def register(application: PartnerbotApplication) -> None:
         CallbackQueryHandler(contacts.browse_organisation, pattern=r"^ct:bo:[0-9a-f]{8}$"),
         CallbackQueryHandler(contacts.delete_asked, pattern=r"^ct:del:\d+$"),
         CallbackQueryHandler(contacts.delete_confirmed, pattern=r"^ct:delok:\d+$"),
+        CallbackQueryHandler(contacts.link_pressed, pattern=r"^ct:link:\d+:\d+$"),
         CommandHandler("contacts_import", contacts.import_help, filters=PRIVATE),
         MessageHandler(PRIVATE & CSV_FILE, contacts.document_received),
         CallbackQueryHandler(contacts.import_valid_rows, pattern=r"^ct:imp$"),

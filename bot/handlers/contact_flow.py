@@ -316,13 +316,29 @@ async def save(update: Update, context: BotContext) -> str | int:
             )
     except DuplicateContact as duplicate:
         await answer(update)
+        existing = duplicate.existing
+        if duplicate.linkable and draft.get("mode") == Mode.CARD:
+            # The entry may well be them, but saying so is a claim: a coordinator decides.
+            await reply(
+                update,
+                _(
+                    "The directory already has an entry for {name} ({organisation}), made by"
+                    " a coordinator. If it is you, a coordinator can link it to you as your"
+                    " card; nothing is changed until then. Otherwise change the name or the"
+                    " phone number, or /cancel.",
+                    name=existing.name,
+                    organisation=existing.organisation,
+                ),
+                keyboard([[button(_.text(views.ASK_TO_LINK), "ct", "ask", existing.id)]]),
+            )
+            return REVIEW
         await reply(
             update,
             _(
                 "{name} ({organisation}) is already in the directory with the same name and"
                 " organisation, or the same phone number. Change one of them, or /cancel.",
-                name=duplicate.existing.name,
-                organisation=duplicate.existing.organisation,
+                name=existing.name,
+                organisation=existing.organisation,
             ),
         )
         return REVIEW
@@ -344,6 +360,26 @@ async def save(update: Update, context: BotContext) -> str | int:
             partnership=partnership,
         )
     await show(update, text)
+    return ConversationHandler.END
+
+
+async def ask_to_link(update: Update, context: BotContext) -> int:
+    """The member says an entry is them: the coordinators are asked; the flow ends."""
+    _ = context._
+    caller = context.require_caller()
+    contact_id = int(pressed(update)[1])
+    asked = await context.services.contacts.ask_to_link(
+        caller, contact_id, views.LINK_TEXTS, context.settings.default_language
+    )
+    context.discard_draft(DRAFT)
+    await show(
+        update,
+        _.plural(
+            "I asked {count} coordinator to link the entry to you. You will be told here.",
+            "I asked {count} coordinators to link the entry to you. You will be told here.",
+            asked,
+        ),
+    )
     return ConversationHandler.END
 
 

@@ -322,6 +322,25 @@ async def delete_confirmed(update: Update, context: BotContext) -> None:
     await show(update, context._("{name} was deleted from the directory.", name=deleted.name))
 
 
+async def link_pressed(update: Update, context: BotContext) -> None:
+    """A coordinator confirms that an entry is the member who asked: it becomes their card."""
+    contact_id, member_id = (int(part) for part in pressed(update)[1:3])
+    linked = await context.services.contacts.link_to_member(
+        context.require_caller(),
+        contact_id,
+        member_id,
+        views.LINK_TEXTS,
+        context.settings.default_language,
+    )
+    await show(
+        update,
+        context._(
+            "Linked: {name} is now the card of the member who asked, and they were told.",
+            name=linked.name,
+        ),
+    )
+
+
 async def inline_search(update: Update, context: BotContext) -> None:
     """`@bot words` in any chat: matching contacts of the caller's partnerships to share."""
     query = update.inline_query

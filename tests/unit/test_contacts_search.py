@@ -7,10 +7,12 @@ import pytest
 
 from services.access import Caller, TelegramIdentity
 from services.contact_fields import ContactDraft, OrganisationType
-from services.contacts import DuplicateContact, parse_query
+from services.contacts import DuplicateContact, LinkRequest, parse_query
 from services.container import Services
-from services.errors import NotAMember, NotFound
+from services.errors import NotAllowed, NotAMember, NotFound
+from services.outbox import Rendered
 from storage import audit
+from storage.contacts import Contact
 from storage.models import Partnership, PartnershipKind, Role
 from tests.people import ADMIN, MEMBER, STRANGER
 
@@ -266,23 +268,54 @@ async def test_the_search_benchmark_runs_on_a_small_directory(
     assert all(f"| {query}" in out for query in QUERIES)
 
 
-async def test_a_members_card_takes_over_the_entry_made_for_them(
+class LinkTexts:
+    """Plain messages, enough for the service to queue them."""
+
+    def request(self, request: LinkRequest, language: str) -> Rendered:
+        return Rendered(f"{request.member_name} is {request.contact.name}?", buttons=(("L", "x"),))
+
+    def linked(self, contact: Contact, language: str) -> Rendered:
+        return Rendered(f"{contact.name} is yours")
+
+
+async def test_a_members_card_never_takes_over_an_entry_a_coordinator_links_it(
     services: Services, senegal: Partnership
 ) -> None:
     admin, member = await caller(services, ADMIN.id), await caller(services, MEMBER.id)
     made = await services.contacts.save(
-        admin, ContactDraft("Moussa Diallo", "DPAF", phone="+221770000077")
+        admin, ContactDraft("Moussa Diallo", "DPAF", email="moussa@dpaf.sn", phone="+221770000077")
     )
-    card = await services.contacts.save_own_card(
-        member, ContactDraft("moussa diallo", "Dpaf", role="Inspecteur", phone="+221770000077")
-    )
-    assert card.id == made.id and card.member_id == MEMBER.id and card.role == "Inspecteur"
+    # The member types the same phone (or name and organisation) with another e-mail.
+    for claimed in (
+        ContactDraft("Someone", "Else", email="evil@example.org", phone="+221770000077"),
+        ContactDraft("moussa diallo", "Dpaf", email="evil@example.org"),
+    ):
+        with pytest.raises(DuplicateContact) as refused:
+            await services.contacts.save_own_card(member, claimed)
+        assert refused.value.existing.id == made.id and refused.value.linkable
+    entry = await services.contacts.get(admin, made.id)
+    assert (entry.email, entry.member_id) == ("moussa@dpaf.sn", None)  # nothing overwritten
+    # A member cannot link it themselves, even with a forged button.
+    with pytest.raises(NotAllowed):
+        await services.contacts.link_to_member(member, made.id, MEMBER.id, LinkTexts(), "en")
+    # Asking reaches the admin (no coordinator here), once.
+    assert await services.contacts.ask_to_link(member, made.id, LinkTexts(), "en") == 1
+    assert await services.contacts.ask_to_link(member, made.id, LinkTexts(), "en") == 1
+    queued = await services.db.fetchall("SELECT chat_id, text FROM deliveries")
+    assert [(row["chat_id"], row["text"]) for row in queued] == [(ADMIN.id, "M is Moussa Diallo?")]
+    linked = await services.contacts.link_to_member(admin, made.id, MEMBER.id, LinkTexts(), "en")
+    assert (linked.member_id, linked.email) == (MEMBER.id, "moussa@dpaf.sn")
     with pytest.raises(NotFound):  # now the member's own: coordinators no longer edit it
         await services.contacts.save(admin, ContactDraft("Moussa Diallo", "DPAF"), made.id)
-    # A card that exists already cannot take over another entry.
-    await services.contacts.save(admin, ContactDraft("Awa Sy", "Douanes"))
-    with pytest.raises(DuplicateContact):
+    with pytest.raises(NotFound):  # linked once only
+        await services.contacts.link_to_member(admin, made.id, MEMBER.id, LinkTexts(), "en")
+    # A card that exists already is never linked to another entry.
+    other = await services.contacts.save(admin, ContactDraft("Awa Sy", "Douanes"))
+    with pytest.raises(DuplicateContact) as refused:
         await services.contacts.save_own_card(member, ContactDraft("Awa Sy", "Douanes"))
+    assert not refused.value.linkable
+    with pytest.raises(NotFound):
+        await services.contacts.link_to_member(admin, other.id, MEMBER.id, LinkTexts(), "en")
     # Another member cannot take the same card.
     await services.partnerships.add_member(senegal, user_id=4343, name="X", role=Role.MEMBER)
     with pytest.raises(DuplicateContact):

@@ -388,6 +388,48 @@ async def test_mycard_creates_then_edits_a_members_own_card(
     assert "No contact matches" in texts(await driver.send(ADMIN, "/contacts moussa"))
 
 
+async def test_mycard_with_an_entrys_phone_overwrites_nothing_until_a_coordinator_links_it(
+    driver: BotDriver, directory: Partnership
+) -> None:
+    await driver.introduce(ADMIN, COORDINATOR, MEMBER)
+    await driver.send(MEMBER, "/mycard")
+    await driver.send(MEMBER, "Adama Sarr")  # the name of the coordinator's entry
+    await driver.send(MEMBER, "DPAF")
+    for _ in range(5):  # type, country, role, expertise, languages
+        await driver.send(MEMBER, "/skip")
+    await driver.send(MEMBER, "+221 77 000 22 02")  # the entry's phone
+    await driver.send(MEMBER, "evil@example.org")
+    await driver.send(MEMBER, "/skip")
+    await driver.send(MEMBER, "/skip")
+    await driver.press(MEMBER, "✓ Save")
+    refused = driver.last_keyboard_message(MEMBER.id)
+    assert "already has an entry for Adama Sarr" in refused["text"]
+    entry = next(c for c in await store.all_of(driver.app.services.db, directory.id))
+    assert (entry.name, entry.email, entry.member_id) == (
+        "Adama Sarr",
+        "adama.sarr@example.org",
+        None,
+    )
+    await driver.press(MEMBER, "Ask a coordinator", message=refused)
+    assert "I asked 1 coordinator" in driver.text_of(MEMBER.id)
+    await driver.settle()
+    request = driver.last_keyboard_message(COORDINATOR.id)
+    assert "Moussa" in request["text"] and "Link it only if you know" in request["text"]
+    link = next(b["callback_data"] for b in [*request["reply_markup"]["inline_keyboard"][0]])
+    # A member forging the coordinator's Link button is refused.
+    await driver.press_forged(MEMBER, link)
+    assert "Only coordinators" in driver.answers()[-1]
+    await driver.press(COORDINATOR, "Link it to Moussa", message=request)
+    assert "Linked: Adama Sarr" in driver.text_of(COORDINATOR.id)
+    await driver.settle()
+    assert "it is your card now" in driver.text_of(MEMBER.id)
+    linked = await store.get(driver.app.services.db, directory.id, entry.id)
+    assert linked is not None
+    assert (linked.email, linked.member_id) == ("adama.sarr@example.org", MEMBER.id)
+    actions = [e.action for e in await audit.recent(driver.app.services.db, directory.id)]
+    assert "contact.link_request" in actions and "contact.link" in actions
+
+
 async def test_hostile_names_in_the_card_flow_are_escaped(
     driver: BotDriver, directory: Partnership
 ) -> None:
