@@ -17,6 +17,7 @@ from services.meeting_fields import (
     InvalidMeetingField,
     MeetingDraft,
     Problem,
+    Suggestion,
 )
 from storage.meetings import AttachmentKind, FollowUp, Meeting, MeetingKind
 
@@ -48,8 +49,9 @@ PROMPTS = {
     Field.KIND: N_("What kind of meeting was it?"),
     Field.PARTICIPANTS: N_(
         "Who took part? Send names and organisations separated by commas, e.g."
-        " Amina (DPAF), Carlos (Guardia Civil), Europol. Members of the partnership are"
-        " recognised by name or @username."
+        " Amina (DPAF), Carlos (Guardia Civil), Europol. A member's @username links that"
+        " member; for other names that may be members, the summary offers a button to link"
+        " them."
     ),
     Field.LOCATION: N_("Where was it held? (a place, a city, or online)"),
     Field.SUMMARY: N_("Send a summary of the discussion."),
@@ -278,6 +280,18 @@ def meeting_card(
 
 
 MEMBER_MARK = N_("✓ a member of the partnership")
+LINK_HINT = N_(
+    "🔗 A typed name is linked to a member only when you press its button below. Linked"
+    " members are reminded of their actions and may read the meeting even when it is"
+    " restricted."
+)
+
+
+def link_label(suggestion: Suggestion) -> str:
+    """The button linking a typed name to the member it may be, with the member's handle."""
+    member = suggestion.member
+    handle = f" @{member.username}" if member.username else ""
+    return shorten(f"🔗 {suggestion.typed} → {member.name}{handle}", 60)
 
 
 def _field_label(_: Translator, meeting_field: Field) -> Markup:

@@ -307,14 +307,24 @@ def local_today(now: datetime, timezone: str) -> date:
 
 
 def find_member(text: str, members: Sequence[MemberInPartnership]) -> MemberInPartnership | None:
-    """The member a typed name means: @username, full name, or a first name only one
-    member has (case and accents ignored)."""
+    """The member an `@username` names, as Telegram knows them right now; None for any
+    other text. A name is a claim anyone can make in Telegram: it links nobody by itself
+    (see `suggested_member`)."""
     wanted = fold(text.strip())
-    if not wanted:
+    if not wanted.startswith("@"):
         return None
-    if wanted.startswith("@"):
-        handle = wanted[1:]
-        return next((m for m in members if m.username and fold(m.username) == handle), None)
+    handle = wanted[1:]
+    return next((m for m in members if m.username and fold(m.username) == handle), None)
+
+
+def suggested_member(
+    text: str, members: Sequence[MemberInPartnership]
+) -> MemberInPartnership | None:
+    """The member a typed name may mean: the full name, or a first name only one member
+    has (case and accents ignored). Only a suggestion, which the author confirms."""
+    wanted = fold(text.strip())
+    if not wanted or wanted.startswith("@"):
+        return None
     exact = [m for m in members if fold(m.name) == wanted]
     if len(exact) == 1:
         return exact[0]
@@ -332,7 +342,8 @@ def parse_participants(
     text: str, members: Sequence[MemberInPartnership]
 ) -> tuple[Participant, ...]:
     """People and organisations separated by commas, semicolons or lines; each may be
-    `Name (Organisation)` or `Name - Organisation`. Members are recognised by name."""
+    `Name (Organisation)` or `Name - Organisation`. An `@username` is the member it names;
+    other names stay as typed until the author links them (`link_participant`)."""
     items = [one_line(item) for item in re.split(r"[,;\n]", text)]
     items = [item for item in items if item]
     if not items:
@@ -362,7 +373,8 @@ def parse_participants(
 
 
 def parse_owner(text: str, members: Sequence[MemberInPartnership]) -> tuple[int | None, str]:
-    """Who an action is for: (member id, name) for a member, (None, text) otherwise."""
+    """Who an action is for: (member id, name) for an `@username` of a member, (None, text)
+    otherwise."""
     cleaned = one_line(text)
     if not cleaned:
         raise InvalidMeetingField("owner", Problem.EMPTY)
@@ -370,6 +382,49 @@ def parse_owner(text: str, members: Sequence[MemberInPartnership]) -> tuple[int 
         raise InvalidMeetingField("owner", Problem.TOO_LONG, length=len(cleaned), limit=MAX_OWNER)
     member = find_member(cleaned, members)
     return (member.member_id, member.name) if member else (None, cleaned)
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """A typed name that may be a member: linked only if the author says so.
+
+    `target` is `p<n>` for the n-th participant, `a<n>` for the owner of the n-th action."""
+
+    target: str
+    typed: str
+    member: MemberInPartnership
+
+
+def link_suggestions(
+    draft: MeetingDraft, members: Sequence[MemberInPartnership]
+) -> list[Suggestion]:
+    """Participants and action owners typed as names that may be members."""
+    linked = {p.member_id for p in draft.participants if p.member_id is not None}
+    found: list[Suggestion] = []
+    for index, participant in enumerate(draft.participants):
+        member = None if participant.member_id else suggested_member(participant.name, members)
+        if member is not None and member.member_id not in linked:
+            found.append(Suggestion(f"p{index}", participant.name, member))
+    for index, action in enumerate(draft.actions):
+        member = None if action.owner_id else suggested_member(action.owner_name, members)
+        if member is not None:
+            found.append(Suggestion(f"a{index}", action.owner_name, member))
+    return found
+
+
+def link(draft: MeetingDraft, suggestion: Suggestion) -> MeetingDraft:
+    """The draft with a suggestion the author confirmed: the name becomes the member."""
+    member = suggestion.member
+    index = int(suggestion.target[1:])
+    if suggestion.target.startswith("p"):
+        people = list(draft.participants)
+        organisation = people[index].organisation or member.organisation or ""
+        people[index] = Participant(member.name, organisation, member.member_id)
+        return replace(draft, participants=tuple(people))
+    action = draft.actions[index]
+    return draft.with_action(
+        index, replace(action, owner_id=member.member_id, owner_name=member.name)
+    )
 
 
 def check_what(text: str) -> str:

@@ -258,6 +258,7 @@ def meeting_flow_handler() -> ConversationHandler[BotContext]:
             meeting_flow.REVIEW: [
                 CallbackQueryHandler(meeting_flow.field_chosen, pattern=r"^mt:f:"),
                 CallbackQueryHandler(meeting_flow.save, pattern=r"^mt:save:"),
+                CallbackQueryHandler(meeting_flow.link_pressed, pattern=r"^mt:ln:"),
                 CallbackQueryHandler(meeting_flow.action_edit, pattern=r"^mt:ae:"),
                 CallbackQueryHandler(meeting_flow.action_remove, pattern=r"^mt:ax:"),
                 CallbackQueryHandler(meeting_flow.back_to_review, pattern=r"^mt:rv:"),

@@ -39,6 +39,8 @@ from services.meeting_fields import (
     Problem,
     check_text,
     check_what,
+    link,
+    link_suggestions,
     local_today,
     parse_due,
     parse_form,
@@ -389,8 +391,8 @@ async def _action_prompt(
         rows.append([button(_.text(views.NOBODY_YET), "mt", "s", token, "who", "none")])
         parts.append(
             _(
-                "Who will do it: {what}? Choose a member or send a name (a member's name or"
-                " @username, or anyone else's).",
+                "Who will do it: {what}? Choose a member, send a member's @username, or send"
+                " anyone else's name.",
                 what=bold(existing.what),
             )
         )
@@ -822,11 +824,35 @@ async def _review(update: Update, context: BotContext) -> str:
         button("✎ " + _.text(views.FIELD_LABELS[f]), "mt", "f", token, f.value) for f in Field
     ]
     rows = in_rows(buttons, 2)
+    suggestions = link_suggestions(values, await _people(context))
+    rows += [
+        [button(views.link_label(s), "mt", "ln", token, s.target, s.member.member_id)]
+        for s in suggestions
+    ]
     rows.append([button("✓ " + _.text(views.SAVE), "mt", "save", token)])
     today = local_today(context.services.clock(), _timezone(context))
     card = views.meeting_card(_, values, _timezone(context), today=today)
+    if suggestions:
+        card += Markup("\n\n") + _(views.LINK_HINT)
     await reply(update, title + Markup("\n\n") + card, keyboard(rows))
     return REVIEW
+
+
+async def link_pressed(update: Update, context: BotContext) -> str:
+    """The author says a typed name is a member: link it, then show the review again."""
+    parts = pressed(update)
+    values = _values(context)
+    chosen = [
+        s
+        for s in link_suggestions(values, await _people(context))
+        if parts[2:4] == [s.target, str(s.member.member_id)]
+    ]
+    if not _current_token(update, context) or not chosen:
+        await answer(update, context._.text(texts.BUTTON_EXPIRED))
+        return REVIEW
+    await answer(update)
+    _store(context, link(values, chosen[0]))
+    return await _review(update, context)
 
 
 async def field_chosen(update: Update, context: BotContext) -> str:

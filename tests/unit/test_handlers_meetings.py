@@ -83,7 +83,14 @@ async def test_the_guided_flow_with_hostile_text_in_every_field(
     review = last(driver, MEMBER)
     for escaped in (f"Steering {ESCAPED}", f"Dakar {ESCAPED}", f"Decided {ESCAPED}"):
         assert escaped in review
+    # Typed names link nobody until the author presses their 🔗 buttons.
+    assert "Carlos (Guardia " + ESCAPED + "), Europol, Moussa\n" in review
+    assert "🔗 Carlos → Carlos" in buttons(driver.last_keyboard_message(MEMBER.id))
+    await driver.press(MEMBER, "🔗 Carlos → Carlos")
+    await driver.press(MEMBER, "🔗 Moussa → Moussa")
+    review = last(driver, MEMBER)
     assert "Carlos (Guardia " + ESCAPED + ") ✓" in review and "Moussa ✓" in review
+    assert "🔗" not in str(buttons(driver.last_keyboard_message(MEMBER.id)))
     assert "🔒 Coordinators and named participants" in review and "2 files" in review
     await driver.press(MEMBER, "Save")
     assert "is in the meeting log of <b>COP Sénégal</b>" in last(driver, MEMBER)
@@ -277,11 +284,40 @@ async def test_one_message_form_saves_after_asking_what_it_could_not_read(
     review = last(driver, MEMBER)
     assert "Steering committee COP &lt;Sénégal&gt;" in review
     assert "Routes to the Canaries\nBook the room for December" in review
-    assert "draft joint report — for Carlos ✓ — due Dec 15, 2026" in review
+    assert "draft joint report — for Carlos — due Dec 15, 2026" in review
+    await driver.press(MEMBER, "🔗 Carlos → Carlos")
+    assert "draft joint report — for Carlos ✓ — due Dec 15, 2026" in last(driver, MEMBER)
     await driver.press(MEMBER, "Save")
     (saved,) = await meetings_of(driver, MEMBER)
     assert saved.held_at == datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
     assert saved.decisions == "Joint patrols"
+
+
+async def test_a_telegram_name_alone_never_opens_a_restricted_meeting(
+    driver: BotDriver, partnership: Partnership
+) -> None:
+    # A member who calls themselves "Europol" in Telegram.
+    impostor = LocalUser(4242, "Europol", language_code="en")
+    await driver.app.services.partnerships.add_member(
+        partnership, user_id=impostor.id, name="Someone", role=Role.MEMBER
+    )
+    await driver.send(impostor, "/help")  # the bot learns the Telegram name
+    await driver.send(
+        COORDINATOR,
+        "/meeting Liaison with Europol\nwhen: yesterday 10:00\nkind: other\n"
+        "with: Europol, @nobody_here\naction: send the file; Europol; 2026-12-20\n"
+        "confidentiality: restricted",
+    )
+    review = last(driver, COORDINATOR)
+    assert "Europol, @nobody_here" in review and "Europol ✓" not in review
+    await driver.press(COORDINATOR, "Save")
+    (saved,) = await meetings_of(driver, COORDINATOR)
+    assert [p.member_id for p in saved.participants] == [None, None]
+    assert [a.owner_id for a in saved.actions] == [None]
+    assert "No meetings" in texts(await driver.send(impostor, "/meetings"))
+    await driver.press_forged(impostor, f"mt:o:{saved.id}")
+    assert "could not find" in driver.answers()[-1]
+    assert "send the file" not in texts(await driver.send(impostor, "/actions"))
 
 
 async def test_one_message_form_lines_can_be_left_out_on_purpose(

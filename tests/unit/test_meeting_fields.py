@@ -15,6 +15,8 @@ from services.meeting_fields import (
     Problem,
     check_text,
     find_member,
+    link,
+    link_suggestions,
     parse_due,
     parse_form,
     parse_kind,
@@ -22,6 +24,7 @@ from services.meeting_fields import (
     parse_range,
     parse_restricted,
     parse_when,
+    suggested_member,
 )
 from storage.meetings import Attachment, AttachmentKind, MeetingKind, Participant
 from storage.models import MemberInPartnership, Role
@@ -99,22 +102,46 @@ def test_text_limits_and_the_empty_title() -> None:
     assert check_text(Field.TITLE, " COP  <b>  \n x") == "COP <b> x"
 
 
-def test_members_are_recognised_by_name_username_or_unique_first_name() -> None:
-    assert find_member("amina", MEMBERS).member_id == 1
+def test_only_an_at_username_names_a_member_and_names_are_suggestions() -> None:
     assert find_member("@AMINA_D", MEMBERS).member_id == 1
-    assert find_member("elodie martin", MEMBERS).member_id == 4  # accents ignored
-    assert find_member("Carlos Ruiz", MEMBERS).member_id == 2
-    assert find_member("Carlos", MEMBERS) is None  # two Carlos: ambiguous
-    assert find_member("Europol", MEMBERS) is None
+    assert find_member("@elodie", MEMBERS).member_id == 4
+    assert find_member("@nobody", MEMBERS) is None
+    # A name anyone can give themselves in Telegram links nobody by itself ...
+    for typed in ("amina", "Amina Diallo", "Carlos Ruiz", "Europol"):
+        assert find_member(typed, MEMBERS) is None
+    # ... it is only a suggestion for the author to confirm.
+    assert suggested_member("amina", MEMBERS).member_id == 1
+    assert suggested_member("elodie martin", MEMBERS).member_id == 4  # accents ignored
+    assert suggested_member("Carlos Ruiz", MEMBERS).member_id == 2
+    assert suggested_member("Carlos", MEMBERS) is None  # two Carlos: ambiguous
+    assert suggested_member("Europol", MEMBERS) is None
+    assert suggested_member("@amina_d", MEMBERS) is None  # an @username is not a name
+
+
+def test_the_author_links_a_suggested_name_and_nothing_else() -> None:
+    draft = MeetingDraft(
+        participants=parse_participants("Amina, Europol, @elodie", MEMBERS),
+        actions=(ActionDraft("draft report", None, "Carlos Ruiz"), ActionDraft("call", None, "X")),
+    )
+    suggestions = link_suggestions(draft, MEMBERS)
+    assert [(s.target, s.typed, s.member.member_id) for s in suggestions] == [
+        ("p0", "Amina", 1),
+        ("a0", "Carlos Ruiz", 2),
+    ]
+    linked = link(link(draft, suggestions[0]), suggestions[1])
+    assert linked.participants[0] == Participant("Amina Diallo", "DPAF", 1)
+    assert linked.participants[2] == Participant("Élodie Martin", "", 4)  # by @username
+    assert (linked.actions[0].owner_id, linked.actions[0].owner_name) == (2, "Carlos Ruiz")
+    assert link_suggestions(linked, MEMBERS) == []
 
 
 def test_participants_with_organisations() -> None:
     people = parse_participants(
-        "Amina, Carlos Ruiz (Guardia Civil); Europol\nJean - <Gendarmerie>", MEMBERS
+        "@amina_d, Carlos Ruiz (Guardia Civil); Europol\nJean - <Gendarmerie>", MEMBERS
     )
     assert people == (
         Participant("Amina Diallo", "DPAF", 1),
-        Participant("Carlos Ruiz", "Guardia Civil", 2),
+        Participant("Carlos Ruiz", "Guardia Civil", None),  # a name: only a suggestion
         Participant("Europol", "", None),
         Participant("Jean", "<Gendarmerie>", None),
     )
@@ -151,12 +178,12 @@ def test_one_message_form_fills_everything_it_can_read() -> None:
         "Steering committee COP Mauritania\n"
         "when: 2026-11-28 10:00\n"
         "kind: steering\n"
-        "with: Amina, Europol (EMSC)\n"
+        "with: @amina_d, Europol (EMSC)\n"
         "where: Nouakchott\n"
         "summary: Routes to the Canaries.\n"
         "More boats in October.\n"
         "decisions: Joint report\n"
-        "action: draft joint report; Amina; 2026-12-15\n"
+        "action: draft joint report; @amina_d; 2026-12-15\n"
         "action: call Frontex; Frontex liaison\n"
         "confidentiality: restricted",
         language="en",
@@ -201,7 +228,7 @@ def test_one_message_form_asks_for_what_it_cannot_read_and_keeps_stray_lines() -
     # The first line without a key became the title; nothing is dropped silently.
     assert result.draft.title == "Remember to book the room"
     assert result.unplaced == ["action: ;nobody", "notes of the secretary: later"]
-    assert result.draft.actions == (ActionDraft("send minutes", 2, "Carlos Ruiz"),)
+    assert result.draft.actions == (ActionDraft("send minutes", None, "Carlos Ruiz"),)
     assert result.draft.held_at == NOW  # shown for confirmation, asked again
 
 
