@@ -10,12 +10,17 @@ from bot.render import split_html
 
 
 async def reply(
-    update: Update, text: str, keyboard: InlineKeyboardMarkup | None = None
+    update: Update,
+    text: str,
+    keyboard: InlineKeyboardMarkup | None = None,
+    *,
+    protect: bool = False,
 ) -> Message | None:
     """Answer in the chat the update came from; long texts become several messages.
 
     In a group the answer replies to the person's message: everyone sees whom it is for,
-    and its buttons act for that person only (see bot/handlers/access.py)."""
+    and its buttons act for that person only (see bot/handlers/access.py). `protect`:
+    restricted material, which Telegram then forbids forwarding and saving."""
     chat = update.effective_chat
     if chat is None:
         return None
@@ -30,7 +35,10 @@ async def reply(
     for index, part in enumerate(parts):
         last = index == len(parts) - 1
         sent = await chat.send_message(
-            part, reply_markup=keyboard if last else None, reply_parameters=replying
+            part,
+            reply_markup=keyboard if last else None,
+            reply_parameters=replying,
+            protect_content=protect,
         )
     return sent
 
@@ -47,15 +55,22 @@ def _asked_in_group(update: Update) -> Message | None:
 
 
 async def show(
-    update: Update, text: str, keyboard: InlineKeyboardMarkup | None = None
+    update: Update,
+    text: str,
+    keyboard: InlineKeyboardMarkup | None = None,
+    *,
+    protect: bool = False,
 ) -> Message | None:
-    """For a button press, replace the message that had the button; otherwise reply."""
+    """For a button press, replace the message that had the button; otherwise reply.
+
+    Protected material always comes in a message of its own: Telegram protects a message
+    when it is sent, and an edit cannot protect what was sent without it."""
     query = update.callback_query
     if query is None:
-        return await reply(update, text, keyboard)
+        return await reply(update, text, keyboard, protect=protect)
     await query.answer()
-    if query.message is None or len(text) > 4096:
-        return await reply(update, text, keyboard)
+    if query.message is None or len(text) > 4096 or protect:
+        return await reply(update, text, keyboard, protect=protect)
     try:
         edited = await query.edit_message_text(text, reply_markup=keyboard)
     except BadRequest as error:

@@ -487,6 +487,7 @@ class ChallengeService:
             audience=audience,
             body=challenge.title,
             idempotency_key=key,
+            protect_content=challenge.restricted,
         )
 
     # -- acknowledging and following through -------------------------------------------------

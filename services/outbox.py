@@ -118,9 +118,11 @@ class OutboxService:
         idempotency_key: str | None = None,
         remind_at: datetime | None = None,
         ack_for: Mapping[int, int] | None = None,
+        protect_content: bool = False,
     ) -> int:
         """Queue one message per recipient, rendered once per language; returns the
-        broadcast id. The same `idempotency_key` twice queues nothing the second time."""
+        broadcast id. The same `idempotency_key` twice queues nothing the second time.
+        `protect_content` (restricted material): Telegram forbids forwarding and saving."""
         if idempotency_key is not None:
             existing = await store.broadcast_by_key(self.db, idempotency_key)
             if existing is not None:
@@ -141,6 +143,7 @@ class OutboxService:
                 acknowledge=acknowledge and r.member_id is not None,
                 ack_for=(ack_for or {}).get(r.chat_id),
                 buttons=renderings[r.language].buttons,
+                protect_content=protect_content,
             )
             for r in recipients
         ]

@@ -38,6 +38,8 @@ class NewDelivery:
     ack_for: int | None = None
     #: Buttons besides Acknowledge: (label, callback data) pairs, in the recipient's language.
     buttons: tuple[tuple[str, str], ...] = ()
+    #: Restricted material: Telegram forbids forwarding and saving it.
+    protect_content: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +63,7 @@ class Delivery:
     telegram_message_id: int | None
     acknowledged_at: datetime | None
     buttons: tuple[tuple[str, str], ...] = ()
+    protect_content: bool = False
 
     @property
     def acknowledges(self) -> int:
@@ -117,6 +120,7 @@ def _delivery(row: sqlite3.Row) -> Delivery:
         telegram_message_id=row["telegram_message_id"],
         acknowledged_at=from_db_time(row["acknowledged_at"]) if row["acknowledged_at"] else None,
         buttons=tuple((str(label), str(data)) for label, data in json.loads(row["buttons"])),
+        protect_content=bool(row["protect_content"]),
     )
 
 
@@ -178,8 +182,8 @@ async def insert_deliveries(
     stamp = to_db_time(now)
     await tx.executemany(
         "INSERT INTO deliveries (broadcast_id, chat_id, member_id, language, text, media_kind,"
-        " media_file_id, acknowledge, ack_for, buttons, next_attempt_at, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " media_file_id, acknowledge, ack_for, buttons, protect_content, next_attempt_at,"
+        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (
                 broadcast_id,
@@ -192,6 +196,7 @@ async def insert_deliveries(
                 int(d.acknowledge),
                 d.ack_for,
                 json.dumps([list(b) for b in d.buttons]),
+                int(d.protect_content),
                 stamp,
                 stamp,
             )

@@ -563,4 +563,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         END;
         """,
     ),
+    Migration(
+        "0008_protected_deliveries",
+        """
+        -- Restricted material is sent with Telegram's protect_content: no forwarding, no saving.
+        ALTER TABLE deliveries ADD COLUMN protect_content INTEGER NOT NULL DEFAULT 0;
+        """,
+    ),
 )

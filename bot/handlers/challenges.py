@@ -64,7 +64,11 @@ async def open_challenge(update: Update, context: BotContext) -> None:
     challenge_id = int(pressed(update)[1])
     detail = await context.services.challenges.detail(context.require_caller(), challenge_id)
     await _to_private(
-        update, context, views.detail_text(context._, detail), _detail_keyboard(context, detail)
+        update,
+        context,
+        views.detail_text(context._, detail),
+        _detail_keyboard(context, detail),
+        protect=detail.card.challenge.restricted,
     )
 
 
@@ -87,7 +91,12 @@ def _detail_keyboard(context: BotContext, detail: ChallengeDetail) -> InlineKeyb
 
 
 async def _to_private(
-    update: Update, context: BotContext, text: Markup, markup: InlineKeyboardMarkup | None = None
+    update: Update,
+    context: BotContext,
+    text: Markup,
+    markup: InlineKeyboardMarkup | None = None,
+    *,
+    protect: bool = False,
 ) -> None:
     """Send into the presser's private chat; from a group, say where it went."""
     chat = update.effective_chat
@@ -95,13 +104,15 @@ async def _to_private(
     assert user is not None
     if chat is not None and chat.type == ChatType.PRIVATE:
         await answer(update)
-        await reply(update, text, markup)
+        await reply(update, text, markup, protect=protect)
         return
     try:
         parts = split_html(str(text))
         for index, part in enumerate(parts):
             last = index == len(parts) - 1
-            await context.bot.send_message(user.id, part, reply_markup=markup if last else None)
+            await context.bot.send_message(
+                user.id, part, reply_markup=markup if last else None, protect_content=protect
+            )
     except (Forbidden, BadRequest):
         # Telegram lets a bot write only to people who opened a chat with it.
         await answer(
@@ -125,7 +136,12 @@ async def show_map(update: Update, context: BotContext) -> None:
         return
     await answer(update)
     try:
-        await context.bot.send_location(user.id, challenge.latitude, challenge.longitude)
+        await context.bot.send_location(
+            user.id,
+            challenge.latitude,
+            challenge.longitude,
+            protect_content=challenge.restricted,
+        )
     except (Forbidden, BadRequest):
         return
 
@@ -139,12 +155,17 @@ async def show_attachments(update: Update, context: BotContext) -> None:
     assert user is not None
     await answer(update)
     caption = f"#{detail.card.challenge.id}"
+    protect = detail.card.challenge.restricted
     try:
         for attachment in detail.attachments:
             if attachment.kind == "photo":
-                await context.bot.send_photo(user.id, attachment.file_id, caption=caption)
+                await context.bot.send_photo(
+                    user.id, attachment.file_id, caption=caption, protect_content=protect
+                )
             else:
-                await context.bot.send_document(user.id, attachment.file_id, caption=caption)
+                await context.bot.send_document(
+                    user.id, attachment.file_id, caption=caption, protect_content=protect
+                )
     except (Forbidden, BadRequest):
         return
 

@@ -338,7 +338,7 @@ async def _show_meeting(
         rows.append([button("📎 " + label, "mt", "files", meeting.id)])
     if len(back) == 2 and _recall(context, back[0]) is not None:
         rows.append([button("« " + _.text(views.BACK), "mt", "p", back[0], back[1])])
-    await show(update, card, keyboard(rows) if rows else None)
+    await show(update, card, keyboard(rows) if rows else None, protect=meeting.restricted)
 
 
 async def delete_asked(update: Update, context: BotContext) -> None:
@@ -382,19 +382,22 @@ async def files(update: Update, context: BotContext) -> None:
     await answer(update)
     chat = update.effective_chat
     assert chat is not None
+    protect = meeting.restricted
     for attachment in meeting.attachments:
         caption = str(escape(shorten(attachment.name, CAPTION_LIMIT // 2))) or None
         match attachment.kind:
             case AttachmentKind.PHOTO:
-                await chat.send_photo(attachment.file_id, caption=caption)
+                await chat.send_photo(attachment.file_id, caption=caption, protect_content=protect)
             case AttachmentKind.VOICE:
-                await chat.send_voice(attachment.file_id, caption=caption)
+                await chat.send_voice(attachment.file_id, caption=caption, protect_content=protect)
             case AttachmentKind.AUDIO:
-                await chat.send_audio(attachment.file_id, caption=caption)
+                await chat.send_audio(attachment.file_id, caption=caption, protect_content=protect)
             case AttachmentKind.VIDEO:
-                await chat.send_video(attachment.file_id, caption=caption)
+                await chat.send_video(attachment.file_id, caption=caption, protect_content=protect)
             case _:
-                await chat.send_document(attachment.file_id, caption=caption)
+                await chat.send_document(
+                    attachment.file_id, caption=caption, protect_content=protect
+                )
 
 
 # -- follow-up actions ----------------------------------------------------------------------------

@@ -182,12 +182,14 @@ class DeliveryWorker:
             label = translator(delivery.language).text(ACKNOWLEDGE)
             row.insert(0, button(label, "ack", delivery.acknowledges))
         keyboard = InlineKeyboardMarkup([row]) if row else None
+        protect = delivery.protect_content
         if delivery.media_kind == "photo" and delivery.media_file_id:
             return await bot.send_photo(
                 delivery.chat_id,
                 delivery.media_file_id,
                 caption=delivery.text or None,
                 reply_markup=keyboard,
+                protect_content=protect,
             )
         if delivery.media_kind == "document" and delivery.media_file_id:
             return await bot.send_document(
@@ -195,8 +197,11 @@ class DeliveryWorker:
                 delivery.media_file_id,
                 caption=delivery.text or None,
                 reply_markup=keyboard,
+                protect_content=protect,
             )
-        return await bot.send_message(delivery.chat_id, delivery.text, reply_markup=keyboard)
+        return await bot.send_message(
+            delivery.chat_id, delivery.text, reply_markup=keyboard, protect_content=protect
+        )
 
     def progress(self, broadcast_id: int) -> None:
         """A broadcast's figures changed: update its author's message soon (gathered)."""

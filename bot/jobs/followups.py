@@ -39,6 +39,7 @@ async def queue_action_reminders(services: Services, fallback_language: str) -> 
             recipients=[Recipient(reminder.owner_id, reminder.owner_id, reminder.language)],
             render=partial(_render, reminder, services),
             idempotency_key=f"action-reminder:{action.id}:{action.due_on.isoformat()}",
+            protect_content=reminder.meeting.restricted,
         )
         if await services.meetings.mark_reminded(action.id):
             queued += 1

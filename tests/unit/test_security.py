@@ -8,7 +8,7 @@ from typing import Any
 
 from services.access import TelegramIdentity
 from services.meeting_fields import MeetingDraft
-from storage.meetings import MeetingKind
+from storage.meetings import Attachment, AttachmentKind, MeetingKind
 from storage.models import Partnership
 from tests.fakes import BotDriver, texts
 from tests.people import ADMIN, COORDINATOR, MEMBER, OBSERVER
@@ -95,3 +95,69 @@ async def test_group_buttons_act_for_the_person_who_asked_and_answer_others_priv
     assert "Off: no scheduled digests" in driver.text_of(group["id"])
     await driver.press(ADMIN, "Weekly", chat_id=group["id"])
     assert "Weekly, on Monday" in driver.text_of(group["id"])
+
+
+def protected(driver: BotDriver, chat_id: int, marker: str) -> list[bool]:
+    """For each message sent to a chat whose text holds `marker`: was it protected?"""
+    return [
+        bool(call.params.get("protect_content"))
+        for call in driver.calls("sendMessage")
+        if int(call.params["chat_id"]) == chat_id and marker in str(call.params.get("text"))
+    ]
+
+
+async def test_restricted_challenges_and_meetings_are_sent_protected_and_others_not(
+    driver: BotDriver, partnership: Partnership
+) -> None:
+    await driver.introduce(ADMIN, COORDINATOR, MEMBER, OBSERVER)
+    photo = [{"file_id": "photo-1", "file_unique_id": "p1", "width": 90, "height": 60}]
+    for title, restricted in (("Secret exit stamps", True), ("Open route shift", False)):
+        await driver.send(MEMBER, f"/flag critical corruption {title}")
+        if restricted:
+            await driver.press(MEMBER, "Who sees it")
+            await driver.press(MEMBER, "Restricted")
+        await driver.press(MEMBER, "Attachments")
+        await driver.send_content(MEMBER, photo=photo)
+        await driver.send(MEMBER, "/skip")
+        await driver.press(MEMBER, "Where")
+        await driver.send_content(MEMBER, location={"latitude": 16.6, "longitude": -15.5})
+        await driver.press(MEMBER, "Continue")
+        await driver.press(MEMBER, "Submit")
+    await driver.settle()
+    assert protected(driver, COORDINATOR.id, "Secret exit stamps") == [True]  # the alert
+    assert protected(driver, COORDINATOR.id, "Open route shift") == [False]
+    assert protected(driver, OBSERVER.id, "Open route shift") == [False]
+    for title, expected in (("Secret exit stamps", True), ("Open route shift", False)):
+        alert = next(
+            m
+            for m in reversed(driver.api.sent_to(COORDINATOR.id))
+            if title in m.get("text", "") and "reply_markup" in m
+        )
+        await driver.press(COORDINATOR, "Open", message=alert)
+        detail = driver.last_keyboard_message(COORDINATOR.id)
+        assert driver.calls("sendMessage")[-1].params.get("protect_content", False) is expected
+        await driver.press(COORDINATOR, "Attachments", message=detail)
+        assert driver.calls("sendPhoto")[-1].params.get("protect_content", False) is expected
+        await driver.press(COORDINATOR, "Map", message=detail)
+        assert driver.calls("sendLocation")[-1].params.get("protect_content", False) is expected
+    # A restricted meeting's detail and files, opened from the list, come protected.
+    services = driver.app.services
+    caller = await services.access.identify(
+        TelegramIdentity(COORDINATOR.id, COORDINATOR.first_name, None, "en")
+    )
+    for title, restricted in (("Closed door review", True), ("Open plenary", False)):
+        draft = MeetingDraft(
+            held_at=services.clock() - timedelta(days=1),
+            title=title,
+            kind=MeetingKind.OTHER,
+            restricted=restricted,
+            attachments=(Attachment(AttachmentKind.PHOTO, "file-x", "board"),),
+        )
+        await services.meetings.save(caller, partnership.id, draft)
+    for number, expected in (("1", False), ("2", True)):  # newest first
+        await driver.send(COORDINATOR, "/meetings")
+        await driver.press(COORDINATOR, number)
+        detail = driver.last_keyboard_message(COORDINATOR.id)
+        assert bool(driver.calls("sendMessage")[-1].params.get("protect_content")) is expected
+        await driver.press(COORDINATOR, "📎", message=detail)
+        assert driver.calls("sendPhoto")[-1].params.get("protect_content", False) is expected
