@@ -390,7 +390,9 @@ def register(application: PartnerbotApplication) -> None:
         CommandHandler("members", admin.members_list, filters=PRIVATE),
         CallbackQueryHandler(admin.members_list, pattern=r"^mem:page:\d+$"),
         CallbackQueryHandler(admin.member_open, pattern=r"^mem:open:\d+:\d+$"),
-        CallbackQueryHandler(admin.member_role, pattern=r"^mem:role:\d+:[a-z]+:\d+$"),
+        CallbackQueryHandler(
+            admin.member_role, pattern=r"^mem:role:\d+:(admin|coordinator|member|observer):\d+$"
+        ),
         CallbackQueryHandler(admin.member_remove, pattern=r"^mem:rm:\d+:\d+$"),
         CallbackQueryHandler(admin.member_remove_confirmed, pattern=r"^mem:rmok:\d+:\d+$"),
         CallbackQueryHandler(broadcasts.acknowledge, pattern=r"^ack:\d+$"),
