@@ -32,6 +32,7 @@ from bot.render import bold, shorten
 from services.access import Capability
 from services.contact_csv import COLUMNS, CsvRefused, vcard
 from services.contacts import MAX_QUERY_LENGTH, PAGE_SIZE, ContactPage, draft_of
+from services.text import clean
 from storage.contacts import Contact
 
 #: Searches a person ran recently, so that their result buttons keep working (also after
@@ -73,8 +74,9 @@ def _recall(context: BotContext, key: str) -> dict[str, str] | None:
 
 async def search_command(update: Update, context: BotContext) -> None:
     """/contacts WORDS searches; /contacts alone explains and offers browsing."""
-    # Searches are kept for their buttons: only as much as a search reads is kept.
-    text = " ".join(context.args or [])[:MAX_QUERY_LENGTH]
+    # Searches are kept for their buttons and shown back: only as much as a search reads
+    # is kept, cleaned as the search cleans it.
+    text = clean(" ".join(context.args or []))[:MAX_QUERY_LENGTH]
     if not text.strip():
         await _directory(update, context)
         return
