@@ -21,6 +21,7 @@ async def on_error(update: object, context: BotContext) -> None:
     if not isinstance(update, Update):
         log.error("error outside an update", exc_info=error)
         return
+    await _find_their_language(update, context)
     _ = context._
     if isinstance(error, ServiceError):
         log.info("update %s refused: %r", update.update_id, error)
@@ -47,3 +48,16 @@ async def on_error(update: object, context: BotContext) -> None:
         log.warning(
             "telegram refused the error reply of update %s", update.update_id, exc_info=True
         )
+
+
+async def _find_their_language(update: Update, context: BotContext) -> None:
+    """PTB gives the error handler a fresh context, without the caller the gate found:
+    find the person again, so that the answer is in their language."""
+    user = update.effective_user
+    if context.caller is not None or user is None:
+        return
+    context.remember_telegram_language(user.language_code)
+    try:
+        context.caller = await context.services.access.identify_known(user.id)
+    except Exception:  # the error may be the database's: Telegram's language will do
+        log.warning("could not look up user %s for the error reply", user.id, exc_info=True)
