@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     default_language: str = "en"
     default_timezone: str = "UTC"
     rate_limiter: bool = True
+    #: Per-person limits on expensive requests (services/throttle.py); off for load tests only.
+    throttle: bool = True
     #: Seconds one getUpdates long poll may wait; a clean stop waits for it to end.
     poll_timeout: int = Field(default=10, ge=0, le=50)
     outbox_concurrency: int = Field(default=16, ge=1, le=100)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Update
+from telegram import InlineQueryResultsButton, Update
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot import texts
 from bot.context import BotContext
+from bot.handlers.start import HELP_PAYLOAD
 from bot.messaging import reply
 from services.errors import ServiceError
+from services.throttle import Throttled
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +41,14 @@ async def on_error(update: object, context: BotContext) -> None:
         if update.callback_query is not None:
             await update.callback_query.answer(message.striptags()[:200], show_alert=True)
         elif update.inline_query is not None:
-            await update.inline_query.answer([], cache_time=0, is_personal=True)
+            # No results; a refusal to wait is said on the button above them.
+            wait = isinstance(error, Throttled)
+            button = InlineQueryResultsButton(
+                text=message.striptags(), start_parameter=HELP_PAYLOAD
+            )
+            await update.inline_query.answer(
+                [], cache_time=0, is_personal=True, button=button if wait else None
+            )
         else:
             await reply(update, message)
     except (BadRequest, Forbidden):
