@@ -144,7 +144,10 @@ async def seed_partnership(database: Path, members: int) -> None:
 
 def base_environment() -> dict[str, str]:
     """This process's environment without any Partnerbot setting, so none leaks in."""
-    prefixes = ("BOT_", "WEBHOOK_", "MODE", "DATABASE_", "RATE_LIMITER", "POLL_", "OUTBOX_")
+    prefixes = (
+        *("BOT_", "WEBHOOK_", "MODE", "DATABASE_", "RATE_LIMITER", "POLL_", "OUTBOX_"),
+        "THROTTLE",
+    )
     return {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
 
 
@@ -165,6 +168,8 @@ def partnerbot_command(
         LOG_LEVEL="WARNING",
         DEFAULT_LANGUAGE="en",
         DEFAULT_TIMEZONE="UTC",
+        # Simulated members search back to back, far beyond what a person's limits allow.
+        THROTTLE="false",
     )
     return [sys.executable, "-m", "bot", "run"], env
 

@@ -25,6 +25,7 @@ from bot.jobs.reminders import send_due_reminders
 from bot.persistence import SQLitePersistence
 from services.clock import Clock, utc_now
 from services.container import Services
+from services.throttle import LIMITS
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ def build_application(
 ) -> PartnerbotApplication:
     """The bot, wired but not started. `request` replaces the HTTP stack (console, tests)."""
     db = Database(settings.database_path)
-    services = Services.create(db, clock)
+    services = Services.create(db, clock, LIMITS if settings.throttle else {})
     token = settings.bot_token.get_secret_value() if settings.bot_token else OFFLINE_TOKEN
     builder = (
         ApplicationBuilder()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urlparse
@@ -10,6 +11,13 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.validation import known_timezone, shipped_language
+
+#: Telegram sends the webhook secret back in a header: it allows these characters, up to 256.
+_SECRET_CHARACTERS = re.compile(r"[A-Za-z0-9_-]{1,256}")
+#: Long enough that nobody guesses it: the secret is all that tells Telegram's requests from
+#: forged ones carrying an admin's user id.
+MIN_SECRET_LENGTH = 32
+MAKE_A_SECRET = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
 
 
 class Mode(StrEnum):
@@ -36,6 +44,8 @@ class Settings(BaseSettings):
     default_language: str = "en"
     default_timezone: str = "UTC"
     rate_limiter: bool = True
+    #: Per-person limits on expensive requests (services/throttle.py); off for load tests only.
+    throttle: bool = True
     #: Seconds one getUpdates long poll may wait; a clean stop waits for it to end.
     poll_timeout: int = Field(default=10, ge=0, le=50)
     outbox_concurrency: int = Field(default=16, ge=1, le=100)
@@ -53,6 +63,18 @@ class Settings(BaseSettings):
         bot_id, _, secret = value.get_secret_value().partition(":")
         if not bot_id.isdigit() or not secret:
             raise ValueError("looks wrong: a token is '<digits>:<secret>' as @BotFather gives it")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if not _SECRET_CHARACTERS.fullmatch(value.get_secret_value()):
+            raise ValueError(
+                "may hold only letters A-Z and a-z, digits, _ and -, at most 256 of them"
+                f" (Telegram's rule); make one with {MAKE_A_SECRET}"
+            )
         return value
 
     @field_validator("log_level")
@@ -73,6 +95,14 @@ class Settings(BaseSettings):
                 raise ValueError("webhook mode needs WEBHOOK_URL, a public https:// address")
             if self.bot_token is None:
                 raise ValueError("webhook mode needs BOT_TOKEN")
+            secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
+            if len(secret) < MIN_SECRET_LENGTH:
+                raise ValueError(
+                    f"webhook mode needs WEBHOOK_SECRET, a random string of at least"
+                    f" {MIN_SECRET_LENGTH} characters (letters, digits, _ and -) that Telegram"
+                    " sends with every update, so that forged requests are refused; make one"
+                    f" with {MAKE_A_SECRET}"
+                )
         return self
 
 

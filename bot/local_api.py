@@ -47,6 +47,12 @@ class LocalFile:
     file_name: str
     mime_type: str
     content: bytes
+    #: Telegram may leave a file's size out (it is optional): then nothing tells it.
+    size_known: bool = True
+
+    def size(self) -> JSON:
+        """The `file_size` field, when the size is known."""
+        return {"file_size": len(self.content)} if self.size_known else {}
 
     @property
     def file_path(self) -> str:
@@ -60,7 +66,7 @@ class LocalFile:
             "file_unique_id": self.file_id,
             "file_name": self.file_name,
             "mime_type": self.mime_type,
-            "file_size": len(self.content),
+            **self.size(),
         }
 
 
@@ -181,9 +187,17 @@ class LocalBotApi(BaseRequest):
             return refusal.status, json.dumps(error).encode()
         return 200, json.dumps({"ok": True, "result": result}).encode()
 
-    def upload(self, content: bytes, file_name: str, mime_type: str = "text/csv") -> JSON:
+    def upload(
+        self,
+        content: bytes,
+        file_name: str,
+        mime_type: str = "text/csv",
+        *,
+        size_known: bool = True,
+    ) -> JSON:
         """A file a person sends: returns the `Document` object to put in their message."""
-        stored = LocalFile(f"file-{self.next_message_id()}", file_name, mime_type, content)
+        file_id = f"file-{self.next_message_id()}"
+        stored = LocalFile(file_id, file_name, mime_type, content, size_known)
         self.files[stored.file_id] = stored
         return stored.as_document()
 
@@ -254,7 +268,7 @@ class LocalBotApi(BaseRequest):
         return {
             "file_id": stored.file_id,
             "file_unique_id": stored.file_id,
-            "file_size": len(stored.content),
+            **stored.size(),
             "file_path": stored.file_path,
         }
 

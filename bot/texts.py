@@ -15,6 +15,7 @@ from services.errors import (
     NotFound,
     ServiceError,
 )
+from services.throttle import Throttled
 from storage.models import Role
 
 ROLE_NAMES = {
@@ -102,6 +103,12 @@ def explain(_: Translator, error: ServiceError) -> Markup:
             return _(_INVITE_REFUSALS[reason])
         case LastAdmin():
             return _("A partnership needs at least one admin: make someone else admin first.")
+        case Throttled(retry_after=seconds):
+            return _.plural(
+                "You asked for this too often. Try again in {count} second.",
+                "You asked for this too often. Try again in {count} seconds.",
+                seconds,
+            )
         case InvalidInput(field=field) if field in _FIELD_PROBLEMS:
             return _(_FIELD_PROBLEMS[field])
         case _:

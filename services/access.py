@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from services.clock import Clock
 from services.errors import InvalidInput, NotAllowed, NotAMember
+from services.text import one_line
 from storage import conversations as conversation_store
 from storage import members as member_store
 from storage.db import Database
@@ -135,6 +136,11 @@ class AccessService:
 
     async def identify(self, identity: TelegramIdentity) -> Caller:
         """Look the person up; refresh their name and language if Telegram changed them."""
+        identity = replace(
+            identity,
+            name=one_line(identity.name),
+            username=one_line(identity.username) if identity.username else identity.username,
+        )
         member = await member_store.get(self._db, identity.user_id)
         if member is None:
             return Caller(identity, None, None)

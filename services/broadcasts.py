@@ -11,6 +11,7 @@ from services.access import Caller, Capability, normalise_language
 from services.clock import Clock
 from services.errors import InvalidInput, NotFound
 from services.outbox import OutboxService, Recipient, Rendered
+from services.text import clean
 from storage import deliveries as delivery_store
 from storage import members as member_store
 from storage import partnerships as partnership_store
@@ -61,8 +62,9 @@ class BroadcastSummary:
 
 
 def check_body(text: str, *, with_media: bool) -> str:
-    """The text of a broadcast, stripped; InvalidInput if empty or too long."""
-    text = text.strip()
+    """The text of a broadcast, cleaned (services.text) and stripped; InvalidInput if empty
+    or too long."""
+    text = clean(text).strip()
     limit = MAX_CAPTION if with_media else MAX_TEXT
     if not text and not with_media:
         raise InvalidInput("broadcast_text", "empty")

@@ -38,6 +38,7 @@ from services.challenges_input import (
 from services.clock import Clock
 from services.errors import InvalidInput, NotAllowed, NotFound, ServiceError
 from services.outbox import OutboxService, Recipient, Rendered
+from services.text import one_line
 from storage import audit
 from storage import challenges as store
 from storage import deliveries as delivery_store
@@ -333,7 +334,10 @@ class ChallengeService:
             observed_at=draft.observed.at if draft.observed else None,
             observed_has_time=bool(draft.observed and draft.observed.has_time),
             restricted=draft.restricted,
-            attachments=tuple(draft.attachments),
+            attachments=tuple(
+                replace(a, file_name=one_line(a.file_name)) if a.file_name else a
+                for a in draft.attachments
+            ),
         )
 
     async def submit(

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from services.dates import Prefer, parse_moment
 from services.errors import InvalidInput
+from services.text import clean as clean_text
 from storage.challenges import Attachment, Category, Severity
 
 MAX_TITLE = 120
@@ -36,8 +37,9 @@ class TextTooLong(InvalidInput):
 
 
 def clean(value: str, field: str, limit: int, *, required: bool = False) -> str:
-    """Strip a typed text and check its length; InvalidInput(field, "empty") if required."""
-    text = value.strip()
+    """Clean (services.text) and strip a typed text and check its length;
+    InvalidInput(field, "empty") if required."""
+    text = clean_text(value).strip()
     if required and not text:
         raise InvalidInput(field, "empty")
     if len(text) > limit:

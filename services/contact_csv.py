@@ -2,7 +2,9 @@
 
 CSV files are UTF-8 (a byte-order mark is accepted and written, for spreadsheets), comma
 separated, with a header row naming the columns (`COLUMNS`; only name and organisation are
-required). Expertise topics are separated by semicolons, languages by commas.
+required). Expertise topics are separated by semicolons, languages by commas. Cells that a
+spreadsheet would run as formulas are written with a `'` in front (services.spreadsheets),
+which an import removes.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from enum import StrEnum
 
 from services.contact_fields import ContactDraft, Field, InvalidField, fold, parse_draft
 from services.errors import ServiceError
+from services.spreadsheets import cell_value, safe_cell
 from storage.contacts import Contact
 
 COLUMNS: tuple[str, ...] = tuple(field.value for field in Field)
@@ -120,32 +123,31 @@ def read_rows(data: bytes, *, max_rows: int = MAX_ROWS) -> Iterator[CsvRow]:
         rows += 1
         if rows > max_rows:
             raise CsvRefused(FileProblem.TOO_MANY_ROWS, str(max_rows))
-        values = {name: cell for name, cell in zip(header, cells, strict=False) if name}
+        values = {name: cell_value(cell) for name, cell in zip(header, cells, strict=False) if name}
         draft, problems = parse_draft(values)
         yield CsvRow(line, draft, tuple(problems))
 
 
 def write_csv(contacts: Iterable[Contact]) -> bytes:
-    """A CSV file of contacts that `read_rows` reads back unchanged."""
+    """A CSV file of contacts that `read_rows` reads back unchanged; no cell is a formula."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for contact in contacts:
-        writer.writerow(
-            [
-                contact.name,
-                contact.organisation,
-                contact.organisation_type or "",
-                contact.country,
-                contact.role,
-                "; ".join(contact.expertise),
-                ", ".join(contact.languages),
-                contact.phone or "",
-                contact.email or "",
-                contact.telegram or "",
-                contact.notes,
-            ]
-        )
+        cells = [
+            contact.name,
+            contact.organisation,
+            contact.organisation_type or "",
+            contact.country,
+            contact.role,
+            "; ".join(contact.expertise),
+            ", ".join(contact.languages),
+            contact.phone or "",
+            contact.email or "",
+            contact.telegram or "",
+            contact.notes,
+        ]
+        writer.writerow([safe_cell(cell) for cell in cells])
     # The byte-order mark makes spreadsheet programs open the file as UTF-8.
     return buffer.getvalue().encode("utf-8-sig")
 

@@ -19,6 +19,7 @@ import phonenumbers
 from babel import Locale
 
 from services.errors import InvalidInput
+from services.text import clean
 from storage.models import LANGUAGES
 
 
@@ -180,8 +181,8 @@ def identity_key(name: str, organisation: str) -> str:
 
 
 def _clean(value: str, *, keep_lines: bool = False) -> str:
-    """Drop control characters; fold spaces (per line, if lines are kept)."""
-    value = "".join(c for c in value if c == "\n" or unicodedata.category(c) != "Cc")
+    """Cleaned text (services.text); spaces folded (per line, if lines are kept)."""
+    value = clean(value)
     if keep_lines:
         lines = (" ".join(line.split()) for line in value.splitlines())
         return "\n".join(line for line in lines if line)

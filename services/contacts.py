@@ -30,6 +30,7 @@ from services.contact_fields import (
 )
 from services.errors import NotFound, ServiceError
 from services.outbox import OutboxService, Recipient, Rendered
+from services.text import clean
 from storage import audit
 from storage import contacts as store
 from storage import members as member_store
@@ -75,7 +76,7 @@ class SearchTerms:
 
 def parse_query(text: str) -> SearchTerms:
     """Free words and filters from what someone typed: `police country:"côte d'ivoire"`."""
-    text = text[:MAX_QUERY_LENGTH]
+    text = clean(text)[:MAX_QUERY_LENGTH]
     filters: list[tuple[str, str, bool]] = []
     rest: list[str] = []
     position = 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from services.access import AccessService
@@ -17,6 +18,7 @@ from services.members import MemberService
 from services.milestones import MilestoneService
 from services.outbox import OutboxService
 from services.partnerships import PartnershipService
+from services.throttle import LIMITS, Expense, Limit, Throttle
 from services.updates import UpdateLog
 from storage.db import Database
 
@@ -39,10 +41,14 @@ class Services:
     meetings: MeetingService
     milestones: MilestoneService
     digests: DigestService
+    throttle: Throttle
 
     @classmethod
-    def create(cls, db: Database, clock: Clock = utc_now) -> Services:
-        """Wire every service to the same database and clock."""
+    def create(
+        cls, db: Database, clock: Clock = utc_now, limits: Mapping[Expense, Limit] = LIMITS
+    ) -> Services:
+        """Wire every service to the same database and clock; `limits` on expensive
+        requests (none: unlimited)."""
         outbox = OutboxService(db, clock)
         return cls(
             db=db,
@@ -59,4 +65,5 @@ class Services:
             meetings=MeetingService(db, clock),
             milestones=MilestoneService(db, clock),
             digests=DigestService(db, clock, sources=[MeetingActivity(db), ChallengeActivity(db)]),
+            throttle=Throttle(clock, limits),
         )

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from services.dates import Prefer, parse_moment
 from services.errors import InvalidInput
+from services.text import clean, one_line
 from storage.meetings import (
     ActionValues,
     Attachment,
@@ -215,7 +216,10 @@ class MeetingDraft:
                 ActionValues(a.what, a.owner_id, a.owner_name, a.due_on, a.id)
                 for a in self.actions[:MAX_ACTIONS]
             ),
-            attachments=self.attachments[:MAX_ATTACHMENTS],
+            attachments=tuple(
+                replace(a, name=one_line(a.name)[:MAX_ATTACHMENT_NAME])
+                for a in self.attachments[:MAX_ATTACHMENTS]
+            ),
         )
 
     def with_action(self, index: int, action: ActionDraft) -> MeetingDraft:
@@ -231,14 +235,10 @@ class MeetingDraft:
 # -- text -------------------------------------------------------------------------------------
 
 
-def one_line(text: str) -> str:
-    """Whitespace folded to single spaces."""
-    return " ".join(text.split())
-
-
 def paragraphs(text: str) -> str:
-    """Lines stripped, at most one empty line in a row, none at either end."""
-    lines = [line.strip() for line in text.strip().splitlines()]
+    """Cleaned text (services.text): lines stripped, at most one empty line in a row, none at
+    either end."""
+    lines = [line.strip() for line in clean(text).strip().splitlines()]
     kept: list[str] = []
     for line in lines:
         if line or (kept and kept[-1]):
@@ -537,6 +537,7 @@ def parse_form(
     the decisions right above it, and is otherwise kept aside as unplaced. Anything that
     cannot be read is asked for afterwards; a missing date means now.
     """
+    text = clean(text)  # lines that fit no field are shown back as they are
     draft = MeetingDraft()
     ask: list[tuple[str, InvalidMeetingField | None]] = []
     unplaced: list[str] = []

@@ -19,6 +19,7 @@ from services.access import Caller, Capability, normalise_language
 from services.clock import Clock
 from services.errors import InvalidInput, NotAllowed, NotAMember, NotFound
 from services.meeting_fields import ActionDraft, MeetingDraft, local_today
+from services.text import one_line
 from storage import audit
 from storage import meetings as store
 from storage import members as member_store
@@ -45,6 +46,10 @@ class MeetingQuery:
     kind: MeetingKind | None = None
     since: date | None = None
     until: date | None = None
+
+    def __post_init__(self) -> None:
+        # The words are searched, remembered for the list's buttons and shown back.
+        object.__setattr__(self, "text", one_line(self.text))
 
     @property
     def narrowed(self) -> bool:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from services.access import Caller, Capability
 from services.clock import Clock
 from services.errors import InvalidInput, LastAdmin, NotAllowed, NotFound
+from services.text import one_line
 from storage import audit
 from storage import members as member_store
 from storage.db import Database, Transaction
@@ -21,7 +22,7 @@ def clean_text(value: str | None, field: str, limit: int) -> str | None:
     """Fold whitespace; None for empty; InvalidInput if longer than `limit`."""
     if value is None:
         return None
-    folded = " ".join(value.split())
+    folded = one_line(value)
     if len(folded) > limit:
         raise InvalidInput(field, f"at most {limit} characters")
     return folded or None

@@ -20,6 +20,7 @@ from services.access import Caller, Capability
 from services.clock import Clock
 from services.errors import InvalidInput, NotAllowed, NotFound
 from services.plan_file import MilestoneEntry, PillarEntry, PlanFile, dump_plan
+from services.text import one_line
 from storage import audit
 from storage import milestones as store
 from storage.db import Database, Transaction
@@ -154,7 +155,7 @@ _ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩", "0123456789")
 
 def check_note(text: str) -> str:
     """A note of an update: spaces tidied, at most MAX_NOTE characters."""
-    note = " ".join(text.split())
+    note = one_line(text)
     if len(note) > MAX_NOTE:
         raise InvalidInput("milestone_note", str(len(note)))
     return note
@@ -370,7 +371,7 @@ class MilestoneService:
     async def by_code(self, caller: Caller, code: str) -> MilestoneView:
         """A milestone by the code people type (`/milestone M07`)."""
         membership = caller.require(Capability.READ)
-        found = await store.by_code(self._db, membership.partnership_id, code.strip())
+        found = await store.by_code(self._db, membership.partnership_id, one_line(code))
         if found is None:
             raise NotFound("milestone")
         return await self._view(caller, found)

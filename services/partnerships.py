@@ -11,6 +11,7 @@ from services.clock import Clock
 from services.errors import InvalidInput, NotFound
 from services.milestones import store_plan
 from services.plan_file import DEFAULT_PLAN, PlanFile, default_plan
+from services.text import one_line
 from services.validation import known_timezone, shipped_language
 from storage import audit
 from storage import members as member_store
@@ -50,7 +51,7 @@ class PartnershipService:
     ) -> Partnership:
         """Create a partnership after checking every field, with an action plan: the
         default one (EU action plan 2021-2025), `plan`, or none."""
-        name = " ".join(name.split())
+        name = one_line(name)
         if not name or len(name) > MAX_NAME_LENGTH:
             raise InvalidInput("name", f"must be 1 to {MAX_NAME_LENGTH} characters")
         slug = slug or slugify(name)
@@ -64,7 +65,7 @@ class PartnershipService:
                 check(value)
             except ValueError as exc:
                 raise InvalidInput(field, str(exc)) from exc
-        countries = tuple(c.strip() for c in countries if c.strip())
+        countries = tuple(one_line(c) for c in countries if one_line(c))
         if any("," in country for country in countries):
             raise InvalidInput("countries", "country names cannot contain commas")
         if await partnership_store.get_by_slug(self._db, slug) is not None:

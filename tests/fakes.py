@@ -191,10 +191,17 @@ class BotDriver:
         return self.api.sent_to(user.id)[before:]
 
     async def send_document(
-        self, user: LocalUser, content: bytes, file_name: str, mime_type: str = "text/csv"
+        self,
+        user: LocalUser,
+        content: bytes,
+        file_name: str,
+        mime_type: str = "text/csv",
+        *,
+        size_known: bool = True,
     ) -> list[JSON]:
-        """A file sent by `user` in their private chat; the bot may download it with getFile."""
-        document = self.api.upload(content, file_name, mime_type)
+        """A file sent by `user` in their private chat; the bot may download it with getFile.
+        Without `size_known`, neither the message nor getFile tells the file's size."""
+        document = self.api.upload(content, file_name, mime_type, size_known=size_known)
         return await self.send_content(user, document=document)
 
     async def inline(self, user: LocalUser, query: str, offset: str = "") -> JSON:

@@ -23,6 +23,7 @@ from bot.i18n import N_
 from bot.keyboards import button, in_rows, keyboard
 from bot.messaging import answer, pressed, reply, show, text_of
 from bot.render import bold, split_html
+from bot.throttling import spend
 from services.access import Capability
 from services.challenges import (
     OPEN_STATUSES,
@@ -32,6 +33,7 @@ from services.challenges import (
 )
 from services.challenges_input import TextTooLong, match_word, vocabulary
 from services.errors import InvalidInput, NotAllowed
+from services.throttle import Expense
 from storage.challenges import Category, Severity, Status
 
 NOTE = "challenge:note"
@@ -350,6 +352,8 @@ def _typed_filter(context: BotContext, words: list[str]) -> Filter:
 
 async def list_command(update: Update, context: BotContext) -> None:
     """/challenges, optionally with filter words."""
+    if context.args:
+        spend(context, Expense.SEARCH)
     await _show_list(update, context, _typed_filter(context, list(context.args or [])), 0)
 
 

@@ -29,9 +29,12 @@ from bot.i18n import Translator, Verbatim
 from bot.keyboards import button, in_rows, keyboard
 from bot.messaging import answer, pressed, reply, show
 from bot.render import bold, shorten
+from bot.throttling import spend
 from services.access import Capability
 from services.contact_csv import COLUMNS, CsvRefused, vcard
 from services.contacts import MAX_QUERY_LENGTH, PAGE_SIZE, ContactPage, draft_of
+from services.text import clean
+from services.throttle import Expense
 from storage.contacts import Contact
 
 #: Searches a person ran recently, so that their result buttons keep working (also after
@@ -73,11 +76,13 @@ def _recall(context: BotContext, key: str) -> dict[str, str] | None:
 
 async def search_command(update: Update, context: BotContext) -> None:
     """/contacts WORDS searches; /contacts alone explains and offers browsing."""
-    # Searches are kept for their buttons: only as much as a search reads is kept.
-    text = " ".join(context.args or [])[:MAX_QUERY_LENGTH]
+    # Searches are kept for their buttons and shown back: only as much as a search reads
+    # is kept, cleaned as the search cleans it.
+    text = clean(" ".join(context.args or []))[:MAX_QUERY_LENGTH]
     if not text.strip():
         await _directory(update, context)
         return
+    spend(context, Expense.SEARCH)
     key = _remember(context, {"text": text})
     await _results(update, context, key, {"text": text}, 0)
 
@@ -347,6 +352,8 @@ async def inline_search(update: Update, context: BotContext) -> None:
     if query is None:
         return
     offset = int(query.offset) if query.offset.isdigit() else 0
+    if query.query.strip():
+        spend(context, Expense.SEARCH)
     found, following = await context.services.contacts.search_everywhere(
         context.require_caller(), query.query, offset=offset
     )
@@ -409,10 +416,18 @@ async def document_received(update: Update, context: BotContext) -> None:
     assert message is not None and message.document is not None
     context.require_caller().require(Capability.MANAGE_CONTACTS)
     document = message.document
-    if document.file_size is not None and document.file_size > MAX_FILE_BYTES:
-        await reply(update, _("The file is too large: send at most 2 MB at a time."))
+    if _too_large(document.file_size):
+        await _refuse_too_large(update, context)
         return
     await _import(update, context, document.file_id, skip_invalid=False)
+
+
+def _too_large(size: int | None) -> bool:
+    return size is not None and size > MAX_FILE_BYTES
+
+
+async def _refuse_too_large(update: Update, context: BotContext) -> None:
+    await show(update, context._("The file is too large: send at most 2 MB at a time."))
 
 
 async def import_valid_rows(update: Update, context: BotContext) -> None:
@@ -428,8 +443,16 @@ async def _import(update: Update, context: BotContext, file_id: str, *, skip_inv
     _ = context._
     caller = context.require_caller()
     membership = caller.require(Capability.MANAGE_CONTACTS)
+    spend(context, Expense.IMPORT)
     telegram_file = await context.bot.get_file(file_id)
+    # The document may not have said its size: the file itself is held to the limit.
+    if _too_large(telegram_file.file_size):
+        await _refuse_too_large(update, context)
+        return
     data = bytes(await telegram_file.download_as_bytearray())
+    if _too_large(len(data)):
+        await _refuse_too_large(update, context)
+        return
     try:
         report = await context.services.contacts.import_for(caller, data, skip_invalid=skip_invalid)
     except CsvRefused as refused:
@@ -453,6 +476,7 @@ async def export(update: Update, context: BotContext) -> None:
     _ = context._
     caller = context.require_caller()
     membership = caller.require(Capability.MANAGE_CONTACTS)
+    spend(context, Expense.EXPORT)
     data, count = await context.services.contacts.export_for(caller)
     chat = update.effective_chat
     assert chat is not None

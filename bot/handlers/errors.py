@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Update
+from telegram import InlineQueryResultsButton, Update
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot import texts
 from bot.context import BotContext
+from bot.handlers.start import HELP_PAYLOAD
 from bot.messaging import reply
 from services.errors import ServiceError
+from services.throttle import Throttled
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +23,7 @@ async def on_error(update: object, context: BotContext) -> None:
     if not isinstance(update, Update):
         log.error("error outside an update", exc_info=error)
         return
+    await _find_their_language(update, context)
     _ = context._
     if isinstance(error, ServiceError):
         log.info("update %s refused: %r", update.update_id, error)
@@ -38,7 +41,14 @@ async def on_error(update: object, context: BotContext) -> None:
         if update.callback_query is not None:
             await update.callback_query.answer(message.striptags()[:200], show_alert=True)
         elif update.inline_query is not None:
-            await update.inline_query.answer([], cache_time=0, is_personal=True)
+            # No results; a refusal to wait is said on the button above them.
+            wait = isinstance(error, Throttled)
+            button = InlineQueryResultsButton(
+                text=message.striptags(), start_parameter=HELP_PAYLOAD
+            )
+            await update.inline_query.answer(
+                [], cache_time=0, is_personal=True, button=button if wait else None
+            )
         else:
             await reply(update, message)
     except (BadRequest, Forbidden):
@@ -47,3 +57,16 @@ async def on_error(update: object, context: BotContext) -> None:
         log.warning(
             "telegram refused the error reply of update %s", update.update_id, exc_info=True
         )
+
+
+async def _find_their_language(update: Update, context: BotContext) -> None:
+    """PTB gives the error handler a fresh context, without the caller the gate found:
+    find the person again, so that the answer is in their language."""
+    user = update.effective_user
+    if context.caller is not None or user is None:
+        return
+    context.remember_telegram_language(user.language_code)
+    try:
+        context.caller = await context.services.access.identify_known(user.id)
+    except Exception:  # the error may be the database's: Telegram's language will do
+        log.warning("could not look up user %s for the error reply", user.id, exc_info=True)

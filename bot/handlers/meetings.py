@@ -26,6 +26,7 @@ from bot.i18n import Translator
 from bot.keyboards import button, in_rows, keyboard
 from bot.messaging import answer, pressed, reply, show, text_of
 from bot.render import CAPTION_LIMIT, bold, shorten
+from bot.throttling import spend
 from services.access import Capability
 from services.meeting_fields import InvalidMeetingField, local_today, parse_range
 from services.meetings import (
@@ -37,6 +38,7 @@ from services.meetings import (
     MeetingQuery,
     draft_of,
 )
+from services.throttle import Expense
 from storage.meetings import AttachmentKind, MeetingKind
 
 #: Lists a person looked at recently, so that their buttons keep working (also after a
@@ -96,6 +98,8 @@ async def list_command(update: Update, context: BotContext) -> None:
     if len(text) > MAX_QUERY:
         await reply(update, context._("Search with at most {limit} characters.", limit=MAX_QUERY))
         return
+    if text:
+        spend(context, Expense.SEARCH)
     query = MeetingQuery(text=text)
     await _show_page(update, context, _remember(context, query), query, 0)
 
@@ -270,6 +274,7 @@ async def filter_typed(update: Update, context: BotContext) -> str | int:
         if len(text) > MAX_QUERY:
             await reply(update, _("Search with at most {limit} characters.", limit=MAX_QUERY))
             return FILTER_TEXT
+        spend(context, Expense.SEARCH)
         narrowed = MeetingQuery(text, query.kind, query.since, query.until)
     else:
         membership = context.require_caller().require(Capability.READ)

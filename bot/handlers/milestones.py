@@ -17,9 +17,11 @@ from bot.i18n import N_
 from bot.keyboards import button, in_rows, keyboard
 from bot.messaging import answer, pressed, reply, show, text_of
 from bot.render import shorten
+from bot.throttling import spend
 from services.charts import render_progress_chart
 from services.errors import InvalidInput, NotAllowed
 from services.milestones import MAX_NOTE, MilestoneView, check_note, check_progress
+from services.throttle import Expense
 from storage.milestones import MilestoneStatus
 from storage.models import Role
 
@@ -128,12 +130,12 @@ def _milestone_message(
 
 async def chart_pressed(update: Update, context: BotContext) -> None:
     """The 📈 button of the overview."""
-    await answer(update)
     await _send_chart(update, context)
 
 
 async def _send_chart(update: Update, context: BotContext) -> None:
     """Draw the progress chart (in a worker thread: it takes a moment) and send it."""
+    spend(context, Expense.CHART)
     caller = context.require_caller()
     partnership = caller.require_membership().partnership
     data = await context.services.milestones.chart_data(caller)
@@ -141,6 +143,7 @@ async def _send_chart(update: Update, context: BotContext) -> None:
     if not data.pillars:
         await overview(update, context)  # says there is no plan yet
         return
+    await answer(update)  # the button's spinner stops while the chart is drawn
     chat = update.effective_chat
     assert chat is not None
     await chat.send_action(ChatAction.UPLOAD_PHOTO)

@@ -15,6 +15,9 @@ from bot.messaging import reply
 from bot.render import bold
 from services.access import Caller
 
+#: The payload of buttons that only lead to the private chat (from an inline answer): /help.
+HELP_PAYLOAD = "help"
+
 
 async def start(update: Update, context: BotContext) -> None:
     """Join with the invite code of a deep link, or greet a known member."""
@@ -26,6 +29,8 @@ async def start(update: Update, context: BotContext) -> None:
         # The meeting flow takes its deep links (bot/handlers/meeting_flow.py) before this
         # handler; one that reaches here is malformed. It is never an invite code.
         code = None
+    if code == HELP_PAYLOAD:
+        code = None  # not an invite: a member is greeted, anyone else told how to join
     if code is not None:
         await context.services.invites.redeem(code, caller.identity)
         caller = await context.services.access.identify(caller.identity)

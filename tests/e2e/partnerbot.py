@@ -112,6 +112,16 @@ class BotProcess:
         )
         assert process.poll() is None, self.stderr()
 
+    def run_to_exit(self, timeout: float = 30) -> int:
+        """Run it until it stops by itself (e.g. refusing its settings); its exit status."""
+        process = self._spawn()
+        try:
+            return process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            raise
+
     def stderr(self) -> str:
         """What the process printed on stderr (after it ended)."""
         if self.process is None or self.process.stderr is None or self.process.poll() is None:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
+import secrets
+import sqlite3
 from pathlib import Path
 
+import httpx
 import pytest
 
 from bot.local_api import LocalUser
@@ -183,11 +187,12 @@ async def test_an_update_delivered_twice_is_handled_once(
         await member.expect_no_message(within=0.2)
 
 
-async def _seed_file(database: Path) -> None:
+async def _seed_file(database: Path) -> str:
+    """Seed a database file as `seed` does; returns its invite code."""
     db = Database(database)
     await db.open()
     try:
-        await seed(Services.create(db))
+        return await seed(Services.create(db))
     finally:
         await db.close()
 
@@ -224,26 +229,99 @@ async def test_killed_in_the_middle_of_a_flow_resumes_at_the_same_step(
         await bot.stop()
 
 
+SECRET = secrets.token_urlsafe(32)
+
+
+def webhook_bot(botapi: BotApiServer, database: Path, port: int, **extra: str) -> BotProcess:
+    """The bot as a process in webhook mode, Telegram's requests coming from the server."""
+    settings = {
+        "MODE": "webhook",
+        "WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram",
+        "WEBHOOK_LISTEN": "127.0.0.1",
+        "WEBHOOK_PORT": str(port),
+        "WEBHOOK_SECRET": SECRET,
+    }
+    return BotProcess(botapi, database, **(settings | extra))
+
+
 async def test_webhook_mode(botapi: BotApiServer, tmp_path: Path, unused_tcp_port: int) -> None:
     database = tmp_path / "bot.sqlite3"
     await _seed_file(database)
-    bot = BotProcess(
-        botapi,
-        database,
-        MODE="webhook",
-        WEBHOOK_URL=f"http://127.0.0.1:{unused_tcp_port}/telegram",
-        WEBHOOK_LISTEN="127.0.0.1",
-        WEBHOOK_PORT=str(unused_tcp_port),
-        WEBHOOK_SECRET="s3cret-token",
-    )
+    bot = webhook_bot(botapi, database, unused_tcp_port)
     await bot.start_webhook()
     try:
         member = person(botapi, MEMBER)
         await member.send("/help")
         assert "You work in COP Sénégal as member." in (await member.next_message()).text
-        assert botapi.webhook.secret_token == "s3cret-token"
+        assert botapi.webhook.secret_token == SECRET
     finally:
         await bot.stop()
+
+
+def forged_message(update_id: int, who: LocalUser, text: str) -> dict[str, object]:
+    """A message update as Telegram would post it, written by someone who is not Telegram."""
+    sender = {"id": who.id, "is_bot": False, "first_name": who.first_name, "language_code": "en"}
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": 1,
+            "date": int(utc_now().timestamp()),
+            "from": sender,
+            "chat": {"id": who.id, "type": "private", "first_name": who.first_name},
+            "text": text,
+            "entities": [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}],
+        },
+    }
+
+
+async def test_forged_webhook_requests_are_refused_and_change_nothing(
+    botapi: BotApiServer, tmp_path: Path, unused_tcp_port: int
+) -> None:
+    database = tmp_path / "bot.sqlite3"
+    code = await _seed_file(database)
+    bot = webhook_bot(botapi, database, unused_tcp_port)
+    await bot.start_webhook()
+    try:
+        admin, member = person(botapi, ADMIN), person(botapi, MEMBER)
+        # Someone who learnt the address posts as the admin, and lets a stranger join.
+        forged = [forged_message(900_001, ADMIN, "/invite"),
+                  forged_message(900_002, STRANGER, f"/start {code}")]  # fmt: skip
+        headers: list[dict[str, str]] = [
+            {},
+            {"X-Telegram-Bot-Api-Secret-Token": "wrong-" + SECRET[6:]},
+            {"X-Telegram-Bot-Api-Secret-Token": ""},
+        ]
+        async with httpx.AsyncClient() as client:
+            for update, header in itertools.product(forged, headers):
+                response = await client.post(botapi.webhook.url, json=update, headers=header)
+                assert response.status_code == 403
+        # Telegram's own requests carry the secret and are handled; updates are handled in
+        # order, so this reply means the forged ones would have been answered by now.
+        await member.send("/help")
+        assert "You work in COP Sénégal as member." in (await member.next_message()).text
+        await admin.expect_no_message(within=0.2)
+        forged_chats = (ADMIN.id, STRANGER.id)
+        assert [call for call in botapi.calls if call.params.get("chat_id") in forged_chats] == []
+        assert stored_state(database, "invite") == []
+        with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as connection:
+            handled = connection.execute("SELECT update_id FROM processed_updates").fetchall()
+            stranger = connection.execute(
+                "SELECT 1 FROM memberships WHERE member_id = ?", (STRANGER.id,)
+            ).fetchall()
+        assert len(handled) == 1 and stranger == []  # only the member's /help was handled
+    finally:
+        await bot.stop()
+
+
+def test_webhook_mode_does_not_start_without_a_long_secret(
+    botapi: BotApiServer, tmp_path: Path, unused_tcp_port: int
+) -> None:
+    for secret in ("", "s3cret-token", "x" * 40 + "!"):
+        bot = webhook_bot(botapi, tmp_path / "bot.sqlite3", unused_tcp_port, WEBHOOK_SECRET=secret)
+        assert bot.run_to_exit() == 2
+        error = bot.stderr()
+        assert "WEBHOOK_SECRET" in error and "secrets.token_urlsafe(32)" in error
+    assert not botapi.webhook.url
 
 
 @pytest.fixture

@@ -38,6 +38,33 @@ def test_webhook_mode_needs_an_https_url() -> None:
     assert "WEBHOOK_URL" in explain(caught.value) or "https" in explain(caught.value)
 
 
+WEBHOOK = {"mode": "webhook", "bot_token": "1:abc", "webhook_url": "https://example.org/x"}
+
+
+@pytest.mark.parametrize(
+    ("secret", "problem"),
+    [
+        (None, "webhook mode needs WEBHOOK_SECRET, a random string of at least 32 characters"),
+        ("", "webhook mode needs WEBHOOK_SECRET"),
+        ("a" * 31, "webhook mode needs WEBHOOK_SECRET"),
+        ("a" * 31 + "=", "WEBHOOK_SECRET may hold only letters A-Z and a-z, digits, _ and -"),
+        ("é" * 40, "WEBHOOK_SECRET may hold only"),
+        ("a" * 257, "at most 256"),
+    ],
+    ids=["missing", "empty", "short", "equals sign", "accents", "too long"],
+)
+def test_webhook_mode_needs_a_long_secret_of_the_characters_telegram_allows(
+    secret: str | None, problem: str
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        Settings.model_validate({**WEBHOOK, "webhook_secret": secret})
+    explained = explain(caught.value)
+    assert problem in explained
+    assert 'python -c "import secrets; print(secrets.token_urlsafe(32))"' in explained
+    for fine in ("a" * 32, "A-z_0" * 7, "b" * 256):
+        Settings.model_validate({**WEBHOOK, "webhook_secret": fine})
+
+
 def test_admin_bootstrap_from_the_command_line(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

@@ -3,6 +3,8 @@ duplicates, skipping invalid rows), export, vCards, field checks and the command
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,9 +22,10 @@ from services.contact_fields import (
     Problem,
     parse_field,
 )
-from services.contacts import RowProblem
+from services.contacts import RowProblem, draft_of
 from services.container import Services
 from services.demo import load_demo, read_demo_file
+from services.spreadsheets import FORMULA_STARTS, cell_value, safe_cell
 from storage import audit
 from storage import contacts as store
 from storage.models import Partnership, PartnershipKind
@@ -197,6 +200,44 @@ async def test_export_then_import_changes_nothing(services: Services, cop: Partn
     assert count == 3 and exported.startswith(b"\xef\xbb\xbfname,organisation,")
     report = await services.contacts.import_csv(cop, exported)
     assert (report.unchanged, report.created, report.updated) == (3, 0, 0)
+
+
+#: Values a spreadsheet would run as formulas, and one that itself begins with a quote.
+FORMULAS = [
+    ContactDraft(
+        name='=HYPERLINK("http://x")', organisation="'=1+1", country="Senegal", role="-5",
+        expertise=("=SUM(A1)", "cash"), phone="+221770000001", email="=cmd@example.org",
+        notes="@user",
+    ),
+    ContactDraft(name="Awa Diop", organisation="CENTIF", notes="'just a quote"),
+]  # fmt: skip
+
+
+async def test_exported_cells_are_never_formulas_and_read_back_unchanged(
+    services: Services, cop: Partnership
+) -> None:
+    await services.contacts.add_drafts(cop, FORMULAS, source="test")
+    exported, _count = await services.contacts.export_csv(cop)
+    rows = list(csv.reader(io.StringIO(exported.decode("utf-8-sig"))))
+    assert rows[1] == [
+        "\'=HYPERLINK(\"http://x\")", "\'\'=1+1", "", "Senegal", "\'-5", "\'=SUM(A1); cash", "",
+        "\'+221770000001", "\'=cmd@example.org", "", "\'@user",
+    ]  # fmt: skip
+    assert rows[2][-1] == "'just a quote"  # no formula: left as it is
+    report = await services.contacts.import_csv(cop, exported)
+    assert (report.unchanged, report.created, report.updated) == (2, 0, 0)
+    stored = await store.all_of(services.db, cop.id)
+    assert [draft_of(contact) for contact in stored] == FORMULAS
+
+
+@pytest.mark.parametrize(
+    "value", ["+221770000001", '=HYPERLINK("http://x")', "-5", "@user", "\'=1", "\'\'+1", "\t=1",
+              "\r=1", "\'", "\'plain", "plain", ""],
+)  # fmt: skip
+def test_a_safe_cell_is_no_formula_and_gives_its_value_back(value: str) -> None:
+    cell = safe_cell(value)
+    assert not cell.startswith(FORMULA_STARTS)
+    assert cell_value(cell) == value
 
 
 def test_vcards_escape_values_and_stay_within_telegrams_limit() -> None:

@@ -349,6 +349,27 @@ async def test_export_sends_the_directory_as_a_csv_document(
     assert "name, organisation, organisation_type" in explained
 
 
+async def test_a_formula_in_a_members_card_reaches_the_export_as_text(
+    driver: BotDriver, directory: Partnership
+) -> None:
+    planted = '=HYPERLINK("http://x","Click me")'
+    await driver.send(MEMBER, "/mycard")
+    await driver.send(MEMBER, planted)  # name
+    await driver.send(MEMBER, "DPAF")  # organisation
+    for _ in range(9):  # every optional field
+        await driver.send(MEMBER, "/skip")
+    await driver.press(MEMBER, "✓ Save")
+    await driver.send(COORDINATOR, "/contacts_export")
+    exported = driver.calls("sendDocument")[-1].files["document"].content
+    cells = [row[0] for row in csv.reader(io.StringIO(exported.decode("utf-8-sig")))]
+    assert "'" + planted in cells and planted not in cells
+    # The file imported again reads the card back as the member wrote it, changing nothing.
+    reply = texts(await driver.send_document(COORDINATOR, exported, "contacts.csv"))
+    assert "Added: 0. Updated: 0. Unchanged: 4." in reply
+    cards = [c for c in await store.all_of(driver.app.services.db, directory.id) if c.member_id]
+    assert [card.name for card in cards] == [planted]
+
+
 async def test_mycard_creates_then_edits_a_members_own_card(
     driver: BotDriver, directory: Partnership
 ) -> None:
