@@ -21,6 +21,11 @@ async def on_error(update: object, context: BotContext) -> None:
     if not isinstance(update, Update):
         log.error("error outside an update", exc_info=error)
         return
+    # PTB gives error handlers a fresh context: find the person's language again.
+    user = update.effective_user
+    if user is not None:
+        context.remember_telegram_language(user.language_code)
+        context.caller = await context.services.access.identify_known(user.id)
     _ = context._
     if isinstance(error, ServiceError):
         log.info("update %s refused: %r", update.update_id, error)

@@ -281,7 +281,9 @@ async def test_scheduled_digest_in_each_language_and_in_a_linked_group(
     await driver.send(ADMIN, "/linkgroup", chat=group)
     await driver.send(MEMBER, "/language")
     await driver.press(MEMBER, "Français")
-    assert "Only admins" in texts(await driver.send(MEMBER, "/digest settings", chat=group))
+    # The refusal is in the language the member chose.
+    refused = texts(await driver.send(MEMBER, "/digest settings", chat=group))
+    assert "Seuls les administrateurs" in refused
     shown = await driver.send(ADMIN, "/digest settings", chat=group)
     assert "Off: no scheduled digests" in texts(shown)
     await driver.press(ADMIN, "Weekly", chat_id=group["id"])
