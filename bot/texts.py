@@ -41,6 +41,10 @@ _INVITE_REFUSALS = {
     InviteRefusal.ALREADY_USED: N_(
         "You have already joined with this invite. Send /help to continue."
     ),
+    InviteRefusal.REMOVED: N_(
+        "You were removed from this partnership, so an invite cannot bring you back. Ask an"
+        " admin of the partnership to readmit you; then open the invite link again."
+    ),
 }
 
 _FIELD_PROBLEMS = {
@@ -48,6 +52,8 @@ _FIELD_PROBLEMS = {
     "days": N_("Send a number of days between 1 and 90."),
     "organisation": N_("Send the name of your organisation, up to 100 characters."),
     "country": N_("Send the name of your country, up to 60 characters."),
+    "vouched_organisation": N_("Send the name of the organisation, up to 100 characters."),
+    "vouched_country": N_("Send the name of the country, up to 60 characters."),
     "language": N_("Choose one of the languages on the buttons."),
 }
 

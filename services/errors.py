@@ -35,6 +35,7 @@ class InviteRefusal(StrEnum):
     USED_UP = "used_up"
     REVOKED = "revoked"
     ALREADY_USED = "already_used"
+    REMOVED = "removed"  # removed from the partnership and not readmitted since
 
 
 class InviteRefused(ServiceError):

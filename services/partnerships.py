@@ -117,7 +117,10 @@ class PartnershipService:
         organisation: str | None = None,
         country: str | None = None,
     ) -> Membership:
-        """Put a Telegram user into a partnership directly (command line, demo data)."""
+        """Put a Telegram user into a partnership directly (command line, demo data).
+
+        An admin runs this: the organisation and country given are confirmed, and someone
+        removed earlier is readmitted."""
         if user_id <= 0:
             raise InvalidInput("user_id", "a Telegram user id is a positive number")
         now = self._clock()
@@ -140,6 +143,7 @@ class PartnershipService:
                 country=country,
                 now=now,
             )
+            await member_store.readmit(tx, partnership.id, user_id)
             if existing is None or existing.active_partnership_id is None:
                 await member_store.set_active_partnership(tx, user_id, partnership.id)
             await audit.record(

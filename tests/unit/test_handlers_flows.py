@@ -21,15 +21,28 @@ async def test_invite_flow_with_buttons_gives_a_working_deep_link(
     driver: BotDriver, partnership: Partnership
 ) -> None:
     roles = await driver.send(COORDINATOR, "/invite")
+    assert "no invite can be used" in texts(roles)
     assert buttons(roles[-1]) == ["member", "observer"]  # coordinators cannot make admins
     await driver.press(COORDINATOR, "member")
+    # The invite vouches for the organisation and country of everyone who joins with it.
+    await driver.send(COORDINATOR, "DPAF <Dakar>")
+    await driver.press(COORDINATOR, "Senegal")
     await driver.press(COORDINATOR, "5")
     await driver.press(COORDINATOR, "7")
     final = driver.text_of(COORDINATOR.id)
     assert "https://t.me/partnerbot_test_bot?start=" in final
+    assert "Confirmed for everyone who joins with it: DPAF &lt;Dakar&gt;, Senegal." in final
     code = final.split("?start=")[1].split()[0]
     joined = texts(await driver.send(LocalUser(600, "Zeinab"), f"/start {code}"))
     assert "You joined as member" in joined
+    coordinator = await driver.app.services.access.identify_known(COORDINATOR.id)
+    assert coordinator is not None
+    membership = await driver.app.services.members.get(coordinator, 600)
+    assert (membership.confirmed_organisation, membership.confirmed_country) == (
+        "DPAF <Dakar>",
+        "Senegal",
+    )
+    assert not membership.awaiting_confirmation
 
 
 async def test_invite_flow_typed_numbers_and_bad_input_keep_the_step(
@@ -38,6 +51,14 @@ async def test_invite_flow_typed_numbers_and_bad_input_keep_the_step(
     await driver.send(ADMIN, "/invite")
     assert "choose" in texts(await driver.send(ADMIN, "coordinator please")).lower()
     await driver.press(ADMIN, "coordinator")
+    assert "up to 100 characters" in texts(await driver.send(ADMIN, "x" * 101))
+    await driver.send(ADMIN, "Guardia Civil")
+    assert "up to 60 characters" in texts(await driver.send(ADMIN, "y" * 61))
+    await driver.send(ADMIN, "/skip")  # no country
+    await driver.send(ADMIN, "/back")  # back to the country...
+    assert "one organisation" in texts(await driver.send(ADMIN, "/back"))  # ...and further
+    await driver.send(ADMIN, "/skip")
+    assert "How many people" in texts(await driver.send(ADMIN, "/skip"))
     for bad in ("zero", "0", "501", "1" * 50, "<b>3</b>"):
         assert "between 1 and 500" in texts(await driver.send(ADMIN, bad))
     photo = [{"file_id": "p", "file_unique_id": "u", "width": 1, "height": 1}]
@@ -78,6 +99,8 @@ async def test_restart_in_the_middle_of_a_flow_resumes_at_the_same_step(
         driver = BotDriver(first, first_api)
         await driver.send(ADMIN, "/invite")
         await driver.press(ADMIN, "observer")
+        await driver.send(ADMIN, "/skip")
+        await driver.send(ADMIN, "/skip")
         stale_keyboard = driver.last_keyboard_message(ADMIN.id)
     # A new process: nothing in memory survives, only the SQLite file.
     second_api = LocalBotApi(bot_username="partnerbot_test_bot")
@@ -224,6 +247,8 @@ async def test_private_commands_in_a_group_point_to_the_private_chat(
 async def test_one_flow_at_a_time(driver: BotDriver, partnership: Partnership) -> None:
     await driver.send(COORDINATOR, "/invite")
     await driver.press(COORDINATOR, "member")
+    await driver.send(COORDINATOR, "/skip")
+    await driver.send(COORDINATOR, "/skip")
     # Another flow's command does not start it: the open flow keeps its step.
     assert "middle of something" in texts(await driver.send(COORDINATOR, "/profile"))
     assert "middle of something" in texts(await driver.send(COORDINATOR, "/broadcast"))
