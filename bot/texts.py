@@ -6,6 +6,7 @@ from markupsafe import Markup
 
 from bot.i18n import N_, Translator
 from services.errors import (
+    GroupLinkedElsewhere,
     InvalidInput,
     InviteRefusal,
     InviteRefused,
@@ -102,6 +103,11 @@ def explain(_: Translator, error: ServiceError) -> Markup:
             return _("I could not find that. It may have been changed or removed.")
         case InviteRefused(reason=reason):
             return _(_INVITE_REFUSALS[reason])
+        case GroupLinkedElsewhere():
+            return _(
+                "This group is already linked to another partnership. Only an admin of that"
+                " partnership can unlink it (with /unlinkgroup); then it can be linked again."
+            )
         case LastAdmin():
             return _("A partnership needs at least one admin: make someone else admin first.")
         case InvalidInput(field=field) if field in _FIELD_PROBLEMS:

@@ -38,6 +38,10 @@ class InviteRefusal(StrEnum):
     REMOVED = "removed"  # removed from the partnership and not readmitted since
 
 
+class GroupLinkedElsewhere(ServiceError):
+    """The group chat is linked to another partnership, which must unlink it first."""
+
+
 class InviteRefused(ServiceError):
     """An invite code could not be used."""
 

@@ -8,6 +8,7 @@ from typing import Any
 from bot.app import build_application, running
 from bot.config import Settings
 from bot.local_api import LocalBotApi, LocalUser
+from storage import audit
 from storage.models import Partnership, PartnershipKind, Role
 from tests.fakes import BotDriver, FakeClock, texts
 from tests.people import ADMIN, COORDINATOR, MEMBER, OBSERVER
@@ -208,6 +209,37 @@ async def test_link_group_from_inside_the_group(
     assert "not linked" in texts(await driver.send(ADMIN, "/unlinkgroup", chat=group))
     # In groups the bot does not answer ordinary talk.
     assert await driver.send(MEMBER, "hello all", chat=group) == []
+
+
+async def test_a_group_linked_to_another_partnership_cannot_be_taken_over(
+    driver: BotDriver, partnership: Partnership
+) -> None:
+    services = driver.app.services
+    other = await services.partnerships.create(
+        name="JIT Niger", kind=PartnershipKind.JIT, countries=("Niger",),
+        timezone="Africa/Niamey", language="fr", plan=None,
+    )  # fmt: skip
+    intruder = LocalUser(201, "Farid", language_code="es")
+    await services.partnerships.add_member(other, user_id=intruder.id, name="Farid",
+                                           role=Role.ADMIN)  # fmt: skip
+    group = driver.updates.group_chat(-1003, "COP Sénégal ops")
+    await driver.send(ADMIN, "/linkgroup", chat=group)
+    refused = texts(await driver.send(intruder, "/linkgroup", chat=group))
+    assert "ya está vinculado a otra asociación" in refused
+    assert "COP Sénégal" not in refused and "Aminata" not in refused
+    link = await services.partnerships.group_link(group["id"])
+    assert link is not None and link.partnership_id == partnership.id
+    await driver.send(intruder, "/unlinkgroup", chat=group)  # only an admin of the holder may
+    assert (await services.partnerships.group_link(group["id"])) == link
+    for own in (partnership.id, other.id):
+        attempts = [e for e in await audit.recent(services.db, own)
+                    if e.action == "group.link_refused"]  # fmt: skip
+        assert [(e.actor_id, e.detail["chat_id"]) for e in attempts] == [(intruder.id, -1003)]
+    # Once an admin of the holder unlinked it, the other partnership may link it.
+    await driver.send(ADMIN, "/unlinkgroup", chat=group)
+    assert "JIT Niger" in texts(await driver.send(intruder, "/linkgroup", chat=group))
+    link = await services.partnerships.group_link(group["id"])
+    assert link is not None and link.partnership_id == other.id
 
 
 async def test_menus_are_set_per_language_and_per_role_at_start_up(
