@@ -24,7 +24,7 @@ from services.errors import NotFound, ServiceError
 from services.milestones import ImportReport as ImportedPlan
 from services.plan_file import DEFAULT_PLAN, PlanFile, PlanRefused, parse_plan
 from storage.db import Database
-from storage.models import LANGUAGES, PartnershipKind, Role
+from storage.models import LANGUAGES, Invite, PartnershipKind, Role
 
 T = TypeVar("T")
 DEMO_DATABASE = Path("var/demo.sqlite3")
@@ -285,9 +285,9 @@ def _admin(arguments: argparse.Namespace, settings: Settings) -> int:
 
 
 def _invite_create(arguments: argparse.Namespace, settings: Settings) -> int:
-    async def work(services: Services) -> tuple[str, str]:
+    async def work(services: Services) -> Invite:
         partnership = await services.partnerships.by_slug(arguments.partnership)
-        invite = await services.invites.create(
+        return await services.invites.create(
             partnership,
             role=Role(arguments.role),
             max_uses=arguments.uses,
@@ -295,14 +295,18 @@ def _invite_create(arguments: argparse.Namespace, settings: Settings) -> int:
             organisation=arguments.organisation,
             country=arguments.country,
         )
-        return invite.code, invite.expires_at.isoformat(timespec="minutes")
 
-    code, until = _with_services(settings, work)
+    invite = _with_services(settings, work)
+    until = invite.expires_at.isoformat(timespec="minutes")
     print(
-        f"Invite code: {code} (role {arguments.role}, {arguments.uses} use(s), until {until} UTC)"
+        f"Invite code: {invite.code} (role {arguments.role}, {arguments.uses} use(s),"
+        f" until {until} UTC)"
     )
+    vouched = ", ".join(v for v in (invite.organisation, invite.country) if v)
+    if vouched:
+        print(f"Confirmed for everyone who joins with it: {vouched}")
     username = arguments.bot_username or "<your_bot_username>"
-    print(f"Deep link:   https://t.me/{username.lstrip('@')}?start={code}")
+    print(f"Deep link:   https://t.me/{username.lstrip('@')}?start={invite.code}")
     return 0
 
 

@@ -188,6 +188,7 @@ async def test_invite_codes_never_reach_the_audit_log(
               "--organisation", "Guardia Civil", "--country", "Spain"]  # fmt: skip
     assert await asyncio.to_thread(main, create) == 0
     printed = capsys.readouterr().out
+    assert "Confirmed for everyone who joins with it: Guardia Civil, Spain" in printed
     codes.append(printed.split("Invite code: ")[1].split()[0])
     assert await asyncio.to_thread(main, ["invite", "revoke", codes[-1]]) == 0
     rows = await services.db.fetchall("SELECT action, detail FROM audit_log")
