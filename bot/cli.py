@@ -20,11 +20,11 @@ from services.contact_fields import OrganisationType
 from services.contacts import ImportReport
 from services.container import Services
 from services.digests import Frequency, Schedule
-from services.errors import ServiceError
+from services.errors import NotFound, ServiceError
 from services.milestones import ImportReport as ImportedPlan
 from services.plan_file import DEFAULT_PLAN, PlanFile, PlanRefused, parse_plan
 from storage.db import Database
-from storage.models import LANGUAGES, PartnershipKind, Role
+from storage.models import LANGUAGES, Invite, PartnershipKind, Role
 
 T = TypeVar("T")
 DEMO_DATABASE = Path("var/demo.sqlite3")
@@ -95,10 +95,25 @@ def _parser() -> argparse.ArgumentParser:
     invite_create.add_argument("--uses", type=int, default=1, help="how many people (1-500)")
     invite_create.add_argument("--days", type=int, default=7, help="valid for days (1-90)")
     invite_create.add_argument("--bot-username", help="to print the t.me deep link")
+    invite_create.add_argument(
+        "--organisation", help="recorded as the confirmed organisation of everyone who joins"
+    )
+    invite_create.add_argument(
+        "--country", help="recorded as the confirmed country of everyone who joins"
+    )
     invite_create.set_defaults(handler=_invite_create)
     invite_revoke = invite_commands.add_parser("revoke", help="make a code unusable")
     invite_revoke.add_argument("code")
     invite_revoke.set_defaults(handler=_invite_revoke)
+
+    member = commands.add_parser("member", help="people removed from a partnership")
+    member_commands = member.add_subparsers(dest="action", required=True)
+    readmit = member_commands.add_parser(
+        "readmit", help="let someone who was removed join again with an invite"
+    )
+    readmit.add_argument("--partnership", required=True, help="the partnership's slug")
+    readmit.add_argument("--user-id", required=True, type=int, help="their Telegram user id")
+    readmit.set_defaults(handler=_member_readmit)
 
     contacts = commands.add_parser(
         "contacts",
@@ -270,22 +285,28 @@ def _admin(arguments: argparse.Namespace, settings: Settings) -> int:
 
 
 def _invite_create(arguments: argparse.Namespace, settings: Settings) -> int:
-    async def work(services: Services) -> tuple[str, str]:
+    async def work(services: Services) -> Invite:
         partnership = await services.partnerships.by_slug(arguments.partnership)
-        invite = await services.invites.create(
+        return await services.invites.create(
             partnership,
             role=Role(arguments.role),
             max_uses=arguments.uses,
             valid_days=arguments.days,
+            organisation=arguments.organisation,
+            country=arguments.country,
         )
-        return invite.code, invite.expires_at.isoformat(timespec="minutes")
 
-    code, until = _with_services(settings, work)
+    invite = _with_services(settings, work)
+    until = invite.expires_at.isoformat(timespec="minutes")
     print(
-        f"Invite code: {code} (role {arguments.role}, {arguments.uses} use(s), until {until} UTC)"
+        f"Invite code: {invite.code} (role {arguments.role}, {arguments.uses} use(s),"
+        f" until {until} UTC)"
     )
+    vouched = ", ".join(v for v in (invite.organisation, invite.country) if v)
+    if vouched:
+        print(f"Confirmed for everyone who joins with it: {vouched}")
     username = arguments.bot_username or "<your_bot_username>"
-    print(f"Deep link:   https://t.me/{username.lstrip('@')}?start={code}")
+    print(f"Deep link:   https://t.me/{username.lstrip('@')}?start={invite.code}")
     return 0
 
 
@@ -297,6 +318,25 @@ def _invite_revoke(arguments: argparse.Namespace, settings: Settings) -> int:
         print(f"No invite with code {arguments.code}.", file=sys.stderr)
         return 1
     print("Revoked.")
+    return 0
+
+
+def _member_readmit(arguments: argparse.Namespace, settings: Settings) -> int:
+    async def work(services: Services) -> str:
+        partnership = await services.partnerships.by_slug(arguments.partnership)
+        await services.members.readmit(partnership, arguments.user_id)
+        return partnership.name
+
+    try:
+        name = _with_services(settings, work)
+    except NotFound:
+        print(
+            f"User {arguments.user_id} was not removed from {arguments.partnership}"
+            " (or the partnership does not exist): nothing to readmit.",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"User {arguments.user_id} may join {name} again with an invite.")
     return 0
 
 
@@ -454,6 +494,11 @@ def _plan_import(arguments: argparse.Namespace, settings: Settings) -> int:
     if report.removed:
         print(
             f"Removed: {', '.join(report.removed)} (with {report.removed_updates} history entries)."
+        )
+    if report.unresolved:
+        print(
+            f"Kept as text, giving nobody the right to update (no member of {name} has these"
+            f" usernames; import again once they joined): {', '.join(report.unresolved)}"
         )
     return 0
 

@@ -58,7 +58,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("partnership", N_("Switch to another partnership"), Capability.READ),
     Command("profile", N_("Your organisation and country"), Capability.READ),
     Command("language", N_("Choose your language"), Capability.READ),
-    Command("invite", N_("Invite someone to the partnership"), Capability.INVITE),
+    Command("invite", N_("Invite someone; see and revoke invites"), Capability.INVITE),
     Command("members", N_("Members, roles and removals"), Capability.MANAGE_MEMBERS),
     Command("broadcast", N_("Send a message to the partnership"), Capability.BROADCAST),
     Command("alerts", N_("Recent broadcasts and who acknowledged"), Capability.BROADCAST),

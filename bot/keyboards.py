@@ -32,3 +32,9 @@ def in_rows(
 ) -> list[list[InlineKeyboardButton]]:
     """Lay buttons out `per_row` to a row."""
     return [list(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row)]
+
+
+def country_rows(countries: Sequence[str], *prefix: object) -> list[list[InlineKeyboardButton]]:
+    """A partnership's countries as buttons, two to a row, each sending `prefix:index`."""
+    buttons = [button(name, *prefix, index) for index, name in enumerate(countries)]
+    return in_rows(buttons, 2)

@@ -6,6 +6,7 @@ from markupsafe import Markup
 
 from bot.i18n import N_, Translator
 from services.errors import (
+    GroupLinkedElsewhere,
     InvalidInput,
     InviteRefusal,
     InviteRefused,
@@ -42,6 +43,10 @@ _INVITE_REFUSALS = {
     InviteRefusal.ALREADY_USED: N_(
         "You have already joined with this invite. Send /help to continue."
     ),
+    InviteRefusal.REMOVED: N_(
+        "You were removed from this partnership, so an invite cannot bring you back. Ask an"
+        " admin of the partnership to readmit you; then open the invite link again."
+    ),
 }
 
 _FIELD_PROBLEMS = {
@@ -49,6 +54,8 @@ _FIELD_PROBLEMS = {
     "days": N_("Send a number of days between 1 and 90."),
     "organisation": N_("Send the name of your organisation, up to 100 characters."),
     "country": N_("Send the name of your country, up to 60 characters."),
+    "vouched_organisation": N_("Send the name of the organisation, up to 100 characters."),
+    "vouched_country": N_("Send the name of the country, up to 60 characters."),
     "language": N_("Choose one of the languages on the buttons."),
 }
 
@@ -101,6 +108,11 @@ def explain(_: Translator, error: ServiceError) -> Markup:
             return _("I could not find that. It may have been changed or removed.")
         case InviteRefused(reason=reason):
             return _(_INVITE_REFUSALS[reason])
+        case GroupLinkedElsewhere():
+            return _(
+                "This group is already linked to another partnership. Only an admin of that"
+                " partnership can unlink it (with /unlinkgroup); then it can be linked again."
+            )
         case LastAdmin():
             return _("A partnership needs at least one admin: make someone else admin first.")
         case Throttled(retry_after=seconds):

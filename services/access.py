@@ -27,6 +27,7 @@ class Capability(StrEnum):
     FLAG_CHALLENGES = "flag_challenges"
     MANAGE_CHALLENGES = "manage_challenges"
     CONFIGURE_ESCALATION = "configure_escalation"
+    READMIT_MEMBERS = "readmit_members"
     UPDATE_MILESTONES = "update_milestones"
     LOG_MEETINGS = "log_meetings"
     MANAGE_MEETINGS = "manage_meetings"
@@ -41,6 +42,8 @@ _LEAST_ROLE = {
     Capability.READ: Role.OBSERVER,
     Capability.INVITE: Role.COORDINATOR,
     Capability.MANAGE_MEMBERS: Role.COORDINATOR,
+    # Letting someone who was removed join again.
+    Capability.READMIT_MEMBERS: Role.ADMIN,
     Capability.LINK_GROUP: Role.ADMIN,
     Capability.BROADCAST: Role.COORDINATOR,
     Capability.MANAGE_CONTACTS: Role.COORDINATOR,
@@ -54,6 +57,17 @@ _LEAST_ROLE = {
     # Editing and deleting the meetings of others; anyone may edit their own.
     Capability.MANAGE_MEETINGS: Role.COORDINATOR,
 }
+
+
+def roles_grantable_by(role: Role | None) -> tuple[Role, ...]:
+    """Roles someone may hand out in invites: admins any, coordinators up to member."""
+    if role is None:
+        return ()
+    if role is Role.ADMIN:
+        return (Role.ADMIN, Role.COORDINATOR, Role.MEMBER, Role.OBSERVER)
+    if role is Role.COORDINATOR:
+        return (Role.MEMBER, Role.OBSERVER)
+    return ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -84,13 +84,14 @@ class BroadcastService:
         self._outbox = outbox
 
     async def choices(self, caller: Caller, kind: AudienceKind) -> list[str]:
-        """The values an audience kind offers (roles, countries, organisations)."""
+        """The values an audience kind offers: roles, and the countries and organisations a
+        coordinator or admin confirmed (what members typed themselves selects nobody)."""
         membership = caller.require(Capability.BROADCAST)
         if kind is AudienceKind.ROLE:
             return [role.value for role in Role]
         if kind is AudienceKind.COUNTRY:
             given = await member_store.distinct_values(
-                self._db, membership.partnership_id, "country"
+                self._db, membership.partnership_id, "confirmed_country"
             )
             known = {c.casefold() for c in given}
             return given + [
@@ -98,7 +99,7 @@ class BroadcastService:
             ]
         if kind is AudienceKind.ORGANISATION:
             return await member_store.distinct_values(
-                self._db, membership.partnership_id, "organisation"
+                self._db, membership.partnership_id, "confirmed_organisation"
             )
         return []
 

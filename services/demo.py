@@ -17,9 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from services.contact_fields import ContactDraft, OrganisationType
 from services.container import Services
-from services.members import MAX_COUNTRY, MAX_ORGANISATION
 from services.partnerships import MAX_NAME_LENGTH, SLUG_PATTERN
-from services.validation import known_timezone, shipped_language
+from services.validation import MAX_COUNTRY, MAX_ORGANISATION, known_timezone, shipped_language
 from storage import members as member_store
 from storage.models import LANGUAGES, PartnershipKind, Role
 

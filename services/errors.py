@@ -35,6 +35,11 @@ class InviteRefusal(StrEnum):
     USED_UP = "used_up"
     REVOKED = "revoked"
     ALREADY_USED = "already_used"
+    REMOVED = "removed"  # removed from the partnership and not readmitted since
+
+
+class GroupLinkedElsewhere(ServiceError):
+    """The group chat is linked to another partnership, which must unlink it first."""
 
 
 class InviteRefused(ServiceError):

@@ -1,31 +1,48 @@
-"""The member list of a partnership: listing, changing roles, removing people."""
+"""The member list of a partnership: listing, changing roles, removing and readmitting
+people, and the organisation and country coordinators vouch for.
+
+A member's own organisation and country (/profile) are what they say: shown, marked as
+unconfirmed, and granting nothing. Coordinators and admins confirm them or set them; only
+confirmed values grant rights (milestones) and select broadcast audiences.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from enum import StrEnum
 
 from services.access import Caller, Capability
 from services.clock import Clock
 from services.errors import InvalidInput, LastAdmin, NotAllowed, NotFound
-from services.text import one_line
+from services.invites import revoke_invites_beyond
+from services.validation import MAX_COUNTRY, MAX_ORGANISATION, clean_text
 from storage import audit
 from storage import members as member_store
 from storage.db import Database, Transaction
-from storage.models import MemberInPartnership, Membership, Role
+from storage.models import MemberInPartnership, Membership, Partnership, RemovedMember, Role
 
 PAGE_SIZE = 10
-MAX_ORGANISATION = 100
-MAX_COUNTRY = 60
+#: Removed people listed at once (newest first); more would not fit one message's buttons.
+REMOVED_SHOWN = 30
 
 
-def clean_text(value: str | None, field: str, limit: int) -> str | None:
-    """Fold whitespace; None for empty; InvalidInput if longer than `limit`."""
-    if value is None:
-        return None
-    folded = one_line(value)
-    if len(folded) > limit:
-        raise InvalidInput(field, f"at most {limit} characters")
-    return folded or None
+class Attribute(StrEnum):
+    """What a coordinator vouches for; the values name the columns."""
+
+    ORGANISATION = "organisation"
+    COUNTRY = "country"
+
+    @property
+    def limit(self) -> int:
+        """The longest value accepted."""
+        return MAX_ORGANISATION if self is Attribute.ORGANISATION else MAX_COUNTRY
+
+
+def value_digest(value: str) -> str:
+    """A short fingerprint of a declared value: a Confirm button confirms the value it
+    showed, not one the member typed after the button was drawn."""
+    return hashlib.sha256(value.encode()).hexdigest()[:8]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +53,7 @@ class MemberPage:
     page: int
     pages: int
     total: int
+    removed: int  # people kept out until readmitted; counted for admins only
 
 
 def may_manage(actor: Role, target: Role, new_role: Role | None = None) -> bool:
@@ -64,7 +82,12 @@ class MemberService:
         members = await member_store.list_members(
             self._db, membership.partnership_id, limit=PAGE_SIZE, offset=page * PAGE_SIZE
         )
-        return MemberPage(members, page, pages, total)
+        removed = (
+            await member_store.count_removed(self._db, membership.partnership_id)
+            if caller.can(Capability.READMIT_MEMBERS)
+            else 0
+        )
+        return MemberPage(members, page, pages, total, removed)
 
     async def get(self, caller: Caller, member_id: int) -> Membership:
         """One member of the caller's active partnership."""
@@ -103,6 +126,16 @@ class MemberService:
                 old=target.role.value,
                 new=role.value,
             )
+            # Invites live only while their creator may still grant their role.
+            await revoke_invites_beyond(
+                tx,
+                partnership_id,
+                member_id,
+                role,
+                now=now,
+                actor_id=caller.identity.user_id,
+                reason="creator's role changed",
+            )
         changed = await member_store.membership(self._db, member_id, partnership_id)
         assert changed is not None
         return changed
@@ -120,7 +153,9 @@ class MemberService:
                 raise NotAllowed(Role.ADMIN)
             if target.role is Role.ADMIN:
                 await self._keep_an_admin(tx, partnership_id)
-            await member_store.remove_membership(tx, partnership_id, member_id)
+            await member_store.remove_membership(
+                tx, partnership_id, member_id, by=caller.identity.user_id, now=now
+            )
             await audit.record(
                 tx,
                 action="member.remove",
@@ -130,6 +165,108 @@ class MemberService:
                 member_id=member_id,
                 role=target.role.value,
             )
+            await revoke_invites_beyond(
+                tx,
+                partnership_id,
+                member_id,
+                None,
+                now=now,
+                actor_id=caller.identity.user_id,
+                reason="creator removed",
+            )
+
+    async def removed(self, caller: Caller) -> list[RemovedMember]:
+        """People removed from the caller's partnership whom no invite lets back in (admins)."""
+        membership = caller.require(Capability.READMIT_MEMBERS)
+        return await member_store.removed(self._db, membership.partnership_id, limit=REMOVED_SHOWN)
+
+    async def readmit(
+        self, partnership: Partnership, member_id: int, *, by: Caller | None = None
+    ) -> None:
+        """Let a removed person join `partnership` again with an invite; `by` None means the
+        command line. NotFound if they were not kept out."""
+        if by is not None:
+            membership = by.require(Capability.READMIT_MEMBERS)
+            if membership.partnership_id != partnership.id:
+                raise NotAllowed(Role.ADMIN)
+        now = self._clock()
+        async with self._db.transaction() as tx:
+            if not await member_store.readmit(tx, partnership.id, member_id):
+                raise NotFound("removed member")
+            await audit.record(
+                tx,
+                action="member.readmit",
+                now=now,
+                partnership_id=partnership.id,
+                actor_id=None if by is None else by.identity.user_id,
+                member_id=member_id,
+            )
+
+    async def confirm(
+        self, caller: Caller, member_id: int, attribute: Attribute, seen: str
+    ) -> Membership:
+        """Confirm the organisation or country a member declared, as the caller saw it
+        (`seen` is its `value_digest`): from now on it grants what it names."""
+        membership, target = await self._vouch_target(caller, member_id)
+        declared = getattr(target, attribute.value)
+        if declared is None or value_digest(declared) != seen:
+            raise NotFound("declared value")  # changed since the button was drawn
+        return await self._vouch(caller, membership, member_id, attribute, declared, "confirm")
+
+    async def set_confirmed(
+        self, caller: Caller, member_id: int, attribute: Attribute, value: str | None
+    ) -> Membership:
+        """Set a member's organisation or country as confirmed by the caller; None withdraws
+        the confirmation (the member's own value stays, granting nothing)."""
+        membership, _target = await self._vouch_target(caller, member_id)
+        cleaned = clean_text(value, f"vouched_{attribute.value}", attribute.limit)
+        if value is not None and cleaned is None:
+            raise InvalidInput(f"vouched_{attribute.value}", "empty")
+        action = "set" if cleaned is not None else "withdraw"
+        return await self._vouch(caller, membership, member_id, attribute, cleaned, action)
+
+    async def vouchable(self, caller: Caller, member_id: int) -> Membership:
+        """A member whose organisation and country the caller may confirm or set: admins
+        anyone's, coordinators those of members and observers."""
+        return (await self._vouch_target(caller, member_id))[1]
+
+    async def _vouch_target(self, caller: Caller, member_id: int) -> tuple[Membership, Membership]:
+        membership = caller.require(Capability.MANAGE_MEMBERS)
+        target = await member_store.membership(self._db, member_id, membership.partnership_id)
+        if target is None:
+            raise NotFound("member")
+        if not may_manage(membership.role, target.role):
+            raise NotAllowed(Role.ADMIN)
+        return membership, target
+
+    async def _vouch(
+        self,
+        caller: Caller,
+        membership: Membership,
+        member_id: int,
+        attribute: Attribute,
+        value: str | None,
+        how: str,
+    ) -> Membership:
+        partnership_id = membership.partnership_id
+        async with self._db.transaction() as tx:
+            if not await member_store.set_confirmed(
+                tx, partnership_id, member_id, attribute.value, value
+            ):
+                raise NotFound("member")
+            await audit.record(
+                tx,
+                action=f"member.{how}",
+                now=self._clock(),
+                partnership_id=partnership_id,
+                actor_id=caller.identity.user_id,
+                member_id=member_id,
+                field=attribute.value,
+                value=value,
+            )
+        changed = await member_store.membership(self._db, member_id, partnership_id)
+        assert changed is not None
+        return changed
 
     @staticmethod
     async def _keep_an_admin(tx: Transaction, partnership_id: int) -> None:
@@ -139,7 +276,8 @@ class MemberService:
     async def update_profile(
         self, caller: Caller, *, organisation: str | None, country: str | None
     ) -> Membership:
-        """Set the caller's own organisation and country in the active partnership."""
+        """Set the organisation and country the caller says they work for: display values,
+        which grant nothing until a coordinator or admin confirms them."""
         membership = caller.require(Capability.READ)
         organisation = clean_text(organisation, "organisation", MAX_ORGANISATION)
         country = clean_text(country, "country", MAX_COUNTRY)

@@ -22,6 +22,7 @@ from services.errors import InvalidInput, NotAllowed, NotFound
 from services.plan_file import MilestoneEntry, PillarEntry, PlanFile, dump_plan
 from services.text import one_line
 from storage import audit
+from storage import members as member_store
 from storage import milestones as store
 from storage.db import Database, Transaction
 from storage.milestones import (
@@ -32,7 +33,7 @@ from storage.milestones import (
     Pillar,
     PlanInfo,
 )
-from storage.models import Partnership, Role
+from storage.models import Partnership, Role, same_value
 
 #: How far ahead the overview looks for upcoming milestones.
 UPCOMING_DAYS = 30
@@ -129,6 +130,8 @@ class ImportReport:
     removed: list[str] = field(default_factory=list)
     #: History entries that went with the removed milestones.
     removed_updates: int = 0
+    #: @usernames of assignees no member of the partnership has: kept as text, granting nothing.
+    unresolved: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +181,7 @@ async def store_plan(
     )
     report = ImportReport(pillars=len(plan.pillars))
     kept_pillars: list[int] = []
+    resolve = _AssigneeResolver(tx, partnership_id)
     for position, pillar in enumerate(plan.pillars):
         pillar_id = await store.upsert_pillar(
             tx, partnership_id, code=pillar.code, position=position, titles=pillar.title
@@ -185,7 +189,10 @@ async def store_plan(
         kept_pillars.append(pillar_id)
         for index, entry in enumerate(pillar.milestones):
             old = existing.pop(entry.code.casefold(), None)
-            await _store_milestone(tx, partnership_id, pillar_id, index, entry, old, now, source)
+            assignees = await resolve(entry.assignees)
+            await _store_milestone(
+                tx, partnership_id, pillar_id, index, entry, assignees, old, now, source
+            )
             (report.updated if old else report.added).append(entry.code)
     gone = list(existing.values())
     removed_updates = await store.count_updates(tx, [m.id for m in gone])
@@ -197,7 +204,35 @@ async def store_plan(
         updated=report.updated,
         removed=sorted(m.code for m in gone),
         removed_updates=removed_updates,
+        unresolved=sorted(resolve.unresolved, key=str.casefold),
     )
+
+
+class _AssigneeResolver:
+    """Turns `@username` assignees into the user id of the one member of the partnership
+    who has that username now, at assignment: rights then follow the person, not a name
+    someone else may take later. A name nobody (or more than one member, as last seen)
+    has stays text, which grants nothing."""
+
+    def __init__(self, tx: Transaction, partnership_id: int) -> None:
+        self._tx = tx
+        self._partnership_id = partnership_id
+        self.unresolved: set[str] = set()
+
+    async def __call__(self, assignees: list[int | str]) -> tuple[int | str, ...]:
+        resolved: list[int | str] = []
+        for assignee in assignees:
+            if isinstance(assignee, str):
+                holders = await member_store.holders_of_username(
+                    self._tx, self._partnership_id, assignee
+                )
+                if len(holders) == 1:
+                    assignee = holders[0]
+                else:
+                    self.unresolved.add(assignee)
+            if assignee not in resolved:
+                resolved.append(assignee)
+        return tuple(resolved)
 
 
 async def _store_milestone(
@@ -206,6 +241,7 @@ async def _store_milestone(
     pillar_id: int,
     position: int,
     entry: MilestoneEntry,
+    assignees: tuple[int | str, ...],
     old: Milestone | None,
     now: datetime,
     source: str,
@@ -230,7 +266,7 @@ async def _store_milestone(
         title=entry.title,
         description=entry.description,
         owner=entry.owner,
-        assignees=tuple(entry.assignees),
+        assignees=assignees,
         due_on=entry.due,
         date_inferred=entry.date_inferred,
         status=status,
@@ -390,7 +426,11 @@ class MilestoneService:
 
     def may_update(self, caller: Caller, milestone: Milestone) -> bool:
         """Coordinators and admins may update any milestone; members the ones they own:
-        listed among its assignees, or working for its owner organisation (/profile)."""
+        listed among its assignees by user id, or working for its owner organisation as a
+        coordinator or admin confirmed it (or their invite carried it).
+
+        Neither the organisation a member typed in /profile nor a Telegram username grants
+        anything: an `@name` assignee that was not resolved to a member at import is text."""
         membership = caller.membership
         if membership is None or membership.partnership_id != milestone.partnership_id:
             return False
@@ -398,13 +438,13 @@ class MilestoneService:
             return True
         if not membership.role.at_least(Role.MEMBER):
             return False
-        identity = caller.identity
-        names = {f"@{identity.username}".casefold()} if identity.username else set()
-        for assignee in milestone.assignees:
-            if assignee == identity.user_id or str(assignee).casefold() in names:
-                return True
-        organisation = (membership.organisation or "").casefold().strip()
-        return bool(organisation) and organisation == (milestone.owner or "").casefold().strip()
+        if any(
+            isinstance(assignee, int) and assignee == caller.identity.user_id
+            for assignee in milestone.assignees
+        ):
+            return True
+        organisation = membership.confirmed_organisation
+        return bool(organisation) and same_value(organisation, milestone.owner)
 
     async def chart_data(self, caller: Caller) -> ChartData:
         """Tallies per pillar and the dates behind planned versus done over time."""

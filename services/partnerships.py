@@ -8,7 +8,7 @@ from typing import Literal
 
 from services.access import Caller, Capability
 from services.clock import Clock
-from services.errors import InvalidInput, NotFound
+from services.errors import GroupLinkedElsewhere, InvalidInput, NotFound
 from services.milestones import store_plan
 from services.plan_file import DEFAULT_PLAN, PlanFile, default_plan
 from services.text import one_line
@@ -118,7 +118,10 @@ class PartnershipService:
         organisation: str | None = None,
         country: str | None = None,
     ) -> Membership:
-        """Put a Telegram user into a partnership directly (command line, demo data)."""
+        """Put a Telegram user into a partnership directly (command line, demo data).
+
+        An admin runs this: the organisation and country given are confirmed, and someone
+        removed earlier is readmitted."""
         if user_id <= 0:
             raise InvalidInput("user_id", "a Telegram user id is a positive number")
         now = self._clock()
@@ -141,6 +144,7 @@ class PartnershipService:
                 country=country,
                 now=now,
             )
+            await member_store.readmit(tx, partnership.id, user_id)
             if existing is None or existing.active_partnership_id is None:
                 await member_store.set_active_partnership(tx, user_id, partnership.id)
             await audit.record(
@@ -156,11 +160,14 @@ class PartnershipService:
         return membership
 
     async def link_group(self, caller: Caller, *, chat_id: int, title: str) -> GroupLink:
-        """Link a group chat to the caller's active partnership (admins only)."""
+        """Link a group chat to the caller's active partnership (admins only).
+
+        A group linked to another partnership stays linked to it: only an admin of that one
+        may unlink it first. The attempt is refused, and recorded in the audit log of both."""
         membership = caller.require(Capability.LINK_GROUP)
         now = self._clock()
         async with self._db.transaction() as tx:
-            await partnership_store.link_group(
+            linked = await partnership_store.link_group(
                 tx,
                 chat_id=chat_id,
                 partnership_id=membership.partnership_id,
@@ -168,14 +175,31 @@ class PartnershipService:
                 by=caller.identity.user_id,
                 now=now,
             )
-            await audit.record(
-                tx,
-                action="group.link",
-                now=now,
-                partnership_id=membership.partnership_id,
-                actor_id=caller.identity.user_id,
-                chat_id=chat_id,
-            )
+            if linked:
+                await audit.record(
+                    tx,
+                    action="group.link",
+                    now=now,
+                    partnership_id=membership.partnership_id,
+                    actor_id=caller.identity.user_id,
+                    chat_id=chat_id,
+                )
+            else:
+                holder = await partnership_store.group_link(tx, chat_id)
+                assert holder is not None
+                # The holder's admins learn of the attempt; the caller learns nothing of them.
+                for partnership_id in (membership.partnership_id, holder.partnership_id):
+                    await audit.record(
+                        tx,
+                        action="group.link_refused",
+                        now=now,
+                        partnership_id=partnership_id,
+                        actor_id=caller.identity.user_id,
+                        chat_id=chat_id,
+                        reason="linked to another partnership",
+                    )
+        if not linked:
+            raise GroupLinkedElsewhere()
         link = await partnership_store.group_link(self._db, chat_id)
         assert link is not None
         return link

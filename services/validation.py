@@ -1,10 +1,26 @@
-"""Checks shared by settings, data files and services; each raises ValueError with a reason."""
+"""Checks shared by settings, data files and services: the checks of settings and data files
+raise ValueError with a reason; `clean_text`, for what people type, raises InvalidInput."""
 
 from __future__ import annotations
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from services.errors import InvalidInput
+from services.text import one_line
 from storage.models import LANGUAGES
+
+MAX_ORGANISATION = 100
+MAX_COUNTRY = 60
+
+
+def clean_text(value: str | None, field: str, limit: int) -> str | None:
+    """Fold whitespace; None for empty; InvalidInput if longer than `limit`."""
+    if value is None:
+        return None
+    folded = one_line(value)
+    if len(folded) > limit:
+        raise InvalidInput(field, f"at most {limit} characters")
+    return folded or None
 
 
 def known_timezone(value: str) -> str:

@@ -21,6 +21,8 @@ def _invite_from_row(row: sqlite3.Row) -> Invite:
         created_by=row["created_by"],
         created_at=from_db_time(row["created_at"]),
         revoked=bool(row["revoked"]),
+        organisation=row["organisation"],
+        country=row["country"],
     )
 
 
@@ -34,11 +36,13 @@ async def insert(
     expires_at: datetime,
     created_by: int | None,
     now: datetime,
+    organisation: str | None = None,
+    country: str | None = None,
 ) -> None:
     """Store a new invite code."""
     await tx.execute(
         "INSERT INTO invites (code, partnership_id, role, max_uses, expires_at, created_by,"
-        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        " created_at, organisation, country) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             code,
             partnership_id,
@@ -47,6 +51,8 @@ async def insert(
             to_db_time(expires_at),
             created_by,
             to_db_time(now),
+            organisation,
+            country,
         ),
     )
 
@@ -68,7 +74,8 @@ async def was_used_by(conn: Reader, code: str, member_id: int) -> bool:
 async def record_use(tx: Transaction, code: str, member_id: int, now: datetime) -> None:
     """Count one use of the code by this member."""
     await tx.execute(
-        "INSERT INTO invite_uses (code, member_id, used_at) VALUES (?, ?, ?)",
+        "INSERT INTO invite_uses (code, member_id, used_at) VALUES (?, ?, ?)"
+        " ON CONFLICT (code, member_id) DO UPDATE SET used_at = excluded.used_at",
         (code, member_id, to_db_time(now)),
     )
     await tx.execute("UPDATE invites SET uses = uses + 1 WHERE code = ?", (code,))
@@ -79,11 +86,26 @@ async def revoke(tx: Transaction, code: str) -> bool:
     return await tx.execute("UPDATE invites SET revoked = 1 WHERE code = ?", (code,)) > 0
 
 
+_LIVE = "revoked = 0 AND uses < max_uses AND expires_at > ?"
+
+
 async def active_for(conn: Reader, partnership_id: int, now: datetime) -> list[Invite]:
     """Codes of a partnership that can still be used, newest first."""
     rows = await conn.fetchall(
-        "SELECT * FROM invites WHERE partnership_id = ? AND revoked = 0 AND uses < max_uses"
-        " AND expires_at > ? ORDER BY created_at DESC",
+        f"SELECT * FROM invites WHERE partnership_id = ? AND {_LIVE}"
+        " ORDER BY created_at DESC, rowid DESC",
         (partnership_id, to_db_time(now)),
+    )
+    return [_invite_from_row(row) for row in rows]
+
+
+async def live_created_by(
+    conn: Reader, partnership_id: int, member_id: int, now: datetime
+) -> list[Invite]:
+    """Codes one person created in a partnership that can still be used."""
+    rows = await conn.fetchall(
+        f"SELECT * FROM invites WHERE partnership_id = ? AND created_by = ? AND {_LIVE}"
+        " ORDER BY created_at",
+        (partnership_id, member_id, to_db_time(now)),
     )
     return [_invite_from_row(row) for row in rows]

@@ -6,7 +6,7 @@ import sqlite3
 from datetime import datetime
 
 from storage.db import Transaction, from_db_time, to_db_time
-from storage.models import Member, MemberInPartnership, Membership, Role
+from storage.models import Member, MemberInPartnership, Membership, RemovedMember, Role
 from storage.partnerships import partnership_from_row
 from storage.rows import Reader
 
@@ -75,6 +75,7 @@ async def set_active_partnership(tx: Transaction, member_id: int, partnership_id
 
 _MEMBERSHIP_SELECT = (
     "SELECT m.member_id, m.role, m.organisation, m.country, m.joined_at,"
+    " m.confirmed_organisation, m.confirmed_country,"
     " p.id AS p_id, p.slug AS p_slug, p.name AS p_name, p.kind AS p_kind,"
     " p.countries AS p_countries, p.timezone AS p_timezone, p.language AS p_language,"
     " p.created_at AS p_created_at"
@@ -90,6 +91,8 @@ def _membership_from_row(row: sqlite3.Row) -> Membership:
         organisation=row["organisation"],
         country=row["country"],
         joined_at=from_db_time(row["joined_at"]),
+        confirmed_organisation=row["confirmed_organisation"],
+        confirmed_country=row["confirmed_country"],
     )
 
 
@@ -120,15 +123,30 @@ async def add_membership(
     organisation: str | None = None,
     country: str | None = None,
 ) -> None:
-    """Add a member to a partnership, or change their role if already in it."""
+    """Add a member to a partnership, or change their role if already in it.
+
+    `organisation` and `country` come from whoever vouches for them (an invite, an admin on
+    the command line): they are stored as declared and as confirmed; None keeps what was."""
     await tx.execute(
-        "INSERT INTO memberships"
-        " (partnership_id, member_id, role, organisation, country, joined_at)"
-        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (partnership_id, member_id) DO UPDATE SET"
+        "INSERT INTO memberships (partnership_id, member_id, role, organisation, country,"
+        " confirmed_organisation, confirmed_country, joined_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (partnership_id, member_id) DO UPDATE SET"
         " role = excluded.role,"
         " organisation = COALESCE(excluded.organisation, memberships.organisation),"
-        " country = COALESCE(excluded.country, memberships.country)",
-        (partnership_id, member_id, role.value, organisation, country, to_db_time(now)),
+        " country = COALESCE(excluded.country, memberships.country),"
+        " confirmed_organisation ="
+        " COALESCE(excluded.confirmed_organisation, memberships.confirmed_organisation),"
+        " confirmed_country = COALESCE(excluded.confirmed_country, memberships.confirmed_country)",
+        (
+            partnership_id,
+            member_id,
+            role.value,
+            organisation,
+            country,
+            organisation,
+            country,
+            to_db_time(now),
+        ),
     )
 
 
@@ -141,12 +159,22 @@ async def set_role(tx: Transaction, partnership_id: int, member_id: int, role: R
     return changed > 0
 
 
-async def remove_membership(tx: Transaction, partnership_id: int, member_id: int) -> bool:
-    """Take a member out of a partnership; False if they were not in it."""
+async def remove_membership(
+    tx: Transaction, partnership_id: int, member_id: int, *, by: int | None, now: datetime
+) -> bool:
+    """Take a member out of a partnership and keep them out of it (no invite lets them back
+    in until `readmit`); False if they were not in it."""
     removed = await tx.execute(
         "DELETE FROM memberships WHERE partnership_id = ? AND member_id = ?",
         (partnership_id, member_id),
     )
+    if removed:
+        await tx.execute(
+            "INSERT INTO removed_members (partnership_id, member_id, removed_by, removed_at)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT (partnership_id, member_id) DO UPDATE SET"
+            " removed_by = excluded.removed_by, removed_at = excluded.removed_at",
+            (partnership_id, member_id, by, to_db_time(now)),
+        )
     await tx.execute(
         "UPDATE members SET active_partnership_id = NULL"
         " WHERE id = ? AND active_partnership_id = ?",
@@ -169,7 +197,8 @@ async def list_members(
 ) -> list[MemberInPartnership]:
     """A page of a partnership's members, most powerful roles first, then by name."""
     rows = await conn.fetchall(
-        "SELECT m.member_id, u.name, u.username, m.role, m.organisation, m.country"
+        "SELECT m.member_id, u.name, u.username, m.role, m.organisation, m.country,"
+        " m.confirmed_organisation, m.confirmed_country"
         " FROM memberships m JOIN members u ON u.id = m.member_id"
         " WHERE m.partnership_id = ?"
         " ORDER BY CASE m.role WHEN 'admin' THEN 0 WHEN 'coordinator' THEN 1"
@@ -185,6 +214,8 @@ async def list_members(
             role=Role(row["role"]),
             organisation=row["organisation"],
             country=row["country"],
+            confirmed_organisation=row["confirmed_organisation"],
+            confirmed_country=row["confirmed_country"],
         )
         for row in rows
     ]
@@ -206,7 +237,7 @@ async def set_profile(
     organisation: str | None,
     country: str | None,
 ) -> None:
-    """Store the organisation and country a member works for in one partnership."""
+    """Store the organisation and country a member says they work for (display values)."""
     await tx.execute(
         "UPDATE memberships SET organisation = ?, country = ?"
         " WHERE partnership_id = ? AND member_id = ?",
@@ -250,10 +281,11 @@ async def audience(
     """Members of a partnership, optionally only one role, country or organisation."""
     conditions = ["m.partnership_id = ?"]
     params: list[object] = [partnership_id]
+    # Only vouched values select people: what a member typed about themselves does not.
     for column, value in (
         ("m.role", role),
-        ("m.country", country),
-        ("m.organisation", organisation),
+        ("m.confirmed_country", country),
+        ("m.confirmed_organisation", organisation),
     ):
         if value is not None:
             conditions.append(f"{column} = ? COLLATE NOCASE")
@@ -267,8 +299,8 @@ async def audience(
 
 
 async def distinct_values(conn: Reader, partnership_id: int, column: str) -> list[str]:
-    """The countries or organisations members of a partnership gave, alphabetically."""
-    if column not in ("country", "organisation"):
+    """The confirmed countries or organisations of a partnership's members, alphabetically."""
+    if column not in ("confirmed_country", "confirmed_organisation"):
         raise ValueError(column)
     rows = await conn.fetchall(
         f"SELECT DISTINCT {column} AS value FROM memberships"
@@ -281,3 +313,82 @@ async def distinct_values(conn: Reader, partnership_id: int, column: str) -> lis
 async def mark_seen(tx: Transaction, member_id: int, now: datetime) -> None:
     """Record that the member wrote to the bot."""
     await tx.execute("UPDATE members SET seen_at = ? WHERE id = ?", (to_db_time(now), member_id))
+
+
+async def set_confirmed(
+    tx: Transaction,
+    partnership_id: int,
+    member_id: int,
+    field: str,
+    value: str | None,
+) -> bool:
+    """Vouch for a member's organisation or country (None withdraws it); a value also
+    becomes the one shown. False if they are not in the partnership."""
+    if field not in ("organisation", "country"):
+        raise ValueError(field)
+    if value is None:
+        sql = f"UPDATE memberships SET confirmed_{field} = NULL"
+        params: tuple[object, ...] = ()
+    else:
+        sql = f"UPDATE memberships SET confirmed_{field} = ?, {field} = ?"
+        params = (value, value)
+    changed = await tx.execute(
+        sql + " WHERE partnership_id = ? AND member_id = ?", (*params, partnership_id, member_id)
+    )
+    return changed > 0
+
+
+async def is_removed(conn: Reader, partnership_id: int, member_id: int) -> bool:
+    """True if the person was removed from the partnership and not readmitted since."""
+    row = await conn.fetchone(
+        "SELECT 1 FROM removed_members WHERE partnership_id = ? AND member_id = ?",
+        (partnership_id, member_id),
+    )
+    return row is not None
+
+
+async def readmit(tx: Transaction, partnership_id: int, member_id: int) -> bool:
+    """Let a removed person join the partnership again; False if they were not removed."""
+    lifted = await tx.execute(
+        "DELETE FROM removed_members WHERE partnership_id = ? AND member_id = ?",
+        (partnership_id, member_id),
+    )
+    return lifted > 0
+
+
+async def removed(conn: Reader, partnership_id: int, *, limit: int) -> list[RemovedMember]:
+    """People removed from a partnership and not readmitted, most recently removed first."""
+    rows = await conn.fetchall(
+        "SELECT r.member_id, u.name, u.username, r.removed_by, r.removed_at"
+        " FROM removed_members r JOIN members u ON u.id = r.member_id"
+        " WHERE r.partnership_id = ? ORDER BY r.removed_at DESC, r.member_id LIMIT ?",
+        (partnership_id, limit),
+    )
+    return [
+        RemovedMember(
+            member_id=row["member_id"],
+            name=row["name"],
+            username=row["username"],
+            removed_by=row["removed_by"],
+            removed_at=from_db_time(row["removed_at"]),
+        )
+        for row in rows
+    ]
+
+
+async def count_removed(conn: Reader, partnership_id: int) -> int:
+    """How many people are kept out of a partnership."""
+    row = await conn.fetchone(
+        "SELECT COUNT(*) FROM removed_members WHERE partnership_id = ?", (partnership_id,)
+    )
+    return int(row[0]) if row else 0
+
+
+async def holders_of_username(conn: Reader, partnership_id: int, username: str) -> list[int]:
+    """Members of a partnership whose Telegram username (as last seen) is `username`."""
+    rows = await conn.fetchall(
+        "SELECT u.id FROM members u JOIN memberships m ON m.member_id = u.id"
+        " WHERE m.partnership_id = ? AND u.username = ? COLLATE NOCASE ORDER BY u.id",
+        (partnership_id, username.lstrip("@")),
+    )
+    return [int(row["id"]) for row in rows]

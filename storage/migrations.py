@@ -564,7 +564,75 @@ MIGRATIONS: tuple[Migration, ...] = (
         """,
     ),
     Migration(
-        "0008_protected_deliveries",
+        "0008_vouched_memberships",
+        """
+        -- The organisation and country a coordinator or admin set or confirmed, or that the
+        -- invite a member joined with carried. Only these grant rights (milestones) and select
+        -- broadcast audiences; `organisation` and `country` stay what the member declared.
+        ALTER TABLE memberships ADD COLUMN confirmed_organisation TEXT;
+        ALTER TABLE memberships ADD COLUMN confirmed_country TEXT;
+        -- Values never edited with /profile came from the command line or the demo data, which
+        -- only an admin runs: they count as confirmed. Anything a member typed does not.
+        UPDATE memberships
+        SET confirmed_organisation = organisation, confirmed_country = country
+        WHERE NOT EXISTS (
+            SELECT 1 FROM audit_log a
+            WHERE a.action = 'member.profile'
+            AND a.partnership_id = memberships.partnership_id
+            AND a.actor_id = memberships.member_id
+        );
+
+        -- An invite may vouch for the organisation and country of the people who join with it.
+        ALTER TABLE invites ADD COLUMN organisation TEXT;
+        ALTER TABLE invites ADD COLUMN country TEXT;
+        CREATE INDEX invites_by_creator ON invites(partnership_id, created_by) WHERE revoked = 0;
+        -- An invite lives only while its creator may grant its role: those whose creator was
+        -- removed or demoted before this rule existed die now, as they would have then.
+        CREATE TEMP VIEW orphaned_invites AS
+        SELECT i.* FROM invites i
+        WHERE i.revoked = 0 AND i.created_by IS NOT NULL AND NOT EXISTS (
+            SELECT 1 FROM memberships m
+            WHERE m.partnership_id = i.partnership_id AND m.member_id = i.created_by
+            AND (m.role = 'admin'
+                 OR (m.role = 'coordinator' AND i.role IN ('member', 'observer')))
+        );
+        INSERT INTO audit_log (at, partnership_id, actor_id, action, detail)
+        SELECT strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now'), partnership_id, NULL, 'invite.revoke',
+            json_object('role', role, 'created_by', created_by,
+                        'reason', 'creator removed or demoted earlier')
+        FROM orphaned_invites;
+        UPDATE invites SET revoked = 1 WHERE code IN (SELECT code FROM orphaned_invites);
+        DROP VIEW orphaned_invites;
+
+        -- People removed from a partnership: no invite lets them back in until an admin
+        -- readmits them. Those removed before this table existed are read from the audit log.
+        CREATE TABLE removed_members (
+            partnership_id INTEGER NOT NULL REFERENCES partnerships(id) ON DELETE CASCADE,
+            member_id INTEGER NOT NULL REFERENCES members(id) ON DELETE CASCADE,
+            removed_by INTEGER,
+            removed_at TEXT NOT NULL,
+            PRIMARY KEY (partnership_id, member_id)
+        );
+        INSERT OR IGNORE INTO removed_members (partnership_id, member_id, removed_by, removed_at)
+        SELECT a.partnership_id, json_extract(a.detail, '$.member_id'), a.actor_id, MAX(a.at)
+        FROM audit_log a
+        WHERE a.action = 'member.remove'
+        AND EXISTS (SELECT 1 FROM partnerships p WHERE p.id = a.partnership_id)
+        AND EXISTS (SELECT 1 FROM members u WHERE u.id = json_extract(a.detail, '$.member_id'))
+        AND NOT EXISTS (
+            SELECT 1 FROM memberships m
+            WHERE m.partnership_id = a.partnership_id
+            AND m.member_id = json_extract(a.detail, '$.member_id')
+        )
+        GROUP BY a.partnership_id, json_extract(a.detail, '$.member_id');
+
+        -- Invite codes are secrets: the audit log keeps a reference to them, never the code.
+        UPDATE audit_log SET detail = json_remove(detail, '$.code')
+        WHERE action LIKE 'invite.%' AND json_extract(detail, '$.code') IS NOT NULL;
+        """,
+    ),
+    Migration(
+        "0009_protected_deliveries",
         """
         -- Restricted material is sent with Telegram's protect_content: no forwarding, no saving.
         ALTER TABLE deliveries ADD COLUMN protect_content INTEGER NOT NULL DEFAULT 0;

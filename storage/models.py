@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -85,14 +86,25 @@ class Membership:
     partnership: Partnership
     member_id: int
     role: Role
-    organisation: str | None
-    country: str | None
+    organisation: str | None  # as the member declared it (/profile): shown, grants nothing
+    country: str | None  # as the member declared it
     joined_at: datetime
+    #: Set or confirmed by a coordinator or admin, or carried by the invite: these grant
+    #: rights and select broadcast audiences.
+    confirmed_organisation: str | None = None
+    confirmed_country: str | None = None
 
     @property
     def partnership_id(self) -> int:
         """Shortcut used by every scoped query."""
         return self.partnership.id
+
+    @property
+    def awaiting_confirmation(self) -> bool:
+        """True if the member declared an organisation or country nobody confirmed yet."""
+        return unconfirmed(self.organisation, self.confirmed_organisation) or unconfirmed(
+            self.country, self.confirmed_country
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +117,36 @@ class MemberInPartnership:
     role: Role
     organisation: str | None
     country: str | None
+    confirmed_organisation: str | None = None
+    confirmed_country: str | None = None
+
+    @property
+    def awaiting_confirmation(self) -> bool:
+        """True if the member declared an organisation or country nobody confirmed yet."""
+        return unconfirmed(self.organisation, self.confirmed_organisation) or unconfirmed(
+            self.country, self.confirmed_country
+        )
+
+
+def same_value(first: str | None, second: str | None) -> bool:
+    """Organisations and countries compare ignoring case and surrounding spaces."""
+    return (first or "").strip().casefold() == (second or "").strip().casefold()
+
+
+def unconfirmed(declared: str | None, confirmed: str | None) -> bool:
+    """True if a member declared a value that no coordinator or admin confirmed."""
+    return declared is not None and not same_value(declared, confirmed)
+
+
+@dataclass(frozen=True, slots=True)
+class RemovedMember:
+    """Someone removed from a partnership, whom no invite lets back in until readmitted."""
+
+    member_id: int
+    name: str
+    username: str | None
+    removed_by: int | None
+    removed_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,11 +162,27 @@ class Invite:
     created_by: int | None
     created_at: datetime
     revoked: bool = False
+    #: Vouched for everyone who joins with it (stored as their confirmed values).
+    organisation: str | None = None
+    country: str | None = None
 
     @property
     def uses_left(self) -> int:
         """How many more people can still join with this code."""
         return max(self.max_uses - self.uses, 0)
+
+    @property
+    def ref(self) -> str:
+        """Names the invite without revealing its code (audit log, buttons)."""
+        return invite_ref(self.code)
+
+
+def invite_ref(code: str) -> str:
+    """A short reference to an invite code from which the code cannot be recovered."""
+    return hashlib.sha256(code.encode()).hexdigest()[:INVITE_REF_LENGTH]
+
+
+INVITE_REF_LENGTH = 12
 
 
 @dataclass(frozen=True, slots=True)

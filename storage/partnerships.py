@@ -74,15 +74,18 @@ def _group_from_row(row: sqlite3.Row) -> GroupLink:
 
 async def link_group(
     tx: Transaction, *, chat_id: int, partnership_id: int, title: str, by: int, now: datetime
-) -> None:
-    """Link a group chat to a partnership, replacing any earlier link of that chat."""
-    await tx.execute(
+) -> bool:
+    """Link a group chat to a partnership (again: the title and who linked it are renewed).
+    False, changing nothing, if the chat is linked to another partnership."""
+    changed = await tx.execute(
         "INSERT INTO group_links (chat_id, partnership_id, title, linked_by, linked_at)"
         " VALUES (?, ?, ?, ?, ?) ON CONFLICT (chat_id) DO UPDATE SET"
-        " partnership_id = excluded.partnership_id, title = excluded.title,"
-        " linked_by = excluded.linked_by, linked_at = excluded.linked_at",
+        " title = excluded.title, linked_by = excluded.linked_by,"
+        " linked_at = excluded.linked_at"
+        " WHERE group_links.partnership_id = excluded.partnership_id",
         (chat_id, partnership_id, title, by, to_db_time(now)),
     )
+    return changed > 0
 
 
 async def unlink_group(tx: Transaction, chat_id: int) -> bool:

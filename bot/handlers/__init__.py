@@ -37,6 +37,7 @@ from bot.handlers import (
     errors,
     fallback,
     flag,
+    invites,
     meeting_flow,
     meetings,
     milestones,
@@ -128,22 +129,57 @@ def _flow(
 
 
 def invite_flow() -> ConversationHandler[BotContext]:
-    """/invite: role → number of uses → validity → deep link."""
-    back: Handler = CommandHandler("back", admin.invite_back)
+    """/invite: live invites with Revoke, or a new one: role → organisation → country →
+    number of uses → validity → deep link."""
+    back: Handler = CommandHandler("back", invites.invite_back)
     return _flow(
         "invite",
-        entry_points=[CommandHandler("invite", admin.invite_start, filters=PRIVATE)],
+        entry_points=[
+            CommandHandler("invite", invites.invite_start, filters=PRIVATE),
+            # Revoke works at any step and after the flow ended: it shows the list afresh.
+            CallbackQueryHandler(invites.invite_revoke, pattern=r"^inv:rv:[0-9a-f]{12}$"),
+        ],
         states={
-            admin.INVITE_ROLE: [CallbackQueryHandler(admin.invite_role, pattern=r"^inv:role:")],
-            admin.INVITE_USES: [
-                CallbackQueryHandler(admin.invite_uses_pressed, pattern=r"^inv:uses:\d+$"),
-                MessageHandler(TEXT, admin.invite_uses_typed),
+            invites.INVITE_ROLE: [
+                CallbackQueryHandler(invites.invite_role, pattern=r"^inv:role:[a-z]+$"),
+            ],
+            invites.INVITE_ORGANISATION: [
+                CommandHandler("skip", invites.invite_organisation_skipped),
+                back,
+                MessageHandler(TEXT, invites.invite_organisation_typed),
+            ],
+            invites.INVITE_COUNTRY: [
+                CommandHandler("skip", invites.invite_country_skipped),
+                back,
+                CallbackQueryHandler(invites.invite_country_pressed, pattern=r"^inv:c:\d+$"),
+                MessageHandler(TEXT, invites.invite_country_typed),
+            ],
+            invites.INVITE_USES: [
+                CallbackQueryHandler(invites.invite_uses_pressed, pattern=r"^inv:uses:\d+$"),
+                MessageHandler(TEXT, invites.invite_uses_typed),
                 back,
             ],
-            admin.INVITE_DAYS: [
-                CallbackQueryHandler(admin.invite_days_pressed, pattern=r"^inv:days:\d+$"),
-                MessageHandler(TEXT, admin.invite_days_typed),
+            invites.INVITE_DAYS: [
+                CallbackQueryHandler(invites.invite_days_pressed, pattern=r"^inv:days:\d+$"),
+                MessageHandler(TEXT, invites.invite_days_typed),
                 back,
+            ],
+        },
+    )
+
+
+def vouch_flow() -> ConversationHandler[BotContext]:
+    """A member's Set organisation / Set country button in /members: one typed value (or a
+    country button, or Withdraw) recorded as confirmed."""
+    return _flow(
+        "vouch",
+        entry_points=[
+            CallbackQueryHandler(admin.vouch_start, pattern=r"^mem:set:\d+:[oc]:\d+$"),
+        ],
+        states={
+            admin.VOUCH_VALUE: [
+                CallbackQueryHandler(admin.vouch_pressed, pattern=r"^mem:sv:(\d+|x)$"),
+                MessageHandler(TEXT, admin.vouch_typed),
             ],
         },
     )
@@ -374,6 +410,7 @@ def register(application: PartnerbotApplication) -> None:
         # flagging one): it comes first, so the note does not land in the other flow.
         challenge_status_flow(),
         invite_flow(),
+        vouch_flow(),
         profile_flow(),
         broadcast_flow(),
         contact_flow_handler(),
@@ -395,6 +432,10 @@ def register(application: PartnerbotApplication) -> None:
         ),
         CallbackQueryHandler(admin.member_remove, pattern=r"^mem:rm:\d+:\d+$"),
         CallbackQueryHandler(admin.member_remove_confirmed, pattern=r"^mem:rmok:\d+:\d+$"),
+        CallbackQueryHandler(admin.member_confirm, pattern=r"^mem:cf:\d+:[oc]:[0-9a-f]{8}:\d+$"),
+        CallbackQueryHandler(admin.removed_list, pattern=r"^mem:rmd:\d+$"),
+        CallbackQueryHandler(admin.readmit_asked, pattern=r"^mem:ra:\d+:\d+$"),
+        CallbackQueryHandler(admin.readmit_confirmed, pattern=r"^mem:raok:\d+:\d+$"),
         CallbackQueryHandler(broadcasts.acknowledge, pattern=r"^ack:\d+$"),
         CommandHandler("alerts", broadcasts.alerts, filters=PRIVATE),
         CallbackQueryHandler(broadcasts.alerts, pattern=r"^al:list$"),

@@ -1,177 +1,43 @@
-"""Coordinator and admin tools: /invite, /members, /linkgroup and /unlinkgroup."""
+"""Coordinator and admin tools: /members (roles, removals, the organisation and country
+coordinators vouch for, readmissions), /linkgroup and /unlinkgroup."""
 
 from __future__ import annotations
 
-from telegram import Update
+from markupsafe import Markup
+from telegram import InlineKeyboardButton, Update
 from telegram.constants import ChatType
 from telegram.error import Forbidden
 from telegram.ext import ConversationHandler
-from telegram.helpers import create_deep_linked_url
 
 from bot import texts
 from bot.commands import set_member_menu
 from bot.context import BotContext
-from bot.i18n import translator
-from bot.keyboards import button, in_rows, keyboard
-from bot.messaging import answer, pressed, reply, show, text_of
-from bot.render import bold, code, format_moment
-from services.access import Capability
+from bot.i18n import N_, Translator, translator
+from bot.keyboards import button, country_rows, keyboard
+from bot.messaging import pressed, reply, show, text_of
+from bot.render import bold, shorten
 from services.errors import InvalidInput
-from services.invites import MAX_USES, MAX_VALID_DAYS, roles_grantable_by
-from services.members import may_manage
-from storage.models import Role
+from services.members import Attribute, may_manage, value_digest
+from storage.models import Membership, Role, unconfirmed
 
-INVITE_ROLE = "invite:role"
-INVITE_USES = "invite:uses"
-INVITE_DAYS = "invite:days"
-USES_CHOICES = (1, 5, 25)
-DAYS_CHOICES = (1, 7, 30)
-
-
-async def invite_start(update: Update, context: BotContext) -> str:
-    """Ask which role the invited people will have."""
-    membership = context.require_caller().require(Capability.INVITE)
-    context.draft("invite", fresh=True)
-    return await _ask_role(update, context, membership.role)
-
-
-async def _ask_role(update: Update, context: BotContext, role: Role) -> str:
-    _ = context._
-    buttons = [
-        button(texts.role_name(_, r), "inv", "role", r.value) for r in roles_grantable_by(role)
-    ]
-    await show(update, _("Invite people as:"), keyboard(in_rows(buttons, 2)))
-    return INVITE_ROLE
-
-
-async def invite_role(update: Update, context: BotContext) -> str:
-    """Take the role and ask how many people may use the invite."""
-    role = Role(pressed(update)[1])
-    membership = context.require_caller().require(Capability.INVITE)
-    if role not in roles_grantable_by(membership.role):
-        await answer(update, context._.text(texts.BUTTON_EXPIRED))
-        return INVITE_ROLE
-    context.draft("invite")["role"] = role.value
-    return await _ask_uses(update, context)
-
-
-async def _ask_uses(update: Update, context: BotContext) -> str:
-    _ = context._
-    buttons = [button(str(n), "inv", "uses", n) for n in USES_CHOICES]
-    await show(
-        update,
-        _(
-            "How many people may join with this invite? Choose or send a number from 1 to {most}.",
-            most=MAX_USES,
-        ),
-        keyboard([buttons]),
-    )
-    return INVITE_USES
-
-
-async def invite_uses_pressed(update: Update, context: BotContext) -> str:
-    """Take the number of uses from a button."""
-    context.draft("invite")["uses"] = int(pressed(update)[1])
-    return await _ask_days(update, context)
-
-
-async def invite_uses_typed(update: Update, context: BotContext) -> str:
-    """Take a typed number of uses."""
-    uses = _number(text_of(update), 1, MAX_USES)
-    if uses is None:
-        await reply(update, texts.explain(context._, InvalidInput("uses", "range")))
-        return INVITE_USES
-    context.draft("invite")["uses"] = uses
-    return await _ask_days(update, context)
-
-
-async def _ask_days(update: Update, context: BotContext) -> str:
-    _ = context._
-    buttons = [button(str(n), "inv", "days", n) for n in DAYS_CHOICES]
-    await show(
-        update,
-        _(
-            "For how many days may it be used? Choose or send a number from 1 to {most}.",
-            most=MAX_VALID_DAYS,
-        ),
-        keyboard([buttons]),
-    )
-    return INVITE_DAYS
-
-
-async def invite_days_pressed(update: Update, context: BotContext) -> int:
-    """Take the validity from a button and create the invite."""
-    return await _create_invite(update, context, int(pressed(update)[1]))
-
-
-async def invite_days_typed(update: Update, context: BotContext) -> str | int:
-    """Take a typed validity and create the invite."""
-    days = _number(text_of(update), 1, MAX_VALID_DAYS)
-    if days is None:
-        await reply(update, texts.explain(context._, InvalidInput("days", "range")))
-        return INVITE_DAYS
-    return await _create_invite(update, context, days)
-
-
-async def invite_back(update: Update, context: BotContext) -> str:
-    """Go back one step."""
-    draft = context.draft("invite")
-    if "uses" in draft:
-        draft.pop("uses")
-        return await _ask_uses(update, context)
-    draft.pop("role", None)
-    return await _ask_role(
-        update, context, context.require_caller().require(Capability.INVITE).role
-    )
-
-
-async def _create_invite(update: Update, context: BotContext, days: int) -> int:
-    _ = context._
-    caller = context.require_caller()
-    membership = caller.require(Capability.INVITE)
-    draft = context.draft("invite")
-    if "role" not in draft or "uses" not in draft:
-        # A button of an older invite message: the draft it belonged to is gone.
-        await show(update, texts.expired(_))
-        return ConversationHandler.END
-    invite = await context.services.invites.create(
-        membership.partnership,
-        role=Role(draft["role"]),
-        max_uses=int(draft["uses"]),
-        valid_days=days,
-        created_by=caller,
-    )
-    context.discard_draft("invite")
-    link = create_deep_linked_url(context.bot.username, invite.code)
-    role = texts.role_name(_, invite.role)
-    until = format_moment(invite.expires_at, membership.partnership.timezone, _.language)
-    await show(
-        update,
-        _.plural(
-            "Invite to {partnership} as {role}, for {count} person, valid until {until}:",
-            "Invite to {partnership} as {role}, for {count} people, valid until {until}:",
-            invite.max_uses,
-            partnership=bold(membership.partnership.name),
-            role=role,
-            until=until,
-        )
-        + "\n"
-        + link
-        + "\n\n"
-        + _(
-            "Send this link only to the people it is meant for. Code: {code}",
-            code=code(invite.code),
-        ),
-    )
-    return ConversationHandler.END
-
-
-def _number(text: str, low: int, high: int) -> int | None:
-    text = text.strip()
-    if not text.isdigit() or len(text) > 6:
-        return None
-    value = int(text)
-    return value if low <= value <= high else None
+VOUCH_VALUE = "vouch:value"
+VOUCH_DRAFT = "vouch"
+#: One letter per attribute in callback data.
+ATTRIBUTE_CODES = {"o": Attribute.ORGANISATION, "c": Attribute.COUNTRY}
+ATTRIBUTE_LABELS = {Attribute.ORGANISATION: N_("Organisation"), Attribute.COUNTRY: N_("Country")}
+CONFIRM_LABELS = {
+    Attribute.ORGANISATION: N_("✓ Confirm organisation: {value}"),
+    Attribute.COUNTRY: N_("✓ Confirm country: {value}"),
+}
+SET_LABELS = {
+    Attribute.ORGANISATION: N_("✏️ Set organisation"),
+    Attribute.COUNTRY: N_("✏️ Set country"),
+}
+WITHDRAW = N_("Withdraw the confirmation")
+AWAITING = "❔"
+REMOVED_BUTTON = N_("🚫 Removed: {count}")
+YES_READMIT = N_("Yes, readmit")
+NO_KEEP_OUT = N_("No, keep them out")
 
 
 async def members_list(update: Update, context: BotContext) -> None:
@@ -194,11 +60,22 @@ async def _show_members(update: Update, context: BotContext, page: int) -> None:
     rows = [
         [
             button(
-                f"{m.name} · {texts.role_name(_, m.role)}", "mem", "open", m.member_id, result.page
+                f"{m.name} · {texts.role_name(_, m.role)}"
+                + (f" {AWAITING}" if m.awaiting_confirmation else ""),
+                "mem",
+                "open",
+                m.member_id,
+                result.page,
             )
         ]
         for m in result.members
     ]
+    if any(m.awaiting_confirmation for m in result.members):
+        header += Markup("\n") + _(
+            "{mark} marks an organisation or country the member gave that awaits your"
+            " confirmation.",
+            mark=AWAITING,
+        )
     paging = []
     if result.page > 0:
         paging.append(button("«", "mem", "page", result.page - 1))
@@ -206,6 +83,10 @@ async def _show_members(update: Update, context: BotContext, page: int) -> None:
         paging.append(button("»", "mem", "page", result.page + 1))
     if paging:
         rows.append(paging)
+    if result.removed:
+        rows.append(
+            [button(_.text(REMOVED_BUTTON).format(count=result.removed), "mem", "rmd", page)]
+        )
     await show(update, header, keyboard(rows))
 
 
@@ -226,17 +107,200 @@ async def _show_member(update: Update, context: BotContext, member_id: int, page
         for role in Role
         if role is not target.role and may_manage(caller.role, target.role, role)
     ]
+    if may_manage(caller.role, target.role):
+        rows += _vouch_buttons(_, target, page)
     if may_manage(caller.role, target.role) and member_id != caller.identity.user_id:
         rows.append([button(_.text(texts.REMOVE), "mem", "rm", member_id, page)])
     rows.append([button("«", "mem", "page", page)])
-    details = _(
-        "{name} — {role}. Organisation: {organisation}. Country: {country}.",
-        name=bold(name),
-        role=texts.role_name(_, target.role),
-        organisation=target.organisation or _("not set"),
-        country=target.country or _("not set"),
+    details = Markup("\n").join(
+        [
+            _("{name} — {role}.", name=bold(name), role=texts.role_name(_, target.role)),
+            *(_attribute_line(_, target, attribute) for attribute in Attribute),
+        ]
     )
     await show(update, details, keyboard(rows))
+
+
+def _attribute_line(_: Translator, target: Membership, attribute: Attribute) -> Markup:
+    """An organisation or country with whether it was confirmed."""
+    label = _.text(ATTRIBUTE_LABELS[attribute])
+    declared, confirmed = _values(target, attribute)
+    if declared is None and confirmed is None:
+        return _("{label}: not set", label=label)
+    if not unconfirmed(declared, confirmed):
+        return _("{label}: {value} ✓ confirmed", label=label, value=confirmed)
+    if confirmed is None:
+        return _("{label}: {value} (unconfirmed)", label=label, value=declared)
+    return _(
+        "{label}: {value} (unconfirmed); confirmed: {confirmed}",
+        label=label,
+        value=declared,
+        confirmed=confirmed,
+    )
+
+
+def _values(target: Membership, attribute: Attribute) -> tuple[str | None, str | None]:
+    """What the member declared, and what was confirmed."""
+    if attribute is Attribute.ORGANISATION:
+        return target.organisation, target.confirmed_organisation
+    return target.country, target.confirmed_country
+
+
+def _vouch_buttons(
+    _: Translator, target: Membership, page: int
+) -> list[list[InlineKeyboardButton]]:
+    """Confirm what the member declared (the button carries a fingerprint of the value it
+    shows), and set either value."""
+    rows = []
+    for letter, attribute in ATTRIBUTE_CODES.items():
+        declared, confirmed = _values(target, attribute)
+        if declared is not None and unconfirmed(declared, confirmed):
+            label = _.text(CONFIRM_LABELS[attribute]).format(value=shorten(declared, 30))
+            data = ("mem", "cf", target.member_id, letter, value_digest(declared), page)
+            rows.append([button(label, *data)])
+    rows.append(
+        [
+            button(_.text(SET_LABELS[attribute]), "mem", "set", target.member_id, letter, page)
+            for letter, attribute in ATTRIBUTE_CODES.items()
+        ]
+    )
+    return rows
+
+
+async def member_confirm(update: Update, context: BotContext) -> None:
+    """Confirm the organisation or country a member declared, as the button showed it."""
+    _action, member_id, letter, seen, page = pressed(update)
+    await context.services.members.confirm(
+        context.require_caller(), int(member_id), ATTRIBUTE_CODES[letter], seen
+    )
+    await _show_member(update, context, int(member_id), int(page))
+
+
+async def vouch_start(update: Update, context: BotContext) -> str:
+    """Ask for the organisation or country to set for a member, as confirmed."""
+    _ = context._
+    _action, member_id, letter, page = pressed(update)
+    attribute = ATTRIBUTE_CODES[letter]
+    target = await context.services.members.vouchable(context.require_caller(), int(member_id))
+    draft = context.draft(VOUCH_DRAFT, fresh=True)
+    draft.update(member_id=target.member_id, attribute=attribute.value, page=int(page))
+    name = bold(await context.services.members.name_of(target.member_id))
+    rows = []
+    if attribute is Attribute.COUNTRY:
+        rows = country_rows(target.partnership.countries, "mem", "sv")
+        question = _(
+            "Which country does {name} work for? Choose below or send its name: it is"
+            " recorded as confirmed by you. /cancel leaves it as it is.",
+            name=name,
+        )
+    else:
+        question = _(
+            "Which organisation does {name} work for? Send its name: it is recorded as"
+            " confirmed by you. /cancel leaves it as it is.",
+            name=name,
+        )
+    if _values(target, attribute)[1] is not None:
+        rows.append([button(_.text(WITHDRAW), "mem", "sv", "x")])
+    await show(update, question, keyboard(rows) if rows else None)
+    return VOUCH_VALUE
+
+
+async def vouch_typed(update: Update, context: BotContext) -> str | int:
+    """Take the typed value; a value that is too long is explained and the step stays."""
+    try:
+        return await _vouch(update, context, text_of(update))
+    except InvalidInput as error:
+        await reply(update, texts.explain(context._, error))
+        return VOUCH_VALUE
+
+
+async def vouch_pressed(update: Update, context: BotContext) -> str | int:
+    """One of the partnership's countries, or Withdraw."""
+    choice = pressed(update)[1]
+    if choice == "x":
+        return await _vouch(update, context, None)
+    countries = context.require_caller().require_membership().partnership.countries
+    index = int(choice)
+    if not 0 <= index < len(countries):
+        await show(update, texts.expired(context._))
+        return VOUCH_VALUE
+    return await _vouch(update, context, countries[index])
+
+
+async def _vouch(update: Update, context: BotContext, value: str | None) -> str | int:
+    draft = context.draft(VOUCH_DRAFT)
+    if "member_id" not in draft:
+        await show(update, texts.expired(context._))
+        return ConversationHandler.END
+    await context.services.members.set_confirmed(
+        context.require_caller(), draft["member_id"], Attribute(draft["attribute"]), value
+    )
+    context.discard_draft(VOUCH_DRAFT)
+    await _show_member(update, context, draft["member_id"], draft["page"])
+    return ConversationHandler.END
+
+
+async def removed_list(update: Update, context: BotContext) -> None:
+    """People removed from the partnership, each with Readmit (admins)."""
+    await _show_removed(update, context, int(pressed(update)[1]))
+
+
+async def _show_removed(
+    update: Update, context: BotContext, page: int, note: Markup | None = None
+) -> None:
+    _ = context._
+    caller = context.require_caller()
+    removed = await context.services.members.removed(caller)
+    partnership = bold(caller.require_membership().partnership.name)
+    if removed:
+        text = _(
+            "People removed from {partnership}: no invite lets them back in until an admin"
+            " readmits them. Choose one to readmit them.",
+            partnership=partnership,
+        )
+    else:
+        text = _("Nobody removed from {partnership} is kept out.", partnership=partnership)
+    rows = [[button(person.name, "mem", "ra", person.member_id, page)] for person in removed]
+    rows.append([button("«", "mem", "page", page)])
+    await show(update, note + Markup("\n\n") + text if note else text, keyboard(rows))
+
+
+async def readmit_asked(update: Update, context: BotContext) -> None:
+    """Ask before letting a removed person join again."""
+    _ = context._
+    member_id, page = (int(part) for part in pressed(update)[1:])
+    caller = context.require_caller()
+    removed = {p.member_id: p for p in await context.services.members.removed(caller)}
+    if member_id not in removed:
+        await _show_removed(update, context, page)
+        return
+    await show(
+        update,
+        _(
+            "Readmit {name} to {partnership}? They can then join again with an invite.",
+            name=bold(removed[member_id].name),
+            partnership=bold(caller.require_membership().partnership.name),
+        ),
+        keyboard(
+            [
+                [
+                    button(_.text(YES_READMIT), "mem", "raok", member_id, page),
+                    button(_.text(NO_KEEP_OUT), "mem", "rmd", page),
+                ]
+            ]
+        ),
+    )
+
+
+async def readmit_confirmed(update: Update, context: BotContext) -> None:
+    """Readmit them (pressing twice finds nobody to readmit and says so)."""
+    member_id, page = (int(part) for part in pressed(update)[1:])
+    caller = context.require_caller()
+    partnership = caller.require_membership().partnership
+    await context.services.members.readmit(partnership, member_id, by=caller)
+    name = await context.services.members.name_of(member_id)
+    note = context._("{name} may join again with an invite.", name=bold(name))
+    await _show_removed(update, context, page, note)
 
 
 async def member_role(update: Update, context: BotContext) -> None:

@@ -15,7 +15,10 @@ from bot.messaging import answer, reply, text_of
 
 async def cancel(update: Update, context: BotContext) -> int:
     """Leave the current flow; what it collected is dropped."""
-    flows = ("invite", "profile", "broadcast", "contact", "milestone", "flag", "challenge_status")
+    flows = (
+        *("invite", "vouch", "profile", "broadcast", "contact", "milestone", "flag"),
+        "challenge_status",
+    )
     for name in flows:
         context.discard_draft(name)
     await reply(

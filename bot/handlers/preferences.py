@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from markupsafe import Markup
 from telegram import Update
 from telegram.ext import ConversationHandler
 
 from bot import texts
 from bot.commands import set_member_menu
 from bot.context import BotContext
-from bot.keyboards import button, in_rows, keyboard
+from bot.keyboards import button, country_rows, in_rows, keyboard
 from bot.messaging import answer, pressed, reply, show, text_of
 from bot.render import bold
 from services.errors import InvalidInput
-from services.members import MAX_COUNTRY, MAX_ORGANISATION, clean_text
+from services.validation import MAX_COUNTRY, MAX_ORGANISATION, clean_text
 from storage.models import LANGUAGE_NAMES, LANGUAGES
 
 PROFILE_ORGANISATION = "profile:organisation"
@@ -126,8 +127,7 @@ async def profile_skip_organisation(update: Update, context: BotContext) -> str:
 async def _ask_country(update: Update, context: BotContext) -> str:
     _ = context._
     membership = context.require_caller().require_membership()
-    countries = membership.partnership.countries
-    buttons = [button(name, "pf", "c", index) for index, name in enumerate(countries)]
+    rows = country_rows(membership.partnership.countries, "pf", "c")
     current = _draft(context).get("country") or _("not set")
     await reply(
         update,
@@ -136,7 +136,7 @@ async def _ask_country(update: Update, context: BotContext) -> str:
             " {current}; /back returns to the organisation.",
             current=current,
         ),
-        keyboard(in_rows(buttons, 2)) if buttons else None,
+        keyboard(rows) if rows else None,
     )
     return PROFILE_COUNTRY
 
@@ -191,14 +191,17 @@ async def _save_profile(update: Update, context: BotContext) -> int:
         country=draft.get("country"),
     )
     context.discard_draft("profile")
-    await reply(
-        update,
-        _(
-            "Saved. Organisation: {organisation}. Country: {country}.",
-            organisation=membership.organisation or _("not set"),
-            country=membership.country or _("not set"),
-        ),
+    saved = _(
+        "Saved. Organisation: {organisation}. Country: {country}.",
+        organisation=membership.organisation or _("not set"),
+        country=membership.country or _("not set"),
     )
+    if membership.awaiting_confirmation:
+        saved += Markup("\n\n") + _(
+            "A coordinator of the partnership confirms them. Until then they are shown as"
+            " unconfirmed and give you no rights."
+        )
+    await reply(update, saved)
     return ConversationHandler.END
 
 

@@ -184,16 +184,58 @@ async def test_a_photo_broadcast_to_the_linked_group(
     assert posted["document"]
 
 
-async def test_audience_by_country_uses_member_profiles(
+async def test_audience_by_country_and_organisation_uses_confirmed_values_only(
     driver: BotDriver, partnership: Partnership
 ) -> None:
     await driver.introduce(ADMIN, COORDINATOR, MEMBER, OBSERVER)
+    # Moussa says he works for Europol, in Mali: his word selects him for nothing.
     await driver.send(MEMBER, "/profile")
-    await driver.send(MEMBER, "DPAF")
+    await driver.send(MEMBER, "Europol")
     await driver.press(MEMBER, "Mali")
     await driver.send(COORDINATOR, "/broadcast")
+    await driver.send(COORDINATOR, "For Europol")
+    await driver.press(COORDINATOR, "By organisation")
+    assert "No one matches" in driver.answers()[-1]
+    await driver.press(COORDINATOR, "By country")
+    await driver.press(COORDINATOR, "Mali")
+    assert "No one matches" in driver.text_of(COORDINATOR.id)
+    await driver.send(COORDINATOR, "/cancel")
+    # A coordinator confirms his country (not his organisation) in /members.
+    await driver.send(COORDINATOR, "/members")
+    await driver.press(COORDINATOR, "Moussa")
+    await driver.press(COORDINATOR, "Confirm country: Mali")
+    await driver.send(COORDINATOR, "/broadcast")
     await driver.send(COORDINATOR, "For Mali")
+    await driver.press(COORDINATOR, "By organisation")
+    assert "No one matches" in driver.answers()[-1]
     await driver.press(COORDINATOR, "By country")
     await driver.press(COORDINATOR, "Mali")
     await driver.press(COORDINATOR, "Normal")
     assert "This goes to 1 recipient." in driver.text_of(COORDINATOR.id)
+    await driver.press(COORDINATOR, "Send")
+    await driver.settle()
+    assert "For Mali" in texts(driver.api.sent_to(MEMBER.id))
+    assert "For Mali" not in texts(driver.api.sent_to(OBSERVER.id))
+
+
+async def test_broadcast_to_an_organisation_skips_those_who_only_claim_it(
+    driver: BotDriver, partnership: Partnership
+) -> None:
+    europol = LocalUser(3002, "Eva", language_code="en")
+    await driver.app.services.partnerships.add_member(
+        partnership, user_id=europol.id, name="Eva", role=Role.MEMBER, organisation="Europol"
+    )
+    await driver.introduce(europol, ADMIN, COORDINATOR, MEMBER, OBSERVER)
+    await driver.send(MEMBER, "/profile")
+    await driver.send(MEMBER, "EUROPOL")
+    await driver.send(MEMBER, "/skip")
+    await driver.send(COORDINATOR, "/broadcast")
+    await driver.send(COORDINATOR, "Europol only")
+    await driver.press(COORDINATOR, "By organisation")
+    await driver.press(COORDINATOR, "Europol")
+    await driver.press(COORDINATOR, "Normal")
+    assert "This goes to 1 recipient." in driver.text_of(COORDINATOR.id)
+    await driver.press(COORDINATOR, "Send")
+    await driver.settle()
+    assert "Europol only" in texts(driver.api.sent_to(europol.id))
+    assert "Europol only" not in texts(driver.api.sent_to(MEMBER.id))

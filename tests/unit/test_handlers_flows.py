@@ -8,6 +8,7 @@ from typing import Any
 from bot.app import build_application, running
 from bot.config import Settings
 from bot.local_api import LocalBotApi, LocalUser
+from storage import audit
 from storage.models import Partnership, PartnershipKind, Role
 from tests.fakes import BotDriver, FakeClock, texts
 from tests.people import ADMIN, COORDINATOR, MEMBER, OBSERVER
@@ -21,15 +22,28 @@ async def test_invite_flow_with_buttons_gives_a_working_deep_link(
     driver: BotDriver, partnership: Partnership
 ) -> None:
     roles = await driver.send(COORDINATOR, "/invite")
+    assert "no invite can be used" in texts(roles)
     assert buttons(roles[-1]) == ["member", "observer"]  # coordinators cannot make admins
     await driver.press(COORDINATOR, "member")
+    # The invite vouches for the organisation and country of everyone who joins with it.
+    await driver.send(COORDINATOR, "DPAF <Dakar>")
+    await driver.press(COORDINATOR, "Senegal")
     await driver.press(COORDINATOR, "5")
     await driver.press(COORDINATOR, "7")
     final = driver.text_of(COORDINATOR.id)
     assert "https://t.me/partnerbot_test_bot?start=" in final
+    assert "Confirmed for everyone who joins with it: DPAF &lt;Dakar&gt;, Senegal." in final
     code = final.split("?start=")[1].split()[0]
     joined = texts(await driver.send(LocalUser(600, "Zeinab"), f"/start {code}"))
     assert "You joined as member" in joined
+    coordinator = await driver.app.services.access.identify_known(COORDINATOR.id)
+    assert coordinator is not None
+    membership = await driver.app.services.members.get(coordinator, 600)
+    assert (membership.confirmed_organisation, membership.confirmed_country) == (
+        "DPAF <Dakar>",
+        "Senegal",
+    )
+    assert not membership.awaiting_confirmation
 
 
 async def test_invite_flow_typed_numbers_and_bad_input_keep_the_step(
@@ -38,6 +52,14 @@ async def test_invite_flow_typed_numbers_and_bad_input_keep_the_step(
     await driver.send(ADMIN, "/invite")
     assert "choose" in texts(await driver.send(ADMIN, "coordinator please")).lower()
     await driver.press(ADMIN, "coordinator")
+    assert "up to 100 characters" in texts(await driver.send(ADMIN, "x" * 101))
+    await driver.send(ADMIN, "Guardia Civil")
+    assert "up to 60 characters" in texts(await driver.send(ADMIN, "y" * 61))
+    await driver.send(ADMIN, "/skip")  # no country
+    await driver.send(ADMIN, "/back")  # back to the country...
+    assert "one organisation" in texts(await driver.send(ADMIN, "/back"))  # ...and further
+    await driver.send(ADMIN, "/skip")
+    assert "How many people" in texts(await driver.send(ADMIN, "/skip"))
     for bad in ("zero", "0", "501", "1" * 50, "<b>3</b>"):
         assert "between 1 and 500" in texts(await driver.send(ADMIN, bad))
     photo = [{"file_id": "p", "file_unique_id": "u", "width": 1, "height": 1}]
@@ -78,6 +100,8 @@ async def test_restart_in_the_middle_of_a_flow_resumes_at_the_same_step(
         driver = BotDriver(first, first_api)
         await driver.send(ADMIN, "/invite")
         await driver.press(ADMIN, "observer")
+        await driver.send(ADMIN, "/skip")
+        await driver.send(ADMIN, "/skip")
         stale_keyboard = driver.last_keyboard_message(ADMIN.id)
     # A new process: nothing in memory survives, only the SQLite file.
     second_api = LocalBotApi(bot_username="partnerbot_test_bot")
@@ -187,6 +211,37 @@ async def test_link_group_from_inside_the_group(
     assert await driver.send(MEMBER, "hello all", chat=group) == []
 
 
+async def test_a_group_linked_to_another_partnership_cannot_be_taken_over(
+    driver: BotDriver, partnership: Partnership
+) -> None:
+    services = driver.app.services
+    other = await services.partnerships.create(
+        name="JIT Niger", kind=PartnershipKind.JIT, countries=("Niger",),
+        timezone="Africa/Niamey", language="fr", plan=None,
+    )  # fmt: skip
+    intruder = LocalUser(201, "Farid", language_code="es")
+    await services.partnerships.add_member(other, user_id=intruder.id, name="Farid",
+                                           role=Role.ADMIN)  # fmt: skip
+    group = driver.updates.group_chat(-1003, "COP Sénégal ops")
+    await driver.send(ADMIN, "/linkgroup", chat=group)
+    refused = texts(await driver.send(intruder, "/linkgroup", chat=group))
+    assert "ya está vinculado a otra asociación" in refused
+    assert "COP Sénégal" not in refused and "Aminata" not in refused
+    link = await services.partnerships.group_link(group["id"])
+    assert link is not None and link.partnership_id == partnership.id
+    await driver.send(intruder, "/unlinkgroup", chat=group)  # only an admin of the holder may
+    assert (await services.partnerships.group_link(group["id"])) == link
+    for own in (partnership.id, other.id):
+        attempts = [e for e in await audit.recent(services.db, own)
+                    if e.action == "group.link_refused"]  # fmt: skip
+        assert [(e.actor_id, e.detail["chat_id"]) for e in attempts] == [(intruder.id, -1003)]
+    # Once an admin of the holder unlinked it, the other partnership may link it.
+    await driver.send(ADMIN, "/unlinkgroup", chat=group)
+    assert "JIT Niger" in texts(await driver.send(intruder, "/linkgroup", chat=group))
+    link = await services.partnerships.group_link(group["id"])
+    assert link is not None and link.partnership_id == other.id
+
+
 async def test_menus_are_set_per_language_and_per_role_at_start_up(
     driver: BotDriver, partnership: Partnership
 ) -> None:
@@ -224,6 +279,8 @@ async def test_private_commands_in_a_group_point_to_the_private_chat(
 async def test_one_flow_at_a_time(driver: BotDriver, partnership: Partnership) -> None:
     await driver.send(COORDINATOR, "/invite")
     await driver.press(COORDINATOR, "member")
+    await driver.send(COORDINATOR, "/skip")
+    await driver.send(COORDINATOR, "/skip")
     # Another flow's command does not start it: the open flow keeps its step.
     assert "middle of something" in texts(await driver.send(COORDINATOR, "/profile"))
     assert "middle of something" in texts(await driver.send(COORDINATOR, "/broadcast"))

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from bot.local_api import LocalUser
+from services.errors import NotAllowed
+from services.plan_file import parse_plan
 from storage import milestones as store
-from storage.models import Partnership
+from storage.milestones import MilestoneStatus
+from storage.models import Partnership, Role
 from tests.fakes import BotDriver, texts
 from tests.people import ADMIN, COORDINATOR, MEMBER, OBSERVER
 
@@ -81,10 +87,21 @@ async def test_members_update_only_what_they_own(
     milestone = await store.by_code(driver.app.services.db, partnership.id, "M05")
     await driver.press_data(MEMBER, shown[-1], f"ms:u:{milestone.id}")
     assert "Only coordinators" in driver.answers()[-1]
-    # Working for the owner organisation makes Moussa an owner of M05.
+    # Saying he works for the owner organisation gives Moussa nothing by itself...
     await driver.send(MEMBER, "/profile")
     await driver.send(MEMBER, "European Commission")
-    await driver.send(MEMBER, "Senegal")
+    saved = texts(await driver.send(MEMBER, "Senegal"))
+    assert "shown as unconfirmed and give you no rights" in saved
+    shown = await driver.send(MEMBER, "/milestone M05")
+    assert "✏️ Update" not in labels(shown[-1])
+    await driver.press_data(MEMBER, shown[-1], f"ms:u:{milestone.id}")
+    assert "Only coordinators" in driver.answers()[-1]
+    # ...until a coordinator confirms it in /members.
+    await driver.send(COORDINATOR, "/members")
+    await driver.press(COORDINATOR, "Moussa")
+    assert "European Commission (unconfirmed)" in driver.text_of(COORDINATOR.id)
+    await driver.press(COORDINATOR, "Confirm organisation: European Commission")
+    assert "European Commission ✓ confirmed" in driver.text_of(COORDINATOR.id)
     shown = await driver.send(MEMBER, "/milestone M05")
     assert "✏️ Update" in labels(shown[-1])
     await driver.press(MEMBER, "Update")
@@ -93,6 +110,95 @@ async def test_members_update_only_what_they_own(
     assert "Stopped" in texts(await driver.send(MEMBER, "/cancel"))
     unchanged = await store.by_code(driver.app.services.db, partnership.id, "M05")
     assert unchanged.status.value == "done"
+
+
+async def test_a_member_cannot_cancel_europols_milestone_by_claiming_to_be_europol(
+    driver: BotDriver, partnership: Partnership
+) -> None:
+    europol = [m for m in await store.all_of(driver.app.services.db, partnership.id)
+               if m.owner == "Europol"]  # fmt: skip
+    assert europol, "the default plan has a milestone owned by Europol"
+    await driver.send(MEMBER, "/profile")
+    await driver.send(MEMBER, "Europol")
+    await driver.send(MEMBER, "/skip")
+    shown = await driver.send(MEMBER, f"/milestone {europol[0].code}")
+    assert "✏️ Update" not in labels(shown[-1])
+    await driver.press_data(MEMBER, shown[-1], f"ms:u:{europol[0].id}")
+    assert "Only coordinators" in driver.answers()[-1]
+    # Nor may the service be asked directly to cancel it.
+    caller = await driver.app.services.access.identify_known(MEMBER.id)
+    assert caller is not None
+    with pytest.raises(NotAllowed):
+        await driver.app.services.milestones.update(
+            caller, europol[0].id, status=MilestoneStatus.CANCELLED, progress=None, note=""
+        )
+    after = await store.get(driver.app.services.db, partnership.id, europol[0].id)
+    assert after is not None and after.status is europol[0].status
+    # Once a coordinator confirmed that he works for Europol, he may.
+    await driver.send(COORDINATOR, "/members")
+    await driver.press(COORDINATOR, "Moussa")
+    await driver.press(COORDINATOR, "Confirm organisation: Europol")
+    shown = await driver.send(MEMBER, f"/milestone {europol[0].code}")
+    assert "✏️ Update" in labels(shown[-1])
+    caller = await driver.app.services.access.identify_known(MEMBER.id)
+    assert caller is not None
+    await driver.app.services.milestones.update(
+        caller, europol[0].id, status=MilestoneStatus.CANCELLED, progress=None, note=""
+    )
+
+
+ASSIGNED_PLAN = """\
+title: Assignments
+pillars:
+  - code: P1
+    title: Partnerships
+    milestones:
+      - {code: A1, title: Joint report, due: 2027-01-15, assignees: ['@moussa_d']}
+      - {code: A2, title: Seminar, due: 2027-02-15, assignees: ['@not_yet_here']}
+"""
+
+
+async def test_assignees_by_username_follow_the_person_not_the_name(
+    driver: BotDriver, partnership: Partnership
+) -> None:
+    services = driver.app.services
+    moussa = LocalUser(MEMBER.id, "Moussa", username="moussa_d")
+    other = LocalUser(3100, "Other", username="someone_else")
+    await services.partnerships.add_member(partnership, user_id=other.id, name="Other",
+                                           role=Role.MEMBER)  # fmt: skip
+    await driver.introduce(moussa, other)
+    report = await services.milestones.import_plan(
+        partnership, parse_plan(ASSIGNED_PLAN), source="assigned.yaml"
+    )
+    a1 = await store.by_code(services.db, partnership.id, "A1")
+    a2 = await store.by_code(services.db, partnership.id, "A2")
+    # Moussa changes his Telegram username; another member takes his old one.
+    renamed = LocalUser(MEMBER.id, "Moussa", username="moussa_new")
+    await driver.send(renamed, "/help")
+    taker = LocalUser(other.id, "Other", username="moussa_d")
+    shown = await driver.send(taker, "/milestone A1")
+    assert "✏️ Update" not in labels(shown[-1])
+    await driver.press_data(taker, shown[-1], f"ms:u:{a1.id}")
+    assert "Only coordinators" in driver.answers()[-1]
+    # Moussa keeps the milestone assigned to him.
+    shown = await driver.send(renamed, "/milestone A1")
+    assert "✏️ Update" in labels(shown[-1])
+    # A name that matched nobody at import gives nothing to whoever takes it later.
+    latecomer = LocalUser(3101, "Late", username="not_yet_here")
+    await services.partnerships.add_member(partnership, user_id=latecomer.id, name="Late",
+                                           username="not_yet_here", role=Role.MEMBER)  # fmt: skip
+    shown = await driver.send(latecomer, "/milestone A2")
+    await driver.press_data(latecomer, shown[-1], f"ms:u:{a2.id}")
+    assert "Only coordinators" in driver.answers()[-1]
+    # The import stored Moussa's user id, and kept the name nobody had as text.
+    assert report.unresolved == ["@not_yet_here"]
+    assert (a1.assignees, a2.assignees) == ((MEMBER.id,), ("@not_yet_here",))
+    # The export writes user ids, and imports back to the same assignments.
+    exported, _count = await services.milestones.export_plan(partnership)
+    assert f"- {MEMBER.id}" in exported and "'@not_yet_here'" in exported
+    await services.milestones.import_plan(partnership, parse_plan(exported), source="again.yaml")
+    again = await store.by_code(services.db, partnership.id, "A1")
+    assert again.assignees == (MEMBER.id,)
 
 
 async def test_chart_is_a_png_in_the_members_language(

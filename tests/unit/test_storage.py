@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -57,3 +58,64 @@ async def test_transactions_roll_back_on_error(db: Database) -> None:
             await tx.execute("INSERT INTO kv (key, value, updated_at) VALUES ('a', '1', 'now')")
             raise RuntimeError("boom")
     assert await db.fetchone("SELECT * FROM kv") is None
+
+
+async def test_vouched_memberships_migration_trusts_only_what_an_admin_set(
+    tmp_path: Path,
+) -> None:
+    names = [m.name for m in MIGRATIONS]
+    before = MIGRATIONS[: names.index("0008_vouched_memberships")]
+    path = tmp_path / "old.sqlite3"
+    async with aiosqlite.connect(path, isolation_level=None) as old:
+        await apply_migrations(old, before)
+        now = "2026-11-01T09:00:00+00:00"
+        await old.execute(
+            "INSERT INTO partnerships (id, slug, name, kind, timezone, language, created_at)"
+            " VALUES (1, 'cop', 'COP', 'cop', 'UTC', 'en', ?)",
+            (now,),
+        )
+        for member_id in (1, 2, 3):
+            await old.execute(
+                "INSERT INTO members (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)",
+                (member_id, f"m{member_id}", now, now),
+            )
+        # 1 was given DPAF on the command line; 2 typed Europol in /profile; 3 was removed.
+        for member_id, organisation in ((1, "DPAF"), (2, "Europol")):
+            await old.execute(
+                "INSERT INTO memberships (partnership_id, member_id, role, organisation,"
+                " country, joined_at) VALUES (1, ?, 'member', ?, 'Mali', ?)",
+                (member_id, organisation, now),
+            )
+        # Invites of 9 (removed) and of 2 (a member) die; the command line's lives.
+        for code, created_by in (("by-removed-9", 9), ("by-member-2", 2), ("printed", None)):
+            await old.execute(
+                "INSERT INTO invites (code, partnership_id, role, max_uses, expires_at,"
+                " created_by, created_at) VALUES (?, 1, 'member', 5, '2099-01-01', ?, ?)",
+                (code, created_by, now),
+            )
+        entries: tuple[tuple[str, int, dict[str, object]], ...] = (
+            ("member.profile", 2, {}),
+            ("member.remove", 9, {"member_id": 3, "role": "member"}),
+            ("invite.redeem", 3, {"code": "secret-code-123", "role": "member"}),
+        )
+        for action, actor, detail in entries:
+            await old.execute(
+                "INSERT INTO audit_log (at, partnership_id, actor_id, action, detail)"
+                " VALUES (?, 1, ?, ?, ?)",
+                (now, actor, action, json.dumps(detail)),
+            )
+    database = Database(path)
+    await database.open()
+    rows = await database.fetchall(
+        "SELECT member_id, confirmed_organisation, confirmed_country FROM memberships"
+        " ORDER BY member_id"
+    )
+    assert [tuple(row) for row in rows] == [(1, "DPAF", "Mali"), (2, None, None)]
+    removed = await database.fetchall("SELECT member_id, removed_by FROM removed_members")
+    assert [tuple(row) for row in removed] == [(3, 9)]
+    details = [row["detail"] for row in await database.fetchall("SELECT detail FROM audit_log")]
+    assert not [d for d in details if "secret-code-123" in d]
+    live = await database.fetchall("SELECT code FROM invites WHERE revoked = 0")
+    assert [row["code"] for row in live] == ["printed"]
+    assert len([d for d in details if "creator removed or demoted earlier" in d]) == 2
+    await database.close()
