@@ -244,11 +244,19 @@ class BotDriver:
         await self._process(self.updates.press(user, message, data))
         return self.api.sent_to(chat_id)[before:]
 
-    async def press_forged(self, user: LocalUser, data: str) -> list[JSON]:
-        """Press made-up callback data on a message of the person's own private chat:
-        what a forged button can reach once the access gate has let it through."""
-        message = self.api._send("sendMessage", {"chat_id": user.id, "text": "…"}, {})
-        self.updates.private_chat(user)
+    async def press_forged(
+        self, user: LocalUser, data: str, chat: JSON | None = None
+    ) -> list[JSON]:
+        """Press made-up callback data on a message meant for the person: in their private
+        chat, or in a group a message answering one of theirs. What a forged button can
+        reach once the access gate has let it through."""
+        if chat is None:
+            target: JSON = {"chat_id": user.id, "text": "…"}
+            self.updates.private_chat(user)
+        else:
+            asked = self.updates.message(user, chat, text="…")["message"]
+            target = {"chat_id": chat["id"], "text": "…", "reply_parameters": asked}
+        message = self.api._send("sendMessage", target, {})
         return await self.press_data(user, message, data)
 
     def answers(self) -> list[str]:
