@@ -161,3 +161,17 @@ async def test_restricted_challenges_and_meetings_are_sent_protected_and_others_
         assert bool(driver.calls("sendMessage")[-1].params.get("protect_content")) is expected
         await driver.press(COORDINATOR, "📎", message=detail)
         assert driver.calls("sendPhoto")[-1].params.get("protect_content", False) is expected
+
+
+FTS_SYNTAX = ('" OR *', "NEAR(a b)", "name:x", "-foo", "^a", "{name org}: x", "a AND b OR c", "*")
+
+
+async def test_search_syntax_is_taken_as_words_everywhere(
+    driver: BotDriver, partnership: Partnership
+) -> None:
+    """FTS5 operators typed into any search are plain words: a normal answer, no error."""
+    for query in FTS_SYNTAX:
+        for command in ("/contacts", "/meetings", "/challenges"):
+            replies = await driver.send(MEMBER, f"{command} {query}")
+            assert replies and "went wrong" not in texts(replies)
+        assert (await driver.inline(MEMBER, query))["results"] == []
