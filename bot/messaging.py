@@ -6,7 +6,7 @@ from telegram import InlineKeyboardMarkup, Message, ReplyParameters, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest
 
-from bot.render import split_html
+from bot.views.render import split_html
 
 
 async def reply(

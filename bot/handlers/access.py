@@ -8,9 +8,9 @@ from telegram import CallbackQuery, Message, Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
 
-from bot import texts
 from bot.context import BotContext
 from bot.messaging import reply
+from bot.views import texts
 from services.access import TelegramIdentity
 
 log = logging.getLogger(__name__)

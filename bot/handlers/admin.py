@@ -9,13 +9,13 @@ from telegram.constants import ChatType
 from telegram.error import Forbidden
 from telegram.ext import ConversationHandler
 
-from bot import texts
 from bot.commands import set_member_menu
 from bot.context import BotContext
 from bot.i18n import N_, Translator, translator
-from bot.keyboards import button, country_rows, keyboard
 from bot.messaging import pressed, reply, show, text_of
-from bot.render import bold, shorten
+from bot.views import texts
+from bot.views.keyboards import button, country_rows, keyboard
+from bot.views.render import bold, shorten
 from services.errors import InvalidInput
 from services.members import Attribute, may_manage, value_digest
 from storage.models import Membership, Role, unconfirmed

@@ -10,14 +10,14 @@ from markupsafe import Markup, escape
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.ext import ConversationHandler
 
-from bot import texts
 from bot.context import BotContext
 from bot.handlers import challenges
 from bot.i18n import N_, translator
-from bot.keyboards import button, in_rows, keyboard
 from bot.messaging import answer, pressed, reply, show
-from bot.render import bold, format_moment
-from bot.views import broadcast_message, broadcast_status, delivery_figures
+from bot.views import texts
+from bot.views.broadcasts import broadcast_message, broadcast_status, delivery_figures
+from bot.views.keyboards import button, in_rows, keyboard
+from bot.views.render import bold, format_moment
 from services.access import Capability
 from services.broadcasts import MAX_CAPTION, MAX_TEXT, Audience, AudienceKind, check_body
 from services.errors import InvalidInput

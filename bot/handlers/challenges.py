@@ -16,14 +16,14 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ConversationHandler
 
-from bot import challenge_views as views
-from bot import texts
 from bot.context import BotContext
 from bot.i18n import N_
-from bot.keyboards import button, in_rows, keyboard
 from bot.messaging import answer, pressed, reply, show, text_of
-from bot.render import bold, split_html
 from bot.throttling import spend
+from bot.views import challenges as views
+from bot.views import texts
+from bot.views.keyboards import button, in_rows, keyboard
+from bot.views.render import bold, split_html
 from services.access import Capability
 from services.challenges import (
     OPEN_STATUSES,

@@ -22,14 +22,14 @@ from telegram import (
 )
 from telegram.constants import ParseMode
 
-from bot import contact_views as views
-from bot import texts
 from bot.context import BotContext
 from bot.i18n import Translator, Verbatim
-from bot.keyboards import button, in_rows, keyboard
 from bot.messaging import answer, pressed, reply, show
-from bot.render import bold, shorten
 from bot.throttling import spend
+from bot.views import contacts as views
+from bot.views import texts
+from bot.views.keyboards import button, in_rows, keyboard
+from bot.views.render import bold, shorten
 from services.access import Capability
 from services.contact_csv import COLUMNS, CsvRefused, vcard
 from services.contacts import MAX_QUERY_LENGTH, PAGE_SIZE, ContactPage, draft_of

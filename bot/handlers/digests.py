@@ -10,11 +10,11 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 
-from bot import digest_views as views
 from bot.context import BotContext
 from bot.i18n import N_
-from bot.keyboards import button, in_rows, keyboard
 from bot.messaging import pressed, reply, show
+from bot.views import digests as views
+from bot.views.keyboards import button, in_rows, keyboard
 from services.digests import DigestSettings, Frequency
 
 SETTINGS_WORDS = frozenset({"settings", "réglages", "parametres", "paramètres", "ajustes"})

@@ -7,10 +7,10 @@ import logging
 from telegram import InlineQueryResultsButton, Update
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from bot import texts
 from bot.context import BotContext
 from bot.handlers.start import HELP_PAYLOAD
 from bot.messaging import reply
+from bot.views import texts
 from services.errors import ServiceError
 from services.throttle import Throttled
 

@@ -7,10 +7,10 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ConversationHandler
 
-from bot import texts
 from bot.context import BotContext
 from bot.i18n import Verbatim
 from bot.messaging import answer, reply, text_of
+from bot.views import texts
 
 
 async def cancel(update: Update, context: BotContext) -> int:

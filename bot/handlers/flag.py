@@ -19,13 +19,13 @@ from markupsafe import Markup
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ConversationHandler
 
-from bot import challenge_views as views
-from bot import texts
 from bot.context import BotContext
 from bot.i18n import N_
-from bot.keyboards import button, in_rows, keyboard
 from bot.messaging import answer, pressed, reply, show, text_of
-from bot.render import bold, shorten
+from bot.views import challenges as views
+from bot.views import texts
+from bot.views.keyboards import button, in_rows, keyboard
+from bot.views.render import bold, shorten
 from services.access import Capability
 from services.challenges import PersonalDataSuspected, new_key
 from services.challenges_input import (

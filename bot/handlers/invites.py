@@ -8,12 +8,12 @@ from telegram import Update
 from telegram.ext import ConversationHandler
 from telegram.helpers import create_deep_linked_url
 
-from bot import texts
 from bot.context import BotContext
 from bot.i18n import N_, Translator
-from bot.keyboards import button, country_rows, in_rows, keyboard
 from bot.messaging import answer, pressed, reply, show, text_of
-from bot.render import bold, code, format_moment
+from bot.views import texts
+from bot.views.keyboards import button, country_rows, in_rows, keyboard
+from bot.views.render import bold, code, format_moment
 from services.access import Capability, roles_grantable_by
 from services.errors import InvalidInput
 from services.invites import MAX_USES, MAX_VALID_DAYS, LiveInvite

@@ -19,14 +19,14 @@ from markupsafe import Markup
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import ConversationHandler
 
-from bot import meeting_views as views
-from bot import texts
 from bot.context import BotContext
 from bot.handlers import fallback
 from bot.i18n import Translator
-from bot.keyboards import button, in_rows, keyboard
 from bot.messaging import answer, pressed, reply, show, text_of
-from bot.render import bold, shorten
+from bot.views import meetings as views
+from bot.views import texts
+from bot.views.keyboards import button, in_rows, keyboard
+from bot.views.render import bold, shorten
 from services.errors import NotAllowed, NotAMember
 from services.meeting_fields import (
     MAX_ACTIONS,

@@ -17,16 +17,16 @@ from telegram.constants import ChatType
 from telegram.ext import ConversationHandler
 from telegram.helpers import create_deep_linked_url
 
-from bot import meeting_views as views
-from bot import texts
 from bot.context import BotContext
 from bot.handlers import fallback
 from bot.handlers.meeting_flow import START_PAYLOAD
 from bot.i18n import Translator
-from bot.keyboards import button, in_rows, keyboard
 from bot.messaging import answer, pressed, reply, show, text_of
-from bot.render import CAPTION_LIMIT, bold, shorten
 from bot.throttling import spend
+from bot.views import meetings as views
+from bot.views import texts
+from bot.views.keyboards import button, in_rows, keyboard
+from bot.views.render import CAPTION_LIMIT, bold, shorten
 from services.access import Capability
 from services.meeting_fields import InvalidMeetingField, local_today, parse_range
 from services.meetings import (

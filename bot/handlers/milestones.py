@@ -10,14 +10,14 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatAction
 from telegram.ext import ConversationHandler
 
-from bot import milestone_views as views
-from bot import texts
 from bot.context import BotContext
 from bot.i18n import N_
-from bot.keyboards import button, in_rows, keyboard
 from bot.messaging import answer, pressed, reply, show, text_of
-from bot.render import shorten
 from bot.throttling import spend
+from bot.views import milestones as views
+from bot.views import texts
+from bot.views.keyboards import button, in_rows, keyboard
+from bot.views.render import shorten
 from services.charts import render_progress_chart
 from services.errors import InvalidInput, NotAllowed
 from services.milestones import MAX_NOTE, MilestoneView, check_note, check_progress

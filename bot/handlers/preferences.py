@@ -8,12 +8,12 @@ from markupsafe import Markup
 from telegram import Update
 from telegram.ext import ConversationHandler
 
-from bot import texts
 from bot.commands import set_member_menu
 from bot.context import BotContext
-from bot.keyboards import button, country_rows, in_rows, keyboard
 from bot.messaging import answer, pressed, reply, show, text_of
-from bot.render import bold
+from bot.views import texts
+from bot.views.keyboards import button, country_rows, in_rows, keyboard
+from bot.views.render import bold
 from services.errors import InvalidInput
 from services.validation import MAX_COUNTRY, MAX_ORGANISATION, clean_text
 from storage.models import LANGUAGE_NAMES, LANGUAGES

@@ -6,13 +6,13 @@ from markupsafe import Markup
 from telegram import Update
 from telegram.constants import ChatType
 
-from bot import texts
 from bot.commands import Where, commands_for, set_member_menu
 from bot.context import BotContext
 from bot.handlers.meeting_flow import START_PAYLOAD as MEETING_PAYLOAD
 from bot.i18n import Translator
 from bot.messaging import reply
-from bot.render import bold
+from bot.views import texts
+from bot.views.render import bold
 from services.access import Caller
 
 #: The payload of buttons that only lead to the private chat (from an inline answer): /help.

@@ -20,8 +20,8 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.i18n import N_, translator
-from bot.keyboards import button
-from bot.views import broadcast_status
+from bot.views.broadcasts import broadcast_status
+from bot.views.keyboards import button
 from services.outbox import Outcome, Rejected, RetryLater, Sent, Unreachable
 from storage.deliveries import Delivery
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from bot.digest_views import MILESTONES_BUTTON, SETTINGS_BUTTON, digest_text
 from bot.i18n import translator
-from bot.render import split_html
+from bot.views.digests import MILESTONES_BUTTON, SETTINGS_BUTTON, digest_text
+from bot.views.render import split_html
 from services.digests import Digest, DueDigest
 from services.outbox import Recipient, Rendered
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 
-from bot.challenge_views import TEXTS
 from bot.context import BotContext
+from bot.views.challenges import TEXTS
 from services.container import Services
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ from functools import partial
 
 from bot.context import BotContext
 from bot.i18n import translator
-from bot.meeting_views import reminder_text
+from bot.views.meetings import reminder_text
 from services.container import Services
 from services.meeting_fields import local_today
 from services.meetings import Reminder

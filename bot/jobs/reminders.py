@@ -8,7 +8,7 @@ from markupsafe import Markup, escape
 
 from bot.context import BotContext
 from bot.i18n import translator
-from bot.views import reminder_message
+from bot.views.broadcasts import reminder_message
 from services.outbox import Rendered
 
 log = logging.getLogger(__name__)

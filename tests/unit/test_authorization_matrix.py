@@ -24,10 +24,10 @@ import pytest
 from markupsafe import escape
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ConversationHandler
 
-from bot import challenge_views
 from bot.app import build_application, running
 from bot.config import Settings
 from bot.local_api import JSON, LocalBotApi, LocalUser
+from bot.views import challenges as challenge_views
 from services.access import TelegramIdentity
 from services.challenges_input import ChallengeDraft
 from services.contact_fields import ContactDraft

@@ -9,11 +9,11 @@ import pytest
 
 from bot.app import build_application, running
 from bot.config import Settings
-from bot.digest_views import digest_text
 from bot.i18n import FIRST_STRONG_ISOLATE, translator
 from bot.jobs.digests import queue_due_digests, render_parts, send_due_digests
 from bot.local_api import LocalBotApi
-from bot.milestone_views import LISTED
+from bot.views.digests import digest_text
+from bot.views.milestones import LISTED
 from services.access import TelegramIdentity
 from services.container import Services
 from services.digests import (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
-from bot.render import split_html
+from bot.views.render import split_html
 from tests.fakes import html_problem
 
 

@@ -13,9 +13,9 @@ from babel.dates import format_date
 from markupsafe import Markup, escape
 
 from bot.i18n import N_, Translator, translator
-from bot.keyboards import callback
-from bot.render import bold, format_moment, shorten
-from bot.texts import role_name
+from bot.views.keyboards import callback
+from bot.views.render import bold, format_moment, shorten
+from bot.views.texts import role_name
 from services.challenges import (
     OPEN_STATUSES,
     AlertAudience,

@@ -12,7 +12,7 @@ from babel.dates import format_date
 from markupsafe import Markup
 
 from bot.i18n import N_, Translator
-from bot.render import bold, code, format_moment, shorten
+from bot.views.render import bold, code, format_moment, shorten
 from services.charts import ChartTexts, PillarBar, ProgressChart
 from services.milestones import (
     UPCOMING_DAYS,

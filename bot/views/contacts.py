@@ -9,8 +9,8 @@ from __future__ import annotations
 from markupsafe import Markup, escape
 
 from bot.i18n import N_, Translator, translator
-from bot.keyboards import callback
-from bot.render import bold, code, shorten
+from bot.views.keyboards import callback
+from bot.views.render import bold, code, shorten
 from services.contact_csv import COLUMNS, CsvRefused, FileProblem
 from services.contact_fields import (
     MAX_LANGUAGES,

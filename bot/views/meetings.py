@@ -10,7 +10,7 @@ from babel.dates import format_date, format_time
 from markupsafe import Markup, escape
 
 from bot.i18n import FIRST_STRONG_ISOLATE, N_, POP_DIRECTIONAL_ISOLATE, Translator
-from bot.render import bold, shorten
+from bot.views.render import bold, shorten
 from services.meeting_fields import (
     ActionDraft,
     Field,

@@ -10,8 +10,8 @@ from markupsafe import Markup
 
 from bot.commands import COMMANDS
 from bot.i18n import N_, Translator
-from bot.milestone_views import day, milestone_list
-from bot.render import bold, format_moment
+from bot.views.milestones import day, milestone_list
+from bot.views.render import bold, format_moment
 from services.digests import DUE_SOON_DAYS, Digest, DigestSettings, Frequency, Schedule
 
 SEVERITIES = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from markupsafe import Markup
 
 from bot.i18n import Translator
-from bot.render import bold, format_moment
+from bot.views.render import bold, format_moment
 from services.broadcasts import BroadcastSummary
 from storage.deliveries import DeliveryCounts
 
