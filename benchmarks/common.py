@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
-from services.container import Services
+from bot.app import make_services
 from storage.db import Database
 from storage.models import PartnershipKind, Role
 from tests.e2e.botapi_server import BotApiServer
@@ -120,7 +120,7 @@ async def seed_partnership(database: Path, members: int) -> None:
     db = Database(database)
     await db.open()
     try:
-        services = Services.create(db)
+        services = make_services(db)
         partnership = await services.partnerships.create(
             name="Benchmark network",
             kind=PartnershipKind.NETWORK,

@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bot.app import make_services
 from services.access import Caller
 from services.contact_fields import OrganisationType, identity_key, language_names
 from services.container import Services
@@ -164,7 +165,7 @@ async def run(contacts: int, runs: int, seed: int) -> None:
         db = Database(Path(folder) / "bench.sqlite3")
         await db.open()
         try:
-            services = Services.create(db)
+            services = make_services(db)
             partnership = await services.partnerships.create(
                 name="Benchmark network", kind=PartnershipKind.NETWORK, countries=(),
                 timezone="UTC", language="en",

@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from benchmarks.common import machine
+from bot.app import make_services
 from bot.jobs.digests import render_parts
 from services.container import Services
 from services.milestones import store_plan
@@ -205,7 +206,7 @@ async def run(arguments: argparse.Namespace) -> None:
         path = Path(folder) / "bench.sqlite3"
         db = Database(path)
         await db.open()
-        services = Services.create(db, lambda: NOW)
+        services = make_services(db, clock=lambda: NOW)
         began = time.perf_counter()
         await seed(services, rng, **sizes)
         seeded = time.perf_counter() - began

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, timedelta
 from typing import Any, cast
@@ -23,15 +23,34 @@ from bot.jobs.escalation import escalate
 from bot.jobs.followups import send_action_reminders
 from bot.jobs.reminders import send_due_reminders
 from bot.persistence import SQLitePersistence
+from bot.views import challenges as challenge_views
+from bot.views import contacts as contact_views
 from services.clock import Clock, utc_now
-from services.container import Services
-from services.throttle import LIMITS
+from services.container import Services, Wording
+from services.throttle import LIMITS, Expense, Limit
 from storage.db import Database
 
 log = logging.getLogger(__name__)
 
 #: The token the console uses: nothing leaves the machine, so any well-formed token will do.
 OFFLINE_TOKEN = "1:offline-console"
+
+
+#: How the messages services send on their own read.
+WORDING = Wording(challenges=challenge_views.TEXTS, contact_links=contact_views.LINK_TEXTS)
+
+
+def make_services(
+    db: Database,
+    default_language: str = "en",
+    clock: Clock = utc_now,
+    limits: Mapping[Expense, Limit] = LIMITS,
+) -> Services:
+    """Every service over one database, with the bot's wording (also for the command line,
+    the console, tests and benchmarks)."""
+    return Services.create(
+        db, wording=WORDING, default_language=default_language, clock=clock, limits=limits
+    )
 
 
 def build_application(
@@ -43,7 +62,9 @@ def build_application(
 ) -> PartnerbotApplication:
     """The bot, wired but not started. `request` replaces the HTTP stack (console, tests)."""
     db = Database(settings.database_path)
-    services = Services.create(db, clock, LIMITS if settings.throttle else {})
+    services = make_services(
+        db, settings.default_language, clock, LIMITS if settings.throttle else {}
+    )
     token = settings.bot_token.get_secret_value() if settings.bot_token else OFFLINE_TOKEN
     builder = (
         ApplicationBuilder()

@@ -13,8 +13,8 @@ from urllib.parse import urlparse
 
 from pydantic import ValidationError
 
+from bot.app import make_services
 from bot.config import Mode, Settings, explain
-from services.clock import utc_now
 from services.contact_csv import COLUMNS, CsvRefused, FileProblem
 from services.contact_fields import OrganisationType
 from services.contacts import ImportReport
@@ -219,7 +219,7 @@ def _with_services(settings: Settings, work: Callable[[Services], Awaitable[T]])
         db = Database(settings.database_path)
         await db.open()
         try:
-            return await work(Services.create(db, utc_now))
+            return await work(make_services(db, settings.default_language))
         finally:
             await db.close()
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
-from services.access import Caller, Capability, normalise_language
+from services.access import Caller, Capability, language_of
 from services.clock import Clock
 from services.errors import InvalidInput, NotFound
 from services.outbox import OutboxService, Recipient, Rendered
@@ -78,10 +78,13 @@ def check_body(text: str, *, with_media: bool) -> str:
 class BroadcastService:
     """Broadcasts of the caller's active partnership."""
 
-    def __init__(self, db: Database, clock: Clock, outbox: OutboxService) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, outbox: OutboxService, default_language: str
+    ) -> None:
         self._db = db
         self._clock = clock
         self._outbox = outbox
+        self._default_language = default_language
 
     async def choices(self, caller: Caller, kind: AudienceKind) -> list[str]:
         """The values an audience kind offers: roles, and the countries and organisations a
@@ -103,7 +106,7 @@ class BroadcastService:
             )
         return []
 
-    async def reach(self, caller: Caller, audience: Audience, fallback_language: str) -> Reach:
+    async def reach(self, caller: Caller, audience: Audience) -> Reach:
         """The recipients of an audience, each with their language; the author is left out."""
         membership = caller.require(Capability.BROADCAST)
         partnership = membership.partnership
@@ -124,10 +127,7 @@ class BroadcastService:
                 Recipient(
                     m.id,
                     m.id,
-                    m.language
-                    or normalise_language(m.telegram_language)
-                    or partnership.language
-                    or fallback_language,
+                    language_of(m, partnership.language or self._default_language),
                 )
                 for m in reachable
             ],
@@ -143,14 +143,13 @@ class BroadcastService:
         urgent: bool,
         render: Callable[[str], Rendered],
         idempotency_key: str,
-        fallback_language: str,
         remind_after: timedelta,
     ) -> tuple[int, int]:
         """Queue the broadcast for its audience; returns (broadcast id, recipients).
 
         The idempotency key (one per draft) makes a confirm pressed twice send once."""
         membership = caller.require(Capability.BROADCAST)
-        reach = await self.reach(caller, audience, fallback_language)
+        reach = await self.reach(caller, audience)
         if not reach.recipients:
             raise InvalidInput("audience", "nobody")
         broadcast_id = await self._outbox.enqueue(

@@ -37,11 +37,10 @@ from services.challenges_input import (
 )
 from services.clock import Clock
 from services.errors import InvalidInput, NotAllowed, NotFound, ServiceError
-from services.outbox import OutboxService, Recipient, Rendered
+from services.outbox import AfterCommit, OutboxService, Recipient, Rendered
 from services.text import one_line
 from storage import audit
 from storage import challenges as store
-from storage import deliveries as delivery_store
 from storage import members as member_store
 from storage import partnerships as partnership_store
 from storage.challenges import (
@@ -59,7 +58,8 @@ from storage.challenges import (
     Status,
     Visibility,
 )
-from storage.db import Database
+from storage.db import Database, Transaction
+from storage.deliveries import Delivery
 from storage.models import Member, Membership, Partnership, Role
 
 LIFECYCLE = (
@@ -192,20 +192,36 @@ class Summary:
         return sum(self.by_status.values())
 
 
-def _language(member: Member, partnership: Partnership, fallback: str) -> str:
-    return language_of(member, partnership.language or fallback)
+#: The kind of outbox message that alerts about a challenge: acknowledging it acknowledges
+#: the challenge.
+ALERT_KIND = "challenge"
 
 
 class ChallengeService:
     """Challenges of the caller's partnerships."""
 
-    def __init__(self, db: Database, clock: Clock, outbox: OutboxService) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        outbox: OutboxService,
+        messages: ChallengeMessages,
+        default_language: str,
+    ) -> None:
         self._db = db
         self._clock = clock
         self._outbox = outbox
+        self._messages = messages
+        self._default_language = default_language
+        # Acknowledging an alert about a challenge acknowledges the challenge, in the same
+        # transaction as the acknowledgement itself.
+        outbox.on_acknowledge(ALERT_KIND, self._alert_acknowledged)
         # One escalation pass at a time: the periodic job and a test (or a second job run
         # after a slow one) must not both send a step.
         self._escalating = asyncio.Lock()
+
+    def _language_of(self, member: Member, partnership: Partnership) -> str:
+        return language_of(member, partnership.language or self._default_language)
 
     # -- reading --------------------------------------------------------------------------
 
@@ -346,8 +362,6 @@ class ChallengeService:
         draft: ChallengeDraft,
         *,
         key: str,
-        messages: ChallengeMessages,
-        fallback_language: str,
         personal_data_confirmed: bool = False,
     ) -> Submitted:
         """Store the challenge and alert (PersonalDataSuspected until the reporter confirmed
@@ -367,7 +381,7 @@ class ChallengeService:
             challenge = await self._store(caller, membership, new, key, findings)
         elif challenge.reporter_id != caller.identity.user_id:
             raise NotFound("challenge")
-        return await self._alert(challenge, messages, fallback_language)
+        return await self._alert(challenge)
 
     async def _store(
         self,
@@ -413,9 +427,7 @@ class ChallengeService:
         assert challenge is not None
         return challenge
 
-    async def _alert(
-        self, challenge: Challenge, messages: ChallengeMessages, fallback_language: str
-    ) -> Submitted:
+    async def _alert(self, challenge: Challenge) -> Submitted:
         card = await self._card(challenge)
         partnership = card.partnership
         people = [
@@ -438,9 +450,7 @@ class ChallengeService:
             ]
 
         def private(member: Member) -> Recipient:
-            return Recipient(
-                member.id, member.id, _language(member, partnership, fallback_language)
-            )
+            return Recipient(member.id, member.id, self._language_of(member, partnership))
 
         audiences = (
             (AlertAudience.COORDINATORS, [private(m) for m in coordinators]),
@@ -452,7 +462,7 @@ class ChallengeService:
                 await self._send(
                     challenge,
                     recipients,
-                    partial(messages.alert, card, audience),
+                    partial(self._messages.alert, card, audience),
                     key=f"challenge:{challenge.id}:alert:{audience.value}",
                     acknowledge=True,
                     urgent=challenge.severity.rank >= Severity.HIGH.rank,
@@ -479,8 +489,7 @@ class ChallengeService:
         audience: dict[str, object] | None = None,
     ) -> int:
         return await self._outbox.enqueue(
-            # Acknowledging a message of kind "challenge" acknowledges the challenge.
-            kind="challenge" if acknowledge else "challenge_update",
+            kind=ALERT_KIND if acknowledge else "challenge_update",
             reference=str(challenge.id),
             partnership_id=challenge.partnership_id,
             recipients=recipients,
@@ -496,83 +505,71 @@ class ChallengeService:
 
     # -- acknowledging and following through -------------------------------------------------
 
-    async def acknowledged_alert(
-        self,
-        caller: Caller,
-        delivery_id: int,
-        *,
-        messages: ChallengeMessages,
-        fallback_language: str,
-    ) -> Challenge | None:
-        """The caller acknowledged a delivery: if it alerted about a challenge, that counts
-        as acknowledging the challenge. Safe to call again (a press after a crash repairs a
-        missing record; nothing is recorded or told twice). None for other deliveries."""
-        challenge_id = await store.challenge_of_delivery(self._db, delivery_id)
-        delivery = await delivery_store.get(self._db, delivery_id)
-        if (
-            challenge_id is None
-            or delivery is None
-            or delivery.member_id != caller.identity.user_id
-            or delivery.acknowledged_at is None
-        ):
-            return None
-        challenge = await store.get(self._db, challenge_id)
+    async def _alert_acknowledged(
+        self, tx: Transaction, delivery: Delivery, caller: Caller
+    ) -> AfterCommit:
+        """An alert about a challenge was acknowledged (the outbox calls this in the same
+        transaction): so is the challenge, and the first coordinator or admin to do so moves
+        it from reported to acknowledged. Its reporter is told once the transaction is
+        committed. Safe to run again: nothing is recorded or told twice."""
+        challenge_id = await store.challenge_of_delivery(tx, delivery.id)
+        challenge = None if challenge_id is None else await store.get(tx, challenge_id)
         if challenge is None:
             return None
         membership = await member_store.membership(
-            self._db, caller.identity.user_id, challenge.partnership_id
+            tx, caller.identity.user_id, challenge.partnership_id
         )
         if membership is None:
             return None
         now = self._clock()
         manages = membership.role.at_least(Capability.MANAGE_CHALLENGES.least_role)
-        async with self._db.transaction() as tx:
-            new = await store.add_acknowledgement(
-                tx,
-                challenge.id,
-                membership.member_id,
-                membership.role,
-                delivery_id=delivery_id,
-                now=now,
-            )
-            if new and manages:
-                await store.mark_acknowledged(tx, challenge.id, now)
-                # The first coordinator to acknowledge moves a reported challenge on.
-                if await store.set_status(
-                    tx, challenge.id, Status.REPORTED, Status.ACKNOWLEDGED, now
-                ):
-                    await store.add_event(
-                        tx,
-                        challenge.id,
-                        Status.ACKNOWLEDGED,
-                        actor_id=membership.member_id,
-                        actor_name=caller.identity.name,
-                        note="",
-                        now=now,
-                    )
-            if new:
-                await audit.record(
+        new = await store.add_acknowledgement(
+            tx,
+            challenge.id,
+            membership.member_id,
+            membership.role,
+            delivery_id=delivery.id,
+            now=now,
+        )
+        if new and manages:
+            await store.mark_acknowledged(tx, challenge.id, now)
+            # The first coordinator to acknowledge moves a reported challenge on.
+            if await store.set_status(tx, challenge.id, Status.REPORTED, Status.ACKNOWLEDGED, now):
+                await store.add_event(
                     tx,
-                    action="challenge.acknowledge",
-                    now=now,
-                    partnership_id=challenge.partnership_id,
+                    challenge.id,
+                    Status.ACKNOWLEDGED,
                     actor_id=membership.member_id,
-                    challenge_id=challenge.id,
-                    delivery_id=delivery_id,
+                    actor_name=caller.identity.name,
+                    note="",
+                    now=now,
                 )
-        challenge = await store.get(self._db, challenge.id)
-        assert challenge is not None
-        if manages and challenge.reporter_id not in (None, membership.member_id):
-            card = await self._card(challenge)
+        if new:
+            await audit.record(
+                tx,
+                action="challenge.acknowledge",
+                now=now,
+                partnership_id=challenge.partnership_id,
+                actor_id=membership.member_id,
+                challenge_id=challenge.id,
+                delivery_id=delivery.id,
+            )
+        if not manages or challenge.reporter_id in (None, membership.member_id):
+            return None
+        acknowledged_id, role, name = challenge.id, membership.role, caller.identity.name
+
+        async def tell_the_reporter() -> None:
+            found = await store.get(self._db, acknowledged_id)
+            if found is None:
+                return
+            card = await self._card(found)
             await self._tell_reporter(
                 card,
-                lambda language: messages.acknowledged(
-                    card, caller.identity.name, membership.role, language
-                ),
-                key=f"challenge:{challenge.id}:ack:{membership.member_id}",
-                fallback_language=fallback_language,
+                lambda language: self._messages.acknowledged(card, name, role, language),
+                key=f"challenge:{found.id}:ack:{caller.identity.user_id}",
             )
-        return challenge
+
+        return tell_the_reporter
 
     async def _tell_reporter(
         self,
@@ -580,7 +577,6 @@ class ChallengeService:
         render: Callable[[str], Rendered],
         *,
         key: str,
-        fallback_language: str,
     ) -> None:
         """A message to the reporter, if they are still in the partnership."""
         challenge = card.challenge
@@ -592,9 +588,7 @@ class ChallengeService:
         )
         if member is None or still_in is None or member.unreachable:
             return
-        recipient = Recipient(
-            member.id, member.id, _language(member, card.partnership, fallback_language)
-        )
+        recipient = Recipient(member.id, member.id, self._language_of(member, card.partnership))
         await self._send(challenge, [recipient], render, key=key, acknowledge=False)
 
     async def change_status(
@@ -603,9 +597,6 @@ class ChallengeService:
         challenge_id: int,
         status: Status,
         note: str,
-        *,
-        messages: ChallengeMessages,
-        fallback_language: str,
     ) -> Challenge:
         """Move a challenge on (coordinators and admins); the reporter is told."""
         challenge, membership = await self._visible(caller, challenge_id)
@@ -645,15 +636,14 @@ class ChallengeService:
             card = await self._card(updated)
             await self._tell_reporter(
                 card,
-                lambda language: messages.status_changed(card, event, language),
+                lambda language: self._messages.status_changed(card, event, language),
                 key=f"challenge:{updated.id}:event:{event_id}",
-                fallback_language=fallback_language,
             )
         return updated
 
     # -- escalation -------------------------------------------------------------------------
 
-    async def escalate_due(self, *, messages: ChallengeMessages, fallback_language: str) -> int:
+    async def escalate_due(self) -> int:
         """Send the escalation steps that are due; returns how many went out.
 
         A step goes only if the challenge is still reported and no coordinator or admin
@@ -667,7 +657,7 @@ class ChallengeService:
                 by_challenge.setdefault(step.challenge_id, []).append(step)
             sent = 0
             for challenge_id, steps in by_challenge.items():
-                sent += await self._escalate(challenge_id, steps, now, messages, fallback_language)
+                sent += await self._escalate(challenge_id, steps, now)
             return sent
 
     async def _escalate(
@@ -675,8 +665,6 @@ class ChallengeService:
         challenge_id: int,
         steps: list[EscalationStep],
         now: datetime,
-        messages: ChallengeMessages,
-        fallback_language: str,
     ) -> int:
         challenge = await store.get(self._db, challenge_id)
         if challenge is None:  # its partnership was deleted meanwhile, steps and all
@@ -687,7 +675,7 @@ class ChallengeService:
         if needed:
             card = await self._card(challenge)
             recipients = [
-                Recipient(m.id, m.id, _language(m, card.partnership, fallback_language))
+                Recipient(m.id, m.id, self._language_of(m, card.partnership))
                 for m, role in await member_store.audience(self._db, challenge.partnership_id)
                 if role.at_least(Role.COORDINATOR)
                 and m.id != challenge.reporter_id
@@ -698,7 +686,7 @@ class ChallengeService:
                 await self._send(
                     challenge,
                     recipients,
-                    lambda language: messages.escalation(card, waited, language),
+                    lambda language: self._messages.escalation(card, waited, language),
                     key=f"challenge:{challenge.id}:escalation:{last.step}",
                     acknowledge=True,
                     urgent=True,

@@ -253,10 +253,19 @@ def changed_fields(before: ContactDraft, after: ContactDraft) -> list[str]:
 class ContactService:
     """The contact directories of partnerships."""
 
-    def __init__(self, db: Database, clock: Clock, outbox: OutboxService) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        outbox: OutboxService,
+        link_messages: LinkMessages,
+        default_language: str,
+    ) -> None:
         self._db = db
         self._clock = clock
         self._outbox = outbox
+        self._link_messages = link_messages
+        self._default_language = default_language
 
     # -- reading --------------------------------------------------------------------------
 
@@ -501,9 +510,7 @@ class ContactService:
         assert saved is not None
         return saved
 
-    async def ask_to_link(
-        self, caller: Caller, contact_id: int, messages: LinkMessages, fallback_language: str
-    ) -> int:
+    async def ask_to_link(self, caller: Caller, contact_id: int) -> int:
         """Ask the coordinators (the admins if there are none) to link an entry they made to
         the caller as their card; returns how many were asked. Asking again asks nobody."""
         membership = caller.require(Capability.READ)
@@ -529,10 +536,12 @@ class ContactService:
             reference=str(contact_id),
             partnership_id=partnership.id,
             recipients=[
-                Recipient(m.id, m.id, language_of(m, partnership.language or fallback_language))
+                Recipient(
+                    m.id, m.id, language_of(m, partnership.language or self._default_language)
+                )
                 for m in asked
             ],
-            render=partial(messages.request, request),
+            render=partial(self._link_messages.request, request),
             author_id=member_id,
             body=entry.name,
             idempotency_key=f"contact-link:{partnership.id}:{contact_id}:{member_id}",
@@ -553,8 +562,6 @@ class ContactService:
         caller: Caller,
         contact_id: int,
         member_id: int,
-        messages: LinkMessages,
-        fallback_language: str,
     ) -> Contact:
         """A coordinator confirms that an entry they made is a member: it becomes that
         member's card, with the entry's values as they are, and the member is told."""
@@ -592,10 +599,10 @@ class ContactService:
                     Recipient(
                         member.id,
                         member.id,
-                        language_of(member, partnership.language or fallback_language),
+                        language_of(member, partnership.language or self._default_language),
                     )
                 ],
-                render=partial(messages.linked, linked),
+                render=partial(self._link_messages.linked, linked),
                 author_id=caller.identity.user_id,
                 body=linked.name,
                 idempotency_key=f"contact-linked:{partnership.id}:{contact_id}:{member_id}",

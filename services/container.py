@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from services.access import AccessService
 from services.broadcasts import BroadcastService
-from services.challenges import ChallengeService
+from services.challenges import ChallengeMessages, ChallengeService
 from services.clock import Clock, utc_now
-from services.contacts import ContactService
+from services.contacts import ContactService, LinkMessages
 from services.digest_sources import ChallengeActivity, MeetingActivity
 from services.digests import DigestService
 from services.invites import InviteService
@@ -21,6 +21,15 @@ from services.partnerships import PartnershipService
 from services.throttle import LIMITS, Expense, Limit, Throttle
 from services.updates import UpdateLog
 from storage.db import Database
+
+
+@dataclass(frozen=True, slots=True)
+class Wording:
+    """How the messages services send on their own read, in any language: the bot writes
+    them (services know no Telegram and no HTML)."""
+
+    challenges: ChallengeMessages
+    contact_links: LinkMessages
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,24 +54,31 @@ class Services:
 
     @classmethod
     def create(
-        cls, db: Database, clock: Clock = utc_now, limits: Mapping[Expense, Limit] = LIMITS
+        cls,
+        db: Database,
+        *,
+        wording: Wording,
+        default_language: str,
+        clock: Clock = utc_now,
+        limits: Mapping[Expense, Limit] = LIMITS,
     ) -> Services:
-        """Wire every service to the same database and clock; `limits` on expensive
-        requests (none: unlimited)."""
+        """Wire every service to the same database and clock, once: `wording` of the
+        messages they send, `default_language` for people whose language nobody knows,
+        `limits` on expensive requests (none: unlimited)."""
         outbox = OutboxService(db, clock)
         return cls(
             db=db,
             outbox=outbox,
-            broadcasts=BroadcastService(db, clock, outbox),
-            challenges=ChallengeService(db, clock, outbox),
+            broadcasts=BroadcastService(db, clock, outbox, default_language),
+            challenges=ChallengeService(db, clock, outbox, wording.challenges, default_language),
             clock=clock,
             access=AccessService(db, clock),
             invites=InviteService(db, clock),
             members=MemberService(db, clock),
             partnerships=PartnershipService(db, clock),
             updates=UpdateLog(db, clock),
-            contacts=ContactService(db, clock, outbox),
-            meetings=MeetingService(db, clock),
+            contacts=ContactService(db, clock, outbox, wording.contact_links, default_language),
+            meetings=MeetingService(db, clock, default_language),
             milestones=MilestoneService(db, clock),
             digests=DigestService(db, clock, sources=[MeetingActivity(db), ChallengeActivity(db)]),
             throttle=Throttle(clock, limits),

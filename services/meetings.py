@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from services.access import Caller, Capability, normalise_language
+from services.access import Caller, Capability, language_of
 from services.clock import Clock
 from services.errors import InvalidInput, NotAllowed, NotAMember, NotFound
 from services.meeting_fields import ActionDraft, MeetingDraft, local_today
@@ -149,9 +149,10 @@ def day_bounds(
 class MeetingService:
     """Meetings of the partnerships the caller belongs to."""
 
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, default_language: str) -> None:
         self._db = db
         self._clock = clock
+        self._default_language = default_language
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -375,7 +376,7 @@ class MeetingService:
         assert updated is not None
         return next(a for a in updated.actions if a.id == action_id), first
 
-    async def due_reminders(self, fallback_language: str) -> list[Reminder]:
+    async def due_reminders(self) -> list[Reminder]:
         """Actions whose owner should be reminded now: due tomorrow (from REMINDER_HOUR in
         the partnership's time) or today, open, never reminded. Rebuilt from the database
         each time, so reminders missed while the bot was down go out when it is back."""
@@ -400,12 +401,7 @@ class MeetingService:
             if owner.unreachable:
                 # Not marked reminded: if they write to the bot again in time, it goes out.
                 continue
-            language = (
-                owner.language
-                or normalise_language(owner.telegram_language)
-                or partnership.language
-                or fallback_language
-            )
+            language = language_of(owner, partnership.language or self._default_language)
             reminders.append(Reminder(action, meeting, partnership, owner.id, language))
         return reminders
 

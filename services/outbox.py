@@ -8,17 +8,18 @@ this module decides what happens next (retry with back-off, give up, mark unreac
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
+from services.access import Caller
 from services.clock import Clock
 from services.errors import NotFound
 from storage import audit
 from storage import deliveries as store
 from storage import members as member_store
-from storage.db import Database
+from storage.db import Database, Transaction
 from storage.deliveries import Delivery, DeliveryCounts, NewDelivery
 
 #: Give up on a message after this many attempts (rate limits and outages included).
@@ -79,6 +80,18 @@ class Rejected:
 
 Outcome = Sent | RetryLater | Unreachable | Rejected
 
+#: What a hook leaves to do once its transaction is committed (telling someone), or None.
+AfterCommit = Callable[[], Awaitable[None]] | None
+
+
+class AcknowledgeHook(Protocol):
+    """What acknowledging a message of one kind also means, written in the same transaction
+    as the acknowledgement (e.g. a challenge alert acknowledges the challenge)."""
+
+    async def __call__(self, tx: Transaction, delivery: Delivery, caller: Caller) -> AfterCommit:
+        """Record what the acknowledgement means; return what to do after the commit."""
+        ...
+
 
 def backoff(attempts: int, rng: random.Random | None = None) -> timedelta:
     """Exponential back-off with ±20 % jitter, so many failed messages do not retry at once."""
@@ -97,6 +110,12 @@ class OutboxService:
     clock: Clock
     #: Called after rows are written, so the worker wakes at once instead of polling.
     listeners: list[Callable[[], None]] = field(default_factory=list)
+    #: What acknowledging each kind of message also means (`on_acknowledge`).
+    acknowledge_hooks: dict[str, AcknowledgeHook] = field(default_factory=dict)
+
+    def on_acknowledge(self, kind: str, hook: AcknowledgeHook) -> None:
+        """Have `hook` run whenever a message of `kind` is acknowledged."""
+        self.acknowledge_hooks[kind] = hook
 
     def _wake(self) -> None:
         for listener in self.listeners:
@@ -218,16 +237,19 @@ class OutboxService:
                 case Rejected(error=error):
                     await store.mark_dead(tx, delivery.id, error)
 
-    async def acknowledge(self, delivery_id: int, member_id: int) -> tuple[Delivery, bool]:
-        """Record that the member acknowledged; True the first time only."""
+    async def acknowledge(self, delivery_id: int, caller: Caller) -> tuple[Delivery, bool]:
+        """Record that the caller acknowledged a message addressed to them, and what that
+        means for its kind (`on_acknowledge`), in one transaction; True the first time only.
+        Pressing again records nothing twice."""
+        member_id = caller.identity.user_id
         delivery = await store.get(self.db, delivery_id)
         if delivery is None or delivery.member_id != member_id or not delivery.acknowledge:
             raise NotFound("delivery")
         now = self.clock()
         async with self.db.transaction() as tx:
             first = await store.acknowledge(tx, delivery_id, now)
+            broadcast = await store.get_broadcast(tx, delivery.broadcast_id)
             if first:
-                broadcast = await store.get_broadcast(tx, delivery.broadcast_id)
                 await audit.record(
                     tx,
                     action="delivery.acknowledge",
@@ -236,6 +258,10 @@ class OutboxService:
                     actor_id=member_id,
                     delivery_id=delivery_id,
                 )
+            hook = self.acknowledge_hooks.get(broadcast.kind) if broadcast else None
+            after = None if hook is None else await hook(tx, delivery, caller)
+        if after is not None:
+            await after()
         updated = await store.get(self.db, delivery_id)
         assert updated is not None
         return updated, first

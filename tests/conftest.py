@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import build_application, running
+from bot.app import build_application, make_services, running
 from bot.config import Settings
 from bot.local_api import LocalBotApi
 from services.container import Services
@@ -37,7 +37,7 @@ async def db(settings: Settings) -> AsyncIterator[Database]:
 
 @pytest.fixture
 def services(db: Database, clock: FakeClock) -> Services:
-    return Services.create(db, clock)
+    return make_services(db, clock=clock)
 
 
 @pytest.fixture

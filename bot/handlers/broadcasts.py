@@ -11,7 +11,6 @@ from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.ext import ConversationHandler
 
 from bot.context import BotContext
-from bot.handlers import challenges
 from bot.i18n import N_, translator
 from bot.messaging import answer, pressed, reply, show
 from bot.views import texts
@@ -148,9 +147,7 @@ NOBODY = N_("No one matches this audience. Choose another.")
 
 
 async def _choose_audience(update: Update, context: BotContext, audience: Audience) -> str:
-    reach = await context.services.broadcasts.reach(
-        context.require_caller(), audience, context.settings.default_language
-    )
+    reach = await context.services.broadcasts.reach(context.require_caller(), audience)
     if not reach.recipients:
         return await _ask_audience(update, context, note=context._(NOBODY))
     draft = context.draft(DRAFT)
@@ -184,9 +181,7 @@ async def broadcast_urgency(update: Update, context: BotContext) -> str:
     draft["urgent"] = pressed(update)[1] == "1"
     await answer(update)
     caller = context.require_caller()
-    reach = await context.services.broadcasts.reach(
-        caller, _audience(draft), context.settings.default_language
-    )
+    reach = await context.services.broadcasts.reach(caller, _audience(draft))
     _ = context._
     preview = _render(context, draft)(_.language)
     await _send_rendered(update, context, preview)
@@ -258,7 +253,6 @@ async def broadcast_send(update: Update, context: BotContext) -> int:
         urgent=bool(draft["urgent"]),
         render=_render(context, draft),
         idempotency_key=draft["key"],
-        fallback_language=context.settings.default_language,
         remind_after=timedelta(minutes=context.settings.urgent_reminder_minutes),
     )
     context.discard_draft(DRAFT)
@@ -304,9 +298,7 @@ async def acknowledge(update: Update, context: BotContext) -> None:
     """The Acknowledge button: recorded once; the button becomes a confirmation."""
     delivery_id = int(pressed(update)[0])
     caller = context.require_caller()
-    delivery, first = await context.services.outbox.acknowledge(
-        delivery_id, caller.identity.user_id
-    )
+    delivery, first = await context.services.outbox.acknowledge(delivery_id, caller)
     _ = context._
     query = update.callback_query
     assert query is not None and delivery.acknowledged_at is not None
@@ -327,8 +319,6 @@ async def acknowledge(update: Update, context: BotContext) -> None:
         await query.edit_message_reply_markup(InlineKeyboardMarkup(rows))
         if context.partnerbot.worker is not None:
             context.partnerbot.worker.progress(delivery.broadcast_id)
-    # An alert about a challenge: the challenge counts the acknowledgement too.
-    await challenges.after_acknowledgement(context, delivery.id)
 
 
 ACKNOWLEDGED = N_("✔ Acknowledged {when}")

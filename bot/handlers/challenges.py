@@ -172,20 +172,6 @@ async def show_attachments(update: Update, context: BotContext) -> None:
         return
 
 
-# -- acknowledgement ---------------------------------------------------------------------------
-
-
-async def after_acknowledgement(context: BotContext, delivery_id: int) -> None:
-    """An Acknowledge button was pressed: if its message alerted about a challenge, the
-    challenge counts the acknowledgement too, and its reporter is told."""
-    await context.services.challenges.acknowledged_alert(
-        context.require_caller(),
-        delivery_id,
-        messages=views.TEXTS,
-        fallback_language=context.settings.default_language,
-    )
-
-
 # -- the lifecycle -----------------------------------------------------------------------------
 
 
@@ -247,8 +233,6 @@ async def _change_status(update: Update, context: BotContext, note: str) -> str 
             int(draft["id"]),
             Status(draft["status"]),
             note,
-            messages=views.TEXTS,
-            fallback_language=context.settings.default_language,
         )
     except InvalidInput as error:
         if error.field != "status":

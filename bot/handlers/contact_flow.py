@@ -368,9 +368,7 @@ async def ask_to_link(update: Update, context: BotContext) -> int:
     _ = context._
     caller = context.require_caller()
     contact_id = int(pressed(update)[1])
-    asked = await context.services.contacts.ask_to_link(
-        caller, contact_id, views.LINK_TEXTS, context.settings.default_language
-    )
+    asked = await context.services.contacts.ask_to_link(caller, contact_id)
     context.discard_draft(DRAFT)
     await show(
         update,

@@ -334,8 +334,6 @@ async def link_pressed(update: Update, context: BotContext) -> None:
         context.require_caller(),
         contact_id,
         member_id,
-        views.LINK_TEXTS,
-        context.settings.default_language,
     )
     await show(
         update,

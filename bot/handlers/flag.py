@@ -705,8 +705,6 @@ async def _submit(update: Update, context: BotContext, *, confirmed: bool) -> st
             caller,
             _values(context),
             key=draft["key"],
-            messages=views.TEXTS,
-            fallback_language=context.settings.default_language,
             personal_data_confirmed=confirmed,
         )
     except PersonalDataSuspected as suspected:

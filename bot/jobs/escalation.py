@@ -10,17 +10,14 @@ from __future__ import annotations
 import logging
 
 from bot.context import BotContext
-from bot.views.challenges import TEXTS
 from services.container import Services
 
 log = logging.getLogger(__name__)
 
 
-async def send_due_escalations(services: Services, fallback_language: str) -> int:
+async def send_due_escalations(services: Services) -> int:
     """Queue the escalation steps that are due; returns how many went out."""
-    sent = await services.challenges.escalate_due(
-        messages=TEXTS, fallback_language=fallback_language
-    )
+    sent = await services.challenges.escalate_due()
     if sent:
         log.info("escalated %s challenges", sent)
     return sent
@@ -28,4 +25,4 @@ async def send_due_escalations(services: Services, fallback_language: str) -> in
 
 async def escalate(context: BotContext) -> None:
     """The periodic job (registered in bot/app.py)."""
-    await send_due_escalations(context.services, context.settings.default_language)
+    await send_due_escalations(context.services)

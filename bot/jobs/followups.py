@@ -29,7 +29,7 @@ async def queue_action_reminders(services: Services, fallback_language: str) -> 
     queueing, and the idempotency key makes a retry after a crash between the two queue
     nothing twice."""
     queued = 0
-    for reminder in await services.meetings.due_reminders(fallback_language):
+    for reminder in await services.meetings.due_reminders():
         action = reminder.action
         assert action.due_on is not None
         await services.outbox.enqueue(

@@ -94,7 +94,7 @@ async def test_a_critical_challenge_from_flag_to_resolution(
 
         # Nobody acknowledges; after the delay the escalation reaches the admin.
         clock.advance(minutes=31)
-        await send_due_escalations(app.services, "en")
+        await send_due_escalations(app.services)
         escalation = await admin.next_message()
         assert "ESCALATION" in escalation.content and TITLE in escalation.content
         for coordinator in coordinators:
@@ -106,9 +106,9 @@ async def test_a_critical_challenge_from_flag_to_resolution(
         assert "recorded" in (answer.text or "")
         told = await reporter.next_message()
         assert "Coordinator 2 (coordinator) acknowledged your challenge" in told.content
-        assert await send_due_escalations(app.services, "en") == 0
+        assert await send_due_escalations(app.services) == 0
         clock.advance(minutes=30)
-        assert await send_due_escalations(app.services, "en") == 0  # step 2 is not needed
+        assert await send_due_escalations(app.services) == 0  # step 2 is not needed
 
         # It is resolved, with a note; the reporter is told.
         await second.press("🔎 Open")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.app import make_services
 from services.container import Services
 from storage.db import Database
 from storage.models import PartnershipKind, Role
@@ -147,7 +148,7 @@ async def test_killed_in_the_middle_of_a_broadcast_every_recipient_gets_it(
     database = tmp_path / "bot.sqlite3"
     db = Database(database)
     await db.open()
-    await seed(Services.create(db), 500)
+    await seed(make_services(db), 500)
     await db.close()
     concurrency = 8
     coordinator, members = people(botapi, 500)

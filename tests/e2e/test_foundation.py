@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot.app import make_services
 from bot.local_api import LocalUser
 from services.clock import utc_now
 from services.container import Services
@@ -195,7 +196,7 @@ async def _seed_file(database: Path) -> str:
     db = Database(database)
     await db.open()
     try:
-        return await seed(Services.create(db))
+        return await seed(make_services(db))
     finally:
         await db.close()
 

@@ -27,7 +27,6 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Conv
 from bot.app import build_application, running
 from bot.config import Settings
 from bot.local_api import JSON, LocalBotApi, LocalUser
-from bot.views import challenges as challenge_views
 from services.access import TelegramIdentity
 from services.challenges_input import ChallengeDraft
 from services.contact_fields import ContactDraft
@@ -244,8 +243,6 @@ async def _other_partnership(driver: BotDriver) -> Partnership:
                 restricted=restricted,
             ),
             key=f"matrix-{restricted}",
-            messages=challenge_views.TEXTS,
-            fallback_language="en",
         )
     await services.contacts.add_drafts(
         other,

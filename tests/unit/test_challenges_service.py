@@ -7,13 +7,15 @@ from datetime import timedelta
 
 import pytest
 
+from bot.app import WORDING
 from services.access import Caller, TelegramIdentity
 from services.challenges import AlertAudience, ChallengeCard
 from services.challenges_input import ChallengeDraft
-from services.container import Services
+from services.container import Services, Wording
 from services.errors import InvalidInput, NotAllowed, NotFound
 from services.outbox import Recipient, Rendered
 from storage.challenges import Category, ChallengeEvent, Severity, Status
+from storage.db import Database
 from storage.models import Partnership, PartnershipKind, Role
 from tests.fakes import FakeClock
 
@@ -36,6 +38,13 @@ class PlainTexts:
 
 TEXTS = PlainTexts()
 PEOPLE = {1: Role.ADMIN, 2: Role.COORDINATOR, 3: Role.COORDINATOR, 4: Role.MEMBER, 5: Role.OBSERVER}
+
+
+@pytest.fixture
+def services(db: Database, clock: FakeClock) -> Services:
+    """The services, with plain messages for challenges."""
+    wording = Wording(challenges=TEXTS, contact_links=WORDING.contact_links)
+    return Services.create(db, wording=wording, default_language="en", clock=clock)
 
 
 @pytest.fixture
@@ -67,46 +76,33 @@ async def test_a_retried_submit_stores_and_alerts_once(
     services: Services, cop: Partnership
 ) -> None:
     reporter = await caller(services, 4)
-    first = await services.challenges.submit(
-        reporter, draft(), key="k1", messages=TEXTS, fallback_language="en"
-    )
+    first = await services.challenges.submit(reporter, draft(), key="k1")
     assert (first.coordinators, first.members) == (2, 2)  # P2, P3; then P1 and P5
-    again = await services.challenges.submit(
-        reporter, draft(), key="k1", messages=TEXTS, fallback_language="en"
-    )
+    again = await services.challenges.submit(reporter, draft(), key="k1")
     assert again.challenge.id == first.challenge.id
     assert len(await deliveries(services)) == 4
     # Someone else's key finds nothing of theirs.
     with pytest.raises(NotFound):
-        await services.challenges.submit(
-            await caller(services, 3), draft(), key="k1", messages=TEXTS, fallback_language="en"
-        )
+        await services.challenges.submit(await caller(services, 3), draft(), key="k1")
 
 
 async def test_observers_do_not_flag_and_members_do_not_move_challenges(
     services: Services, cop: Partnership
 ) -> None:
     with pytest.raises(NotAllowed):
-        await services.challenges.submit(
-            await caller(services, 5), draft(), key="k", messages=TEXTS, fallback_language="en"
-        )
-    submitted = await services.challenges.submit(
-        await caller(services, 4), draft(), key="k", messages=TEXTS, fallback_language="en"
-    )
+        await services.challenges.submit(await caller(services, 5), draft(), key="k")
+    submitted = await services.challenges.submit(await caller(services, 4), draft(), key="k")
     with pytest.raises(NotAllowed):
         await services.challenges.change_status(
             await caller(services, 4), submitted.challenge.id, Status.RESOLVED, "",
-            messages=TEXTS, fallback_language="en",
         )  # fmt: skip
     coordinator = await caller(services, 2)
     await services.challenges.change_status(
-        coordinator, submitted.challenge.id, Status.CONFIRMED, "", messages=TEXTS,
-        fallback_language="en",
+        coordinator, submitted.challenge.id, Status.CONFIRMED, "",
     )  # fmt: skip
     with pytest.raises(InvalidInput):  # no way back
         await services.challenges.change_status(
-            coordinator, submitted.challenge.id, Status.CORROBORATED, "", messages=TEXTS,
-            fallback_language="en",
+            coordinator, submitted.challenge.id, Status.CORROBORATED, "",
         )  # fmt: skip
     with pytest.raises(NotAllowed):
         await services.challenges.set_escalation_rule(coordinator, minutes=10)
@@ -117,9 +113,7 @@ async def test_observers_do_not_flag_and_members_do_not_move_challenges(
 async def test_an_escalation_cut_short_is_completed_without_a_duplicate(
     services: Services, cop: Partnership, clock: FakeClock
 ) -> None:
-    submitted = await services.challenges.submit(
-        await caller(services, 4), draft(), key="k", messages=TEXTS, fallback_language="en"
-    )
+    submitted = await services.challenges.submit(await caller(services, 4), draft(), key="k")
     number = submitted.challenge.id
     clock.advance(minutes=31)
     # As if a run had queued step 1 and died before recording it.
@@ -132,8 +126,8 @@ async def test_an_escalation_cut_short_is_completed_without_a_duplicate(
         acknowledge=True,
         idempotency_key=f"challenge:{number}:escalation:1",
     )
-    assert await services.challenges.escalate_due(messages=TEXTS, fallback_language="en") == 1
-    assert await services.challenges.escalate_due(messages=TEXTS, fallback_language="en") == 0
+    assert await services.challenges.escalate_due() == 1
+    assert await services.challenges.escalate_due() == 0
     escalations = [text for _, text in await deliveries(services) if "escalation" in text]
     assert escalations == ["escalation (first run)"]
 
@@ -141,28 +135,20 @@ async def test_an_escalation_cut_short_is_completed_without_a_duplicate(
 async def test_an_acknowledged_alert_stops_escalation_even_when_pressed_twice(
     services: Services, cop: Partnership, clock: FakeClock
 ) -> None:
-    submitted = await services.challenges.submit(
-        await caller(services, 4), draft(), key="k", messages=TEXTS, fallback_language="en"
-    )
+    submitted = await services.challenges.submit(await caller(services, 4), draft(), key="k")
     row = await services.db.fetchone("SELECT id FROM deliveries WHERE chat_id = 3")
     coordinator = await caller(services, 3)
-    await services.outbox.acknowledge(row["id"], 3)
-    for _ in range(2):
-        acknowledged = await services.challenges.acknowledged_alert(
-            coordinator, row["id"], messages=TEXTS, fallback_language="en"
-        )
-        assert acknowledged is not None and acknowledged.status is Status.ACKNOWLEDGED
+    for first in (True, False):
+        assert (await services.outbox.acknowledge(row["id"], coordinator))[1] is first
+        detail = await services.challenges.detail(coordinator, submitted.challenge.id)
+        assert detail.card.challenge.status is Status.ACKNOWLEDGED
     assert [text for chat, text in await deliveries(services) if chat == 4] == ["ack by P3"]
-    # A delivery that was not acknowledged, or not the caller's, counts for nothing.
+    # Another person's delivery counts for nothing.
     other = await services.db.fetchone("SELECT id FROM deliveries WHERE chat_id = 2")
-    assert (
-        await services.challenges.acknowledged_alert(
-            coordinator, other["id"], messages=TEXTS, fallback_language="en"
-        )
-        is None
-    )
+    with pytest.raises(NotFound):
+        await services.outbox.acknowledge(other["id"], coordinator)
     clock.advance(hours=2)
-    assert await services.challenges.escalate_due(messages=TEXTS, fallback_language="en") == 0
+    assert await services.challenges.escalate_due() == 0
     steps = await services.db.fetchall(
         "SELECT outcome FROM challenge_escalations WHERE challenge_id = ?",
         (submitted.challenge.id,),
@@ -178,8 +164,7 @@ async def test_a_partnership_without_coordinators_alerts_its_admins(services: Se
     await services.partnerships.add_member(created, user_id=10, name="A", role=Role.ADMIN)
     await services.partnerships.add_member(created, user_id=11, name="M", role=Role.MEMBER)
     submitted = await services.challenges.submit(
-        await caller(services, 11), draft(Severity.LOW), key="k", messages=TEXTS,
-        fallback_language="en",
+        await caller(services, 11), draft(Severity.LOW), key="k",
     )  # fmt: skip
     assert (submitted.coordinators, submitted.members, submitted.escalation) == (1, 0, None)
     assert await deliveries(services) == [(10, f"alert coordinators #{submitted.challenge.id}")]

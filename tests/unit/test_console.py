@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import make_services
 from bot.config import Settings
 from bot.console import DEMO_FILE, plain_text, run_console, script_entries
-from services.container import Services
 from storage.db import Database
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,7 +42,7 @@ async def chosen_language(tmp_path: Path, member_id: int) -> str | None:
     db = Database(tmp_path / "console.sqlite3")
     await db.open()
     try:
-        caller = await Services.create(db).access.identify_known(member_id)
+        caller = await make_services(db).access.identify_known(member_id)
         assert caller is not None and caller.member is not None
         return caller.member.language
     finally:

@@ -7,12 +7,10 @@ import pytest
 
 from services.access import Caller, TelegramIdentity
 from services.contact_fields import ContactDraft, OrganisationType
-from services.contacts import DuplicateContact, LinkRequest, parse_query
+from services.contacts import DuplicateContact, parse_query
 from services.container import Services
 from services.errors import NotAllowed, NotAMember, NotFound
-from services.outbox import Rendered
 from storage import audit
-from storage.contacts import Contact
 from storage.models import Partnership, PartnershipKind, Role
 from tests.people import ADMIN, MEMBER, STRANGER
 
@@ -268,16 +266,6 @@ async def test_the_search_benchmark_runs_on_a_small_directory(
     assert all(f"| {query}" in out for query in QUERIES)
 
 
-class LinkTexts:
-    """Plain messages, enough for the service to queue them."""
-
-    def request(self, request: LinkRequest, language: str) -> Rendered:
-        return Rendered(f"{request.member_name} is {request.contact.name}?", buttons=(("L", "x"),))
-
-    def linked(self, contact: Contact, language: str) -> Rendered:
-        return Rendered(f"{contact.name} is yours")
-
-
 async def test_a_members_card_never_takes_over_an_entry_a_coordinator_links_it(
     services: Services, senegal: Partnership
 ) -> None:
@@ -297,25 +285,27 @@ async def test_a_members_card_never_takes_over_an_entry_a_coordinator_links_it(
     assert (entry.email, entry.member_id) == ("moussa@dpaf.sn", None)  # nothing overwritten
     # A member cannot link it themselves, even with a forged button.
     with pytest.raises(NotAllowed):
-        await services.contacts.link_to_member(member, made.id, MEMBER.id, LinkTexts(), "en")
+        await services.contacts.link_to_member(member, made.id, MEMBER.id)
     # Asking reaches the admin (no coordinator here), once.
-    assert await services.contacts.ask_to_link(member, made.id, LinkTexts(), "en") == 1
-    assert await services.contacts.ask_to_link(member, made.id, LinkTexts(), "en") == 1
+    assert await services.contacts.ask_to_link(member, made.id) == 1
+    assert await services.contacts.ask_to_link(member, made.id) == 1
     queued = await services.db.fetchall("SELECT chat_id, text FROM deliveries")
-    assert [(row["chat_id"], row["text"]) for row in queued] == [(ADMIN.id, "M is Moussa Diallo?")]
-    linked = await services.contacts.link_to_member(admin, made.id, MEMBER.id, LinkTexts(), "en")
+    assert [row["chat_id"] for row in queued] == [ADMIN.id]
+    assert "<b>M</b>, membre de COP Sénégal" in queued[0]["text"]  # the partnership's language
+    assert "<b>Moussa Diallo</b>" in queued[0]["text"]
+    linked = await services.contacts.link_to_member(admin, made.id, MEMBER.id)
     assert (linked.member_id, linked.email) == (MEMBER.id, "moussa@dpaf.sn")
     with pytest.raises(NotFound):  # now the member's own: coordinators no longer edit it
         await services.contacts.save(admin, ContactDraft("Moussa Diallo", "DPAF"), made.id)
     with pytest.raises(NotFound):  # linked once only
-        await services.contacts.link_to_member(admin, made.id, MEMBER.id, LinkTexts(), "en")
+        await services.contacts.link_to_member(admin, made.id, MEMBER.id)
     # A card that exists already is never linked to another entry.
     other = await services.contacts.save(admin, ContactDraft("Awa Sy", "Douanes"))
     with pytest.raises(DuplicateContact) as refused:
         await services.contacts.save_own_card(member, ContactDraft("Awa Sy", "Douanes"))
     assert not refused.value.linkable
     with pytest.raises(NotFound):
-        await services.contacts.link_to_member(admin, other.id, MEMBER.id, LinkTexts(), "en")
+        await services.contacts.link_to_member(admin, other.id, MEMBER.id)
     # Another member cannot take the same card.
     await services.partnerships.add_member(senegal, user_id=4343, name="X", role=Role.MEMBER)
     with pytest.raises(DuplicateContact):

@@ -330,10 +330,10 @@ async def test_escalation_reaches_admins_once_per_step(
     assert "CRITICAL" not in texts(driver.api.sent_to(ADMIN.id))  # opted out of wide alerts
     services = driver.app.services
     clock.advance(minutes=29)
-    assert await send_due_escalations(services, "en") == 0
+    assert await send_due_escalations(services) == 0
     clock.advance(minutes=2)
-    assert await send_due_escalations(services, "en") == 1
-    assert await send_due_escalations(services, "en") == 0
+    assert await send_due_escalations(services) == 1
+    assert await send_due_escalations(services) == 0
     await driver.settle()
     escalation = alert_to(driver, ADMIN, "ESCALATION")
     assert "for 31 minutes" in escalation["text"] and f"#{number}" in escalation["text"]
@@ -341,7 +341,7 @@ async def test_escalation_reaches_admins_once_per_step(
     assert "ESCALATION" not in texts(driver.api.sent_to(MEMBER.id))
     assert f"#{high}" not in texts(driver.api.sent_to(ADMIN.id))  # high is not escalated
     clock.advance(minutes=30)
-    assert await send_due_escalations(services, "en") == 1
+    assert await send_due_escalations(services) == 1
     await driver.settle()
     assert texts(driver.api.sent_to(ADMIN.id)).count("ESCALATION") == 2
     # The admin acknowledges through the escalation: that stops everything.
@@ -368,7 +368,7 @@ async def test_escalation_rule_set_by_an_admin_covers_high_challenges(
     await quick_flag(driver, MEMBER, "high finance Cash couriers")
     assert "within 15 minutes" in last(driver, MEMBER)
     clock.advance(minutes=16)
-    assert await send_due_escalations(driver.app.services, "en") == 1
+    assert await send_due_escalations(driver.app.services) == 1
     await driver.settle()
     assert "ESCALATION" in texts(driver.api.sent_to(ADMIN.id))
 
@@ -402,8 +402,8 @@ async def test_escalation_survives_a_restart_and_never_fires_twice(
     second = build_application(settings, request=second_api, clock=clock, rate_limiter=False)
     async with running(second):
         driver = BotDriver(second, second_api, first_update_id=1000)
-        assert await send_due_escalations(second.services, "en") == 1
-        assert await send_due_escalations(second.services, "en") == 0
+        assert await send_due_escalations(second.services) == 1
+        assert await send_due_escalations(second.services) == 0
         await driver.settle()
         assert "ESCALATION" in texts(second_api.sent_to(ADMIN.id))
         # The flow resumes at the step it had reached.
@@ -414,8 +414,8 @@ async def test_escalation_survives_a_restart_and_never_fires_twice(
     third_api = LocalBotApi(bot_username="partnerbot_test_bot")
     third = build_application(settings, request=third_api, clock=clock, rate_limiter=False)
     async with running(third):
-        assert await send_due_escalations(third.services, "en") == 1
-        assert await send_due_escalations(third.services, "en") == 0
+        assert await send_due_escalations(third.services) == 1
+        assert await send_due_escalations(third.services) == 0
         driver = BotDriver(third, third_api)
         await driver.settle()
         assert texts(third_api.sent_to(COORDINATOR.id)).count("ESCALATION") == 1
@@ -428,7 +428,7 @@ async def test_skipped_steps_after_a_long_outage_send_only_the_last(
     await driver.introduce(ADMIN, COORDINATOR, MEMBER, OBSERVER)
     number = await quick_flag(driver, MEMBER, "critical maritime Shipwreck reported")
     clock.advance(hours=3)
-    assert await send_due_escalations(driver.app.services, "en") == 1
+    assert await send_due_escalations(driver.app.services) == 1
     await driver.settle()
     assert texts(driver.api.sent_to(COORDINATOR.id)).count("ESCALATION") == 1
     await driver.press(COORDINATOR, "Open", message=alert_to(driver, COORDINATOR))

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from bot.local_api import LocalUser
-from services.outbox import Recipient, Rendered, RetryLater, backoff
-from storage.deliveries import DeliveryStatus
+from services.access import Caller, TelegramIdentity
+from services.outbox import AfterCommit, Recipient, Rendered, RetryLater, backoff
+from storage.db import Transaction
+from storage.deliveries import Delivery, DeliveryStatus
 from storage.models import Partnership, Role
 from tests.fakes import BotDriver, FakeClock
 
@@ -169,3 +173,40 @@ async def test_same_idempotency_key_queues_once(driver: BotDriver) -> None:
     await driver.settle()
     assert first == second
     assert len(driver.api.sent_to(PEOPLE[0].id)) == 1
+
+
+async def test_an_acknowledgement_and_what_it_means_are_one_transaction(
+    driver: BotDriver,
+) -> None:
+    """A kind's hook runs in the acknowledgement's transaction: if it fails, nothing of the
+    acknowledgement stays; its after-commit work runs only once all is committed."""
+    services = driver.app.services
+    person = PEOPLE[0]
+    told: list[int] = []
+
+    async def failing(tx: Transaction, delivery: Delivery, caller: Caller) -> AfterCommit:
+        await tx.execute("UPDATE deliveries SET last_error = 'hooked' WHERE id = ?", (delivery.id,))
+        raise RuntimeError("the hook failed")
+
+    async def working(tx: Transaction, delivery: Delivery, caller: Caller) -> AfterCommit:
+        async def tell() -> None:
+            told.append(delivery.id)
+
+        return tell
+
+    broadcast_id = await enqueue(driver, recipients([person]), acknowledge=True)
+    row = await services.db.fetchone(
+        "SELECT id FROM deliveries WHERE broadcast_id = ?", (broadcast_id,)
+    )
+    caller = await services.access.identify(
+        TelegramIdentity(person.id, person.first_name, None, person.language_code)
+    )
+    services.outbox.on_acknowledge("test", failing)
+    with pytest.raises(RuntimeError):
+        await services.outbox.acknowledge(row["id"], caller)
+    delivery = await services.outbox.delivery(row["id"])
+    assert delivery is not None and delivery.acknowledged_at is None
+    assert delivery.last_error is None and told == []
+    services.outbox.on_acknowledge("test", working)
+    assert (await services.outbox.acknowledge(row["id"], caller))[1] is True
+    assert told == [row["id"]]
