@@ -20,9 +20,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
+from domain.models import PartnershipKind, Role
 from services.container import Services
 from storage.db import Database
-from storage.models import PartnershipKind, Role
 from tests.e2e.botapi_server import BotApiServer
 
 ROOT = Path(__file__).resolve().parents[1]

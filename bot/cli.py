@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 from pydantic import ValidationError
 
 from bot.config import Mode, Settings, explain
+from domain.models import LANGUAGES, Invite, PartnershipKind, Role
 from services.clock import utc_now
 from services.contact_csv import COLUMNS, CsvRefused, FileProblem
 from services.contact_fields import OrganisationType
@@ -24,7 +25,6 @@ from services.errors import NotFound, ServiceError
 from services.milestones import ImportReport as ImportedPlan
 from services.plan_file import DEFAULT_PLAN, PlanFile, PlanRefused, parse_plan
 from storage.db import Database
-from storage.models import LANGUAGES, Invite, PartnershipKind, Role
 
 T = TypeVar("T")
 DEMO_DATABASE = Path("var/demo.sqlite3")

@@ -6,13 +6,13 @@ import json
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from domain.models import LANGUAGES, Member, Membership, Role
 from services.clock import Clock
 from services.errors import InvalidInput, NotAllowed, NotAMember
 from services.text import one_line
 from storage import conversations as conversation_store
 from storage import members as member_store
 from storage.db import Database
-from storage.models import LANGUAGES, Member, Membership, Role
 
 
 class Capability(StrEnum):

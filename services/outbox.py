@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from domain.outbox import Delivery, DeliveryCounts, NewDelivery
 from services.clock import Clock
 from services.errors import NotFound
 from storage import audit
 from storage import deliveries as store
 from storage import members as member_store
 from storage.db import Database
-from storage.deliveries import Delivery, DeliveryCounts, NewDelivery
 
 #: Give up on a message after this many attempts (rate limits and outages included).
 MAX_ATTEMPTS = 12

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from domain.contacts import Contact
+from domain.models import Partnership, PartnershipKind, Role
 from services.access import Caller, TelegramIdentity
 from services.contact_fields import ContactDraft, OrganisationType
 from services.contacts import DuplicateContact, LinkRequest, parse_query
@@ -12,8 +14,6 @@ from services.container import Services
 from services.errors import NotAllowed, NotAMember, NotFound
 from services.outbox import Rendered
 from storage import audit
-from storage.contacts import Contact
-from storage.models import Partnership, PartnershipKind, Role
 from tests.people import ADMIN, MEMBER, STRANGER
 
 T = OrganisationType

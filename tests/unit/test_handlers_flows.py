@@ -8,8 +8,8 @@ from typing import Any
 from bot.app import build_application, running
 from bot.config import Settings
 from bot.local_api import LocalBotApi, LocalUser
+from domain.models import Partnership, PartnershipKind, Role
 from storage import audit
-from storage.models import Partnership, PartnershipKind, Role
 from tests.fakes import BotDriver, FakeClock, texts
 from tests.people import ADMIN, COORDINATOR, MEMBER, OBSERVER
 

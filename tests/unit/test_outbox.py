@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.local_api import LocalUser
+from domain.models import Partnership, Role
+from domain.outbox import DeliveryStatus
 from services.outbox import Recipient, Rendered, RetryLater, backoff
-from storage.deliveries import DeliveryStatus
-from storage.models import Partnership, Role
 from tests.fakes import BotDriver, FakeClock
 
 PEOPLE = [

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from domain.meetings import Attachment, AttachmentKind, MeetingKind
+from domain.models import Partnership
 from services.access import TelegramIdentity
 from services.meeting_fields import MeetingDraft
-from storage.meetings import Attachment, AttachmentKind, MeetingKind
-from storage.models import Partnership
 from tests.fakes import BotDriver, texts
 from tests.people import ADMIN, COORDINATOR, MEMBER, OBSERVER
 
