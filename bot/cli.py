@@ -24,7 +24,6 @@ from services.digests import Frequency, Schedule
 from services.errors import NotFound, ServiceError
 from services.milestones import ImportReport as ImportedPlan
 from services.plan_file import DEFAULT_PLAN, PlanFile, PlanRefused, parse_plan
-from storage.db import Database
 
 T = TypeVar("T")
 DEMO_DATABASE = Path("var/demo.sqlite3")
@@ -216,12 +215,8 @@ def _console(arguments: argparse.Namespace, settings: Settings) -> int:
 
 def _with_services(settings: Settings, work: Callable[[Services], Awaitable[T]]) -> T:
     async def go() -> T:
-        db = Database(settings.database_path)
-        await db.open()
-        try:
-            return await work(Services.create(db, utc_now))
-        finally:
-            await db.close()
+        async with Services.opened(settings.database_path, utc_now) as services:
+            return await work(services)
 
     return asyncio.run(go())
 
