@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
@@ -215,9 +214,10 @@ class AccessService:
             for member, role in owners
         ]
 
-    async def open_flows(self, chat_id: int, user_id: int) -> list[str]:
-        """Flows (conversations) this person has open in this chat, as last saved."""
-        return await conversation_store.open_names(self._db, json.dumps([chat_id, user_id]))
+    async def open_flows(self, key: str) -> list[str]:
+        """Flows (conversations) open under one stored conversation key (the bot's persistence
+        makes it from the chat and the person), as last saved."""
+        return await conversation_store.open_names(self._db, key)
 
     async def memberships(self, caller: Caller) -> list[Membership]:
         """Every partnership the caller belongs to."""
