@@ -245,7 +245,7 @@ async def test_a_group_linked_to_another_partnership_cannot_be_taken_over(
 async def test_menus_are_set_per_language_and_per_role_at_start_up(
     driver: BotDriver, partnership: Partnership
 ) -> None:
-    from bot.app import refresh_personal_menus
+    from bot.jobs import refresh_personal_menus
 
     defaults = {
         (c.params["scope"]["type"], c.params.get("language_code"))
