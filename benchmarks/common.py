@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import IO
 
 from bot.app import make_services
+from domain.models import PartnershipKind, Role
 from storage.db import Database
-from storage.models import PartnershipKind, Role
 from tests.e2e.botapi_server import BotApiServer
 
 ROOT = Path(__file__).resolve().parents[1]

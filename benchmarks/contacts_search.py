@@ -24,13 +24,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.app import make_services
+from domain.contacts import ContactFields
+from domain.models import PartnershipKind, Role
 from services.access import Caller
 from services.contact_fields import OrganisationType, identity_key, language_names
 from services.container import Services
 from storage import contacts as store
-from storage.contacts import ContactFields
 from storage.db import Database
-from storage.models import PartnershipKind, Role
 
 FIRST_NAMES = (
     "Aïssatou", "Mamadou", "Fatoumata", "Ibrahima", "Awa", "Ousmane", "Mariama", "Cheikh",

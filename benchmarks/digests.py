@@ -28,12 +28,12 @@ from pathlib import Path
 from benchmarks.common import machine
 from bot.app import make_services
 from bot.jobs.digests import render_parts
+from domain.milestones import MilestoneStatus
+from domain.models import LANGUAGES, Partnership, PartnershipKind
 from services.container import Services
 from services.milestones import store_plan
 from services.plan_file import MilestoneEntry, PillarEntry, PlanFile
 from storage.db import Database, to_db_time
-from storage.milestones import MilestoneStatus
-from storage.models import LANGUAGES, Partnership, PartnershipKind
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 SEVERITIES = ("low", "medium", "high", "critical")

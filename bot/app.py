@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from datetime import UTC, timedelta
+from datetime import UTC
 from typing import Any, cast
 
 from telegram import LinkPreviewOptions
@@ -13,15 +13,12 @@ from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
-from bot.commands import set_default_menus, set_member_menu
+from bot.commands import set_default_menus
 from bot.config import Settings
 from bot.context import BotContext, PartnerbotApplication
 from bot.handlers import register
+from bot.jobs import schedule_jobs
 from bot.jobs.delivery import DeliveryWorker
-from bot.jobs.digests import send_due_digests
-from bot.jobs.escalation import escalate
-from bot.jobs.followups import send_action_reminders
-from bot.jobs.reminders import send_due_reminders
 from bot.persistence import SQLitePersistence
 from bot.views import challenges as challenge_views
 from bot.views import contacts as contact_views
@@ -125,30 +122,7 @@ async def _on_startup(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.worker = DeliveryWorker(application, application.settings.outbox_concurrency)
     application.worker.start()
     await set_default_menus(application.bot)
-    if application.job_queue is not None:
-        # Per-person menus can be many; refresh them in the background, paced by the limiter.
-        application.job_queue.run_once(
-            lambda context: refresh_personal_menus(context.partnerbot), when=0
-        )
-        application.job_queue.run_repeating(
-            send_due_reminders, interval=timedelta(minutes=1), first=timedelta(seconds=1)
-        )
-        # Follow-up actions due tomorrow; also at start-up, for any missed while down.
-        application.job_queue.run_repeating(
-            send_action_reminders, interval=timedelta(minutes=10), first=timedelta(seconds=2)
-        )
-        # Escalation steps are stored: the first run at start-up sends those due while down.
-        application.job_queue.run_repeating(
-            escalate, interval=timedelta(minutes=1), first=timedelta(seconds=3)
-        )
-        # Digest slots are computed from the database: the run at start-up sends, once, a
-        # digest whose time came while the bot was down.
-        application.job_queue.run_repeating(
-            send_due_digests, interval=timedelta(minutes=1), first=timedelta(seconds=4)
-        )
-        application.job_queue.run_repeating(
-            _forget_old_updates, interval=timedelta(hours=6), first=timedelta(minutes=1)
-        )
+    schedule_jobs(application)
     log.info("Partnerbot started as @%s", application.bot.username)
 
 
@@ -163,18 +137,3 @@ async def _on_stop(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
 async def _on_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Close the store."""
     await cast(PartnerbotApplication, app).services.db.close()
-
-
-async def refresh_personal_menus(application: PartnerbotApplication) -> None:
-    """Give coordinators, admins and people with a chosen language their own menu again,
-    so that menus follow the commands of the version now running."""
-    services = application.services
-    for chat_id, role, language in await services.access.menu_owners(
-        application.settings.default_language
-    ):
-        await set_member_menu(application.bot, chat_id, role, language)
-
-
-async def _forget_old_updates(context: BotContext) -> None:
-    removed = await context.services.updates.prune()
-    log.debug("forgot %s old update ids", removed)

@@ -13,8 +13,9 @@ from urllib.parse import urlparse
 
 from pydantic import ValidationError
 
-from bot.app import make_services
+from bot.app import WORDING
 from bot.config import Mode, Settings, explain
+from domain.models import LANGUAGES, Invite, PartnershipKind, Role
 from services.contact_csv import COLUMNS, CsvRefused, FileProblem
 from services.contact_fields import OrganisationType
 from services.contacts import ImportReport
@@ -23,8 +24,6 @@ from services.digests import Frequency, Schedule
 from services.errors import NotFound, ServiceError
 from services.milestones import ImportReport as ImportedPlan
 from services.plan_file import DEFAULT_PLAN, PlanFile, PlanRefused, parse_plan
-from storage.db import Database
-from storage.models import LANGUAGES, Invite, PartnershipKind, Role
 
 T = TypeVar("T")
 DEMO_DATABASE = Path("var/demo.sqlite3")
@@ -216,12 +215,10 @@ def _console(arguments: argparse.Namespace, settings: Settings) -> int:
 
 def _with_services(settings: Settings, work: Callable[[Services], Awaitable[T]]) -> T:
     async def go() -> T:
-        db = Database(settings.database_path)
-        await db.open()
-        try:
-            return await work(make_services(db, settings.default_language))
-        finally:
-            await db.close()
+        async with Services.opened(
+            settings.database_path, wording=WORDING, default_language=settings.default_language
+        ) as services:
+            return await work(services)
 
     return asyncio.run(go())
 

@@ -17,8 +17,8 @@ from telegram import (
 from telegram.error import TelegramError
 
 from bot.i18n import N_, translator
+from domain.models import LANGUAGES, Role
 from services.access import Capability
-from storage.models import LANGUAGES, Role
 
 log = logging.getLogger(__name__)
 

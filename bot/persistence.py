@@ -12,6 +12,11 @@ from storage import conversations as store
 from storage.db import Database
 
 
+def conversation_key(key: ConversationKey) -> str:
+    """How a conversation's key (for Partnerbot's flows: chat id, user id) is stored."""
+    return json.dumps(list(key))
+
+
 class SQLitePersistence(BasePersistence[UserData, ChatData, BotData]):
     """Stores conversation states and user drafts; nothing else needs to survive."""
 
@@ -52,7 +57,7 @@ class SQLitePersistence(BasePersistence[UserData, ChatData, BotData]):
     ) -> None:
         """Store one conversation's new step (None ends it)."""
         async with self._db.transaction() as tx:
-            await store.save_conversation(tx, name, json.dumps(list(key)), new_state)
+            await store.save_conversation(tx, name, conversation_key(key), new_state)
 
     async def update_user_data(self, user_id: int, data: UserData) -> None:
         """Store one user's drafts."""

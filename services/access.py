@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from domain.models import LANGUAGES, Member, Membership, Role
 from services.clock import Clock
 from services.errors import InvalidInput, NotAllowed, NotAMember
 from services.text import one_line
 from storage import conversations as conversation_store
 from storage import members as member_store
 from storage.db import Database
-from storage.models import LANGUAGES, Member, Membership, Role
 
 
 class Capability(StrEnum):
@@ -215,9 +214,10 @@ class AccessService:
             for member, role in owners
         ]
 
-    async def open_flows(self, chat_id: int, user_id: int) -> list[str]:
-        """Flows (conversations) this person has open in this chat, as last saved."""
-        return await conversation_store.open_names(self._db, json.dumps([chat_id, user_id]))
+    async def open_flows(self, key: str) -> list[str]:
+        """Flows (conversations) open under one stored conversation key (the bot's persistence
+        makes it from the chat and the person), as last saved."""
+        return await conversation_store.open_names(self._db, key)
 
     async def memberships(self, caller: Caller) -> list[Membership]:
         """Every partnership the caller belongs to."""

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
+from domain.models import Role
+from domain.outbox import Broadcast, DeliveryCounts
 from services.access import Caller, Capability, language_of
 from services.clock import Clock
 from services.errors import InvalidInput, NotFound
@@ -16,8 +18,6 @@ from storage import deliveries as delivery_store
 from storage import members as member_store
 from storage import partnerships as partnership_store
 from storage.db import Database
-from storage.deliveries import Broadcast, DeliveryCounts
-from storage.models import Role
 
 #: Room left in a 4096-character message for the header the bot adds.
 MAX_TEXT = 3500

@@ -22,6 +22,21 @@ from enum import StrEnum
 from functools import partial
 from typing import Protocol
 
+from domain.challenges import (
+    Acknowledgement,
+    Attachment,
+    Category,
+    Challenge,
+    ChallengeEvent,
+    EscalationOutcome,
+    EscalationSettings,
+    EscalationStep,
+    NewChallenge,
+    Severity,
+    Status,
+)
+from domain.models import Member, Membership, Partnership, Role
+from domain.outbox import Delivery
 from services.access import Caller, Capability, language_of
 from services.challenges_input import (
     MAX_ATTACHMENTS,
@@ -43,24 +58,8 @@ from storage import audit
 from storage import challenges as store
 from storage import members as member_store
 from storage import partnerships as partnership_store
-from storage.challenges import (
-    Acknowledgement,
-    Attachment,
-    Category,
-    Challenge,
-    ChallengeEvent,
-    EscalationOutcome,
-    EscalationSettings,
-    EscalationStep,
-    NewChallenge,
-    Query,
-    Severity,
-    Status,
-    Visibility,
-)
+from storage.challenges import Query, Visibility
 from storage.db import Database, Transaction
-from storage.deliveries import Delivery
-from storage.models import Member, Membership, Partnership, Role
 
 LIFECYCLE = (
     Status.REPORTED,

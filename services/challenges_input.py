@@ -12,10 +12,10 @@ from enum import StrEnum
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from domain.challenges import Attachment, Category, Severity
 from services.dates import Prefer, parse_moment
 from services.errors import InvalidInput
 from services.text import clean as clean_text
-from storage.challenges import Attachment, Category, Severity
 
 MAX_TITLE = 120
 MAX_DESCRIPTION = 3000

@@ -15,10 +15,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
+from domain.contacts import Contact
 from services.contact_fields import ContactDraft, Field, InvalidField, fold, parse_draft
 from services.errors import ServiceError
 from services.spreadsheets import cell_value, safe_cell
-from storage.contacts import Contact
 
 COLUMNS: tuple[str, ...] = tuple(field.value for field in Field)
 REQUIRED_COLUMNS = (Field.NAME.value, Field.ORGANISATION.value)

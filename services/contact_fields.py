@@ -18,9 +18,9 @@ from typing import Any
 import phonenumbers
 from babel import Locale
 
+from domain.models import LANGUAGES
 from services.errors import InvalidInput
 from services.text import clean
-from storage.models import LANGUAGES
 
 
 class OrganisationType(StrEnum):

@@ -15,6 +15,8 @@ from enum import StrEnum
 from functools import partial
 from typing import Protocol
 
+from domain.contacts import Contact, ContactFields
+from domain.models import Partnership, Role
 from services.access import Caller, Capability, language_of
 from services.clock import Clock
 from services.contact_csv import CsvRow, read_rows, write_csv
@@ -34,9 +36,7 @@ from services.text import clean
 from storage import audit
 from storage import contacts as store
 from storage import members as member_store
-from storage.contacts import Contact, ContactFields
 from storage.db import Database, Transaction
-from storage.models import Partnership, Role
 
 PAGE_SIZE = 8
 INLINE_PAGE_SIZE = 20

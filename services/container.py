@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from services.access import AccessService
 from services.broadcasts import BroadcastService
@@ -83,3 +85,17 @@ class Services:
             digests=DigestService(db, clock, sources=[MeetingActivity(db), ChallengeActivity(db)]),
             throttle=Throttle(clock, limits),
         )
+
+    @classmethod
+    @asynccontextmanager
+    async def opened(
+        cls, path: Path | str, *, wording: Wording, default_language: str, clock: Clock = utc_now
+    ) -> AsyncIterator[Services]:
+        """Every service over the SQLite file at `path`, open (and migrated) for the block:
+        for programs that run once, such as the command line."""
+        db = Database(path)
+        await db.open()
+        try:
+            yield cls.create(db, wording=wording, default_language=default_language, clock=clock)
+        finally:
+            await db.close()

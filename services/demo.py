@@ -15,12 +15,12 @@ from typing import Annotated, Any, Self
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from domain.models import LANGUAGES, PartnershipKind, Role
 from services.contact_fields import ContactDraft, OrganisationType
 from services.container import Services
 from services.partnerships import MAX_NAME_LENGTH, SLUG_PATTERN
 from services.validation import MAX_COUNTRY, MAX_ORGANISATION, known_timezone, shipped_language
 from storage import members as member_store
-from storage.models import LANGUAGES, PartnershipKind, Role
 
 #: E.164: a plus sign, a country code not starting with 0, at most 15 digits in all.
 E164 = r"^\+[1-9][0-9]{6,14}$"

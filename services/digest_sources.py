@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from domain.models import Role
 from services.digests import Activity
 from storage import challenges as challenge_store
 from storage import digests as digest_store
 from storage import meetings as meeting_store
 from storage import members as member_store
 from storage.db import Database
-from storage.models import Role
 
 
 async def _privileged(db: Database, partnership_id: int, viewer_id: int | None) -> bool:

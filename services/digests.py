@@ -19,6 +19,9 @@ from enum import StrEnum
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from domain.digests import RecipientState, StoredSchedule
+from domain.milestones import Milestone
+from domain.models import Partnership, Role
 from services.access import Caller, Capability, normalise_language
 from services.clock import Clock
 from services.errors import InvalidInput, NotAllowed, NotAMember, NotFound
@@ -28,9 +31,6 @@ from storage import members as member_store
 from storage import milestones as milestone_store
 from storage import partnerships as partnership_store
 from storage.db import Database
-from storage.digests import RecipientState, StoredSchedule
-from storage.milestones import Milestone
-from storage.models import Partnership, Role
 
 #: Milestones due within this many days are announced as coming up.
 DUE_SOON_DAYS = 14

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from storage.models import Role
+from domain.models import Role
 
 
 class ServiceError(Exception):

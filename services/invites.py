@@ -12,6 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from domain.models import Invite, Membership, Partnership, Role, invite_ref
 from services.access import Caller, Capability, TelegramIdentity, roles_grantable_by
 from services.clock import Clock
 from services.errors import InvalidInput, InviteRefusal, InviteRefused, NotAllowed, NotFound
@@ -20,7 +21,6 @@ from storage import audit
 from storage import invites as invite_store
 from storage import members as member_store
 from storage.db import Database, Transaction
-from storage.models import Invite, Membership, Partnership, Role, invite_ref
 
 MAX_USES = 500
 MAX_VALID_DAYS = 90

@@ -16,10 +16,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from services.dates import Prefer, parse_moment
-from services.errors import InvalidInput
-from services.text import clean, one_line
-from storage.meetings import (
+from domain.meetings import (
     ActionValues,
     Attachment,
     AttachmentKind,
@@ -27,7 +24,10 @@ from storage.meetings import (
     MeetingValues,
     Participant,
 )
-from storage.models import MemberInPartnership
+from domain.models import MemberInPartnership
+from services.dates import Prefer, parse_moment
+from services.errors import InvalidInput
+from services.text import clean, one_line
 
 MAX_TITLE = 200
 MAX_LOCATION = 200

@@ -15,6 +15,8 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from domain.meetings import FollowUp, Meeting, MeetingKind, MeetingValues
+from domain.models import MemberInPartnership, Membership, Partnership, Role
 from services.access import Caller, Capability, language_of
 from services.clock import Clock
 from services.errors import InvalidInput, NotAllowed, NotAMember, NotFound
@@ -25,8 +27,7 @@ from storage import meetings as store
 from storage import members as member_store
 from storage import partnerships as partnership_store
 from storage.db import Database
-from storage.meetings import Filters, FollowUp, Meeting, MeetingKind, Viewer
-from storage.models import MemberInPartnership, Membership, Partnership, Role
+from storage.meetings import Filters, Viewer
 
 PAGE_SIZE = 6
 ACTIONS_PAGE_SIZE = 8
@@ -411,7 +412,7 @@ class MeetingService:
             return await store.mark_reminded(tx, action_id, self._clock())
 
 
-def _only_members(values: store.MeetingValues, member_ids: set[int]) -> store.MeetingValues:
+def _only_members(values: MeetingValues, member_ids: set[int]) -> MeetingValues:
     participants = tuple(
         p if p.member_id is None or p.member_id in member_ids else replace(p, member_id=None)
         for p in values.participants

@@ -12,6 +12,7 @@ import hashlib
 from dataclasses import dataclass
 from enum import StrEnum
 
+from domain.models import MemberInPartnership, Membership, Partnership, RemovedMember, Role
 from services.access import Caller, Capability
 from services.clock import Clock
 from services.errors import InvalidInput, LastAdmin, NotAllowed, NotFound
@@ -20,7 +21,6 @@ from services.validation import MAX_COUNTRY, MAX_ORGANISATION, clean_text
 from storage import audit
 from storage import members as member_store
 from storage.db import Database, Transaction
-from storage.models import MemberInPartnership, Membership, Partnership, RemovedMember, Role
 
 PAGE_SIZE = 10
 #: Removed people listed at once (newest first); more would not fit one message's buttons.

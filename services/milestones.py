@@ -16,6 +16,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from domain.milestones import (
+    Milestone,
+    MilestoneStatus,
+    MilestoneUpdate,
+    NewMilestone,
+    Pillar,
+    PlanInfo,
+)
+from domain.models import Partnership, Role, same_value
 from services.access import Caller, Capability
 from services.clock import Clock
 from services.errors import InvalidInput, NotAllowed, NotFound
@@ -25,15 +34,6 @@ from storage import audit
 from storage import members as member_store
 from storage import milestones as store
 from storage.db import Database, Transaction
-from storage.milestones import (
-    Milestone,
-    MilestoneStatus,
-    MilestoneUpdate,
-    NewMilestone,
-    Pillar,
-    PlanInfo,
-)
-from storage.models import Partnership, Role, same_value
 
 #: How far ahead the overview looks for upcoming milestones.
 UPCOMING_DAYS = 30

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from domain.outbox import Delivery, DeliveryCounts, NewDelivery
 from services.access import Caller
 from services.clock import Clock
 from services.errors import NotFound
@@ -20,7 +21,6 @@ from storage import audit
 from storage import deliveries as store
 from storage import members as member_store
 from storage.db import Database, Transaction
-from storage.deliveries import Delivery, DeliveryCounts, NewDelivery
 
 #: Give up on a message after this many attempts (rate limits and outages included).
 MAX_ATTEMPTS = 12

@@ -6,6 +6,7 @@ import re
 import unicodedata
 from typing import Literal
 
+from domain.models import GroupLink, Membership, Partnership, PartnershipKind, Role
 from services.access import Caller, Capability
 from services.clock import Clock
 from services.errors import GroupLinkedElsewhere, InvalidInput, NotFound
@@ -17,7 +18,6 @@ from storage import audit
 from storage import members as member_store
 from storage import partnerships as partnership_store
 from storage.db import Database
-from storage.models import GroupLink, Membership, Partnership, PartnershipKind, Role
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
 MAX_NAME_LENGTH = 120

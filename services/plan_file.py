@@ -26,9 +26,9 @@ from pydantic import (
     model_validator,
 )
 
+from domain.milestones import MilestoneStatus
+from domain.models import LANGUAGES
 from services.errors import ServiceError
-from storage.milestones import MilestoneStatus
-from storage.models import LANGUAGES
 
 DEFAULT_PLAN = Path(__file__).resolve().parent.parent / "data" / "action_plan_2021_2025.yaml"
 MAX_FILE_BYTES = 1024 * 1024

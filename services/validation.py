@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from domain.models import LANGUAGES
 from services.errors import InvalidInput
 from services.text import one_line
-from storage.models import LANGUAGES
 
 MAX_ORGANISATION = 100
 MAX_COUNTRY = 60

@@ -3,23 +3,12 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from domain.audit import AuditEntry
 from storage.db import Transaction, from_db_time, to_db_time
 from storage.rows import Reader
-
-
-@dataclass(frozen=True, slots=True)
-class AuditEntry:
-    """One recorded action."""
-
-    at: datetime
-    partnership_id: int | None
-    actor_id: int | None
-    action: str
-    detail: dict[str, Any]
 
 
 async def record(

@@ -46,6 +46,6 @@ async def save_user_data(tx: Transaction, user_id: int, data: dict[Any, Any]) ->
 
 
 async def open_names(conn: Reader, key: str) -> list[str]:
-    """Names of the conversations open under one key (a JSON list of chat and user id)."""
+    """Names of the conversations open under one key, as `save_conversation` stored it."""
     rows = await conn.fetchall("SELECT name FROM conversations WHERE key = ?", (key,))
     return [row["name"] for row in rows]

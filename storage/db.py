@@ -38,7 +38,8 @@ class Database:
     Writes go through `transaction()`, which serialises writers with a lock because
     several asyncio tasks (handlers, the outbox worker, jobs) share one connection and
     a statement from one task must never land inside another task's transaction.
-    Reads use a second connection so they never wait for a writer (WAL).
+    A task that opens a transaction inside its own is refused at once (it would wait for
+    the lock it holds). Reads use a second connection so they never wait for a writer (WAL).
     """
 
     def __init__(self, path: Path | str) -> None:
@@ -46,6 +47,7 @@ class Database:
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
+        self._writing_task: asyncio.Task[Any] | None = None  # holds the lock, if any
 
     async def open(self) -> None:
         """Open both connections, configure them and apply pending migrations (idempotent)."""
@@ -99,11 +101,21 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
-        """Run writes atomically: commit on success, roll back on any exception."""
+        """Run writes atomically: commit on success, roll back on any exception.
+
+        Raises RuntimeError if the calling task has a transaction open already: SQLite has
+        one transaction per connection, so the inner one could neither wait nor nest.
+        """
         writer = self._writer
         if writer is None:
             raise RuntimeError("database is not open")
+        task = asyncio.current_task()
+        if task is not None and task is self._writing_task:
+            raise RuntimeError(
+                "transaction already open in this task: nested transactions are not supported"
+            )
         async with self._write_lock:
+            self._writing_task = task
             # Statements run in order on the connection's thread. If this task is cancelled
             # while BEGIN waits there, BEGIN still runs later; so wait for it, then roll back:
             # the shared connection must never be left inside a transaction.
@@ -115,6 +127,8 @@ class Database:
             except BaseException:
                 await asyncio.shield(_roll_back(writer, begin))
                 raise
+            finally:
+                self._writing_task = None
 
 
 async def _roll_back(connection: aiosqlite.Connection, begin: asyncio.Future[Any]) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 
+from domain.models import Invite, Role
 from storage.db import Transaction, from_db_time, to_db_time
-from storage.models import Invite, Role
 from storage.rows import Reader
 
 

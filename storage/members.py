@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 
+from domain.models import Member, MemberInPartnership, Membership, RemovedMember, Role
 from storage.db import Transaction, from_db_time, to_db_time
-from storage.models import Member, MemberInPartnership, Membership, RemovedMember, Role
 from storage.partnerships import partnership_from_row
 from storage.rows import Reader
 

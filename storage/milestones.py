@@ -5,115 +5,20 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
-from enum import StrEnum
 
+from domain.milestones import (
+    Milestone,
+    MilestoneStatus,
+    MilestoneUpdate,
+    NewMilestone,
+    Pillar,
+    PlanInfo,
+)
 from storage.db import Transaction, from_db_time, to_db_time
 from storage.rows import Reader
 
-
-class MilestoneStatus(StrEnum):
-    """Where a milestone stands."""
-
-    PLANNED = "planned"
-    IN_PROGRESS = "in_progress"
-    DONE = "done"
-    CANCELLED = "cancelled"
-
-    @property
-    def open(self) -> bool:
-        """Still to be reached (can become overdue)."""
-        return self in (MilestoneStatus.PLANNED, MilestoneStatus.IN_PROGRESS)
-
-
 OPEN_STATUSES = ("planned", "in_progress")
-
-
-@dataclass(frozen=True, slots=True)
-class PlanInfo:
-    """The plan of a partnership: its name and where it came from."""
-
-    partnership_id: int
-    title: str
-    reference: str | None
-    source: str
-    imported_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Pillar:
-    """One area of the plan; `titles` maps a language to the title in it."""
-
-    id: int
-    partnership_id: int
-    code: str
-    position: int
-    titles: dict[str, str]
-
-    def title(self, language: str) -> str:
-        """The title in `language`, else English, else any."""
-        return (
-            self.titles.get(language)
-            or self.titles.get("en")
-            or next(iter(self.titles.values()), self.code)
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Milestone:
-    """A dated step of the plan."""
-
-    id: int
-    partnership_id: int
-    pillar_id: int
-    code: str
-    position: int
-    title: str
-    description: str
-    owner: str | None
-    assignees: tuple[int | str, ...]
-    due_on: date | None
-    date_inferred: bool
-    status: MilestoneStatus
-    progress: int
-    completed_at: datetime | None
-    updated_at: datetime
-
-    def overdue(self, today: date) -> bool:
-        """Still open after its due day."""
-        return self.status.open and self.due_on is not None and self.due_on < today
-
-
-@dataclass(frozen=True, slots=True)
-class MilestoneUpdate:
-    """One recorded change of a milestone."""
-
-    id: int
-    milestone_id: int
-    author_id: int | None
-    author_name: str
-    at: datetime
-    status: MilestoneStatus
-    progress: int
-    note: str
-
-
-@dataclass(frozen=True, slots=True)
-class NewMilestone:
-    """A milestone as an import writes it."""
-
-    code: str
-    position: int
-    title: str
-    description: str
-    owner: str | None
-    assignees: tuple[int | str, ...]
-    due_on: date | None
-    date_inferred: bool
-    status: MilestoneStatus
-    progress: int
-    completed_at: datetime | None
 
 
 def _pillar(row: sqlite3.Row) -> Pillar:

@@ -10,9 +10,9 @@ import pytest
 from bot.app import build_application, make_services, running
 from bot.config import Settings
 from bot.local_api import LocalBotApi
+from domain.models import Partnership, PartnershipKind, Role
 from services.container import Services
 from storage.db import Database
-from storage.models import Partnership, PartnershipKind, Role
 from tests.fakes import BotDriver, FakeClock
 from tests.people import ADMIN, COORDINATOR, MEMBER, OBSERVER
 

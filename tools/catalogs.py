@@ -16,7 +16,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
-from storage.models import LANGUAGES
+from domain.models import LANGUAGES
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ROOT / "locales"

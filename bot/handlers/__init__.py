@@ -44,6 +44,7 @@ from bot.handlers import (
     preferences,
     start,
 )
+from bot.persistence import conversation_key
 
 # Flows are tracked per chat and user, not per message, on purpose: a flow's buttons and
 # typed answers belong to the same step. PTB warns about that combination; we chose it.
@@ -96,7 +97,8 @@ def _unless_another_flow_is_open(name: str, start: Callback) -> Callback:
     async def guarded(update: Update, context: BotContext) -> object:
         chat, user = update.effective_chat, update.effective_user
         if chat is not None and user is not None:
-            others = set(await context.services.access.open_flows(chat.id, user.id)) - {name}
+            key = conversation_key((chat.id, user.id))
+            others = set(await context.services.access.open_flows(key)) - {name}
             if others:
                 await fallback.busy_in_flow(update, context)
                 return None  # the flow does not start; the open one keeps its step

@@ -16,9 +16,9 @@ from bot.messaging import pressed, reply, show, text_of
 from bot.views import texts
 from bot.views.keyboards import button, country_rows, keyboard
 from bot.views.render import bold, shorten
+from domain.models import Membership, Role, unconfirmed
 from services.errors import InvalidInput
 from services.members import Attribute, may_manage, value_digest
-from storage.models import Membership, Role, unconfirmed
 
 VOUCH_VALUE = "vouch:value"
 VOUCH_DRAFT = "vouch"

@@ -17,11 +17,11 @@ from bot.views import texts
 from bot.views.broadcasts import broadcast_message, broadcast_status, delivery_figures
 from bot.views.keyboards import button, in_rows, keyboard
 from bot.views.render import bold, format_moment
+from domain.models import Role
 from services.access import Capability
 from services.broadcasts import MAX_CAPTION, MAX_TEXT, Audience, AudienceKind, check_body
 from services.errors import InvalidInput
 from services.outbox import Rendered
-from storage.models import Role
 
 BC_TEXT = "broadcast:text"
 BC_AUDIENCE = "broadcast:audience"

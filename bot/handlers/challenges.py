@@ -24,6 +24,7 @@ from bot.views import challenges as views
 from bot.views import texts
 from bot.views.keyboards import button, in_rows, keyboard
 from bot.views.render import bold, split_html
+from domain.challenges import Category, Severity, Status
 from services.access import Capability
 from services.challenges import (
     OPEN_STATUSES,
@@ -34,7 +35,6 @@ from services.challenges import (
 from services.challenges_input import TextTooLong, match_word, vocabulary
 from services.errors import InvalidInput, NotAllowed
 from services.throttle import Expense
-from storage.challenges import Category, Severity, Status
 
 NOTE = "challenge:note"
 NOTE_DRAFT = "challenge_status"

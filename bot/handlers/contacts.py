@@ -30,12 +30,12 @@ from bot.views import contacts as views
 from bot.views import texts
 from bot.views.keyboards import button, in_rows, keyboard
 from bot.views.render import bold, shorten
+from domain.contacts import Contact
 from services.access import Capability
 from services.contact_csv import COLUMNS, CsvRefused, vcard
 from services.contacts import MAX_QUERY_LENGTH, PAGE_SIZE, ContactPage, draft_of
 from services.text import clean
 from services.throttle import Expense
-from storage.contacts import Contact
 
 #: Searches a person ran recently, so that their result buttons keep working (also after
 #: a restart: user data is persisted). Oldest first; only the last few are kept.

@@ -26,6 +26,7 @@ from bot.views import challenges as views
 from bot.views import texts
 from bot.views.keyboards import button, in_rows, keyboard
 from bot.views.render import bold, shorten
+from domain.challenges import Attachment, Category, Severity
 from services.access import Capability
 from services.challenges import PersonalDataSuspected, new_key
 from services.challenges_input import (
@@ -46,7 +47,6 @@ from services.challenges_input import (
     vocabulary,
 )
 from services.errors import InvalidInput
-from storage.challenges import Attachment, Category, Severity
 
 ASK = "flag:ask"
 REVIEW = "flag:review"

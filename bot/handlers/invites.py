@@ -14,11 +14,11 @@ from bot.messaging import answer, pressed, reply, show, text_of
 from bot.views import texts
 from bot.views.keyboards import button, country_rows, in_rows, keyboard
 from bot.views.render import bold, code, format_moment
+from domain.models import Membership, Role
 from services.access import Capability, roles_grantable_by
 from services.errors import InvalidInput
 from services.invites import MAX_USES, MAX_VALID_DAYS, LiveInvite
 from services.validation import MAX_COUNTRY, MAX_ORGANISATION, clean_text
-from storage.models import Membership, Role
 
 INVITE_ROLE = "invite:role"
 INVITE_ORGANISATION = "invite:organisation"

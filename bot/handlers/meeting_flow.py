@@ -27,6 +27,8 @@ from bot.views import meetings as views
 from bot.views import texts
 from bot.views.keyboards import button, in_rows, keyboard
 from bot.views.render import bold, shorten
+from domain.meetings import Attachment, AttachmentKind, MeetingKind
+from domain.models import MemberInPartnership
 from services.errors import NotAllowed, NotAMember
 from services.meeting_fields import (
     MAX_ACTIONS,
@@ -49,8 +51,6 @@ from services.meeting_fields import (
     parse_when,
 )
 from services.meetings import draft_of
-from storage.meetings import Attachment, AttachmentKind, MeetingKind
-from storage.models import MemberInPartnership
 
 ASK = "meeting:ask"
 REVIEW = "meeting:review"

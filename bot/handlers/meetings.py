@@ -27,6 +27,7 @@ from bot.views import meetings as views
 from bot.views import texts
 from bot.views.keyboards import button, in_rows, keyboard
 from bot.views.render import CAPTION_LIMIT, bold, shorten
+from domain.meetings import AttachmentKind, MeetingKind
 from services.access import Capability
 from services.meeting_fields import InvalidMeetingField, local_today, parse_range
 from services.meetings import (
@@ -39,7 +40,6 @@ from services.meetings import (
     draft_of,
 )
 from services.throttle import Expense
-from storage.meetings import AttachmentKind, MeetingKind
 
 #: Lists a person looked at recently, so that their buttons keep working (also after a
 #: restart: user data is persisted). Oldest first; only the last few are kept.

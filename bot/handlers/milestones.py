@@ -18,12 +18,12 @@ from bot.views import milestones as views
 from bot.views import texts
 from bot.views.keyboards import button, in_rows, keyboard
 from bot.views.render import shorten
+from domain.milestones import MilestoneStatus
+from domain.models import Role
 from services.charts import render_progress_chart
 from services.errors import InvalidInput, NotAllowed
 from services.milestones import MAX_NOTE, MilestoneView, check_note, check_progress
 from services.throttle import Expense
-from storage.milestones import MilestoneStatus
-from storage.models import Role
 
 MS_STATUS = "milestone:status"
 MS_PROGRESS = "milestone:progress"

@@ -14,9 +14,9 @@ from bot.messaging import answer, pressed, reply, show, text_of
 from bot.views import texts
 from bot.views.keyboards import button, country_rows, in_rows, keyboard
 from bot.views.render import bold
+from domain.models import LANGUAGE_NAMES, LANGUAGES
 from services.errors import InvalidInput
 from services.validation import MAX_COUNTRY, MAX_ORGANISATION, clean_text
-from storage.models import LANGUAGE_NAMES, LANGUAGES
 
 PROFILE_ORGANISATION = "profile:organisation"
 PROFILE_COUNTRY = "profile:country"

@@ -22,8 +22,8 @@ from telegram.warnings import PTBDeprecationWarning
 from bot.i18n import N_, translator
 from bot.views.broadcasts import broadcast_status
 from bot.views.keyboards import button
+from domain.outbox import Delivery
 from services.outbox import Outcome, Rejected, RetryLater, Sent, Unreachable
-from storage.deliveries import Delivery
 
 if TYPE_CHECKING:
     from bot.context import PartnerbotApplication

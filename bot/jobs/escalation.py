@@ -24,5 +24,5 @@ async def send_due_escalations(services: Services) -> int:
 
 
 async def escalate(context: BotContext) -> None:
-    """The periodic job (registered in bot/app.py)."""
+    """The periodic job (scheduled in bot/jobs/__init__.py)."""
     await send_due_escalations(context.services)

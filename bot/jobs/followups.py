@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 
 async def send_action_reminders(context: BotContext) -> None:
-    """The job: runs at start-up and periodically (bot/app.py)."""
+    """The job: runs at start-up and periodically (bot/jobs/__init__.py)."""
     await queue_action_reminders(context.services, context.settings.default_language)
 
 

@@ -6,8 +6,8 @@ from markupsafe import Markup
 
 from bot.i18n import Translator
 from bot.views.render import bold, format_moment
+from domain.outbox import DeliveryCounts
 from services.broadcasts import BroadcastSummary
-from storage.deliveries import DeliveryCounts
 
 
 def broadcast_message(

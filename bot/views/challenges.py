@@ -16,6 +16,17 @@ from bot.i18n import N_, Translator, translator
 from bot.views.keyboards import callback
 from bot.views.render import bold, format_moment, shorten
 from bot.views.texts import role_name
+from domain.challenges import (
+    Category,
+    Challenge,
+    ChallengeEvent,
+    EscalationOutcome,
+    EscalationSettings,
+    EscalationStep,
+    Severity,
+    Status,
+)
+from domain.models import Partnership, Role
 from services.challenges import (
     OPEN_STATUSES,
     AlertAudience,
@@ -34,17 +45,6 @@ from services.challenges_input import (
     PersonalData,
 )
 from services.outbox import Rendered
-from storage.challenges import (
-    Category,
-    Challenge,
-    ChallengeEvent,
-    EscalationOutcome,
-    EscalationSettings,
-    EscalationStep,
-    Severity,
-    Status,
-)
-from storage.models import Partnership, Role
 
 CATEGORY_NAMES = {
     Category.INSTRUMENTALISATION: N_("Instrumentalisation of migrants"),

@@ -11,6 +11,7 @@ from markupsafe import Markup, escape
 from bot.i18n import N_, Translator, translator
 from bot.views.keyboards import callback
 from bot.views.render import bold, code, shorten
+from domain.contacts import Contact
 from services.contact_csv import COLUMNS, CsvRefused, FileProblem
 from services.contact_fields import (
     MAX_LANGUAGES,
@@ -26,7 +27,6 @@ from services.contact_fields import (
 )
 from services.contacts import ImportProblem, ImportReport, LinkRequest, RowProblem, draft_of
 from services.outbox import Rendered
-from storage.contacts import Contact
 
 TYPE_NAMES = {
     OrganisationType.BORDER_POLICE: N_("border police"),

@@ -11,6 +11,7 @@ from markupsafe import Markup, escape
 
 from bot.i18n import FIRST_STRONG_ISOLATE, N_, POP_DIRECTIONAL_ISOLATE, Translator
 from bot.views.render import bold, shorten
+from domain.meetings import AttachmentKind, FollowUp, Meeting, MeetingKind
 from services.meeting_fields import (
     ActionDraft,
     Field,
@@ -19,7 +20,6 @@ from services.meeting_fields import (
     Problem,
     Suggestion,
 )
-from storage.meetings import AttachmentKind, FollowUp, Meeting, MeetingKind
 
 KIND_NAMES = {
     MeetingKind.STEERING: N_("Steering committee"),

@@ -13,6 +13,8 @@ from markupsafe import Markup
 
 from bot.i18n import N_, Translator
 from bot.views.render import bold, code, format_moment, shorten
+from domain.milestones import Milestone, MilestoneStatus, Pillar
+from domain.models import Partnership
 from services.charts import ChartTexts, PillarBar, ProgressChart
 from services.milestones import (
     UPCOMING_DAYS,
@@ -22,8 +24,6 @@ from services.milestones import (
     PillarView,
     Tally,
 )
-from storage.milestones import Milestone, MilestoneStatus, Pillar
-from storage.models import Partnership
 
 STATUS_NAMES = {
     MilestoneStatus.PLANNED: N_("planned"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from markupsafe import Markup
 
 from bot.i18n import N_, Translator
+from domain.models import Role
 from services.errors import (
     GroupLinkedElsewhere,
     InvalidInput,
@@ -17,7 +18,6 @@ from services.errors import (
     ServiceError,
 )
 from services.throttle import Throttled
-from storage.models import Role
 
 ROLE_NAMES = {
     Role.ADMIN: N_("admin"),

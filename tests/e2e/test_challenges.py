@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.jobs.escalation import send_due_escalations
+from domain.models import PartnershipKind, Role
 from services.clock import utc_now
 from services.container import Services
-from storage.models import PartnershipKind, Role
 from tests.e2e.botapi_server import BotApiServer
 from tests.e2e.partnerbot import polling
 from tests.e2e.users import TestUser

@@ -11,10 +11,10 @@ import dataclasses
 from pathlib import Path
 
 from bot.local_api import LocalUser
+from domain.models import Partnership, PartnershipKind, Role
 from services.contact_fields import ContactDraft, OrganisationType
 from services.container import Services
 from storage import contacts as store
-from storage.models import Partnership, PartnershipKind, Role
 from tests.e2e.botapi_server import BotApiServer
 from tests.e2e.partnerbot import polling
 from tests.e2e.users import BotMessage, TestUser

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.app import make_services
+from domain.models import PartnershipKind, Role
 from services.container import Services
 from storage.db import Database
-from storage.models import PartnershipKind, Role
 from tests.e2e.botapi_server import BotApiServer
 from tests.e2e.partnerbot import BotProcess, polling
 from tests.e2e.users import TestUser

@@ -13,10 +13,10 @@ import pytest
 
 from bot.app import make_services
 from bot.local_api import LocalUser
+from domain.models import PartnershipKind, Role
 from services.clock import utc_now
 from services.container import Services
 from storage.db import Database
-from storage.models import PartnershipKind, Role
 from tests.e2e.botapi_server import BotApiServer
 from tests.e2e.partnerbot import BotProcess, polling, stored_state
 from tests.e2e.users import TestUser

@@ -6,10 +6,10 @@ import dataclasses
 from pathlib import Path
 
 from bot.local_api import LocalUser
+from domain.models import PartnershipKind, Role
 from services.clock import utc_now
 from services.container import Services
 from storage.meetings import Viewer
-from storage.models import PartnershipKind, Role
 from tests.e2e.botapi_server import BotApiServer
 from tests.e2e.partnerbot import polling
 from tests.e2e.users import BotMessage, TestUser

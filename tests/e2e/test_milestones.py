@@ -8,10 +8,10 @@ from pathlib import Path
 
 from bot.jobs.digests import queue_due_digests
 from bot.local_api import LocalUser
+from domain.models import PartnershipKind, Role
 from services.clock import utc_now
 from services.container import Services
 from services.plan_file import parse_plan
-from storage.models import PartnershipKind, Role
 from tests.e2e.botapi_server import BotApiServer
 from tests.e2e.partnerbot import polling
 from tests.e2e.users import TestUser

@@ -27,14 +27,14 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Conv
 from bot.app import build_application, running
 from bot.config import Settings
 from bot.local_api import JSON, LocalBotApi, LocalUser
+from domain.challenges import Category, Severity
+from domain.meetings import MeetingKind, Participant
+from domain.models import Partnership, PartnershipKind, Role
 from services.access import TelegramIdentity
 from services.challenges_input import ChallengeDraft
 from services.contact_fields import ContactDraft
 from services.meeting_fields import ActionDraft, MeetingDraft
 from services.plan_file import parse_plan
-from storage.challenges import Category, Severity
-from storage.meetings import MeetingKind, Participant
-from storage.models import Partnership, PartnershipKind, Role
 from tests.fakes import BotDriver, FakeClock
 from tools import catalogs
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.jobs.reminders import send_due_reminders
 from bot.local_api import LocalUser
-from storage.models import Partnership, Role
+from domain.models import Partnership, Role
 from tests.fakes import BotDriver, FakeClock, texts
 from tests.people import ADMIN, COORDINATOR, MEMBER, OBSERVER
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from domain.challenges import Attachment, Category, Severity, Status
 from services.challenges import next_statuses
 from services.challenges_input import (
     CATEGORY_WORDS,
@@ -20,7 +21,6 @@ from services.challenges_input import (
     split_quick_text,
 )
 from services.errors import InvalidInput
-from storage.challenges import Attachment, Category, Severity, Status
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 

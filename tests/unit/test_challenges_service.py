@@ -8,15 +8,15 @@ from datetime import timedelta
 import pytest
 
 from bot.app import WORDING
+from domain.challenges import Category, ChallengeEvent, Severity, Status
+from domain.models import Partnership, PartnershipKind, Role
 from services.access import Caller, TelegramIdentity
 from services.challenges import AlertAudience, ChallengeCard
 from services.challenges_input import ChallengeDraft
 from services.container import Services, Wording
 from services.errors import InvalidInput, NotAllowed, NotFound
 from services.outbox import Recipient, Rendered
-from storage.challenges import Category, ChallengeEvent, Severity, Status
 from storage.db import Database
-from storage.models import Partnership, PartnershipKind, Role
 from tests.fakes import FakeClock
 
 

@@ -13,6 +13,8 @@ import pytest
 
 from bot.cli import main
 from bot.console import DEMO_FILE
+from domain.contacts import Contact
+from domain.models import Partnership, PartnershipKind
 from services.contact_csv import CsvRefused, FileProblem, read_rows, vcard
 from services.contact_fields import (
     ContactDraft,
@@ -28,7 +30,6 @@ from services.demo import load_demo, read_demo_file
 from services.spreadsheets import FORMULA_STARTS, cell_value, safe_cell
 from storage import audit
 from storage import contacts as store
-from storage.models import Partnership, PartnershipKind
 
 HEADER = (
     "name,organisation,organisation_type,country,role,expertise,languages,phone,email,telegram,"
@@ -242,7 +243,7 @@ def test_a_safe_cell_is_no_formula_and_gives_its_value_back(value: str) -> None:
 
 def test_vcards_escape_values_and_stay_within_telegrams_limit() -> None:
     now = datetime.now(UTC)
-    contact = store.Contact(
+    contact = Contact(
         id=1, partnership_id=1, member_id=None, name="Awa; Diop, Jr\\", organisation="CENTIF",
         organisation_type=None, country="Sénégal", role="Analyst", expertise=("cash",),
         languages=("fr",), phone="+221770000001", email="a@example.org", telegram="awa_diop",

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 
+from domain.models import Partnership, PartnershipKind, Role
 from services.access import Caller, TelegramIdentity
 from services.contact_fields import ContactDraft, OrganisationType
 from services.contacts import DuplicateContact, parse_query
 from services.container import Services
 from services.errors import NotAllowed, NotAMember, NotFound
 from storage import audit
-from storage.models import Partnership, PartnershipKind, Role
 from tests.people import ADMIN, MEMBER, STRANGER
 
 T = OrganisationType

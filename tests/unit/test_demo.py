@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from bot.console import DEMO_FILE
+from domain.models import LANGUAGES, Role
 from services.container import Services
 from services.demo import DemoDataError, load_demo, read_demo_file
-from storage.models import LANGUAGES, Role
 
 MINIMAL = """
 people:

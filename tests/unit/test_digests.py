@@ -14,6 +14,9 @@ from bot.jobs.digests import queue_due_digests, render_parts, send_due_digests
 from bot.local_api import LocalBotApi
 from bot.views.digests import digest_text
 from bot.views.milestones import LISTED
+from domain.meetings import MeetingKind, Participant
+from domain.milestones import MilestoneStatus
+from domain.models import Partnership, PartnershipKind, Role
 from services.access import TelegramIdentity
 from services.container import Services
 from services.digests import (
@@ -29,9 +32,6 @@ from services.errors import InvalidInput
 from services.meeting_fields import ActionDraft, MeetingDraft
 from services.plan_file import parse_plan
 from storage import milestones as store
-from storage.meetings import MeetingKind, Participant
-from storage.milestones import MilestoneStatus
-from storage.models import Partnership, PartnershipKind, Role
 from tests.fakes import BotDriver, FakeClock, html_problem, texts
 from tests.people import ADMIN, COORDINATOR, MEMBER, OBSERVER
 

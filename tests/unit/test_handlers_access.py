@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from bot.commands import commands_for
 from bot.local_api import LocalUser
-from storage.models import Partnership, Role
+from domain.models import Partnership, Role
 from tests.fakes import BotDriver, FakeClock, texts
 from tests.people import ADMIN, COORDINATOR, HOSTILE, MEMBER, OBSERVER, STRANGER
 

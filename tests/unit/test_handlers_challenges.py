@@ -10,8 +10,8 @@ from bot.app import build_application, running
 from bot.config import Settings
 from bot.jobs.escalation import send_due_escalations
 from bot.local_api import LocalBotApi, LocalUser
+from domain.models import Partnership, PartnershipKind, Role
 from storage import audit
-from storage.models import Partnership, PartnershipKind, Role
 from tests.fakes import BotDriver, FakeClock, texts
 from tests.people import ADMIN, COORDINATOR, HOSTILE, MEMBER, OBSERVER
 

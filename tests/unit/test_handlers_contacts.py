@@ -13,10 +13,10 @@ from bot.app import build_application, running
 from bot.config import Settings
 from bot.console import run_console
 from bot.local_api import JSON, LocalBotApi, LocalUser
+from domain.models import Partnership, PartnershipKind, Role
 from services.contact_fields import ContactDraft, OrganisationType
 from storage import audit
 from storage import contacts as store
-from storage.models import Partnership, PartnershipKind, Role
 from tests.fakes import BotDriver, FakeClock, texts
 from tests.people import ADMIN, COORDINATOR, HOSTILE, MEMBER, OBSERVER, STRANGER
 

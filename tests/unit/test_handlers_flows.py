@@ -8,8 +8,8 @@ from typing import Any
 from bot.app import build_application, running
 from bot.config import Settings
 from bot.local_api import LocalBotApi, LocalUser
+from domain.models import Partnership, PartnershipKind, Role
 from storage import audit
-from storage.models import Partnership, PartnershipKind, Role
 from tests.fakes import BotDriver, FakeClock, texts
 from tests.people import ADMIN, COORDINATOR, MEMBER, OBSERVER
 
@@ -245,7 +245,7 @@ async def test_a_group_linked_to_another_partnership_cannot_be_taken_over(
 async def test_menus_are_set_per_language_and_per_role_at_start_up(
     driver: BotDriver, partnership: Partnership
 ) -> None:
-    from bot.app import refresh_personal_menus
+    from bot.jobs import refresh_personal_menus
 
     defaults = {
         (c.params["scope"]["type"], c.params.get("language_code"))

@@ -11,8 +11,8 @@ import pytest
 
 from bot.cli import main
 from bot.local_api import LocalUser
+from domain.models import Invite, Partnership, PartnershipKind, Role, invite_ref
 from services.access import Caller
-from storage.models import Invite, Partnership, PartnershipKind, Role, invite_ref
 from tests.fakes import BotDriver, texts
 from tests.people import ADMIN, COORDINATOR, MEMBER
 

@@ -10,11 +10,11 @@ from bot.app import build_application, running
 from bot.config import Settings
 from bot.jobs.followups import queue_action_reminders
 from bot.local_api import LocalBotApi, LocalUser
+from domain.meetings import Meeting, MeetingKind, Participant
+from domain.models import Partnership, PartnershipKind, Role
 from services.access import TelegramIdentity
 from services.meeting_fields import ActionDraft, MeetingDraft
 from services.meetings import MeetingQuery
-from storage.meetings import Meeting, MeetingKind, Participant
-from storage.models import Partnership, PartnershipKind, Role
 from tests.fakes import BotDriver, FakeClock, texts
 from tests.people import ADMIN, COORDINATOR, MEMBER, OBSERVER
 
@@ -523,7 +523,7 @@ async def test_meeting_in_a_group_opens_the_private_chat_for_that_partnership(
 async def test_files_are_sent_back_by_their_file_ids(
     driver: BotDriver, partnership: Partnership
 ) -> None:
-    from storage.meetings import Attachment, AttachmentKind
+    from domain.meetings import Attachment, AttachmentKind
 
     await log(
         driver,

@@ -8,9 +8,9 @@ import pytest
 
 from bot.cli import main
 from bot.local_api import LocalUser
+from domain.models import Membership, Partnership, PartnershipKind, Role
 from services.members import value_digest
 from storage import audit
-from storage.models import Membership, Partnership, PartnershipKind, Role
 from tests.fakes import BotDriver, texts
 from tests.people import ADMIN, COORDINATOR, MEMBER, OBSERVER
 

@@ -7,11 +7,11 @@ from typing import Any
 import pytest
 
 from bot.local_api import LocalUser
+from domain.milestones import MilestoneStatus
+from domain.models import Partnership, Role
 from services.errors import NotAllowed
 from services.plan_file import parse_plan
 from storage import milestones as store
-from storage.milestones import MilestoneStatus
-from storage.models import Partnership, Role
 from tests.fakes import BotDriver, texts
 from tests.people import ADMIN, COORDINATOR, MEMBER, OBSERVER
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 import pytest
 
 from bot.local_api import LocalUser
+from domain.models import Partnership
 from services.access import TelegramIdentity
 from services.contact_fields import ContactDraft
 from services.meetings import MeetingQuery
 from services.text import clean, one_line
 from storage import contacts as contact_store
 from storage import members as member_store
-from storage.models import Partnership
 from tests.fakes import BotDriver, texts
 from tests.people import COORDINATOR, MEMBER
 

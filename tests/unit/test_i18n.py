@@ -5,7 +5,7 @@ from __future__ import annotations
 from markupsafe import Markup
 
 from bot.i18n import FIRST_STRONG_ISOLATE, POP_DIRECTIONAL_ISOLATE, Translator
-from storage.models import LANGUAGES
+from domain.models import LANGUAGES
 from tools import catalogs
 
 

@@ -6,6 +6,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from domain.meetings import Attachment, AttachmentKind, MeetingKind, Participant
+from domain.models import MemberInPartnership, Role
 from services.meeting_fields import (
     MAX_SUMMARY,
     ActionDraft,
@@ -26,8 +28,6 @@ from services.meeting_fields import (
     parse_when,
     suggested_member,
 )
-from storage.meetings import Attachment, AttachmentKind, MeetingKind, Participant
-from storage.models import MemberInPartnership, Role
 
 # Monday 30 November 2026, 09:00 in Dakar (UTC+0).
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)

@@ -8,15 +8,16 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from bot.jobs.followups import queue_action_reminders
+from domain.meetings import MeetingKind, Participant
+from domain.models import Partnership, PartnershipKind, Role
+from domain.outbox import Broadcast
 from services.access import Caller, TelegramIdentity
 from services.container import Services
 from services.errors import NotAllowed, NotFound
 from services.meeting_fields import ActionDraft, MeetingDraft
 from services.meetings import MeetingQuery, draft_of
 from storage import audit
-from storage.deliveries import Broadcast
-from storage.meetings import MeetingKind, Participant, Viewer
-from storage.models import Partnership, PartnershipKind, Role
+from storage.meetings import Viewer
 from tests.fakes import FakeClock
 
 ADMIN, COORDINATOR, AUTHOR, NAMED, OWNER, PLAIN, OBSERVER, OUTSIDER = range(201, 209)

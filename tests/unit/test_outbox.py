@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 
 from bot.local_api import LocalUser
+from domain.models import Partnership, Role
+from domain.outbox import Delivery, DeliveryStatus
 from services.access import Caller, TelegramIdentity
 from services.outbox import AfterCommit, Recipient, Rendered, RetryLater, backoff
 from storage.db import Transaction
-from storage.deliveries import Delivery, DeliveryStatus
-from storage.models import Partnership, Role
 from tests.fakes import BotDriver, FakeClock
 
 PEOPLE = [

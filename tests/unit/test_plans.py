@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from domain.milestones import MilestoneStatus
+from domain.models import Partnership, PartnershipKind, Role
 from services.access import Caller, TelegramIdentity
 from services.container import Services
 from services.errors import InvalidInput, NotAllowed
 from services.plan_file import PlanRefused, default_plan, parse_plan
 from storage import milestones as store
-from storage.milestones import MilestoneStatus
-from storage.models import Partnership, PartnershipKind, Role
 from tests.fakes import FakeClock
 
 PLAN = """\

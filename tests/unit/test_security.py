@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from bot.persistence import conversation_key
+from domain.meetings import Attachment, AttachmentKind, MeetingKind
+from domain.models import Partnership
 from services.access import TelegramIdentity
 from services.meeting_fields import MeetingDraft
-from storage.meetings import Attachment, AttachmentKind, MeetingKind
-from storage.models import Partnership
 from tests.fakes import BotDriver, texts
 from tests.people import ADMIN, COORDINATOR, MEMBER, OBSERVER
 
@@ -77,8 +78,8 @@ async def test_another_persons_edit_button_opens_no_flow_and_edits_nothing(
     shown = detail["text"]
     await driver.press_data(MEMBER, detail, data_of(detail, "Edit"))
     assert "someone else's message" in driver.answers()[-1]
-    assert await services.access.open_flows(COORDINATOR.id, MEMBER.id) == []
-    assert await services.access.open_flows(MEMBER.id, MEMBER.id) == []
+    assert await services.access.open_flows(conversation_key((COORDINATOR.id, MEMBER.id))) == []
+    assert await services.access.open_flows(conversation_key((MEMBER.id, MEMBER.id))) == []
     assert driver.text_of(COORDINATOR.id) == shown
 
 

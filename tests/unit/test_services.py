@@ -6,11 +6,11 @@ import asyncio
 
 import pytest
 
+from domain.models import Partnership, PartnershipKind, Role
 from services.access import TelegramIdentity
 from services.container import Services
 from services.errors import InvalidInput, InviteRefused, LastAdmin, NotAllowed, NotFound
 from storage import audit
-from storage.models import Partnership, PartnershipKind, Role
 from tests.fakes import FakeClock
 
 

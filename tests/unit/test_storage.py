@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 from pathlib import Path
@@ -58,6 +59,44 @@ async def test_transactions_roll_back_on_error(db: Database) -> None:
             await tx.execute("INSERT INTO kv (key, value, updated_at) VALUES ('a', '1', 'now')")
             raise RuntimeError("boom")
     assert await db.fetchone("SELECT * FROM kv") is None
+
+
+async def test_a_transaction_opened_inside_another_of_the_same_task_is_refused(
+    db: Database,
+) -> None:
+    async def nested() -> None:
+        async with db.transaction() as tx:
+            await tx.execute("INSERT INTO kv (key, value, updated_at) VALUES ('a', '1', 'now')")
+            async with db.transaction():
+                pass
+
+    # A clear error at once, not a task waiting forever for the lock it holds itself.
+    with pytest.raises(RuntimeError, match="nested transactions are not supported"):
+        await asyncio.wait_for(nested(), timeout=5)
+    # The outer transaction rolled back and let the lock go.
+    assert await db.fetchone("SELECT * FROM kv") is None
+    async with asyncio.timeout(5), db.transaction() as tx:
+        await tx.execute("INSERT INTO kv (key, value, updated_at) VALUES ('b', '2', 'now')")
+    assert await db.fetchvalue("SELECT value FROM kv WHERE key = 'b'") == "2"
+
+
+async def test_a_transaction_of_another_task_waits_for_the_open_one(db: Database) -> None:
+    order: list[str] = []
+
+    async def second() -> None:
+        async with db.transaction() as tx:
+            order.append("second")
+            await tx.execute("INSERT INTO kv (key, value, updated_at) VALUES ('b', '2', 'now')")
+
+    async with asyncio.timeout(5):
+        async with db.transaction() as tx:
+            waiting = asyncio.create_task(second())
+            await asyncio.sleep(0)  # the other task runs up to the lock and waits there
+            order.append("first")
+            await tx.execute("INSERT INTO kv (key, value, updated_at) VALUES ('a', '1', 'now')")
+        await waiting
+    assert order == ["first", "second"]
+    assert await db.fetchvalue("SELECT COUNT(*) FROM kv") == 2
 
 
 async def test_vouched_memberships_migration_trusts_only_what_an_admin_set(

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from bot.local_api import LocalUser
+from domain.models import Partnership
 from services.throttle import LIMITS, Expense, Limit, Throttle, Throttled
 from storage import contacts as contact_store
-from storage.models import Partnership
 from tests.fakes import BotDriver, FakeClock, texts
 from tests.people import ADMIN, COORDINATOR, MEMBER, STRANGER
 

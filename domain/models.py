@@ -1,4 +1,5 @@
-"""Records the store reads and writes; services and the bot share them."""
+"""Partnerships, members and their roles, invites and linked groups: the records every
+feature shares."""
 
 from __future__ import annotations
 
