@@ -32,8 +32,9 @@ from storage import milestones as store
 from storage.meetings import MeetingKind, Participant
 from storage.milestones import MilestoneStatus
 from storage.models import Partnership, PartnershipKind, Role
-from tests.fakes import BotDriver, FakeClock, html_problem, texts
+from tests.fakes import BotDriver, FakeClock, texts
 from tests.people import ADMIN, COORDINATOR, MEMBER, OBSERVER
+from tests.telegram_format import html_problem
 
 PLAN = """\
 title: Digest plan
