@@ -31,7 +31,7 @@ _FILE_KINDS: Final = {
 class FilesMixin(ServerState):
     """Keeps the files people and the bot send, and serves them back."""
 
-    # -- files -------------------------------------------------------------------------------
+    # -- keeping files -----------------------------------------------------------------------
 
     def store_file(
         self,
@@ -82,7 +82,7 @@ class FilesMixin(ServerState):
     def file(self, file_id: str) -> StoredFile:
         return self.files[file_id]
 
-    # -- files -------------------------------------------------------------------------------
+    # -- getFile and downloads ---------------------------------------------------------------
 
     async def _get_file(self, params: JSON, attachments: dict[str, UploadedFile]) -> JSON:
         stored = self.files.get(params["file_id"])

@@ -111,7 +111,7 @@ class ServerState:
         self.host = "127.0.0.1"
         self.port = 0
 
-    # -- the bot and its chats --------------------------------------------------------------
+    # -- the bot and its chats ---------------------------------------------------------------
 
     def bot_user(self, *, full: bool = False) -> JSON:
         """The bot's `User` object; `full` adds the fields only getMe returns."""

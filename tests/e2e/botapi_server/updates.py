@@ -30,7 +30,7 @@ _UPDATE_KINDS_OFF_BY_DEFAULT: Final = frozenset(
 class UpdatesMixin(ServerState):
     """Queues updates and serves them by long polling or to a webhook."""
 
-    # -- updates -----------------------------------------------------------------------------
+    # -- the queue ---------------------------------------------------------------------------
 
     def _allowed(self, kind: str) -> bool:
         if self._allowed_updates:
