@@ -37,9 +37,15 @@ lint: setup
 bench: setup
 	$(BIN)/python -m benchmarks.run_all
 
-# Extract the strings of the code into every catalog, then list what is untranslated.
+# Babel's pybabel extracts the strings of the code (babel.cfg) into the template, then merges
+# it into every catalog, keeping translations; then the check lists what is untranslated.
+POT := locales/messages.pot
 i18n: setup
-	$(BIN)/python -m tools.catalogs update
+	$(BIN)/pybabel -q extract -F babel.cfg -o $(POT) --no-default-keywords -k _ -k N_ \
+		-k plural:1,2 --sort-output --no-location -w 100 --project Partnerbot --version 1 \
+		--copyright-holder Partnerbot --msgid-bugs-address - .
+	$(BIN)/pybabel -q update -i $(POT) -d locales -D messages --ignore-obsolete \
+		--no-fuzzy-matching --ignore-pot-creation-date -w 100
 	$(BIN)/python -m tools.catalogs check || true
 
 clean:

@@ -17,7 +17,6 @@ from the press of Send until every recipient has the message. Three runs:
 
     python -m benchmarks.broadcast [--recipients 1000] [--only limits outbox bare]
     python -m benchmarks.broadcast --quick      # 100 recipients, a smoke run
-    python -m benchmarks.broadcast --only limits --even-limiter   # the limiter change to try
 """
 
 from __future__ import annotations
@@ -212,10 +211,8 @@ async def partnerbot_run(
     recipients: int,
     *,
     limits: bool,
-    even_limiter: bool = False,
 ) -> Run:
-    """Partnerbot broadcasting to every member; with `limits`, as deployed against Telegram's.
-    `even_limiter` runs it with requests evenly spaced (benchmarks/partnerbot_even_limiter.py)."""
+    """Partnerbot broadcasting to every member; with `limits`, as deployed against Telegram's."""
     server = BotApiServer(keep_calls=False)
     if limits:
         server.enforce_rate_limits(overall_per_second=TELEGRAM_RATE, per_chat_per_second=1)
@@ -225,8 +222,6 @@ async def partnerbot_run(
     try:
         coordinator, chats = people(server, recipients)
         command, env = partnerbot_command(server, database, rate_limiter=limits)
-        if even_limiter:
-            command = [sys.executable, "-m", "benchmarks.partnerbot_even_limiter"]
         async with BotProcess("Partnerbot", command, env, work) as bot:
             await bot.start(server)
             try:
@@ -246,8 +241,7 @@ async def partnerbot_run(
             await settled(database)
             await asyncio.sleep(GRACE)
         statuses = await asyncio.to_thread(delivery_statuses, database)
-        sender = "Partnerbot outbox" + (", even limiter" if even_limiter else "")
-        return watch.run(label, sender, chats, statuses=statuses)
+        return watch.run(label, "Partnerbot outbox", chats, statuses=statuses)
     finally:
         await server.stop()
 
@@ -293,9 +287,7 @@ async def bare_run(label: str, work: Path, recipients: int) -> Run:
 RUNS = ("limits", "outbox", "bare")
 
 
-async def run(
-    recipients: int, only: Sequence[str] = RUNS, *, even_limiter: bool = False
-) -> list[Run]:
+async def run(recipients: int, only: Sequence[str] = RUNS) -> list[Run]:
     """The runs asked for, in order, each on a fresh server and a copy of one seeded database."""
     runs = []
     with tempfile.TemporaryDirectory(prefix="partnerbot-broadcast-") as folder:
@@ -303,11 +295,7 @@ async def run(
         template = work / "template.sqlite3"
         await seed_partnership(template, recipients)
         if "limits" in only:
-            runs.append(
-                await partnerbot_run(
-                    "limits", template, work, recipients, limits=True, even_limiter=even_limiter
-                )
-            )
+            runs.append(await partnerbot_run("limits", template, work, recipients, limits=True))
         if "outbox" in only:
             runs.append(
                 await partnerbot_run("outbox, no limits", template, work, recipients, limits=False)
@@ -382,17 +370,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         default=RUNS,
         help="some of the runs: limits (Telegram's limits), outbox and bare (no limits)",
     )
-    parser.add_argument(
-        "--even-limiter",
-        action="store_true",
-        help="in the limits run, space the bot's requests evenly (1 per 1/30 s) instead of"
-        " AIORateLimiter's default 30 per 1 s (benchmarks/partnerbot_even_limiter.py)",
-    )
     parser.add_argument("--quick", action="store_true", help="100 recipients: a smoke run")
     arguments = parser.parse_args(argv)
     recipients = 100 if arguments.quick else arguments.recipients
     print(f"## Broadcast to {recipients} recipients\n\n{machine().line()}\n", flush=True)
-    runs = asyncio.run(run(recipients, arguments.only, even_limiter=arguments.even_limiter))
+    runs = asyncio.run(run(recipients, arguments.only))
     print(report(runs))
 
 

@@ -1,7 +1,7 @@
 """What the benchmarks share: the machine's description, bot processes, seeding, tables.
 
 The end-to-end benchmarks talk to the local Bot API server of the end-to-end tests
-(`tests/e2e/botapi_server.py`), running in the benchmark's own event loop on 127.0.0.1; the
+(`tests/e2e/botapi_server/`), running in the benchmark's own event loop on 127.0.0.1; the
 bots under test are separate processes, as in production.
 """
 

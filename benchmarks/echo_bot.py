@@ -34,8 +34,9 @@ def build(
     """The echo Application; with `rate_limiter`, paced exactly as Partnerbot paces itself."""
     builder = Application.builder().token(token).base_url(base_url)
     if rate_limiter:
-        # Same limiter and retries as bot/app.py, so the comparison is like for like.
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
+        # The limiter and retries bot/app.py builds, so the comparison is like for like.
+        limiter = AIORateLimiter(overall_max_rate=1, overall_time_period=1 / 30, max_retries=3)
+        builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
     application = builder.build()
     application.add_handler(MessageHandler(filters.TEXT, echo))
     return application

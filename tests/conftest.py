@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import build_application, make_services, running
+from bot.app import make_services
 from bot.config import Settings
-from bot.local_api import LocalBotApi
 from domain.models import Partnership, PartnershipKind, Role
 from services.container import Services
 from storage.db import Database
 from tests.fakes import BotDriver, FakeClock
+from tests.helpers import bot_process
 from tests.people import ADMIN, COORDINATOR, MEMBER, OBSERVER
 
 
@@ -42,10 +42,8 @@ def services(db: Database, clock: FakeClock) -> Services:
 
 @pytest.fixture
 async def driver(settings: Settings, clock: FakeClock) -> AsyncIterator[BotDriver]:
-    api = LocalBotApi(bot_username="partnerbot_test_bot")
-    application = build_application(settings, request=api, clock=clock, rate_limiter=False)
-    async with running(application):
-        yield BotDriver(application, api)
+    async with bot_process(settings, clock) as running_bot:
+        yield running_bot
 
 
 @pytest.fixture

@@ -1,9 +1,8 @@
-"""Test doubles of things outside our code: a settable clock, and a driver for the bot."""
+"""Test doubles of things outside our code: a settable clock, and a driver for the bot that
+fails a test on any call Telegram would refuse."""
 
 from __future__ import annotations
 
-import html
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -12,6 +11,7 @@ from typing import Any
 from bot.context import PartnerbotApplication
 from bot.local_api import JSON, ApiCall, LocalBotApi, LocalUser, UpdateFactory
 from services.errors import ServiceError
+from tests.telegram_format import FormattedText, html_problem, length_problem, utf16_len
 
 
 @dataclass
@@ -27,67 +27,23 @@ class FakeClock:
         self.now += timedelta(**delta)
 
 
-_ALLOWED_TAGS = {
-    "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler",
-    "a", "code", "pre", "blockquote", "tg-emoji",
-}  # fmt: skip
-_TAG = re.compile(r"<(/?)([a-zA-Z-]+)((?:\s+[a-z-]+=\"[^\"<>]*\")*)\s*>")
-_ENTITY = re.compile(r"&(lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
-
-
-def html_problem(text: str) -> str | None:
-    """Why Telegram would refuse this HTML text, or None (a quick, strict check)."""
-    stack: list[str] = []
-    position = 0
-    visible = []
-    while position < len(text):
-        char = text[position]
-        if char == "<":
-            tag = _TAG.match(text, position)
-            if tag is None or tag.group(2).lower() not in _ALLOWED_TAGS:
-                return (
-                    f"unsupported or broken tag at {position}: {text[position : position + 20]!r}"
-                )
-            name = tag.group(2).lower()
-            if tag.group(1):
-                if not stack or stack.pop() != name:
-                    return f"unbalanced </{name}> at {position}"
-            else:
-                stack.append(name)
-            position = tag.end()
-        elif char == "&":
-            entity = _ENTITY.match(text, position)
-            if entity is None:
-                return f"bare & at {position}"
-            visible.append(html.unescape(entity.group(0)))
-            position = entity.end()
-        else:
-            visible.append(char)
-            position += 1
-    if stack:
-        return f"unclosed <{stack[-1]}>"
-    length = len("".join(visible).strip().encode("utf-16-le")) // 2
-    if not 1 <= length <= 4096:
-        return f"text length {length} outside 1-4096"
-    return None
-
-
 def call_problem(call: ApiCall) -> str | None:
     """Why Telegram would refuse a call the bot made (text, HTML, buttons, alerts)."""
     params = call.params
     if "text" in params and call.method != "answerCallbackQuery":
+        text = str(params["text"])
         if params.get("parse_mode") == "HTML":
-            problem = html_problem(str(params["text"]))
-            if problem:
-                return f"{call.method}: {problem}"
-        elif not 1 <= len(str(params["text"])) <= 4096:
-            return f"{call.method}: text length"
-    if call.method == "answerCallbackQuery" and len(str(params.get("text", ""))) > 200:
+            problem = html_problem(text)
+        else:
+            problem = length_problem(FormattedText(text, []).stripped())
+        if problem:
+            return f"{call.method}: {problem}"
+    if call.method == "answerCallbackQuery" and utf16_len(str(params.get("text", ""))) > 200:
         return "answerCallbackQuery: text over 200 characters"
     if "caption" in params and params.get("parse_mode") == "HTML":
-        problem = html_problem(str(params["caption"]))
-        if problem or len(str(params["caption"])) > 1024:
-            return f"{call.method}: caption {problem or 'over 1024 characters'}"
+        problem = html_problem(str(params["caption"]), caption=True)
+        if problem:
+            return f"{call.method}: caption: {problem}"
     if call.method == "sendContact" and len(str(params.get("vcard", "")).encode()) > 2048:
         return "sendContact: vcard over 2048 bytes"
     if call.method == "answerInlineQuery":

@@ -1,26 +1,33 @@
-"""Keep the gettext catalogs in step with the code: `python -m tools.catalogs [update|check]`.
+"""Check the gettext catalogs against the code: `python -m tools.catalogs [check]`.
 
-`update` extracts every translatable string from bot/ and services/ and merges it into
-each language's catalog, keeping existing translations; `check` reports what is missing.
+The catalogs are written by Babel's own tools: `make i18n` runs `pybabel extract` (with
+`babel.cfg`) into the template `locales/messages.pot`, then `pybabel update` into every
+catalog, keeping translations. `check` then lists, per language, the strings the code uses that
+a catalog lacks or leaves untranslated, and translations whose placeholders differ from the
+code's; the test suite runs the same check. `python -m tools.catalogs update` is `make i18n`.
 """
 
 from __future__ import annotations
 
 import re
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
-from babel.messages.pofile import read_po, write_po
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.pofile import read_po
 
 from domain.models import LANGUAGES
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ROOT / "locales"
+MAPPING = ROOT / "babel.cfg"
+#: The folders `babel.cfg` names, for tests that read the code themselves.
 SOURCES = ("bot", "services")
+#: `pybabel extract --no-default-keywords -k _ -k N_ -k plural:1,2` in the Makefile, likewise.
 KEYWORDS = {"_": None, "N_": None, "plural": (1, 2)}
 PLACEHOLDER = re.compile(r"\{(\w*)\}")
 
@@ -28,16 +35,18 @@ MessageId = str | tuple[str, str]
 
 
 def extract() -> dict[MessageId, list[str]]:
-    """Every translatable string of the code, with where it is used."""
+    """Every translatable string of the code, with where it is used, read as pybabel does."""
+    with MAPPING.open(encoding="utf-8") as handle:
+        # Babel ships this parser without type annotations.
+        method_map, options_map = parse_mapping_cfg(handle, str(MAPPING))  # type: ignore[no-untyped-call]
     found: dict[MessageId, list[str]] = {}
-    for source in SOURCES:
-        for filename, lineno, message, _comments, _context in extract_from_dir(
-            ROOT / source, method_map=[("**.py", "python")], keywords=KEYWORDS
-        ):
-            if not message or (isinstance(message, tuple) and not all(message)):
-                continue
-            key: MessageId = message if isinstance(message, str) else (message[0], message[1])
-            found.setdefault(key, []).append(f"{source}/{filename}:{lineno}")
+    for filename, lineno, message, _comments, _context in extract_from_dir(
+        ROOT, method_map, options_map, keywords=KEYWORDS
+    ):
+        if not message or (isinstance(message, tuple) and not all(message)):
+            continue
+        key: MessageId = message if isinstance(message, str) else (message[0], message[1])
+        found.setdefault(key, []).append(f"{filename}:{lineno}")
     return found
 
 
@@ -53,47 +62,6 @@ def load(language: str) -> Catalog:
         return Catalog(locale=language, project="Partnerbot")
     with path.open("rb") as handle:
         return read_po(handle, locale=language)
-
-
-def update() -> None:
-    """Add new strings to every catalog and drop strings the code no longer uses."""
-    messages = extract()
-    for language in LANGUAGES:
-        old = load(language)
-        new = Catalog(
-            locale=language,
-            project="Partnerbot",
-            version="1",
-            copyright_holder="Partnerbot",
-            msgid_bugs_address="-",
-            header_comment=f"# {language} messages of Partnerbot.",
-            creation_date=old.creation_date,
-            revision_date=old.revision_date,
-            last_translator="Partnerbot",
-            language_team=language,
-            fuzzy=False,
-        )
-        for key, places in sorted(messages.items(), key=lambda item: str(item[0])):
-            msgid = key[0] if isinstance(key, tuple) else key
-            previous = old.get(msgid)
-            string: Any = _empty(key)
-            # Keep a translation only if it has the same shape (a plural stays a plural).
-            if previous is not None and isinstance(previous.string, str) == isinstance(key, str):
-                string = previous.string
-            new.add(key, string, locations=[_location(place) for place in places])
-        path = catalog_path(language)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("wb") as handle:
-            write_po(handle, new, width=100, sort_output=True, omit_header=False, no_location=True)
-
-
-def _empty(key: MessageId) -> str | tuple[str, ...]:
-    return ("", "") if isinstance(key, tuple) else ""
-
-
-def _location(place: str) -> tuple[str, int]:
-    filename, line = place.rsplit(":", 1)
-    return filename, int(line)
 
 
 def problems(language: str) -> Iterator[str]:
@@ -123,8 +91,7 @@ def problems(language: str) -> Iterator[str]:
 def main(argv: list[str]) -> int:
     """Command line entry point."""
     if argv[1:] == ["update"]:
-        update()
-        return 0
+        return subprocess.call(["make", "--no-print-directory", "i18n"], cwd=ROOT)
     found = [problem for language in LANGUAGES for problem in problems(language)]
     print("\n".join(found) or "catalogs complete")
     return 1 if found else 0

@@ -1,8 +1,10 @@
-"""Partnerbot against the local Bot API server: in this process, or as a real process."""
+"""Partnerbot against the local Bot API server: in this process, or as a real process; and the
+tests' people on that server."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import signal
 import sqlite3
@@ -18,8 +20,10 @@ from pydantic import SecretStr
 from bot.app import build_application, running
 from bot.config import Settings
 from bot.context import PartnerbotApplication
+from bot.local_api import LocalUser
 from services.clock import Clock, utc_now
 from tests.e2e.botapi_server import BotApiServer
+from tests.e2e.users import BotMessage, TestUser
 
 ROOT = Path(__file__).resolve().parents[2]
 ALLOWED_UPDATES = ["message", "callback_query", "inline_query", "my_chat_member"]
@@ -35,6 +39,19 @@ def settings_for(server: BotApiServer, database: Path, **extra: Any) -> Settings
         database_path=database,
         **extra,
     )
+
+
+def person(server: BotApiServer, who: LocalUser, **extra: Any) -> TestUser:
+    """One of the tests' people (`tests/people.py`) on the server, in their private chat."""
+    return server.user(**dataclasses.asdict(who), **extra)
+
+
+async def until(user: TestUser, fragment: str) -> BotMessage:
+    """The next message of the bot containing `fragment` (earlier ones are read past)."""
+    while True:
+        message = await user.next_message()
+        if fragment in message.content:
+            return message
 
 
 @asynccontextmanager

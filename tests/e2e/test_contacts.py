@@ -7,7 +7,6 @@ document; and what people outside the partnership see of it: nothing.
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 from bot.local_api import LocalUser
@@ -16,8 +15,8 @@ from services.contact_fields import ContactDraft, OrganisationType
 from services.container import Services
 from storage import contacts as store
 from tests.e2e.botapi_server import BotApiServer
-from tests.e2e.partnerbot import polling
-from tests.e2e.users import BotMessage, TestUser
+from tests.e2e.partnerbot import person, polling, until
+from tests.e2e.users import BotMessage
 from tests.people import COORDINATOR, MEMBER, STRANGER
 
 T = OrganisationType
@@ -43,10 +42,6 @@ DIRECTORY = [
 ]  # fmt: skip
 
 
-def person(server: BotApiServer, who: LocalUser) -> TestUser:
-    return server.user(**dataclasses.asdict(who))
-
-
 async def seed(services: Services) -> Partnership:
     """COP Sénégal with a coordinator, a member and a directory of thirteen contacts;
     NETCOP with its own admin and one contact of its own."""
@@ -67,14 +62,6 @@ async def seed(services: Services) -> Partnership:
     own = ContactDraft("Koffi Mensah", "Frontex", T.EU_AGENCY, "Poland", phone="+48221234567")
     await services.contacts.add_drafts(netcop, [own], source="test")
     return cop
-
-
-async def until(user: TestUser, fragment: str) -> BotMessage:
-    """The next message of the bot containing `fragment` (earlier ones are read past)."""
-    while True:
-        message = await user.next_message()
-        if fragment in message.content:
-            return message
 
 
 def labels(message: BotMessage) -> list[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import secrets
 import sqlite3
@@ -18,14 +17,9 @@ from services.clock import utc_now
 from services.container import Services
 from storage.db import Database
 from tests.e2e.botapi_server import BotApiServer
-from tests.e2e.partnerbot import BotProcess, polling, stored_state
-from tests.e2e.users import TestUser
+from tests.e2e.partnerbot import BotProcess, person, polling, stored_state
 from tests.fakes import FakeClock
 from tests.people import ADMIN, COORDINATOR, MEMBER, OBSERVER, STRANGER
-
-
-def person(server: BotApiServer, who: LocalUser, **extra: object) -> TestUser:
-    return server.user(**dataclasses.asdict(who), **extra)  # type: ignore[arg-type]
 
 
 async def seed(services: Services) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 from bot.local_api import LocalUser
@@ -11,16 +10,11 @@ from services.clock import utc_now
 from services.container import Services
 from storage.meetings import Viewer
 from tests.e2e.botapi_server import BotApiServer
-from tests.e2e.partnerbot import polling
-from tests.e2e.users import BotMessage, TestUser
+from tests.e2e.partnerbot import person, polling, until
 from tests.fakes import FakeClock
 from tests.people import ADMIN, COORDINATOR, MEMBER
 
 OUTSIDER = LocalUser(301, "Outsider", language_code="en")
-
-
-def person(server: BotApiServer, who: LocalUser) -> TestUser:
-    return server.user(**dataclasses.asdict(who))
 
 
 async def seed(services: Services) -> int:
@@ -39,14 +33,6 @@ async def seed(services: Services) -> int:
         netcop, user_id=OUTSIDER.id, name="Outsider", role=Role.ADMIN
     )
     return cop.id
-
-
-async def until(user: TestUser, fragment: str) -> BotMessage:
-    """The next message of the bot containing `fragment` (earlier ones are read past)."""
-    while True:
-        message = await user.next_message()
-        if fragment in message.content:
-            return message
 
 
 async def test_log_list_open_edit_and_close_an_action(botapi: BotApiServer, tmp_path: Path) -> None:

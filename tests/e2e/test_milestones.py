@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import timedelta
 from pathlib import Path
 
 from bot.jobs.digests import queue_due_digests
-from bot.local_api import LocalUser
 from domain.models import PartnershipKind, Role
 from services.clock import utc_now
 from services.container import Services
 from services.plan_file import parse_plan
 from tests.e2e.botapi_server import BotApiServer
-from tests.e2e.partnerbot import polling
-from tests.e2e.users import TestUser
+from tests.e2e.partnerbot import person, polling
 from tests.fakes import FakeClock
 from tests.people import COORDINATOR, MEMBER
-
-
-def person(server: BotApiServer, who: LocalUser) -> TestUser:
-    return server.user(**dataclasses.asdict(who))
 
 
 async def seed(services: Services, clock: FakeClock) -> None:

@@ -28,11 +28,6 @@ FAKE_OGG = b"OggS\x00\x02partnerbot-test-voice"
 FAKE_PDF = b"%PDF-1.4\n% partnerbot test document\n%%EOF\n"
 
 
-def utf16_len(text: str) -> int:
-    """Length as Telegram counts it: UTF-16 code units."""
-    return len(text.encode("utf-16-le")) // 2
-
-
 @dataclass(frozen=True, slots=True)
 class UserInfo:
     """Who a person is on Telegram."""

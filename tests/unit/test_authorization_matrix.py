@@ -24,7 +24,7 @@ import pytest
 from markupsafe import escape
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ConversationHandler
 
-from bot.app import build_application, running
+from bot.app import build_application
 from bot.config import Settings
 from bot.local_api import JSON, LocalBotApi, LocalUser
 from domain.challenges import Category, Severity
@@ -36,6 +36,7 @@ from services.contact_fields import ContactDraft
 from services.meeting_fields import ActionDraft, MeetingDraft
 from services.plan_file import parse_plan
 from tests.fakes import BotDriver, FakeClock
+from tests.helpers import bot_process
 from tools import catalogs
 
 SECRET = "ZZSECRETZZ"
@@ -358,10 +359,7 @@ def _english_sentences() -> list[str]:
 @pytest.fixture
 async def world(tmp_path: Any) -> AsyncIterator[tuple[BotDriver, Partnership, Partnership]]:
     settings = Settings(_env_file=None, database_path=tmp_path / "matrix.sqlite3")  # type: ignore[call-arg]
-    api = LocalBotApi(bot_username="partnerbot_test_bot")
-    application = build_application(settings, request=api, clock=FakeClock(), rate_limiter=False)
-    async with running(application):
-        driver = BotDriver(application, api)
+    async with bot_process(settings, FakeClock()) as driver:
         other = await _other_partnership(driver)
         own = await _own_partnership(driver)
         yield driver, own, other

@@ -32,8 +32,9 @@ from services.errors import InvalidInput
 from services.meeting_fields import ActionDraft, MeetingDraft
 from services.plan_file import parse_plan
 from storage import milestones as store
-from tests.fakes import BotDriver, FakeClock, html_problem, texts
+from tests.fakes import BotDriver, FakeClock, texts
 from tests.people import ADMIN, COORDINATOR, MEMBER, OBSERVER
+from tests.telegram_format import html_problem
 
 PLAN = """\
 title: Digest plan

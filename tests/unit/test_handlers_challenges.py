@@ -3,55 +3,20 @@ members and coordinators use them."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
-from bot.app import build_application, running
 from bot.config import Settings
 from bot.jobs.escalation import send_due_escalations
-from bot.local_api import LocalBotApi, LocalUser
+from bot.local_api import LocalUser
 from domain.models import Partnership, PartnershipKind, Role
 from storage import audit
 from tests.fakes import BotDriver, FakeClock, texts
+from tests.helpers import alert_to, bot_process, buttons, data_of, jit_niger, last
 from tests.people import ADMIN, COORDINATOR, HOSTILE, MEMBER, OBSERVER
 
-JSON = dict[str, Any]
 PHOTO = [{"file_id": "photo-small", "file_unique_id": "s", "width": 90, "height": 60},
          {"file_id": "photo-big", "file_unique_id": "b", "width": 800, "height": 600}]  # fmt: skip
 STICKER = {"file_id": "s", "file_unique_id": "s", "width": 1, "height": 1, "is_animated": False,
            "is_video": False, "type": "regular"}  # fmt: skip
 PIN = {"latitude": 16.6167, "longitude": -15.5}
-
-
-def plain(text: str) -> str:
-    """Without the isolates that surround values in right-to-left languages."""
-    return text.replace("\u2068", "").replace("\u2069", "")
-
-
-def last(driver: BotDriver, person: LocalUser) -> str:
-    return plain(driver.text_of(person.id))
-
-
-def buttons(message: JSON) -> list[str]:
-    return [
-        b["text"] for row in message.get("reply_markup", {}).get("inline_keyboard", []) for b in row
-    ]
-
-
-def data_of(message: JSON, label: str) -> str:
-    for row in message["reply_markup"]["inline_keyboard"]:
-        for b in row:
-            if label in b["text"]:
-                return str(b["callback_data"])
-    raise AssertionError(f"no button {label!r} in {buttons(message)}")
-
-
-def alert_to(driver: BotDriver, person: LocalUser, marker: str = "#") -> JSON:
-    """The newest message with an Open button in a chat."""
-    for message in reversed(driver.api.sent_to(person.id)):
-        if any("Open" in label for label in buttons(message)) and marker in message["text"]:
-            return message
-    raise AssertionError(f"no challenge message for {person.first_name}")
 
 
 async def quick_flag(
@@ -374,22 +339,14 @@ async def test_escalation_rule_set_by_an_admin_covers_high_challenges(
 
 
 async def test_escalation_survives_a_restart_and_never_fires_twice(
-    settings: Settings, clock: FakeClock, tmp_path: Path
+    settings: Settings, clock: FakeClock
 ) -> None:
-    first_api = LocalBotApi(bot_username="partnerbot_test_bot")
-    first = build_application(settings, request=first_api, clock=clock, rate_limiter=False)
-    async with running(first):
-        services = first.services
-        created = await services.partnerships.create(
-            name="JIT Niger", kind=PartnershipKind.JIT, countries=("Niger",),
-            timezone="Africa/Niamey", language="en",
+    async with bot_process(settings, clock) as driver:
+        await jit_niger(
+            driver.app.services,
+            (ADMIN, Role.ADMIN), (COORDINATOR, Role.COORDINATOR), (MEMBER, Role.MEMBER),
+            language="en",
         )  # fmt: skip
-        for who, role in ((ADMIN, Role.ADMIN), (COORDINATOR, Role.COORDINATOR),
-                          (MEMBER, Role.MEMBER)):  # fmt: skip
-            await services.partnerships.add_member(
-                created, user_id=who.id, name=who.first_name, role=role
-            )
-        driver = BotDriver(first, first_api)
         await quick_flag(driver, MEMBER, "critical disruption Cooperation suspended")
         # In the middle of a second flag when the process stops.
         await driver.send(MEMBER, "/flag")
@@ -398,28 +355,22 @@ async def test_escalation_survives_a_restart_and_never_fires_twice(
         await driver.settle()
     # Down for 35 minutes: step 1 fell due meanwhile.
     clock.advance(minutes=35)
-    second_api = LocalBotApi(bot_username="partnerbot_test_bot")
-    second = build_application(settings, request=second_api, clock=clock, rate_limiter=False)
-    async with running(second):
-        driver = BotDriver(second, second_api, first_update_id=1000)
-        assert await send_due_escalations(second.services) == 1
-        assert await send_due_escalations(second.services) == 0
+    async with bot_process(settings, clock, first_update_id=1000) as driver:
+        assert await send_due_escalations(driver.app.services) == 1
+        assert await send_due_escalations(driver.app.services) == 0
         await driver.settle()
-        assert "ESCALATION" in texts(second_api.sent_to(ADMIN.id))
+        assert "ESCALATION" in texts(driver.api.sent_to(ADMIN.id))
         # The flow resumes at the step it had reached.
         await driver.press_data(MEMBER, severities, "ch:f:sev:low")
         assert "Step 3 of 9" in driver.text_of(MEMBER.id)
     # Down again for over an hour: step 2 is due; it goes once, and step 1 never again.
     clock.advance(minutes=70)
-    third_api = LocalBotApi(bot_username="partnerbot_test_bot")
-    third = build_application(settings, request=third_api, clock=clock, rate_limiter=False)
-    async with running(third):
-        assert await send_due_escalations(third.services) == 1
-        assert await send_due_escalations(third.services) == 0
-        driver = BotDriver(third, third_api)
+    async with bot_process(settings, clock, first_update_id=2000) as driver:
+        assert await send_due_escalations(driver.app.services) == 1
+        assert await send_due_escalations(driver.app.services) == 0
         await driver.settle()
-        assert texts(third_api.sent_to(COORDINATOR.id)).count("ESCALATION") == 1
-        assert "for 105 minutes" in texts(third_api.sent_to(COORDINATOR.id))
+        assert texts(driver.api.sent_to(COORDINATOR.id)).count("ESCALATION") == 1
+        assert "for 105 minutes" in texts(driver.api.sent_to(COORDINATOR.id))
 
 
 async def test_skipped_steps_after_a_long_outage_send_only_the_last(

@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import build_application, running
 from bot.config import Settings
 from bot.console import run_console
-from bot.local_api import JSON, LocalBotApi, LocalUser
+from bot.local_api import LocalUser
 from domain.models import Partnership, PartnershipKind, Role
 from services.contact_fields import ContactDraft, OrganisationType
 from storage import audit
 from storage import contacts as store
 from tests.fakes import BotDriver, FakeClock, texts
+from tests.helpers import bot_process, buttons, callback_data, jit_niger
 from tests.people import ADMIN, COORDINATOR, HOSTILE, MEMBER, OBSERVER, STRANGER
 
 T = OrganisationType
@@ -31,14 +31,6 @@ DIRECTORY = [
     ContactDraft("Rabi <Maman> & Co", "Agence <nationale>", T.NATIONAL_COMMITTEE, "Niger",
                  "Legal adviser", ("<b>law</b>",), ("ha",), None, "rabi@example.com"),
 ]  # fmt: skip
-
-
-def buttons(message: JSON) -> list[str]:
-    return [b["text"] for row in message["reply_markup"]["inline_keyboard"] for b in row]
-
-
-def data_of(message: JSON) -> list[str]:
-    return [b["callback_data"] for row in message["reply_markup"]["inline_keyboard"] for b in row]
 
 
 @pytest.fixture
@@ -99,7 +91,7 @@ async def test_long_results_are_paged_with_buttons(
     second = driver.api.sent_to(MEMBER.id)[-1]
     assert "Page 2 of 3." in second["text"] and "9. Douanier 08" in buttons(second)
     assert buttons(second)[-2:] == ["«", "»"]
-    assert all(len(d.encode()) <= 64 for d in data_of(second))
+    assert all(len(d.encode()) <= 64 for d in callback_data(second))
 
 
 async def test_contacts_alone_offers_browsing_by_country_and_organisation(
@@ -166,7 +158,7 @@ async def test_a_member_of_another_partnership_finds_nothing_from_this_one(
     # Buttons of this partnership's results, pressed by the outsider, show nothing.
     await driver.send(MEMBER, "/contacts koffi")
     listing = driver.last_keyboard_message(MEMBER.id)
-    contact_id = data_of(listing)[0].split(":")[2]
+    contact_id = callback_data(listing)[0].split(":")[2]
     assert await driver.press_forged(outsider, f"ct:open:{contact_id}") == []
     assert "could not find" in driver.answers()[-1]
 
@@ -252,7 +244,7 @@ async def test_edit_delete_and_duplicates(driver: BotDriver, directory: Partners
     await driver.press(ADMIN, "Koffi")
     await driver.press(ADMIN, "Delete", message=driver.api.sent_to(ADMIN.id)[-2])
     confirm = driver.last_keyboard_message(ADMIN.id)
-    yes = data_of(confirm)[0]
+    yes = callback_data(confirm)[0]
     await driver.press(ADMIN, "Yes, delete")
     assert "Koffi N&#39;Guessan was deleted" in driver.text_of(ADMIN.id, -2)
     await driver.press_data(ADMIN, confirm, yes)  # pressed twice
@@ -291,7 +283,7 @@ async def test_members_and_observers_cannot_change_the_directory(
         )
     await driver.send(MEMBER, "/contacts koffi")
     listing = driver.last_keyboard_message(MEMBER.id)
-    contact_id = data_of(listing)[0].split(":")[2]
+    contact_id = callback_data(listing)[0].split(":")[2]
     for data in (f"ct:edit:{contact_id}", f"ct:del:{contact_id}", f"ct:delok:{contact_id}"):
         await driver.press_data(MEMBER, listing, data)
         assert "Only coordinators and admins" in driver.answers()[-1]
@@ -483,28 +475,16 @@ async def test_directory_commands_in_a_group_point_to_the_private_chat(
 
 
 async def test_restart_in_the_middle_of_the_add_flow_resumes_at_the_same_step(
-    settings: Settings, clock: FakeClock, tmp_path: Path
+    settings: Settings, clock: FakeClock
 ) -> None:
-    first_api = LocalBotApi(bot_username="partnerbot_test_bot")
-    first = build_application(settings, request=first_api, clock=clock, rate_limiter=False)
-    async with running(first):
-        created = await first.services.partnerships.create(
-            name="JIT Niger", kind=PartnershipKind.JIT, countries=("Niger",),
-            timezone="Africa/Niamey", language="fr",
-        )  # fmt: skip
-        await first.services.partnerships.add_member(
-            created, user_id=COORDINATOR.id, name="C", role=Role.COORDINATOR
-        )
-        driver = BotDriver(first, first_api)
+    async with bot_process(settings, clock) as driver:
+        created = await jit_niger(driver.app.services, (COORDINATOR, Role.COORDINATOR))
         await driver.send(COORDINATOR, "/addcontact")
         await driver.send(COORDINATOR, "Ibrahim Souley")
         await driver.send(COORDINATOR, "Police nationale")
         types = driver.last_keyboard_message(COORDINATOR.id)
     # A new process: only the SQLite file survives.
-    second_api = LocalBotApi(bot_username="partnerbot_test_bot")
-    second = build_application(settings, request=second_api, clock=clock, rate_limiter=False)
-    async with running(second):
-        driver = BotDriver(second, second_api, first_update_id=1000)
+    async with bot_process(settings, clock, first_update_id=1000) as driver:
         await driver.press_data(COORDINATOR, types, "ct:type:border_police")
         assert "Step 4 of 11" in driver.text_of(COORDINATOR.id)
         await driver.press(COORDINATOR, "Niger")
@@ -512,7 +492,7 @@ async def test_restart_in_the_middle_of_the_add_flow_resumes_at_the_same_step(
             await driver.send(COORDINATOR, "/skip")
         assert "Name: Ibrahim Souley" in driver.text_of(COORDINATOR.id)
         await driver.press(COORDINATOR, "✓ Save")
-        (saved,) = await store.all_of(second.services.db, created.id)
+        (saved,) = await store.all_of(driver.app.services.db, created.id)
         assert (saved.organisation, saved.organisation_type, saved.country) == (
             "Police nationale",
             "border_police",

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
-from bot.app import build_application, running
 from bot.config import Settings
-from bot.local_api import LocalBotApi, LocalUser
+from bot.local_api import LocalUser
 from domain.models import Partnership, PartnershipKind, Role
 from storage import audit
 from tests.fakes import BotDriver, FakeClock, texts
+from tests.helpers import bot_process, buttons, jit_niger
 from tests.people import ADMIN, COORDINATOR, MEMBER, OBSERVER
-
-
-def buttons(message: dict[str, Any]) -> list[str]:
-    return [b["text"] for row in message["reply_markup"]["inline_keyboard"] for b in row]
 
 
 async def test_invite_flow_with_buttons_gives_a_working_deep_link(
@@ -86,31 +79,20 @@ async def test_cancel_leaves_the_flow_and_old_buttons_expire(
 
 
 async def test_restart_in_the_middle_of_a_flow_resumes_at_the_same_step(
-    settings: Settings, clock: FakeClock, tmp_path: Path
+    settings: Settings, clock: FakeClock
 ) -> None:
-    first_api = LocalBotApi(bot_username="partnerbot_test_bot")
-    first = build_application(settings, request=first_api, clock=clock, rate_limiter=False)
-    async with running(first):
-        services = first.services
-        created = await services.partnerships.create(
-            name="JIT Niger", kind=PartnershipKind.JIT, countries=("Niger",),
-            timezone="Africa/Niamey", language="fr",
-        )  # fmt: skip
-        await services.partnerships.add_member(created, user_id=ADMIN.id, name="A", role=Role.ADMIN)
-        driver = BotDriver(first, first_api)
+    async with bot_process(settings, clock) as driver:
+        created = await jit_niger(driver.app.services, (ADMIN, Role.ADMIN))
         await driver.send(ADMIN, "/invite")
         await driver.press(ADMIN, "observer")
         await driver.send(ADMIN, "/skip")
         await driver.send(ADMIN, "/skip")
         stale_keyboard = driver.last_keyboard_message(ADMIN.id)
     # A new process: nothing in memory survives, only the SQLite file.
-    second_api = LocalBotApi(bot_username="partnerbot_test_bot")
-    second = build_application(settings, request=second_api, clock=clock, rate_limiter=False)
-    async with running(second):
-        driver = BotDriver(second, second_api, first_update_id=1000)
+    async with bot_process(settings, clock, first_update_id=1000) as driver:
         await driver.press_data(ADMIN, stale_keyboard, "inv:uses:4")  # pressed after restart
         await driver.send(ADMIN, "10")
-        invites = await second.services.invites.active(created)
+        invites = await driver.app.services.invites.active(created)
         assert [(i.role, i.max_uses) for i in invites] == [(Role.OBSERVER, 4)]
 
 

@@ -3,32 +3,23 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-from bot.app import build_application, running
 from bot.config import Settings
 from bot.jobs.followups import queue_action_reminders
-from bot.local_api import LocalBotApi, LocalUser
+from bot.local_api import LocalUser
 from domain.meetings import Meeting, MeetingKind, Participant
 from domain.models import Partnership, PartnershipKind, Role
 from services.access import TelegramIdentity
 from services.meeting_fields import ActionDraft, MeetingDraft
 from services.meetings import MeetingQuery
 from tests.fakes import BotDriver, FakeClock, texts
+from tests.helpers import bot_process, buttons, jit_niger, last
 from tests.people import ADMIN, COORDINATOR, MEMBER, OBSERVER
 
 PHOTO = [{"file_id": "photo-1", "file_unique_id": "u1", "width": 90, "height": 90}]
 HOSTILE = "<b>bold</b> & <script>"
 ESCAPED = "&lt;b&gt;bold&lt;/b&gt; &amp; &lt;script&gt;"
-
-
-def buttons(message: dict[str, Any]) -> list[str]:
-    return [b["text"] for row in message["reply_markup"]["inline_keyboard"] for b in row]
-
-
-def last(driver: BotDriver, who: LocalUser) -> str:
-    return driver.text_of(who.id)
 
 
 async def meetings_of(driver: BotDriver, who: LocalUser) -> list[Meeting]:
@@ -222,28 +213,16 @@ async def test_cancel_drops_the_draft_and_its_buttons(
 
 
 async def test_restart_in_the_middle_of_the_flow_resumes_at_the_same_step(
-    settings: Settings, clock: FakeClock, tmp_path: Path
+    settings: Settings, clock: FakeClock
 ) -> None:
-    first_api = LocalBotApi(bot_username="partnerbot_test_bot")
-    first = build_application(settings, request=first_api, clock=clock, rate_limiter=False)
-    async with running(first):
-        created = await first.services.partnerships.create(
-            name="JIT Niger", kind=PartnershipKind.JIT, countries=("Niger",),
-            timezone="Africa/Niamey", language="fr",
-        )  # fmt: skip
-        await first.services.partnerships.add_member(
-            created, user_id=MEMBER.id, name="Moussa", role=Role.MEMBER
-        )
-        driver = BotDriver(first, first_api)
+    async with bot_process(settings, clock) as driver:
+        await jit_niger(driver.app.services, (MEMBER, Role.MEMBER))
         await driver.send(MEMBER, "/meeting")
         await driver.send(MEMBER, "yesterday 10h")
         await driver.send(MEMBER, "Réunion <JIT>")
         kind_buttons = driver.last_keyboard_message(MEMBER.id)
     # A new process: only the SQLite file remains.
-    second_api = LocalBotApi(bot_username="partnerbot_test_bot")
-    second = build_application(settings, request=second_api, clock=clock, rate_limiter=False)
-    async with running(second):
-        driver = BotDriver(second, second_api, first_update_id=1000)
+    async with bot_process(settings, clock, first_update_id=1000) as driver:
         await driver.press(MEMBER, "Training or workshop", message=kind_buttons)
         assert "Who took part" in last(driver, MEMBER)
         for _step in range(5):
@@ -630,5 +609,5 @@ async def test_arabic_readers_get_values_isolated(
     listing = texts(await driver.send(arabic, "/meetings"))
     assert "\u2068COP &lt;Sénégal&gt; 2026\u2069" in listing
     await driver.press(arabic, "1")
-    detail = last(driver, arabic)
+    detail = driver.text_of(arabic.id)  # as sent, isolates included
     assert "\u2068Carlos\u2069 (\u2068Guardia Civil\u2069)" in detail

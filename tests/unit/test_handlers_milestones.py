@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from bot.local_api import LocalUser
@@ -13,11 +11,8 @@ from services.errors import NotAllowed
 from services.plan_file import parse_plan
 from storage import milestones as store
 from tests.fakes import BotDriver, texts
+from tests.helpers import buttons
 from tests.people import ADMIN, COORDINATOR, MEMBER, OBSERVER
-
-
-def labels(message: dict[str, Any]) -> list[str]:
-    return [b["text"] for row in message["reply_markup"]["inline_keyboard"] for b in row]
 
 
 async def test_overview_drill_down_and_history(driver: BotDriver, partnership: Partnership) -> None:
@@ -27,7 +22,7 @@ async def test_overview_drill_down_and_history(driver: BotDriver, partnership: P
     assert "Overall progress: 97 % · 36 of 37 milestones done" in text
     assert "✅ 27 done · 🔄 0 in progress · 🗓 1 planned · ⚠️ 0 overdue · 96 %" in text
     assert "Nothing is overdue" in text and "Nothing is due in the next 30 days" in text
-    assert labels(overview[-1])[-1] == "📈 Chart"
+    assert buttons(overview[-1])[-1] == "📈 Chart"
     await driver.press(OBSERVER, "P1")
     page = driver.text_of(OBSERVER.id)
     assert "M02" in page and "Page 1 of 4" in page
@@ -37,7 +32,7 @@ async def test_overview_drill_down_and_history(driver: BotDriver, partnership: P
     detail = driver.text_of(OBSERVER.id)
     assert "due about Jun 30, 2023" in detail and "Owner: European Commission" in detail
     assert "No updates yet." in detail
-    assert "✏️ Update" not in labels(driver.last_keyboard_message(OBSERVER.id))
+    assert "✏️ Update" not in buttons(driver.last_keyboard_message(OBSERVER.id))
     await driver.press(OBSERVER, "« P1")
     await driver.press(OBSERVER, "Overview")
     assert "Overall progress" in driver.text_of(OBSERVER.id)
@@ -82,7 +77,7 @@ async def test_members_update_only_what_they_own(
     driver: BotDriver, partnership: Partnership
 ) -> None:
     shown = await driver.send(MEMBER, "/milestone M05")
-    assert "✏️ Update" not in labels(shown[-1])
+    assert "✏️ Update" not in buttons(shown[-1])
     # A forged button press is refused by the service, not only by the menu.
     milestone = await store.by_code(driver.app.services.db, partnership.id, "M05")
     await driver.press_data(MEMBER, shown[-1], f"ms:u:{milestone.id}")
@@ -93,7 +88,7 @@ async def test_members_update_only_what_they_own(
     saved = texts(await driver.send(MEMBER, "Senegal"))
     assert "shown as unconfirmed and give you no rights" in saved
     shown = await driver.send(MEMBER, "/milestone M05")
-    assert "✏️ Update" not in labels(shown[-1])
+    assert "✏️ Update" not in buttons(shown[-1])
     await driver.press_data(MEMBER, shown[-1], f"ms:u:{milestone.id}")
     assert "Only coordinators" in driver.answers()[-1]
     # ...until a coordinator confirms it in /members.
@@ -103,7 +98,7 @@ async def test_members_update_only_what_they_own(
     await driver.press(COORDINATOR, "Confirm organisation: European Commission")
     assert "European Commission ✓ confirmed" in driver.text_of(COORDINATOR.id)
     shown = await driver.send(MEMBER, "/milestone M05")
-    assert "✏️ Update" in labels(shown[-1])
+    assert "✏️ Update" in buttons(shown[-1])
     await driver.press(MEMBER, "Update")
     await driver.press(MEMBER, "cancelled")
     await driver.press(MEMBER, "25 %")
@@ -122,7 +117,7 @@ async def test_a_member_cannot_cancel_europols_milestone_by_claiming_to_be_europ
     await driver.send(MEMBER, "Europol")
     await driver.send(MEMBER, "/skip")
     shown = await driver.send(MEMBER, f"/milestone {europol[0].code}")
-    assert "✏️ Update" not in labels(shown[-1])
+    assert "✏️ Update" not in buttons(shown[-1])
     await driver.press_data(MEMBER, shown[-1], f"ms:u:{europol[0].id}")
     assert "Only coordinators" in driver.answers()[-1]
     # Nor may the service be asked directly to cancel it.
@@ -139,7 +134,7 @@ async def test_a_member_cannot_cancel_europols_milestone_by_claiming_to_be_europ
     await driver.press(COORDINATOR, "Moussa")
     await driver.press(COORDINATOR, "Confirm organisation: Europol")
     shown = await driver.send(MEMBER, f"/milestone {europol[0].code}")
-    assert "✏️ Update" in labels(shown[-1])
+    assert "✏️ Update" in buttons(shown[-1])
     caller = await driver.app.services.access.identify_known(MEMBER.id)
     assert caller is not None
     await driver.app.services.milestones.update(
@@ -177,12 +172,12 @@ async def test_assignees_by_username_follow_the_person_not_the_name(
     await driver.send(renamed, "/help")
     taker = LocalUser(other.id, "Other", username="moussa_d")
     shown = await driver.send(taker, "/milestone A1")
-    assert "✏️ Update" not in labels(shown[-1])
+    assert "✏️ Update" not in buttons(shown[-1])
     await driver.press_data(taker, shown[-1], f"ms:u:{a1.id}")
     assert "Only coordinators" in driver.answers()[-1]
     # Moussa keeps the milestone assigned to him.
     shown = await driver.send(renamed, "/milestone A1")
-    assert "✏️ Update" in labels(shown[-1])
+    assert "✏️ Update" in buttons(shown[-1])
     # A name that matched nobody at import gives nothing to whoever takes it later.
     latecomer = LocalUser(3101, "Late", username="not_yet_here")
     await services.partnerships.add_member(partnership, user_id=latecomer.id, name="Late",

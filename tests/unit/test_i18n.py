@@ -73,3 +73,17 @@ def _literal_calls() -> set[catalogs.MessageId]:
 def test_extraction_reads_every_call_as_written() -> None:
     # Guards against calls the extractor misreads (e.g. `_` used inside a plural's arguments).
     assert _literal_calls() <= set(catalogs.extract())
+
+
+def test_make_i18n_reads_the_code_as_the_check_does() -> None:
+    # `make i18n` writes the catalogs with pybabel; the check (and the test above) must look
+    # for the same calls in the same files, or a string could be checked but never extracted.
+    recipe = (catalogs.ROOT / "Makefile").read_text(encoding="utf-8").replace("\\\n", " ")
+    extract = next(line for line in recipe.splitlines() if "pybabel -q extract" in line).split()
+    keywords = {extract[i + 1] for i, word in enumerate(extract) if word == "-k"}
+    assert f"-F {catalogs.MAPPING.name}" in " ".join(extract)
+    assert "--no-default-keywords" in extract
+    assert keywords == {
+        name if spec is None else f"{name}:{','.join(map(str, spec))}"
+        for name, spec in catalogs.KEYWORDS.items()
+    }

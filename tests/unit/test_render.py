@@ -5,7 +5,7 @@ from __future__ import annotations
 from markupsafe import Markup, escape
 
 from bot.views.render import split_html
-from tests.fakes import html_problem
+from tests.telegram_format import html_problem
 
 
 def test_short_text_is_one_chunk() -> None:

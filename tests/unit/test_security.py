@@ -4,7 +4,6 @@ was for, and restricted material is protected from forwarding."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from bot.persistence import conversation_key
 from domain.meetings import Attachment, AttachmentKind, MeetingKind
@@ -12,25 +11,8 @@ from domain.models import Partnership
 from services.access import TelegramIdentity
 from services.meeting_fields import MeetingDraft
 from tests.fakes import BotDriver, texts
+from tests.helpers import alert_to, data_of
 from tests.people import ADMIN, COORDINATOR, MEMBER, OBSERVER
-
-JSON = dict[str, Any]
-
-
-def data_of(message: JSON, label: str) -> str:
-    for row in message["reply_markup"]["inline_keyboard"]:
-        for b in row:
-            if label in b["text"]:
-                return str(b["callback_data"])
-    raise AssertionError(f"no button {label!r}")
-
-
-def alert_with_open(driver: BotDriver, chat_id: int) -> JSON:
-    for message in reversed(driver.api.sent_to(chat_id)):
-        markup = message.get("reply_markup", {}).get("inline_keyboard", [])
-        if any("Open" in b["text"] for row in markup for b in row):
-            return message
-    raise AssertionError("no alert")
 
 
 async def test_buttons_of_another_persons_message_do_nothing_for_the_presser(
@@ -40,7 +22,7 @@ async def test_buttons_of_another_persons_message_do_nothing_for_the_presser(
     await driver.send(MEMBER, "/flag critical route Convoy heading north")
     await driver.press(MEMBER, "ch:f:submit")
     await driver.settle()
-    alert = alert_with_open(driver, COORDINATOR.id)
+    alert = alert_to(driver, COORDINATOR)
     before = len(driver.api.sent_to(COORDINATOR.id)), len(driver.api.sent_to(OBSERVER.id))
     edits = len(driver.calls("editMessageText")) + len(driver.calls("editMessageReplyMarkup"))
     # The observer presses Open and Acknowledge of the coordinator's alert (a forged update:
