@@ -11,7 +11,6 @@ goes straight to the review. The draft lives in the user's data: a restart resum
 from __future__ import annotations
 
 from datetime import timedelta
-from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,6 +31,7 @@ from services.challenges_input import (
     MAX_ATTACHMENTS,
     MAX_PLACE,
     ChallengeDraft,
+    Step,
     TextTooLong,
     check_coordinates,
     clean_description,
@@ -52,20 +52,6 @@ ASK = "flag:ask"
 REVIEW = "flag:review"
 CONFIRM = "flag:confirm"
 DRAFT = "flag"
-
-
-class Step(StrEnum):
-    """The questions of the flow, in order."""
-
-    CATEGORY = "category"
-    SEVERITY = "severity"
-    TITLE = "title"
-    DESCRIPTION = "description"
-    PLACE = "place"
-    ROUTE = "route"
-    OBSERVED = "observed"
-    CONFIDENTIALITY = "confidentiality"
-    ATTACHMENTS = "attachments"
 
 
 STEPS = tuple(Step)
