@@ -25,6 +25,7 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
+from bot import callbacks as cb
 from bot.context import BotContext, PartnerbotApplication
 from bot.handlers import (
     access,
@@ -137,11 +138,11 @@ def invite_flow() -> ConversationHandler[BotContext]:
         entry_points=[
             CommandHandler("invite", invites.invite_start, filters=PRIVATE),
             # Revoke works at any step and after the flow ended: it shows the list afresh.
-            CallbackQueryHandler(invites.invite_revoke, pattern=r"^inv:rv:[0-9a-f]{12}$"),
+            CallbackQueryHandler(invites.invite_revoke, pattern=cb.InviteRevoke.pattern()),
         ],
         states={
             invites.INVITE_ROLE: [
-                CallbackQueryHandler(invites.invite_role, pattern=r"^inv:role:[a-z]+$"),
+                CallbackQueryHandler(invites.invite_role, pattern=cb.InviteRole.pattern()),
             ],
             invites.INVITE_ORGANISATION: [
                 CommandHandler("skip", invites.invite_organisation_skipped),
@@ -151,16 +152,18 @@ def invite_flow() -> ConversationHandler[BotContext]:
             invites.INVITE_COUNTRY: [
                 CommandHandler("skip", invites.invite_country_skipped),
                 back,
-                CallbackQueryHandler(invites.invite_country_pressed, pattern=r"^inv:c:\d+$"),
+                CallbackQueryHandler(
+                    invites.invite_country_pressed, pattern=cb.InviteCountry.pattern()
+                ),
                 MessageHandler(TEXT, invites.invite_country_typed),
             ],
             invites.INVITE_USES: [
-                CallbackQueryHandler(invites.invite_uses_pressed, pattern=r"^inv:uses:\d+$"),
+                CallbackQueryHandler(invites.invite_uses_pressed, pattern=cb.InviteUses.pattern()),
                 MessageHandler(TEXT, invites.invite_uses_typed),
                 back,
             ],
             invites.INVITE_DAYS: [
-                CallbackQueryHandler(invites.invite_days_pressed, pattern=r"^inv:days:\d+$"),
+                CallbackQueryHandler(invites.invite_days_pressed, pattern=cb.InviteDays.pattern()),
                 MessageHandler(TEXT, invites.invite_days_typed),
                 back,
             ],
@@ -174,11 +177,11 @@ def vouch_flow() -> ConversationHandler[BotContext]:
     return _flow(
         "vouch",
         entry_points=[
-            CallbackQueryHandler(admin.vouch_start, pattern=r"^mem:set:\d+:[oc]:\d+$"),
+            CallbackQueryHandler(admin.vouch_start, pattern=cb.MemberSet.pattern()),
         ],
         states={
             admin.VOUCH_VALUE: [
-                CallbackQueryHandler(admin.vouch_pressed, pattern=r"^mem:sv:(\d+|x)$"),
+                CallbackQueryHandler(admin.vouch_pressed, pattern=cb.VouchChoice.pattern()),
                 MessageHandler(TEXT, admin.vouch_typed),
             ],
         },
@@ -198,7 +201,9 @@ def profile_flow() -> ConversationHandler[BotContext]:
             preferences.PROFILE_COUNTRY: [
                 CommandHandler("skip", preferences.profile_skip_country),
                 CommandHandler("back", preferences.profile_back),
-                CallbackQueryHandler(preferences.profile_country_pressed, pattern=r"^pf:c:\d+$"),
+                CallbackQueryHandler(
+                    preferences.profile_country_pressed, pattern=cb.ProfileCountry.pattern()
+                ),
                 MessageHandler(TEXT, preferences.profile_country_typed),
             ],
         },
@@ -219,21 +224,32 @@ def broadcast_flow() -> ConversationHandler[BotContext]:
                 MessageHandler(NOT_TEXT, broadcasts.broadcast_wrong_media),
             ],
             broadcasts.BC_AUDIENCE: [
-                CallbackQueryHandler(broadcasts.broadcast_audience, pattern=r"^bc:aud:[a-z]+$"),
+                CallbackQueryHandler(
+                    broadcasts.broadcast_audience, pattern=cb.BroadcastAudience.pattern()
+                ),
                 back,
             ],
             broadcasts.BC_AUDIENCE_VALUE: [
-                CallbackQueryHandler(broadcasts.broadcast_audience_value, pattern=r"^bc:val:\d+$"),
-                CallbackQueryHandler(broadcasts.broadcast_back_to_audience, pattern=r"^bc:back$"),
+                CallbackQueryHandler(
+                    broadcasts.broadcast_audience_value, pattern=cb.BroadcastAudienceValue.pattern()
+                ),
+                CallbackQueryHandler(
+                    broadcasts.broadcast_back_to_audience,
+                    pattern=cb.BroadcastBackToAudience.pattern(),
+                ),
                 back,
             ],
             broadcasts.BC_URGENCY: [
-                CallbackQueryHandler(broadcasts.broadcast_urgency, pattern=r"^bc:urg:[01]$"),
+                CallbackQueryHandler(
+                    broadcasts.broadcast_urgency, pattern=cb.BroadcastUrgency.pattern()
+                ),
                 back,
             ],
             broadcasts.BC_CONFIRM: [
-                CallbackQueryHandler(broadcasts.broadcast_send, pattern=r"^bc:send$"),
-                CallbackQueryHandler(broadcasts.broadcast_cancel_button, pattern=r"^bc:cancel$"),
+                CallbackQueryHandler(broadcasts.broadcast_send, pattern=cb.BroadcastSend.pattern()),
+                CallbackQueryHandler(
+                    broadcasts.broadcast_cancel_button, pattern=cb.BroadcastCancel.pattern()
+                ),
                 back,
             ],
         },
@@ -421,25 +437,27 @@ def register(application: PartnerbotApplication) -> None:
         CommandHandler("start", start.start),
         CommandHandler("help", start.help_command),
         CommandHandler("language", preferences.language_menu, filters=PRIVATE),
-        CallbackQueryHandler(preferences.language_chosen, pattern=r"^lang:[a-z]{2}$"),
+        CallbackQueryHandler(preferences.language_chosen, pattern=cb.LanguageChosen.pattern()),
         CommandHandler("partnership", preferences.partnership_menu, filters=PRIVATE),
-        CallbackQueryHandler(preferences.partnership_chosen, pattern=r"^ps:\d+$"),
-        CommandHandler("members", admin.members_list, filters=PRIVATE),
-        CallbackQueryHandler(admin.members_list, pattern=r"^mem:page:\d+$"),
-        CallbackQueryHandler(admin.member_open, pattern=r"^mem:open:\d+:\d+$"),
         CallbackQueryHandler(
-            admin.member_role, pattern=r"^mem:role:\d+:(admin|coordinator|member|observer):\d+$"
+            preferences.partnership_chosen, pattern=cb.PartnershipChosen.pattern()
         ),
-        CallbackQueryHandler(admin.member_remove, pattern=r"^mem:rm:\d+:\d+$"),
-        CallbackQueryHandler(admin.member_remove_confirmed, pattern=r"^mem:rmok:\d+:\d+$"),
-        CallbackQueryHandler(admin.member_confirm, pattern=r"^mem:cf:\d+:[oc]:[0-9a-f]{8}:\d+$"),
-        CallbackQueryHandler(admin.removed_list, pattern=r"^mem:rmd:\d+$"),
-        CallbackQueryHandler(admin.readmit_asked, pattern=r"^mem:ra:\d+:\d+$"),
-        CallbackQueryHandler(admin.readmit_confirmed, pattern=r"^mem:raok:\d+:\d+$"),
-        CallbackQueryHandler(broadcasts.acknowledge, pattern=r"^ack:\d+$"),
+        CommandHandler("members", admin.members_list, filters=PRIVATE),
+        CallbackQueryHandler(admin.members_list, pattern=cb.MemberPage.pattern()),
+        CallbackQueryHandler(admin.member_open, pattern=cb.MemberOpen.pattern()),
+        CallbackQueryHandler(admin.member_role, pattern=cb.MemberRole.pattern()),
+        CallbackQueryHandler(admin.member_remove, pattern=cb.MemberRemove.pattern()),
+        CallbackQueryHandler(
+            admin.member_remove_confirmed, pattern=cb.MemberRemoveConfirmed.pattern()
+        ),
+        CallbackQueryHandler(admin.member_confirm, pattern=cb.MemberConfirm.pattern()),
+        CallbackQueryHandler(admin.removed_list, pattern=cb.RemovedList.pattern()),
+        CallbackQueryHandler(admin.readmit_asked, pattern=cb.ReadmitAsked.pattern()),
+        CallbackQueryHandler(admin.readmit_confirmed, pattern=cb.ReadmitConfirmed.pattern()),
+        CallbackQueryHandler(broadcasts.acknowledge, pattern=cb.Acknowledge.pattern()),
         CommandHandler("alerts", broadcasts.alerts, filters=PRIVATE),
-        CallbackQueryHandler(broadcasts.alerts, pattern=r"^al:list$"),
-        CallbackQueryHandler(broadcasts.alert_detail, pattern=r"^al:open:\d+$"),
+        CallbackQueryHandler(broadcasts.alerts, pattern=cb.AlertList.pattern()),
+        CallbackQueryHandler(broadcasts.alert_detail, pattern=cb.AlertOpen.pattern()),
         CommandHandler("linkgroup", admin.link_group),
         CommandHandler("unlinkgroup", admin.unlink_group),
         CommandHandler("contacts", contacts.search_command, filters=PRIVATE),

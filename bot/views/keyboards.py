@@ -1,25 +1,27 @@
-"""Inline keyboards and their callback data (always under Telegram's 64 bytes)."""
+"""Inline keyboards; their callback data comes from the button families of bot/callbacks.py."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-CALLBACK_LIMIT = 64
+from bot.callbacks import CALLBACK_LIMIT, CallbackData
 
 
 def callback(*parts: object) -> str:
-    """Callback data `prefix:part:part`; refuses data Telegram would reject."""
+    """Callback data `prefix:part:part` (while the handlers move to bot/callbacks.py)."""
     data = ":".join(str(part) for part in parts)
     if not 1 <= len(data.encode()) <= CALLBACK_LIMIT:
         raise ValueError(f"callback data out of Telegram's 1-64 bytes: {data!r}")
     return data
 
 
-def button(text: str, *parts: object) -> InlineKeyboardButton:
-    """A button that sends callback data."""
-    return InlineKeyboardButton(text, callback_data=callback(*parts))
+def button(text: str, data: CallbackData | object, *parts: object) -> InlineKeyboardButton:
+    """A button that sends `data`."""
+    if isinstance(data, CallbackData):
+        return InlineKeyboardButton(text, callback_data=data.pack())
+    return InlineKeyboardButton(text, callback_data=callback(data, *parts))
 
 
 def keyboard(rows: Iterable[Sequence[InlineKeyboardButton]]) -> InlineKeyboardMarkup:
@@ -34,7 +36,11 @@ def in_rows(
     return [list(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row)]
 
 
-def country_rows(countries: Sequence[str], *prefix: object) -> list[list[InlineKeyboardButton]]:
-    """A partnership's countries as buttons, two to a row, each sending `prefix:index`."""
-    buttons = [button(name, *prefix, index) for index, name in enumerate(countries)]
+def country_rows(
+    countries: Sequence[str], family: Callable[[int], CallbackData] | str, *parts: object
+) -> list[list[InlineKeyboardButton]]:
+    """A partnership's countries as buttons, two to a row, each sending its index."""
+    if isinstance(family, str):
+        return in_rows([button(n, family, *parts, i) for i, n in enumerate(countries)], 2)
+    buttons = [button(name, family(index)) for index, name in enumerate(countries)]
     return in_rows(buttons, 2)
