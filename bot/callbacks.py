@@ -259,7 +259,7 @@ class ProfileCountry(CallbackData, prefix="pf:c"):
 AttributeCode = Literal["o", "c"]
 
 
-class MemberPage(CallbackData, prefix="mem:page"):
+class MemberList(CallbackData, prefix="mem:page"):
     page: int
 
 
@@ -416,7 +416,7 @@ class ContactDeleteCard(CallbackData, prefix="ct:unset"):
 # -- /contacts -----------------------------------------------------------------------------------
 
 
-class ContactPage(CallbackData, prefix="ct:page"):
+class ContactResults(CallbackData, prefix="ct:page"):
     list_key: ListKey
     page: int
 
@@ -514,7 +514,7 @@ class MeetingDates(CallbackData, prefix="mt:d"):
     list_key: ListKey
 
 
-class MeetingPage(CallbackData, prefix="mt:p"):
+class MeetingList(CallbackData, prefix="mt:p"):
     list_key: ListKey
     page: int
 
@@ -550,7 +550,7 @@ class MeetingFiles(CallbackData, prefix="mt:files"):
     meeting_id: int
 
 
-class ActionsPage(CallbackData, prefix="ac:p"):
+class ActionList(CallbackData, prefix="ac:p"):
     page: int
 
 
@@ -579,7 +579,7 @@ class MilestonesChart(CallbackData, prefix="ms:c"):
     pass
 
 
-class MilestoneUpdate(CallbackData, prefix="ms:u"):
+class MilestoneUpdateAsked(CallbackData, prefix="ms:u"):
     milestone_id: int
 
 

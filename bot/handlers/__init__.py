@@ -262,23 +262,33 @@ def contact_flow_handler() -> ConversationHandler[BotContext]:
         "contact",
         entry_points=[
             CommandHandler("addcontact", contact_flow.add_start, filters=PRIVATE),
-            CallbackQueryHandler(contact_flow.add_start, pattern=r"^ct:add$"),
-            CallbackQueryHandler(contact_flow.edit_start, pattern=r"^ct:edit:\d+$"),
+            CallbackQueryHandler(contact_flow.add_start, pattern=cb.ContactAdd.pattern()),
+            CallbackQueryHandler(contact_flow.edit_start, pattern=cb.ContactEdit.pattern()),
             CommandHandler("mycard", contact_flow.card_start, filters=PRIVATE),
         ],
         states={
             contact_flow.ASK: [
                 CommandHandler("skip", contact_flow.skip),
                 CommandHandler("back", contact_flow.back),
-                CallbackQueryHandler(contact_flow.type_pressed, pattern=r"^ct:type:[a-z_]+$"),
-                CallbackQueryHandler(contact_flow.country_pressed, pattern=r"^ct:country:\d+$"),
+                CallbackQueryHandler(
+                    contact_flow.type_pressed, pattern=cb.ContactTypeChosen.pattern()
+                ),
+                CallbackQueryHandler(
+                    contact_flow.country_pressed, pattern=cb.ContactCountryChosen.pattern()
+                ),
                 MessageHandler(TEXT, contact_flow.typed),
             ],
             contact_flow.REVIEW: [
-                CallbackQueryHandler(contact_flow.field_chosen, pattern=r"^ct:field:[a-z_]+$"),
-                CallbackQueryHandler(contact_flow.ask_to_link, pattern=r"^ct:ask:\d+$"),
-                CallbackQueryHandler(contact_flow.save, pattern=r"^ct:save$"),
-                CallbackQueryHandler(contact_flow.delete_card, pattern=r"^ct:unset$"),
+                CallbackQueryHandler(
+                    contact_flow.field_chosen, pattern=cb.ContactFieldChosen.pattern()
+                ),
+                CallbackQueryHandler(
+                    contact_flow.ask_to_link, pattern=cb.ContactAskToLink.pattern()
+                ),
+                CallbackQueryHandler(contact_flow.save, pattern=cb.ContactSave.pattern()),
+                CallbackQueryHandler(
+                    contact_flow.delete_card, pattern=cb.ContactDeleteCard.pattern()
+                ),
                 CommandHandler("back", contact_flow.review_back),
             ],
         },
@@ -443,7 +453,7 @@ def register(application: PartnerbotApplication) -> None:
             preferences.partnership_chosen, pattern=cb.PartnershipChosen.pattern()
         ),
         CommandHandler("members", admin.members_list, filters=PRIVATE),
-        CallbackQueryHandler(admin.members_list, pattern=cb.MemberPage.pattern()),
+        CallbackQueryHandler(admin.members_list, pattern=cb.MemberList.pattern()),
         CallbackQueryHandler(admin.member_open, pattern=cb.MemberOpen.pattern()),
         CallbackQueryHandler(admin.member_role, pattern=cb.MemberRole.pattern()),
         CallbackQueryHandler(admin.member_remove, pattern=cb.MemberRemove.pattern()),
@@ -461,18 +471,26 @@ def register(application: PartnerbotApplication) -> None:
         CommandHandler("linkgroup", admin.link_group),
         CommandHandler("unlinkgroup", admin.unlink_group),
         CommandHandler("contacts", contacts.search_command, filters=PRIVATE),
-        CallbackQueryHandler(contacts.page, pattern=r"^ct:page:[0-9a-f]{8}:\d+$"),
-        CallbackQueryHandler(contacts.open_contact, pattern=r"^ct:open:\d+(:[0-9a-f]{8}:\d+)?$"),
-        CallbackQueryHandler(contacts.directory_menu, pattern=r"^ct:menu$"),
-        CallbackQueryHandler(contacts.browse_country, pattern=r"^ct:bc:[0-9a-f]{8}$"),
-        CallbackQueryHandler(contacts.browse_organisations, pattern=r"^ct:orgs:\d+$"),
-        CallbackQueryHandler(contacts.browse_organisation, pattern=r"^ct:bo:[0-9a-f]{8}$"),
-        CallbackQueryHandler(contacts.delete_asked, pattern=r"^ct:del:\d+$"),
-        CallbackQueryHandler(contacts.delete_confirmed, pattern=r"^ct:delok:\d+$"),
-        CallbackQueryHandler(contacts.link_pressed, pattern=r"^ct:link:\d+:\d+$"),
+        CallbackQueryHandler(contacts.page, pattern=cb.ContactResults.pattern()),
+        CallbackQueryHandler(contacts.open_contact, pattern=cb.ContactOpen.pattern()),
+        CallbackQueryHandler(contacts.directory_menu, pattern=cb.ContactDirectory.pattern()),
+        CallbackQueryHandler(contacts.browse_country, pattern=cb.ContactsOfCountry.pattern()),
+        CallbackQueryHandler(
+            contacts.browse_organisations, pattern=cb.ContactOrganisations.pattern()
+        ),
+        CallbackQueryHandler(
+            contacts.browse_organisation, pattern=cb.ContactsOfOrganisation.pattern()
+        ),
+        CallbackQueryHandler(contacts.delete_asked, pattern=cb.ContactDelete.pattern()),
+        CallbackQueryHandler(
+            contacts.delete_confirmed, pattern=cb.ContactDeleteConfirmed.pattern()
+        ),
+        CallbackQueryHandler(contacts.link_pressed, pattern=cb.ContactLink.pattern()),
         CommandHandler("contacts_import", contacts.import_help, filters=PRIVATE),
         MessageHandler(PRIVATE & CSV_FILE, contacts.document_received),
-        CallbackQueryHandler(contacts.import_valid_rows, pattern=r"^ct:imp$"),
+        CallbackQueryHandler(
+            contacts.import_valid_rows, pattern=cb.ContactImportValidRows.pattern()
+        ),
         CommandHandler("contacts_export", contacts.export, filters=PRIVATE),
         InlineQueryHandler(contacts.inline_search),
         CommandHandler("meetings", meetings.list_command, filters=PRIVATE),

@@ -12,8 +12,8 @@ from telegram.ext import ConversationHandler
 from bot.callbacks import (
     AttributeCode,
     MemberConfirm,
+    MemberList,
     MemberOpen,
-    MemberPage,
     MemberRemove,
     MemberRemoveConfirmed,
     MemberRole,
@@ -60,7 +60,7 @@ NO_KEEP_OUT = N_("No, keep them out")
 
 async def members_list(update: Update, context: BotContext) -> None:
     """A page of the member list, one button per member."""
-    page = MemberPage.of(update).page if update.callback_query else 0
+    page = MemberList.of(update).page if update.callback_query else 0
     await _show_members(update, context, page)
 
 
@@ -93,9 +93,9 @@ async def _show_members(update: Update, context: BotContext, page: int) -> None:
         )
     paging = []
     if result.page > 0:
-        paging.append(button("«", MemberPage(result.page - 1)))
+        paging.append(button("«", MemberList(result.page - 1)))
     if result.page < result.pages - 1:
-        paging.append(button("»", MemberPage(result.page + 1)))
+        paging.append(button("»", MemberList(result.page + 1)))
     if paging:
         rows.append(paging)
     if result.removed:
@@ -126,7 +126,7 @@ async def _show_member(update: Update, context: BotContext, member_id: int, page
         rows += _vouch_buttons(_, target, page)
     if may_manage(caller.role, target.role) and member_id != caller.identity.user_id:
         rows.append([button(_.text(texts.REMOVE), MemberRemove(member_id, page))])
-    rows.append([button("«", MemberPage(page))])
+    rows.append([button("«", MemberList(page))])
     details = Markup("\n").join(
         [
             _("{name} — {role}.", name=bold(name), role=texts.role_name(_, target.role)),
@@ -278,7 +278,7 @@ async def _show_removed(
     else:
         text = _("Nobody removed from {partnership} is kept out.", partnership=partnership)
     rows = [[button(person.name, ReadmitAsked(person.member_id, page))] for person in removed]
-    rows.append([button("«", MemberPage(page))])
+    rows.append([button("«", MemberList(page))])
     await show(update, note + Markup("\n\n") + text if note else text, keyboard(rows))
 
 

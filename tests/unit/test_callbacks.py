@@ -28,8 +28,8 @@ from bot.callbacks import (
     LanguageCode,
     LinkTarget,
     ListKey,
+    MeetingList,
     MeetingOpen,
-    MeetingPage,
     MemberRole,
     MilestonesOverview,
     Percent,
@@ -140,8 +140,8 @@ def test_buttons_of_messages_sent_long_ago_keep_reading() -> None:
         (MemberRole, "mem:role:5:admin"),  # a field missing
         (MemberRole, "mem:role:5:admin:0:1"),  # one too many
         (ChallengeList, "ch:ls:nosuch:-:open:0:0"),
-        (MeetingPage, "mt:p:0BADCAFE:1"),  # keys are lower-case hex
-        (MeetingPage, "mt:p:0badcaf:1"),
+        (MeetingList, "mt:p:0BADCAFE:1"),  # keys are lower-case hex
+        (MeetingList, "mt:p:0badcaf:1"),
         (Acknowledge, "ack:-1"),
         (Acknowledge, "ack:5\n"),
         (Acknowledge, "ack:"),
@@ -158,8 +158,8 @@ def test_data_a_family_does_not_make_does_not_read(
 
 
 def test_pack_refuses_values_its_family_would_not_read_and_data_over_64_bytes() -> None:
-    with pytest.raises(ValueError, match="does not make MeetingPage"):
-        MeetingPage(ListKey("not a key"), 0).pack()
+    with pytest.raises(ValueError, match="does not make MeetingList"):
+        MeetingList(ListKey("not a key"), 0).pack()
     with pytest.raises(ValueError, match="does not make MemberRole"):
         MemberRole(-5, Role.MEMBER, 0).pack()
     with pytest.raises(ValueError, match="over Telegram's 64 bytes"):
