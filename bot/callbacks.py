@@ -468,9 +468,13 @@ class MeetingEdit(CallbackData, prefix="mt:edit"):
     meeting_id: int
 
 
+#: The steps whose buttons MeetingStep carries: a field, or a question of an action.
+MeetingStepName = Literal["kind", "conf", "att", "what", "who", "due", "place"]
+
+
 class MeetingStep(CallbackData, prefix="mt:s"):
     token: DraftToken
-    step: Literal["kind", "conf", "att", "what", "who", "due", "place"]
+    step: MeetingStepName
     value: Word
 
 

@@ -307,23 +307,31 @@ def meeting_flow_handler() -> ConversationHandler[BotContext]:
                 meeting_flow.start_from_group,
                 filters=PRIVATE & filters.Regex(r"^/start(@\w+)? meeting(_\d+)?$"),
             ),
-            CallbackQueryHandler(meeting_flow.edit_start, pattern=r"^mt:edit:\d+$"),
+            CallbackQueryHandler(meeting_flow.edit_start, pattern=cb.MeetingEdit.pattern()),
         ],
         states={
             meeting_flow.ASK: [
                 CommandHandler("skip", meeting_flow.skip),
                 CommandHandler("back", meeting_flow.back),
-                CallbackQueryHandler(meeting_flow.step_pressed, pattern=r"^mt:s:"),
+                CallbackQueryHandler(meeting_flow.step_pressed, pattern=cb.MeetingStep.pattern()),
                 MessageHandler(TEXT, meeting_flow.typed),
                 MessageHandler(MEETING_FILES, meeting_flow.media),
             ],
             meeting_flow.REVIEW: [
-                CallbackQueryHandler(meeting_flow.field_chosen, pattern=r"^mt:f:"),
-                CallbackQueryHandler(meeting_flow.save, pattern=r"^mt:save:"),
-                CallbackQueryHandler(meeting_flow.link_pressed, pattern=r"^mt:ln:"),
-                CallbackQueryHandler(meeting_flow.action_edit, pattern=r"^mt:ae:"),
-                CallbackQueryHandler(meeting_flow.action_remove, pattern=r"^mt:ax:"),
-                CallbackQueryHandler(meeting_flow.back_to_review, pattern=r"^mt:rv:"),
+                CallbackQueryHandler(
+                    meeting_flow.field_chosen, pattern=cb.MeetingFieldChosen.pattern()
+                ),
+                CallbackQueryHandler(meeting_flow.save, pattern=cb.MeetingSave.pattern()),
+                CallbackQueryHandler(meeting_flow.link_pressed, pattern=cb.MeetingLink.pattern()),
+                CallbackQueryHandler(
+                    meeting_flow.action_edit, pattern=cb.MeetingActionEdit.pattern()
+                ),
+                CallbackQueryHandler(
+                    meeting_flow.action_remove, pattern=cb.MeetingActionRemove.pattern()
+                ),
+                CallbackQueryHandler(
+                    meeting_flow.back_to_review, pattern=cb.MeetingBackToReview.pattern()
+                ),
                 CommandHandler("back", meeting_flow.review_back),
             ],
         },
@@ -336,7 +344,8 @@ def meeting_filter_handler() -> ConversationHandler[BotContext]:
     return _flow(
         "meeting_filter",
         entry_points=[
-            CallbackQueryHandler(meetings.filter_asked, pattern=r"^mt:[qd]:[0-9a-f]{8}$")
+            CallbackQueryHandler(meetings.search_asked, pattern=cb.MeetingSearch.pattern()),
+            CallbackQueryHandler(meetings.dates_asked, pattern=cb.MeetingDates.pattern()),
         ],
         states={meetings.FILTER_TEXT: [MessageHandler(TEXT, meetings.filter_typed)]},
         fallbacks=[CommandHandler("cancel", meetings.filter_cancel), *_flow_fallbacks()],
@@ -494,17 +503,19 @@ def register(application: PartnerbotApplication) -> None:
         CommandHandler("contacts_export", contacts.export, filters=PRIVATE),
         InlineQueryHandler(contacts.inline_search),
         CommandHandler("meetings", meetings.list_command, filters=PRIVATE),
-        CallbackQueryHandler(meetings.page, pattern=r"^mt:p:[0-9a-f]{8}:\d+$"),
-        CallbackQueryHandler(meetings.open_meeting, pattern=r"^mt:o:\d+(:[0-9a-f]{8}:\d+)?$"),
-        CallbackQueryHandler(meetings.kind_menu, pattern=r"^mt:k:[0-9a-f]{8}$"),
-        CallbackQueryHandler(meetings.kind_chosen, pattern=r"^mt:kf:[0-9a-f]{8}:[a-z]+$"),
-        CallbackQueryHandler(meetings.clear_filters, pattern=r"^mt:x$"),
-        CallbackQueryHandler(meetings.delete_asked, pattern=r"^mt:del:\d+$"),
-        CallbackQueryHandler(meetings.delete_confirmed, pattern=r"^mt:delok:\d+$"),
-        CallbackQueryHandler(meetings.files, pattern=r"^mt:files:\d+$"),
+        CallbackQueryHandler(meetings.page, pattern=cb.MeetingList.pattern()),
+        CallbackQueryHandler(meetings.open_meeting, pattern=cb.MeetingOpen.pattern()),
+        CallbackQueryHandler(meetings.kind_menu, pattern=cb.MeetingKindMenu.pattern()),
+        CallbackQueryHandler(meetings.kind_chosen, pattern=cb.MeetingKindChosen.pattern()),
+        CallbackQueryHandler(meetings.clear_filters, pattern=cb.MeetingClearFilters.pattern()),
+        CallbackQueryHandler(meetings.delete_asked, pattern=cb.MeetingDelete.pattern()),
+        CallbackQueryHandler(
+            meetings.delete_confirmed, pattern=cb.MeetingDeleteConfirmed.pattern()
+        ),
+        CallbackQueryHandler(meetings.files, pattern=cb.MeetingFiles.pattern()),
         CommandHandler("actions", meetings.actions_command, filters=PRIVATE),
-        CallbackQueryHandler(meetings.actions_page, pattern=r"^ac:p:\d+$"),
-        CallbackQueryHandler(meetings.action_done, pattern=r"^ac:done:\d+:\d+$"),
+        CallbackQueryHandler(meetings.actions_page, pattern=cb.ActionList.pattern()),
+        CallbackQueryHandler(meetings.action_done, pattern=cb.ActionDone.pattern()),
         # /meeting in a group: a button to the private chat (the flow takes private ones).
         CommandHandler("meeting", meetings.from_group, filters=~PRIVATE),
         CommandHandler("milestones", milestones.milestones_command, filters=PRIVATE),
