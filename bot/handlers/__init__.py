@@ -356,16 +356,19 @@ def milestone_flow() -> ConversationHandler[BotContext]:
     """A milestone's ✏️ Update button: status → progress (unless done) → note → saved."""
     return _flow(
         "milestone",
-        entry_points=[CallbackQueryHandler(milestones.update_start, pattern=r"^ms:u:\d+$")],
+        entry_points=[
+            CallbackQueryHandler(milestones.update_start, pattern=cb.MilestoneUpdateAsked.pattern())
+        ],
         states={
             milestones.MS_STATUS: [
                 CallbackQueryHandler(
-                    milestones.status_chosen,
-                    pattern=r"^ms:st:(planned|in_progress|done|cancelled)$",
+                    milestones.status_chosen, pattern=cb.MilestoneStatusChosen.pattern()
                 ),
             ],
             milestones.MS_PROGRESS: [
-                CallbackQueryHandler(milestones.progress_pressed, pattern=r"^ms:pg:\d{1,3}$"),
+                CallbackQueryHandler(
+                    milestones.progress_pressed, pattern=cb.MilestoneProgress.pattern()
+                ),
                 CommandHandler("skip", milestones.progress_skipped),
                 CommandHandler("back", milestones.progress_back),
                 MessageHandler(TEXT, milestones.progress_typed),
@@ -520,18 +523,20 @@ def register(application: PartnerbotApplication) -> None:
         CommandHandler("meeting", meetings.from_group, filters=~PRIVATE),
         CommandHandler("milestones", milestones.milestones_command, filters=PRIVATE),
         CommandHandler("milestone", milestones.milestone_command, filters=PRIVATE),
-        CallbackQueryHandler(milestones.overview, pattern=r"^ms:o$"),
-        CallbackQueryHandler(milestones.pillar, pattern=r"^ms:p:\d+:\d+$"),
-        CallbackQueryHandler(milestones.milestone_pressed, pattern=r"^ms:m:\d+$"),
-        CallbackQueryHandler(milestones.chart_pressed, pattern=r"^ms:c$"),
+        CallbackQueryHandler(milestones.overview, pattern=cb.MilestonesOverview.pattern()),
+        CallbackQueryHandler(milestones.pillar, pattern=cb.PillarPage.pattern()),
+        CallbackQueryHandler(milestones.milestone_pressed, pattern=cb.MilestoneOpen.pattern()),
+        CallbackQueryHandler(milestones.chart_pressed, pattern=cb.MilestonesChart.pattern()),
         # /digest answers in private chats and in linked groups (the partnership's digest).
         CommandHandler("digest", digests.digest_command),
-        CallbackQueryHandler(digests.settings, pattern=r"^dg:s$"),
-        CallbackQueryHandler(digests.hours, pattern=r"^dg:hours$"),
+        CallbackQueryHandler(digests.settings, pattern=cb.DigestSettingsMenu.pattern()),
+        CallbackQueryHandler(digests.hours, pattern=cb.DigestHours.pattern()),
+        CallbackQueryHandler(digests.frequency_chosen, pattern=cb.DigestFrequencyChosen.pattern()),
+        CallbackQueryHandler(digests.day_chosen, pattern=cb.DigestDayChosen.pattern()),
+        CallbackQueryHandler(digests.hour_chosen, pattern=cb.DigestHourChosen.pattern()),
         CallbackQueryHandler(
-            digests.chosen, pattern=r"^dg:(f:(weekly|daily|off)|d:[0-6]|h:\d{1,2})$"
+            digests.follow_partnership, pattern=cb.DigestFollowPartnership.pattern()
         ),
-        CallbackQueryHandler(digests.follow_partnership, pattern=r"^dg:reset$"),
         CommandHandler("challenges", challenges.list_command, filters=PRIVATE),
         CallbackQueryHandler(challenges.open_challenge, pattern=r"^ch:open:\d+$"),
         CallbackQueryHandler(challenges.show_map, pattern=r"^ch:map:\d+$"),
