@@ -664,8 +664,12 @@ class ChallengeList(CallbackData, prefix="ch:ls"):
     page: int
 
 
+#: The filters of a challenge list, each with a menu.
+ChallengeFilterField = Literal["cat", "sev", "st", "days"]
+
+
 class ChallengeFilterMenu(CallbackData, prefix="ch:lf"):
-    field: Literal["cat", "sev", "st", "days"]
+    field: ChallengeFilterField
     category: Category | Literal["-"]
     severity: Severity | Literal["-"]
     statuses: StatusFilter

@@ -8,6 +8,7 @@ Groups run in ascending order; inside a group the first matching handler wins.
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -77,10 +78,10 @@ MEETING_FILES = filters.PHOTO | filters.Document.ALL | filters.VOICE | filters.A
 
 
 #: Buttons of messages that arrive on their own (alerts): they work in the middle of any flow.
-NOT_ALERT_BUTTONS = r"^(?!ack:|ch:(open|map|att):|ct:link:)"
+NOT_ALERT_BUTTONS = rf"^(?!{cb.starting_with(f for f in cb.FAMILIES if f.arrives_alone)})"
 
 
-def _flow_fallbacks(own_buttons: str = NOT_ALERT_BUTTONS) -> list[Handler]:
+def _flow_fallbacks(own_buttons: str | re.Pattern[str] = NOT_ALERT_BUTTONS) -> list[Handler]:
     """What every flow understands at any step, besides its own answers."""
     return [
         CommandHandler("cancel", fallback.cancel),
@@ -392,32 +393,34 @@ def flag_flow() -> ConversationHandler[BotContext]:
             flag.ASK: [
                 CommandHandler("skip", flag.skip),
                 CommandHandler("back", flag.back),
-                CallbackQueryHandler(flag.category_pressed, pattern=r"^ch:f:cat:[a-z]+$"),
-                CallbackQueryHandler(flag.severity_pressed, pattern=r"^ch:f:sev:[a-z]+$"),
-                CallbackQueryHandler(flag.day_pressed, pattern=r"^ch:f:day:[01]$"),
-                CallbackQueryHandler(flag.confidentiality_pressed, pattern=r"^ch:f:conf:[01]$"),
-                CallbackQueryHandler(flag.next_pressed, pattern=r"^ch:f:next:[a-z]+$"),
+                CallbackQueryHandler(flag.category_pressed, pattern=cb.FlagCategory.pattern()),
+                CallbackQueryHandler(flag.severity_pressed, pattern=cb.FlagSeverity.pattern()),
+                CallbackQueryHandler(flag.day_pressed, pattern=cb.FlagDay.pattern()),
+                CallbackQueryHandler(
+                    flag.confidentiality_pressed, pattern=cb.FlagConfidentiality.pattern()
+                ),
+                CallbackQueryHandler(flag.next_pressed, pattern=cb.FlagNext.pattern()),
                 MessageHandler(TEXT, flag.typed),
                 MessageHandler(filters.LOCATION, flag.location),
                 MessageHandler(filters.PHOTO | filters.Document.ALL, flag.attachment),
                 MessageHandler(NOT_TEXT, flag.wrong_kind),
             ],
             flag.REVIEW: [
-                CallbackQueryHandler(flag.edit_pressed, pattern=r"^ch:f:edit:[a-z]+$"),
-                CallbackQueryHandler(flag.submit_pressed, pattern=r"^ch:f:submit$"),
-                CallbackQueryHandler(flag.cancel_pressed, pattern=r"^ch:f:cancel$"),
+                CallbackQueryHandler(flag.edit_pressed, pattern=cb.FlagEdit.pattern()),
+                CallbackQueryHandler(flag.submit_pressed, pattern=cb.FlagSubmit.pattern()),
+                CallbackQueryHandler(flag.cancel_pressed, pattern=cb.FlagCancel.pattern()),
                 CommandHandler("back", flag.review_back),
             ],
             flag.CONFIRM: [
-                CallbackQueryHandler(flag.submit_anyway, pattern=r"^ch:f:pdok$"),
-                CallbackQueryHandler(flag.back_to_review, pattern=r"^ch:f:fix$"),
-                CallbackQueryHandler(flag.edit_pressed, pattern=r"^ch:f:edit:[a-z]+$"),
-                CallbackQueryHandler(flag.submit_pressed, pattern=r"^ch:f:submit$"),
-                CallbackQueryHandler(flag.cancel_pressed, pattern=r"^ch:f:cancel$"),
+                CallbackQueryHandler(flag.submit_anyway, pattern=cb.FlagSubmitAnyway.pattern()),
+                CallbackQueryHandler(flag.back_to_review, pattern=cb.FlagFixTexts.pattern()),
+                CallbackQueryHandler(flag.edit_pressed, pattern=cb.FlagEdit.pattern()),
+                CallbackQueryHandler(flag.submit_pressed, pattern=cb.FlagSubmit.pattern()),
+                CallbackQueryHandler(flag.cancel_pressed, pattern=cb.FlagCancel.pattern()),
                 CommandHandler("back", flag.back_to_review),
             ],
         },
-        fallbacks=_flow_fallbacks(own_buttons=r"^ch:f:"),
+        fallbacks=_flow_fallbacks(own_buttons=f"^{cb.starting_with(cb.FLAG_FLOW)}"),
     )
 
 
@@ -426,16 +429,20 @@ def challenge_status_flow() -> ConversationHandler[BotContext]:
     return _flow(
         "challenge_status",
         entry_points=[
-            CallbackQueryHandler(challenges.status_pressed, pattern=r"^ch:st:\d+:[a-z]+$")
+            CallbackQueryHandler(
+                challenges.status_pressed, pattern=cb.ChallengeStatusChange.pattern()
+            )
         ],
         states={
             challenges.NOTE: [
-                CallbackQueryHandler(challenges.without_note, pattern=r"^ch:nn$"),
+                CallbackQueryHandler(
+                    challenges.without_note, pattern=cb.ChallengeWithoutNote.pattern()
+                ),
                 CommandHandler("skip", challenges.without_note),
                 MessageHandler(TEXT, challenges.note_typed),
             ]
         },
-        fallbacks=_flow_fallbacks(own_buttons=r"^ch:nn$"),
+        fallbacks=_flow_fallbacks(own_buttons=cb.ChallengeWithoutNote.pattern()),
     )
 
 
@@ -538,21 +545,20 @@ def register(application: PartnerbotApplication) -> None:
             digests.follow_partnership, pattern=cb.DigestFollowPartnership.pattern()
         ),
         CommandHandler("challenges", challenges.list_command, filters=PRIVATE),
-        CallbackQueryHandler(challenges.open_challenge, pattern=r"^ch:open:\d+$"),
-        CallbackQueryHandler(challenges.show_map, pattern=r"^ch:map:\d+$"),
-        CallbackQueryHandler(challenges.show_attachments, pattern=r"^ch:att:\d+$"),
-        CallbackQueryHandler(
-            challenges.list_pressed, pattern=r"^ch:ls:[a-z-]+:[a-z-]+:[a-z]+:\d+:\d+$"
-        ),
-        CallbackQueryHandler(
-            challenges.filter_menu, pattern=r"^ch:lf:[a-z]+:[a-z-]+:[a-z-]+:[a-z]+:\d+$"
-        ),
-        CallbackQueryHandler(challenges.summary_pressed, pattern=r"^ch:sum:\d+$"),
+        CallbackQueryHandler(challenges.open_challenge, pattern=cb.ChallengeOpen.pattern()),
+        CallbackQueryHandler(challenges.show_map, pattern=cb.ChallengeMap.pattern()),
+        CallbackQueryHandler(challenges.show_attachments, pattern=cb.ChallengeFiles.pattern()),
+        CallbackQueryHandler(challenges.list_pressed, pattern=cb.ChallengeList.pattern()),
+        CallbackQueryHandler(challenges.filter_menu, pattern=cb.ChallengeFilterMenu.pattern()),
+        CallbackQueryHandler(challenges.summary_pressed, pattern=cb.ChallengeSummary.pattern()),
         CommandHandler("challenge_alerts", challenges.alerts_menu, filters=PRIVATE),
-        CallbackQueryHandler(challenges.alerts_pressed, pattern=r"^ch:mute:[01]$"),
+        CallbackQueryHandler(challenges.alerts_pressed, pattern=cb.ChallengeAlertsSwitch.pattern()),
         CommandHandler("escalation", challenges.escalation_menu, filters=PRIVATE),
         CallbackQueryHandler(
-            challenges.escalation_pressed, pattern=r"^ch:cfg:(min:\d+|high:[01])$"
+            challenges.escalation_delay_pressed, pattern=cb.EscalationDelay.pattern()
+        ),
+        CallbackQueryHandler(
+            challenges.escalation_scope_pressed, pattern=cb.EscalationScope.pattern()
         ),
         CommandHandler("cancel", fallback.nothing_to_cancel),
         # Private-only commands sent in a group: point to the private chat.

@@ -6,22 +6,12 @@ from collections.abc import Callable, Iterable, Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.callbacks import CALLBACK_LIMIT, CallbackData
+from bot.callbacks import CallbackData
 
 
-def callback(*parts: object) -> str:
-    """Callback data `prefix:part:part` (while the handlers move to bot/callbacks.py)."""
-    data = ":".join(str(part) for part in parts)
-    if not 1 <= len(data.encode()) <= CALLBACK_LIMIT:
-        raise ValueError(f"callback data out of Telegram's 1-64 bytes: {data!r}")
-    return data
-
-
-def button(text: str, data: CallbackData | object, *parts: object) -> InlineKeyboardButton:
+def button(text: str, data: CallbackData) -> InlineKeyboardButton:
     """A button that sends `data`."""
-    if isinstance(data, CallbackData):
-        return InlineKeyboardButton(text, callback_data=data.pack())
-    return InlineKeyboardButton(text, callback_data=callback(data, *parts))
+    return InlineKeyboardButton(text, callback_data=data.pack())
 
 
 def keyboard(rows: Iterable[Sequence[InlineKeyboardButton]]) -> InlineKeyboardMarkup:
@@ -37,10 +27,8 @@ def in_rows(
 
 
 def country_rows(
-    countries: Sequence[str], family: Callable[[int], CallbackData] | str, *parts: object
+    countries: Sequence[str], family: Callable[[int], CallbackData]
 ) -> list[list[InlineKeyboardButton]]:
     """A partnership's countries as buttons, two to a row, each sending its index."""
-    if isinstance(family, str):
-        return in_rows([button(n, family, *parts, i) for i, n in enumerate(countries)], 2)
     buttons = [button(name, family(index)) for index, name in enumerate(countries)]
     return in_rows(buttons, 2)

@@ -9,7 +9,9 @@ from enum import Enum
 from typing import Any, Literal, NewType, get_args, get_origin, get_type_hints
 
 import pytest
+from telegram.ext import CallbackQueryHandler
 
+from bot.app import build_application
 from bot.callbacks import (
     FAMILIES,
     Acknowledge,
@@ -40,9 +42,12 @@ from bot.callbacks import (
     answered_in_private,
     starting_with,
 )
+from bot.config import Settings
+from bot.local_api import LocalBotApi
 from services.digests import Frequency
 from storage.challenges import Severity, Status
 from storage.models import Role
+from tests.unit.test_authorization_matrix import registered
 
 #: A value of each token type, as the bot makes them.
 TOKENS: dict[object, list[object]] = {
@@ -207,3 +212,12 @@ def test_buttons_of_alerts_are_known_by_their_start() -> None:
     start = re.compile(starting_with(alone))
     assert start.match("ack:5") and start.match("ct:link:5:6") and start.match("ch:map:1")
     assert not start.match("ackx:5") and not start.match("ch:f:submit")
+
+
+def test_every_family_has_a_handler() -> None:
+    application = build_application(
+        Settings(_env_file=None, database_path=":memory:"),  # type: ignore[call-arg,arg-type]
+        request=LocalBotApi(),
+    )
+    handled = {h.pattern for h in registered(application) if isinstance(h, CallbackQueryHandler)}
+    assert [f.__name__ for f in FAMILIES if f.pattern() not in handled] == []
