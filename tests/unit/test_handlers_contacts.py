@@ -10,6 +10,13 @@ from pathlib import Path
 import pytest
 
 from bot.app import build_application, running
+from bot.callbacks import (
+    ContactDelete,
+    ContactDeleteConfirmed,
+    ContactEdit,
+    ContactOpen,
+    ContactTypeChosen,
+)
 from bot.config import Settings
 from bot.console import run_console
 from bot.local_api import JSON, LocalBotApi, LocalUser
@@ -166,8 +173,8 @@ async def test_a_member_of_another_partnership_finds_nothing_from_this_one(
     # Buttons of this partnership's results, pressed by the outsider, show nothing.
     await driver.send(MEMBER, "/contacts koffi")
     listing = driver.last_keyboard_message(MEMBER.id)
-    contact_id = data_of(listing)[0].split(":")[2]
-    assert await driver.press_forged(outsider, f"ct:open:{contact_id}") == []
+    contact_id = ContactOpen.parse(data_of(listing)[0]).contact_id
+    assert await driver.press_forged(outsider, ContactOpen(contact_id).pack()) == []
     assert "could not find" in driver.answers()[-1]
 
 
@@ -291,9 +298,13 @@ async def test_members_and_observers_cannot_change_the_directory(
         )
     await driver.send(MEMBER, "/contacts koffi")
     listing = driver.last_keyboard_message(MEMBER.id)
-    contact_id = data_of(listing)[0].split(":")[2]
-    for data in (f"ct:edit:{contact_id}", f"ct:del:{contact_id}", f"ct:delok:{contact_id}"):
-        await driver.press_data(MEMBER, listing, data)
+    contact_id = ContactOpen.parse(data_of(listing)[0]).contact_id
+    for data in (
+        ContactEdit(contact_id),
+        ContactDelete(contact_id),
+        ContactDeleteConfirmed(contact_id),
+    ):
+        await driver.press_data(MEMBER, listing, data.pack())
         assert "Only coordinators and admins" in driver.answers()[-1]
     assert len(await store.all_of(driver.app.services.db, directory.id)) == 3
     assert "/addcontact" not in texts(await driver.send(MEMBER, "/help"))
@@ -505,7 +516,9 @@ async def test_restart_in_the_middle_of_the_add_flow_resumes_at_the_same_step(
     second = build_application(settings, request=second_api, clock=clock, rate_limiter=False)
     async with running(second):
         driver = BotDriver(second, second_api, first_update_id=1000)
-        await driver.press_data(COORDINATOR, types, "ct:type:border_police")
+        await driver.press_data(
+            COORDINATOR, types, ContactTypeChosen(OrganisationType.BORDER_POLICE).pack()
+        )
         assert "Step 4 of 11" in driver.text_of(COORDINATOR.id)
         await driver.press(COORDINATOR, "Niger")
         for _ in range(7):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from bot.callbacks import FlagSubmit
 from services.access import TelegramIdentity
 from services.meeting_fields import MeetingDraft
 from storage.meetings import Attachment, AttachmentKind, MeetingKind
@@ -37,7 +38,7 @@ async def test_buttons_of_another_persons_message_do_nothing_for_the_presser(
 ) -> None:
     await driver.introduce(ADMIN, COORDINATOR, MEMBER, OBSERVER)
     await driver.send(MEMBER, "/flag critical route Convoy heading north")
-    await driver.press(MEMBER, "ch:f:submit")
+    await driver.press(MEMBER, FlagSubmit().pack())
     await driver.settle()
     alert = alert_with_open(driver, COORDINATOR.id)
     before = len(driver.api.sent_to(COORDINATOR.id)), len(driver.api.sent_to(OBSERVER.id))
