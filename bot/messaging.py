@@ -81,14 +81,6 @@ async def show(
     return edited if isinstance(edited, Message) else None
 
 
-def pressed(update: Update) -> list[str]:
-    """The parts of a pressed button's callback data after its prefix."""
-    query = update.callback_query
-    if query is None or query.data is None:
-        raise ValueError("not a button press")
-    return query.data.split(":")[1:]
-
-
 def text_of(update: Update) -> str:
     """The text of the message behind the update."""
     message = update.effective_message

@@ -120,6 +120,20 @@ def observed_on(day: date, timezone: str) -> Observed:
     return Observed(moment.astimezone(ZoneInfo("UTC")), False)
 
 
+class Step(StrEnum):
+    """The questions of the flag flow, in order: what a ChallengeDraft is filled with."""
+
+    CATEGORY = "category"
+    SEVERITY = "severity"
+    TITLE = "title"
+    DESCRIPTION = "description"
+    PLACE = "place"
+    ROUTE = "route"
+    OBSERVED = "observed"
+    CONFIDENTIALITY = "confidentiality"
+    ATTACHMENTS = "attachments"
+
+
 @dataclass
 class ChallengeDraft:
     """A challenge being written, kept as JSON in the reporter's conversation state."""

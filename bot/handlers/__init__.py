@@ -8,6 +8,7 @@ Groups run in ascending order; inside a group the first matching handler wins.
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -25,6 +26,7 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
+from bot import callbacks as cb
 from bot.context import BotContext, PartnerbotApplication
 from bot.handlers import (
     access,
@@ -77,10 +79,10 @@ MEETING_FILES = filters.PHOTO | filters.Document.ALL | filters.VOICE | filters.A
 
 
 #: Buttons of messages that arrive on their own (alerts): they work in the middle of any flow.
-NOT_ALERT_BUTTONS = r"^(?!ack:|ch:(open|map|att):|ct:link:)"
+NOT_ALERT_BUTTONS = rf"^(?!{cb.starting_with(f for f in cb.FAMILIES if f.arrives_alone)})"
 
 
-def _flow_fallbacks(own_buttons: str = NOT_ALERT_BUTTONS) -> list[Handler]:
+def _flow_fallbacks(own_buttons: str | re.Pattern[str] = NOT_ALERT_BUTTONS) -> list[Handler]:
     """What every flow understands at any step, besides its own answers."""
     return [
         CommandHandler("cancel", fallback.cancel),
@@ -139,11 +141,11 @@ def invite_flow() -> ConversationHandler[BotContext]:
         entry_points=[
             CommandHandler("invite", invites.invite_start, filters=PRIVATE),
             # Revoke works at any step and after the flow ended: it shows the list afresh.
-            CallbackQueryHandler(invites.invite_revoke, pattern=r"^inv:rv:[0-9a-f]{12}$"),
+            CallbackQueryHandler(invites.invite_revoke, pattern=cb.InviteRevoke.pattern()),
         ],
         states={
             invites.INVITE_ROLE: [
-                CallbackQueryHandler(invites.invite_role, pattern=r"^inv:role:[a-z]+$"),
+                CallbackQueryHandler(invites.invite_role, pattern=cb.InviteRole.pattern()),
             ],
             invites.INVITE_ORGANISATION: [
                 CommandHandler("skip", invites.invite_organisation_skipped),
@@ -153,16 +155,18 @@ def invite_flow() -> ConversationHandler[BotContext]:
             invites.INVITE_COUNTRY: [
                 CommandHandler("skip", invites.invite_country_skipped),
                 back,
-                CallbackQueryHandler(invites.invite_country_pressed, pattern=r"^inv:c:\d+$"),
+                CallbackQueryHandler(
+                    invites.invite_country_pressed, pattern=cb.InviteCountry.pattern()
+                ),
                 MessageHandler(TEXT, invites.invite_country_typed),
             ],
             invites.INVITE_USES: [
-                CallbackQueryHandler(invites.invite_uses_pressed, pattern=r"^inv:uses:\d+$"),
+                CallbackQueryHandler(invites.invite_uses_pressed, pattern=cb.InviteUses.pattern()),
                 MessageHandler(TEXT, invites.invite_uses_typed),
                 back,
             ],
             invites.INVITE_DAYS: [
-                CallbackQueryHandler(invites.invite_days_pressed, pattern=r"^inv:days:\d+$"),
+                CallbackQueryHandler(invites.invite_days_pressed, pattern=cb.InviteDays.pattern()),
                 MessageHandler(TEXT, invites.invite_days_typed),
                 back,
             ],
@@ -176,11 +180,11 @@ def vouch_flow() -> ConversationHandler[BotContext]:
     return _flow(
         "vouch",
         entry_points=[
-            CallbackQueryHandler(admin.vouch_start, pattern=r"^mem:set:\d+:[oc]:\d+$"),
+            CallbackQueryHandler(admin.vouch_start, pattern=cb.MemberSet.pattern()),
         ],
         states={
             admin.VOUCH_VALUE: [
-                CallbackQueryHandler(admin.vouch_pressed, pattern=r"^mem:sv:(\d+|x)$"),
+                CallbackQueryHandler(admin.vouch_pressed, pattern=cb.VouchChoice.pattern()),
                 MessageHandler(TEXT, admin.vouch_typed),
             ],
         },
@@ -200,7 +204,9 @@ def profile_flow() -> ConversationHandler[BotContext]:
             preferences.PROFILE_COUNTRY: [
                 CommandHandler("skip", preferences.profile_skip_country),
                 CommandHandler("back", preferences.profile_back),
-                CallbackQueryHandler(preferences.profile_country_pressed, pattern=r"^pf:c:\d+$"),
+                CallbackQueryHandler(
+                    preferences.profile_country_pressed, pattern=cb.ProfileCountry.pattern()
+                ),
                 MessageHandler(TEXT, preferences.profile_country_typed),
             ],
         },
@@ -221,21 +227,32 @@ def broadcast_flow() -> ConversationHandler[BotContext]:
                 MessageHandler(NOT_TEXT, broadcasts.broadcast_wrong_media),
             ],
             broadcasts.BC_AUDIENCE: [
-                CallbackQueryHandler(broadcasts.broadcast_audience, pattern=r"^bc:aud:[a-z]+$"),
+                CallbackQueryHandler(
+                    broadcasts.broadcast_audience, pattern=cb.BroadcastAudience.pattern()
+                ),
                 back,
             ],
             broadcasts.BC_AUDIENCE_VALUE: [
-                CallbackQueryHandler(broadcasts.broadcast_audience_value, pattern=r"^bc:val:\d+$"),
-                CallbackQueryHandler(broadcasts.broadcast_back_to_audience, pattern=r"^bc:back$"),
+                CallbackQueryHandler(
+                    broadcasts.broadcast_audience_value, pattern=cb.BroadcastAudienceValue.pattern()
+                ),
+                CallbackQueryHandler(
+                    broadcasts.broadcast_back_to_audience,
+                    pattern=cb.BroadcastBackToAudience.pattern(),
+                ),
                 back,
             ],
             broadcasts.BC_URGENCY: [
-                CallbackQueryHandler(broadcasts.broadcast_urgency, pattern=r"^bc:urg:[01]$"),
+                CallbackQueryHandler(
+                    broadcasts.broadcast_urgency, pattern=cb.BroadcastUrgency.pattern()
+                ),
                 back,
             ],
             broadcasts.BC_CONFIRM: [
-                CallbackQueryHandler(broadcasts.broadcast_send, pattern=r"^bc:send$"),
-                CallbackQueryHandler(broadcasts.broadcast_cancel_button, pattern=r"^bc:cancel$"),
+                CallbackQueryHandler(broadcasts.broadcast_send, pattern=cb.BroadcastSend.pattern()),
+                CallbackQueryHandler(
+                    broadcasts.broadcast_cancel_button, pattern=cb.BroadcastCancel.pattern()
+                ),
                 back,
             ],
         },
@@ -248,23 +265,33 @@ def contact_flow_handler() -> ConversationHandler[BotContext]:
         "contact",
         entry_points=[
             CommandHandler("addcontact", contact_flow.add_start, filters=PRIVATE),
-            CallbackQueryHandler(contact_flow.add_start, pattern=r"^ct:add$"),
-            CallbackQueryHandler(contact_flow.edit_start, pattern=r"^ct:edit:\d+$"),
+            CallbackQueryHandler(contact_flow.add_start, pattern=cb.ContactAdd.pattern()),
+            CallbackQueryHandler(contact_flow.edit_start, pattern=cb.ContactEdit.pattern()),
             CommandHandler("mycard", contact_flow.card_start, filters=PRIVATE),
         ],
         states={
             contact_flow.ASK: [
                 CommandHandler("skip", contact_flow.skip),
                 CommandHandler("back", contact_flow.back),
-                CallbackQueryHandler(contact_flow.type_pressed, pattern=r"^ct:type:[a-z_]+$"),
-                CallbackQueryHandler(contact_flow.country_pressed, pattern=r"^ct:country:\d+$"),
+                CallbackQueryHandler(
+                    contact_flow.type_pressed, pattern=cb.ContactTypeChosen.pattern()
+                ),
+                CallbackQueryHandler(
+                    contact_flow.country_pressed, pattern=cb.ContactCountryChosen.pattern()
+                ),
                 MessageHandler(TEXT, contact_flow.typed),
             ],
             contact_flow.REVIEW: [
-                CallbackQueryHandler(contact_flow.field_chosen, pattern=r"^ct:field:[a-z_]+$"),
-                CallbackQueryHandler(contact_flow.ask_to_link, pattern=r"^ct:ask:\d+$"),
-                CallbackQueryHandler(contact_flow.save, pattern=r"^ct:save$"),
-                CallbackQueryHandler(contact_flow.delete_card, pattern=r"^ct:unset$"),
+                CallbackQueryHandler(
+                    contact_flow.field_chosen, pattern=cb.ContactFieldChosen.pattern()
+                ),
+                CallbackQueryHandler(
+                    contact_flow.ask_to_link, pattern=cb.ContactAskToLink.pattern()
+                ),
+                CallbackQueryHandler(contact_flow.save, pattern=cb.ContactSave.pattern()),
+                CallbackQueryHandler(
+                    contact_flow.delete_card, pattern=cb.ContactDeleteCard.pattern()
+                ),
                 CommandHandler("back", contact_flow.review_back),
             ],
         },
@@ -283,23 +310,31 @@ def meeting_flow_handler() -> ConversationHandler[BotContext]:
                 meeting_flow.start_from_group,
                 filters=PRIVATE & filters.Regex(r"^/start(@\w+)? meeting(_\d+)?$"),
             ),
-            CallbackQueryHandler(meeting_flow.edit_start, pattern=r"^mt:edit:\d+$"),
+            CallbackQueryHandler(meeting_flow.edit_start, pattern=cb.MeetingEdit.pattern()),
         ],
         states={
             meeting_flow.ASK: [
                 CommandHandler("skip", meeting_flow.skip),
                 CommandHandler("back", meeting_flow.back),
-                CallbackQueryHandler(meeting_flow.step_pressed, pattern=r"^mt:s:"),
+                CallbackQueryHandler(meeting_flow.step_pressed, pattern=cb.MeetingStep.pattern()),
                 MessageHandler(TEXT, meeting_flow.typed),
                 MessageHandler(MEETING_FILES, meeting_flow.media),
             ],
             meeting_flow.REVIEW: [
-                CallbackQueryHandler(meeting_flow.field_chosen, pattern=r"^mt:f:"),
-                CallbackQueryHandler(meeting_flow.save, pattern=r"^mt:save:"),
-                CallbackQueryHandler(meeting_flow.link_pressed, pattern=r"^mt:ln:"),
-                CallbackQueryHandler(meeting_flow.action_edit, pattern=r"^mt:ae:"),
-                CallbackQueryHandler(meeting_flow.action_remove, pattern=r"^mt:ax:"),
-                CallbackQueryHandler(meeting_flow.back_to_review, pattern=r"^mt:rv:"),
+                CallbackQueryHandler(
+                    meeting_flow.field_chosen, pattern=cb.MeetingFieldChosen.pattern()
+                ),
+                CallbackQueryHandler(meeting_flow.save, pattern=cb.MeetingSave.pattern()),
+                CallbackQueryHandler(meeting_flow.link_pressed, pattern=cb.MeetingLink.pattern()),
+                CallbackQueryHandler(
+                    meeting_flow.action_edit, pattern=cb.MeetingActionEdit.pattern()
+                ),
+                CallbackQueryHandler(
+                    meeting_flow.action_remove, pattern=cb.MeetingActionRemove.pattern()
+                ),
+                CallbackQueryHandler(
+                    meeting_flow.back_to_review, pattern=cb.MeetingBackToReview.pattern()
+                ),
                 CommandHandler("back", meeting_flow.review_back),
             ],
         },
@@ -312,7 +347,8 @@ def meeting_filter_handler() -> ConversationHandler[BotContext]:
     return _flow(
         "meeting_filter",
         entry_points=[
-            CallbackQueryHandler(meetings.filter_asked, pattern=r"^mt:[qd]:[0-9a-f]{8}$")
+            CallbackQueryHandler(meetings.search_asked, pattern=cb.MeetingSearch.pattern()),
+            CallbackQueryHandler(meetings.dates_asked, pattern=cb.MeetingDates.pattern()),
         ],
         states={meetings.FILTER_TEXT: [MessageHandler(TEXT, meetings.filter_typed)]},
         fallbacks=[CommandHandler("cancel", meetings.filter_cancel), *_flow_fallbacks()],
@@ -323,16 +359,19 @@ def milestone_flow() -> ConversationHandler[BotContext]:
     """A milestone's ✏️ Update button: status → progress (unless done) → note → saved."""
     return _flow(
         "milestone",
-        entry_points=[CallbackQueryHandler(milestones.update_start, pattern=r"^ms:u:\d+$")],
+        entry_points=[
+            CallbackQueryHandler(milestones.update_start, pattern=cb.MilestoneUpdateAsked.pattern())
+        ],
         states={
             milestones.MS_STATUS: [
                 CallbackQueryHandler(
-                    milestones.status_chosen,
-                    pattern=r"^ms:st:(planned|in_progress|done|cancelled)$",
+                    milestones.status_chosen, pattern=cb.MilestoneStatusChosen.pattern()
                 ),
             ],
             milestones.MS_PROGRESS: [
-                CallbackQueryHandler(milestones.progress_pressed, pattern=r"^ms:pg:\d{1,3}$"),
+                CallbackQueryHandler(
+                    milestones.progress_pressed, pattern=cb.MilestoneProgress.pattern()
+                ),
                 CommandHandler("skip", milestones.progress_skipped),
                 CommandHandler("back", milestones.progress_back),
                 MessageHandler(TEXT, milestones.progress_typed),
@@ -356,32 +395,34 @@ def flag_flow() -> ConversationHandler[BotContext]:
             flag.ASK: [
                 CommandHandler("skip", flag.skip),
                 CommandHandler("back", flag.back),
-                CallbackQueryHandler(flag.category_pressed, pattern=r"^ch:f:cat:[a-z]+$"),
-                CallbackQueryHandler(flag.severity_pressed, pattern=r"^ch:f:sev:[a-z]+$"),
-                CallbackQueryHandler(flag.day_pressed, pattern=r"^ch:f:day:[01]$"),
-                CallbackQueryHandler(flag.confidentiality_pressed, pattern=r"^ch:f:conf:[01]$"),
-                CallbackQueryHandler(flag.next_pressed, pattern=r"^ch:f:next:[a-z]+$"),
+                CallbackQueryHandler(flag.category_pressed, pattern=cb.FlagCategory.pattern()),
+                CallbackQueryHandler(flag.severity_pressed, pattern=cb.FlagSeverity.pattern()),
+                CallbackQueryHandler(flag.day_pressed, pattern=cb.FlagDay.pattern()),
+                CallbackQueryHandler(
+                    flag.confidentiality_pressed, pattern=cb.FlagConfidentiality.pattern()
+                ),
+                CallbackQueryHandler(flag.next_pressed, pattern=cb.FlagNext.pattern()),
                 MessageHandler(TEXT, flag.typed),
                 MessageHandler(filters.LOCATION, flag.location),
                 MessageHandler(filters.PHOTO | filters.Document.ALL, flag.attachment),
                 MessageHandler(NOT_TEXT, flag.wrong_kind),
             ],
             flag.REVIEW: [
-                CallbackQueryHandler(flag.edit_pressed, pattern=r"^ch:f:edit:[a-z]+$"),
-                CallbackQueryHandler(flag.submit_pressed, pattern=r"^ch:f:submit$"),
-                CallbackQueryHandler(flag.cancel_pressed, pattern=r"^ch:f:cancel$"),
+                CallbackQueryHandler(flag.edit_pressed, pattern=cb.FlagEdit.pattern()),
+                CallbackQueryHandler(flag.submit_pressed, pattern=cb.FlagSubmit.pattern()),
+                CallbackQueryHandler(flag.cancel_pressed, pattern=cb.FlagCancel.pattern()),
                 CommandHandler("back", flag.review_back),
             ],
             flag.CONFIRM: [
-                CallbackQueryHandler(flag.submit_anyway, pattern=r"^ch:f:pdok$"),
-                CallbackQueryHandler(flag.back_to_review, pattern=r"^ch:f:fix$"),
-                CallbackQueryHandler(flag.edit_pressed, pattern=r"^ch:f:edit:[a-z]+$"),
-                CallbackQueryHandler(flag.submit_pressed, pattern=r"^ch:f:submit$"),
-                CallbackQueryHandler(flag.cancel_pressed, pattern=r"^ch:f:cancel$"),
+                CallbackQueryHandler(flag.submit_anyway, pattern=cb.FlagSubmitAnyway.pattern()),
+                CallbackQueryHandler(flag.back_to_review, pattern=cb.FlagFixTexts.pattern()),
+                CallbackQueryHandler(flag.edit_pressed, pattern=cb.FlagEdit.pattern()),
+                CallbackQueryHandler(flag.submit_pressed, pattern=cb.FlagSubmit.pattern()),
+                CallbackQueryHandler(flag.cancel_pressed, pattern=cb.FlagCancel.pattern()),
                 CommandHandler("back", flag.back_to_review),
             ],
         },
-        fallbacks=_flow_fallbacks(own_buttons=r"^ch:f:"),
+        fallbacks=_flow_fallbacks(own_buttons=f"^{cb.starting_with(cb.FLAG_FLOW)}"),
     )
 
 
@@ -390,16 +431,20 @@ def challenge_status_flow() -> ConversationHandler[BotContext]:
     return _flow(
         "challenge_status",
         entry_points=[
-            CallbackQueryHandler(challenges.status_pressed, pattern=r"^ch:st:\d+:[a-z]+$")
+            CallbackQueryHandler(
+                challenges.status_pressed, pattern=cb.ChallengeStatusChange.pattern()
+            )
         ],
         states={
             challenges.NOTE: [
-                CallbackQueryHandler(challenges.without_note, pattern=r"^ch:nn$"),
+                CallbackQueryHandler(
+                    challenges.without_note, pattern=cb.ChallengeWithoutNote.pattern()
+                ),
                 CommandHandler("skip", challenges.without_note),
                 MessageHandler(TEXT, challenges.note_typed),
             ]
         },
-        fallbacks=_flow_fallbacks(own_buttons=r"^ch:nn$"),
+        fallbacks=_flow_fallbacks(own_buttons=cb.ChallengeWithoutNote.pattern()),
     )
 
 
@@ -423,86 +468,99 @@ def register(application: PartnerbotApplication) -> None:
         CommandHandler("start", start.start),
         CommandHandler("help", start.help_command),
         CommandHandler("language", preferences.language_menu, filters=PRIVATE),
-        CallbackQueryHandler(preferences.language_chosen, pattern=r"^lang:[a-z]{2}$"),
+        CallbackQueryHandler(preferences.language_chosen, pattern=cb.LanguageChosen.pattern()),
         CommandHandler("partnership", preferences.partnership_menu, filters=PRIVATE),
-        CallbackQueryHandler(preferences.partnership_chosen, pattern=r"^ps:\d+$"),
-        CommandHandler("members", admin.members_list, filters=PRIVATE),
-        CallbackQueryHandler(admin.members_list, pattern=r"^mem:page:\d+$"),
-        CallbackQueryHandler(admin.member_open, pattern=r"^mem:open:\d+:\d+$"),
         CallbackQueryHandler(
-            admin.member_role, pattern=r"^mem:role:\d+:(admin|coordinator|member|observer):\d+$"
+            preferences.partnership_chosen, pattern=cb.PartnershipChosen.pattern()
         ),
-        CallbackQueryHandler(admin.member_remove, pattern=r"^mem:rm:\d+:\d+$"),
-        CallbackQueryHandler(admin.member_remove_confirmed, pattern=r"^mem:rmok:\d+:\d+$"),
-        CallbackQueryHandler(admin.member_confirm, pattern=r"^mem:cf:\d+:[oc]:[0-9a-f]{8}:\d+$"),
-        CallbackQueryHandler(admin.removed_list, pattern=r"^mem:rmd:\d+$"),
-        CallbackQueryHandler(admin.readmit_asked, pattern=r"^mem:ra:\d+:\d+$"),
-        CallbackQueryHandler(admin.readmit_confirmed, pattern=r"^mem:raok:\d+:\d+$"),
-        CallbackQueryHandler(broadcasts.acknowledge, pattern=r"^ack:\d+$"),
+        CommandHandler("members", admin.members_list, filters=PRIVATE),
+        CallbackQueryHandler(admin.members_list, pattern=cb.MemberList.pattern()),
+        CallbackQueryHandler(admin.member_open, pattern=cb.MemberOpen.pattern()),
+        CallbackQueryHandler(admin.member_role, pattern=cb.MemberRole.pattern()),
+        CallbackQueryHandler(admin.member_remove, pattern=cb.MemberRemove.pattern()),
+        CallbackQueryHandler(
+            admin.member_remove_confirmed, pattern=cb.MemberRemoveConfirmed.pattern()
+        ),
+        CallbackQueryHandler(admin.member_confirm, pattern=cb.MemberConfirm.pattern()),
+        CallbackQueryHandler(admin.removed_list, pattern=cb.RemovedList.pattern()),
+        CallbackQueryHandler(admin.readmit_asked, pattern=cb.ReadmitAsked.pattern()),
+        CallbackQueryHandler(admin.readmit_confirmed, pattern=cb.ReadmitConfirmed.pattern()),
+        CallbackQueryHandler(broadcasts.acknowledge, pattern=cb.Acknowledge.pattern()),
         CommandHandler("alerts", broadcasts.alerts, filters=PRIVATE),
-        CallbackQueryHandler(broadcasts.alerts, pattern=r"^al:list$"),
-        CallbackQueryHandler(broadcasts.alert_detail, pattern=r"^al:open:\d+$"),
+        CallbackQueryHandler(broadcasts.alerts, pattern=cb.AlertList.pattern()),
+        CallbackQueryHandler(broadcasts.alert_detail, pattern=cb.AlertOpen.pattern()),
         CommandHandler("linkgroup", admin.link_group),
         CommandHandler("unlinkgroup", admin.unlink_group),
         CommandHandler("contacts", contacts.search_command, filters=PRIVATE),
-        CallbackQueryHandler(contacts.page, pattern=r"^ct:page:[0-9a-f]{8}:\d+$"),
-        CallbackQueryHandler(contacts.open_contact, pattern=r"^ct:open:\d+(:[0-9a-f]{8}:\d+)?$"),
-        CallbackQueryHandler(contacts.directory_menu, pattern=r"^ct:menu$"),
-        CallbackQueryHandler(contacts.browse_country, pattern=r"^ct:bc:[0-9a-f]{8}$"),
-        CallbackQueryHandler(contacts.browse_organisations, pattern=r"^ct:orgs:\d+$"),
-        CallbackQueryHandler(contacts.browse_organisation, pattern=r"^ct:bo:[0-9a-f]{8}$"),
-        CallbackQueryHandler(contacts.delete_asked, pattern=r"^ct:del:\d+$"),
-        CallbackQueryHandler(contacts.delete_confirmed, pattern=r"^ct:delok:\d+$"),
-        CallbackQueryHandler(contacts.link_pressed, pattern=r"^ct:link:\d+:\d+$"),
+        CallbackQueryHandler(contacts.page, pattern=cb.ContactResults.pattern()),
+        CallbackQueryHandler(contacts.open_contact, pattern=cb.ContactOpen.pattern()),
+        CallbackQueryHandler(contacts.directory_menu, pattern=cb.ContactDirectory.pattern()),
+        CallbackQueryHandler(contacts.browse_country, pattern=cb.ContactsOfCountry.pattern()),
+        CallbackQueryHandler(
+            contacts.browse_organisations, pattern=cb.ContactOrganisations.pattern()
+        ),
+        CallbackQueryHandler(
+            contacts.browse_organisation, pattern=cb.ContactsOfOrganisation.pattern()
+        ),
+        CallbackQueryHandler(contacts.delete_asked, pattern=cb.ContactDelete.pattern()),
+        CallbackQueryHandler(
+            contacts.delete_confirmed, pattern=cb.ContactDeleteConfirmed.pattern()
+        ),
+        CallbackQueryHandler(contacts.link_pressed, pattern=cb.ContactLink.pattern()),
         CommandHandler("contacts_import", contacts.import_help, filters=PRIVATE),
         MessageHandler(PRIVATE & CSV_FILE, contacts.document_received),
-        CallbackQueryHandler(contacts.import_valid_rows, pattern=r"^ct:imp$"),
+        CallbackQueryHandler(
+            contacts.import_valid_rows, pattern=cb.ContactImportValidRows.pattern()
+        ),
         CommandHandler("contacts_export", contacts.export, filters=PRIVATE),
         InlineQueryHandler(contacts.inline_search),
         CommandHandler("meetings", meetings.list_command, filters=PRIVATE),
-        CallbackQueryHandler(meetings.page, pattern=r"^mt:p:[0-9a-f]{8}:\d+$"),
-        CallbackQueryHandler(meetings.open_meeting, pattern=r"^mt:o:\d+(:[0-9a-f]{8}:\d+)?$"),
-        CallbackQueryHandler(meetings.kind_menu, pattern=r"^mt:k:[0-9a-f]{8}$"),
-        CallbackQueryHandler(meetings.kind_chosen, pattern=r"^mt:kf:[0-9a-f]{8}:[a-z]+$"),
-        CallbackQueryHandler(meetings.clear_filters, pattern=r"^mt:x$"),
-        CallbackQueryHandler(meetings.delete_asked, pattern=r"^mt:del:\d+$"),
-        CallbackQueryHandler(meetings.delete_confirmed, pattern=r"^mt:delok:\d+$"),
-        CallbackQueryHandler(meetings.files, pattern=r"^mt:files:\d+$"),
+        CallbackQueryHandler(meetings.page, pattern=cb.MeetingList.pattern()),
+        CallbackQueryHandler(meetings.open_meeting, pattern=cb.MeetingOpen.pattern()),
+        CallbackQueryHandler(meetings.kind_menu, pattern=cb.MeetingKindMenu.pattern()),
+        CallbackQueryHandler(meetings.kind_chosen, pattern=cb.MeetingKindChosen.pattern()),
+        CallbackQueryHandler(meetings.clear_filters, pattern=cb.MeetingClearFilters.pattern()),
+        CallbackQueryHandler(meetings.delete_asked, pattern=cb.MeetingDelete.pattern()),
+        CallbackQueryHandler(
+            meetings.delete_confirmed, pattern=cb.MeetingDeleteConfirmed.pattern()
+        ),
+        CallbackQueryHandler(meetings.files, pattern=cb.MeetingFiles.pattern()),
         CommandHandler("actions", meetings.actions_command, filters=PRIVATE),
-        CallbackQueryHandler(meetings.actions_page, pattern=r"^ac:p:\d+$"),
-        CallbackQueryHandler(meetings.action_done, pattern=r"^ac:done:\d+:\d+$"),
+        CallbackQueryHandler(meetings.actions_page, pattern=cb.ActionList.pattern()),
+        CallbackQueryHandler(meetings.action_done, pattern=cb.ActionDone.pattern()),
         # /meeting in a group: a button to the private chat (the flow takes private ones).
         CommandHandler("meeting", meetings.from_group, filters=~PRIVATE),
         CommandHandler("milestones", milestones.milestones_command, filters=PRIVATE),
         CommandHandler("milestone", milestones.milestone_command, filters=PRIVATE),
-        CallbackQueryHandler(milestones.overview, pattern=r"^ms:o$"),
-        CallbackQueryHandler(milestones.pillar, pattern=r"^ms:p:\d+:\d+$"),
-        CallbackQueryHandler(milestones.milestone_pressed, pattern=r"^ms:m:\d+$"),
-        CallbackQueryHandler(milestones.chart_pressed, pattern=r"^ms:c$"),
+        CallbackQueryHandler(milestones.overview, pattern=cb.MilestonesOverview.pattern()),
+        CallbackQueryHandler(milestones.pillar, pattern=cb.PillarPage.pattern()),
+        CallbackQueryHandler(milestones.milestone_pressed, pattern=cb.MilestoneOpen.pattern()),
+        CallbackQueryHandler(milestones.chart_pressed, pattern=cb.MilestonesChart.pattern()),
         # /digest answers in private chats and in linked groups (the partnership's digest).
         CommandHandler("digest", digests.digest_command),
-        CallbackQueryHandler(digests.settings, pattern=r"^dg:s$"),
-        CallbackQueryHandler(digests.hours, pattern=r"^dg:hours$"),
+        CallbackQueryHandler(digests.settings, pattern=cb.DigestSettingsMenu.pattern()),
+        CallbackQueryHandler(digests.hours, pattern=cb.DigestHours.pattern()),
+        CallbackQueryHandler(digests.frequency_chosen, pattern=cb.DigestFrequencyChosen.pattern()),
+        CallbackQueryHandler(digests.day_chosen, pattern=cb.DigestDayChosen.pattern()),
+        CallbackQueryHandler(digests.hour_chosen, pattern=cb.DigestHourChosen.pattern()),
         CallbackQueryHandler(
-            digests.chosen, pattern=r"^dg:(f:(weekly|daily|off)|d:[0-6]|h:\d{1,2})$"
+            digests.follow_partnership, pattern=cb.DigestFollowPartnership.pattern()
         ),
-        CallbackQueryHandler(digests.follow_partnership, pattern=r"^dg:reset$"),
         CommandHandler("challenges", challenges.list_command, filters=PRIVATE),
-        CallbackQueryHandler(challenges.open_challenge, pattern=r"^ch:open:\d+$"),
-        CallbackQueryHandler(challenges.show_map, pattern=r"^ch:map:\d+$"),
-        CallbackQueryHandler(challenges.show_attachments, pattern=r"^ch:att:\d+$"),
-        CallbackQueryHandler(
-            challenges.list_pressed, pattern=r"^ch:ls:[a-z-]+:[a-z-]+:[a-z]+:\d+:\d+$"
-        ),
-        CallbackQueryHandler(
-            challenges.filter_menu, pattern=r"^ch:lf:[a-z]+:[a-z-]+:[a-z-]+:[a-z]+:\d+$"
-        ),
-        CallbackQueryHandler(challenges.summary_pressed, pattern=r"^ch:sum:\d+$"),
+        CallbackQueryHandler(challenges.open_challenge, pattern=cb.ChallengeOpen.pattern()),
+        CallbackQueryHandler(challenges.show_map, pattern=cb.ChallengeMap.pattern()),
+        CallbackQueryHandler(challenges.show_attachments, pattern=cb.ChallengeFiles.pattern()),
+        CallbackQueryHandler(challenges.list_pressed, pattern=cb.ChallengeList.pattern()),
+        CallbackQueryHandler(challenges.filter_menu, pattern=cb.ChallengeFilterMenu.pattern()),
+        CallbackQueryHandler(challenges.summary_pressed, pattern=cb.ChallengeSummary.pattern()),
         CommandHandler("challenge_alerts", challenges.alerts_menu, filters=PRIVATE),
-        CallbackQueryHandler(challenges.alerts_pressed, pattern=r"^ch:mute:[01]$"),
+        CallbackQueryHandler(challenges.alerts_pressed, pattern=cb.ChallengeAlertsSwitch.pattern()),
         CommandHandler("escalation", challenges.escalation_menu, filters=PRIVATE),
         CallbackQueryHandler(
-            challenges.escalation_pressed, pattern=r"^ch:cfg:(min:\d+|high:[01])$"
+            challenges.escalation_delay_pressed, pattern=cb.EscalationDelay.pattern()
+        ),
+        CallbackQueryHandler(
+            challenges.escalation_scope_pressed, pattern=cb.EscalationScope.pattern()
         ),
         CommandHandler("cancel", fallback.nothing_to_cancel),
         # Private-only commands sent in a group: point to the private chat.

@@ -8,6 +8,7 @@ from telegram import CallbackQuery, Message, Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
 
+from bot.callbacks import answered_in_private
 from bot.context import BotContext
 from bot.messaging import reply
 from bot.views import texts
@@ -44,11 +45,6 @@ async def gate(update: Update, context: BotContext) -> None:
         raise ApplicationHandlerStop
 
 
-#: Buttons that answer in the presser's own private chat, by the presser's own rights, and
-#: leave the pressed message as it is: anyone in a group may press them.
-ANSWERED_IN_PRIVATE = ("ch:open:", "ch:map:", "ch:att:")
-
-
 def _pressed_by_its_addressee(query: CallbackQuery) -> bool:
     """True if the person pressing is the one the message was for.
 
@@ -62,8 +58,8 @@ def _pressed_by_its_addressee(query: CallbackQuery) -> bool:
         return False
     if message.chat.type == ChatType.PRIVATE:
         return message.chat.id == query.from_user.id
-    if (query.data or "").startswith(ANSWERED_IN_PRIVATE):
-        return True
+    if answered_in_private(query.data):
+        return True  # it shows the group nothing: anyone in the group may press it
     asked = message.reply_to_message if isinstance(message, Message) else None
     return (
         asked is not None

@@ -9,10 +9,25 @@ from telegram.constants import ChatType
 from telegram.error import Forbidden
 from telegram.ext import ConversationHandler
 
+from bot.callbacks import (
+    AttributeCode,
+    MemberConfirm,
+    MemberList,
+    MemberOpen,
+    MemberRemove,
+    MemberRemoveConfirmed,
+    MemberRole,
+    MemberSet,
+    ReadmitAsked,
+    ReadmitConfirmed,
+    RemovedList,
+    ValueDigest,
+    VouchChoice,
+)
 from bot.commands import set_member_menu
 from bot.context import BotContext
 from bot.i18n import N_, Translator, translator
-from bot.messaging import pressed, reply, show, text_of
+from bot.messaging import reply, show, text_of
 from bot.views import texts
 from bot.views.keyboards import button, country_rows, keyboard
 from bot.views.render import bold, shorten
@@ -23,7 +38,10 @@ from services.members import Attribute, may_manage, value_digest
 VOUCH_VALUE = "vouch:value"
 VOUCH_DRAFT = "vouch"
 #: One letter per attribute in callback data.
-ATTRIBUTE_CODES = {"o": Attribute.ORGANISATION, "c": Attribute.COUNTRY}
+ATTRIBUTE_CODES: dict[AttributeCode, Attribute] = {
+    "o": Attribute.ORGANISATION,
+    "c": Attribute.COUNTRY,
+}
 ATTRIBUTE_LABELS = {Attribute.ORGANISATION: N_("Organisation"), Attribute.COUNTRY: N_("Country")}
 CONFIRM_LABELS = {
     Attribute.ORGANISATION: N_("✓ Confirm organisation: {value}"),
@@ -42,7 +60,7 @@ NO_KEEP_OUT = N_("No, keep them out")
 
 async def members_list(update: Update, context: BotContext) -> None:
     """A page of the member list, one button per member."""
-    page = int(pressed(update)[1]) if update.callback_query else 0
+    page = MemberList.of(update).page if update.callback_query else 0
     await _show_members(update, context, page)
 
 
@@ -62,10 +80,7 @@ async def _show_members(update: Update, context: BotContext, page: int) -> None:
             button(
                 f"{m.name} · {texts.role_name(_, m.role)}"
                 + (f" {AWAITING}" if m.awaiting_confirmation else ""),
-                "mem",
-                "open",
-                m.member_id,
-                result.page,
+                MemberOpen(m.member_id, result.page),
             )
         ]
         for m in result.members
@@ -78,22 +93,22 @@ async def _show_members(update: Update, context: BotContext, page: int) -> None:
         )
     paging = []
     if result.page > 0:
-        paging.append(button("«", "mem", "page", result.page - 1))
+        paging.append(button("«", MemberList(result.page - 1)))
     if result.page < result.pages - 1:
-        paging.append(button("»", "mem", "page", result.page + 1))
+        paging.append(button("»", MemberList(result.page + 1)))
     if paging:
         rows.append(paging)
     if result.removed:
         rows.append(
-            [button(_.text(REMOVED_BUTTON).format(count=result.removed), "mem", "rmd", page)]
+            [button(_.text(REMOVED_BUTTON).format(count=result.removed), RemovedList(page))]
         )
     await show(update, header, keyboard(rows))
 
 
 async def member_open(update: Update, context: BotContext) -> None:
     """One member with the role changes the caller may make."""
-    _action, member_id, page = pressed(update)
-    await _show_member(update, context, int(member_id), int(page))
+    pressed = MemberOpen.of(update)
+    await _show_member(update, context, pressed.member_id, pressed.page)
 
 
 async def _show_member(update: Update, context: BotContext, member_id: int, page: int) -> None:
@@ -103,15 +118,15 @@ async def _show_member(update: Update, context: BotContext, member_id: int, page
     name = await context.services.members.name_of(member_id)
     assert caller.role is not None
     rows = [
-        [button(texts.role_name(_, role), "mem", "role", member_id, role.value, page)]
+        [button(texts.role_name(_, role), MemberRole(member_id, role, page))]
         for role in Role
         if role is not target.role and may_manage(caller.role, target.role, role)
     ]
     if may_manage(caller.role, target.role):
         rows += _vouch_buttons(_, target, page)
     if may_manage(caller.role, target.role) and member_id != caller.identity.user_id:
-        rows.append([button(_.text(texts.REMOVE), "mem", "rm", member_id, page)])
-    rows.append([button("«", "mem", "page", page)])
+        rows.append([button(_.text(texts.REMOVE), MemberRemove(member_id, page))])
+    rows.append([button("«", MemberList(page))])
     details = Markup("\n").join(
         [
             _("{name} — {role}.", name=bold(name), role=texts.role_name(_, target.role)),
@@ -156,11 +171,11 @@ def _vouch_buttons(
         declared, confirmed = _values(target, attribute)
         if declared is not None and unconfirmed(declared, confirmed):
             label = _.text(CONFIRM_LABELS[attribute]).format(value=shorten(declared, 30))
-            data = ("mem", "cf", target.member_id, letter, value_digest(declared), page)
-            rows.append([button(label, *data)])
+            seen = ValueDigest(value_digest(declared))
+            rows.append([button(label, MemberConfirm(target.member_id, letter, seen, page))])
     rows.append(
         [
-            button(_.text(SET_LABELS[attribute]), "mem", "set", target.member_id, letter, page)
+            button(_.text(SET_LABELS[attribute]), MemberSet(target.member_id, letter, page))
             for letter, attribute in ATTRIBUTE_CODES.items()
         ]
     )
@@ -169,25 +184,28 @@ def _vouch_buttons(
 
 async def member_confirm(update: Update, context: BotContext) -> None:
     """Confirm the organisation or country a member declared, as the button showed it."""
-    _action, member_id, letter, seen, page = pressed(update)
+    pressed = MemberConfirm.of(update)
     await context.services.members.confirm(
-        context.require_caller(), int(member_id), ATTRIBUTE_CODES[letter], seen
+        context.require_caller(),
+        pressed.member_id,
+        ATTRIBUTE_CODES[pressed.attribute],
+        pressed.seen,
     )
-    await _show_member(update, context, int(member_id), int(page))
+    await _show_member(update, context, pressed.member_id, pressed.page)
 
 
 async def vouch_start(update: Update, context: BotContext) -> str:
     """Ask for the organisation or country to set for a member, as confirmed."""
     _ = context._
-    _action, member_id, letter, page = pressed(update)
-    attribute = ATTRIBUTE_CODES[letter]
-    target = await context.services.members.vouchable(context.require_caller(), int(member_id))
+    pressed = MemberSet.of(update)
+    attribute = ATTRIBUTE_CODES[pressed.attribute]
+    target = await context.services.members.vouchable(context.require_caller(), pressed.member_id)
     draft = context.draft(VOUCH_DRAFT, fresh=True)
-    draft.update(member_id=target.member_id, attribute=attribute.value, page=int(page))
+    draft.update(member_id=target.member_id, attribute=attribute.value, page=pressed.page)
     name = bold(await context.services.members.name_of(target.member_id))
     rows = []
     if attribute is Attribute.COUNTRY:
-        rows = country_rows(target.partnership.countries, "mem", "sv")
+        rows = country_rows(target.partnership.countries, VouchChoice)
         question = _(
             "Which country does {name} work for? Choose below or send its name: it is"
             " recorded as confirmed by you. /cancel leaves it as it is.",
@@ -200,7 +218,7 @@ async def vouch_start(update: Update, context: BotContext) -> str:
             name=name,
         )
     if _values(target, attribute)[1] is not None:
-        rows.append([button(_.text(WITHDRAW), "mem", "sv", "x")])
+        rows.append([button(_.text(WITHDRAW), VouchChoice("x"))])
     await show(update, question, keyboard(rows) if rows else None)
     return VOUCH_VALUE
 
@@ -216,11 +234,10 @@ async def vouch_typed(update: Update, context: BotContext) -> str | int:
 
 async def vouch_pressed(update: Update, context: BotContext) -> str | int:
     """One of the partnership's countries, or Withdraw."""
-    choice = pressed(update)[1]
-    if choice == "x":
+    index = VouchChoice.of(update).choice
+    if index == "x":
         return await _vouch(update, context, None)
     countries = context.require_caller().require_membership().partnership.countries
-    index = int(choice)
     if not 0 <= index < len(countries):
         await show(update, texts.expired(context._))
         return VOUCH_VALUE
@@ -242,7 +259,7 @@ async def _vouch(update: Update, context: BotContext, value: str | None) -> str 
 
 async def removed_list(update: Update, context: BotContext) -> None:
     """People removed from the partnership, each with Readmit (admins)."""
-    await _show_removed(update, context, int(pressed(update)[1]))
+    await _show_removed(update, context, RemovedList.of(update).page)
 
 
 async def _show_removed(
@@ -260,15 +277,16 @@ async def _show_removed(
         )
     else:
         text = _("Nobody removed from {partnership} is kept out.", partnership=partnership)
-    rows = [[button(person.name, "mem", "ra", person.member_id, page)] for person in removed]
-    rows.append([button("«", "mem", "page", page)])
+    rows = [[button(person.name, ReadmitAsked(person.member_id, page))] for person in removed]
+    rows.append([button("«", MemberList(page))])
     await show(update, note + Markup("\n\n") + text if note else text, keyboard(rows))
 
 
 async def readmit_asked(update: Update, context: BotContext) -> None:
     """Ask before letting a removed person join again."""
     _ = context._
-    member_id, page = (int(part) for part in pressed(update)[1:])
+    pressed = ReadmitAsked.of(update)
+    member_id, page = pressed.member_id, pressed.page
     caller = context.require_caller()
     removed = {p.member_id: p for p in await context.services.members.removed(caller)}
     if member_id not in removed:
@@ -284,8 +302,8 @@ async def readmit_asked(update: Update, context: BotContext) -> None:
         keyboard(
             [
                 [
-                    button(_.text(YES_READMIT), "mem", "raok", member_id, page),
-                    button(_.text(NO_KEEP_OUT), "mem", "rmd", page),
+                    button(_.text(YES_READMIT), ReadmitConfirmed(member_id, page)),
+                    button(_.text(NO_KEEP_OUT), RemovedList(page)),
                 ]
             ]
         ),
@@ -294,7 +312,8 @@ async def readmit_asked(update: Update, context: BotContext) -> None:
 
 async def readmit_confirmed(update: Update, context: BotContext) -> None:
     """Readmit them (pressing twice finds nobody to readmit and says so)."""
-    member_id, page = (int(part) for part in pressed(update)[1:])
+    pressed = ReadmitConfirmed.of(update)
+    member_id, page = pressed.member_id, pressed.page
     caller = context.require_caller()
     partnership = caller.require_membership().partnership
     await context.services.members.readmit(partnership, member_id, by=caller)
@@ -305,18 +324,19 @@ async def readmit_confirmed(update: Update, context: BotContext) -> None:
 
 async def member_role(update: Update, context: BotContext) -> None:
     """Change a member's role, then tell them."""
-    _action, member_id, role, page = pressed(update)
+    pressed = MemberRole.of(update)
     changed = await context.services.members.change_role(
-        context.require_caller(), int(member_id), Role(role)
+        context.require_caller(), pressed.member_id, pressed.role
     )
     await _tell_member(context, changed.member_id, changed.partnership.name, changed.role)
-    await _show_member(update, context, int(member_id), int(page))
+    await _show_member(update, context, pressed.member_id, pressed.page)
 
 
 async def member_remove(update: Update, context: BotContext) -> None:
     """Ask for confirmation before removing a member."""
     _ = context._
-    member_id, page = (int(part) for part in pressed(update)[1:])
+    pressed = MemberRemove.of(update)
+    member_id, page = pressed.member_id, pressed.page
     target = await context.services.members.get(context.require_caller(), member_id)
     name = await context.services.members.name_of(target.member_id)
     await show(
@@ -329,8 +349,8 @@ async def member_remove(update: Update, context: BotContext) -> None:
         keyboard(
             [
                 [
-                    button(_.text(texts.YES_REMOVE), "mem", "rmok", member_id, page),
-                    button(_.text(texts.NO_KEEP), "mem", "open", member_id, page),
+                    button(_.text(texts.YES_REMOVE), MemberRemoveConfirmed(member_id, page)),
+                    button(_.text(texts.NO_KEEP), MemberOpen(member_id, page)),
                 ]
             ]
         ),
@@ -339,7 +359,8 @@ async def member_remove(update: Update, context: BotContext) -> None:
 
 async def member_remove_confirmed(update: Update, context: BotContext) -> None:
     """Remove the member (pressing twice finds nobody to remove and says so)."""
-    member_id, page = (int(part) for part in pressed(update)[1:])
+    pressed = MemberRemoveConfirmed.of(update)
+    member_id, page = pressed.member_id, pressed.page
     caller = context.require_caller()
     name = await context.services.members.name_of(member_id)
     await context.services.members.remove(caller, member_id)

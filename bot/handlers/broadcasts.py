@@ -10,9 +10,20 @@ from markupsafe import Markup, escape
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.ext import ConversationHandler
 
+from bot.callbacks import (
+    Acknowledge,
+    AlertList,
+    AlertOpen,
+    BroadcastAudience,
+    BroadcastAudienceValue,
+    BroadcastBackToAudience,
+    BroadcastCancel,
+    BroadcastSend,
+    BroadcastUrgency,
+)
 from bot.context import BotContext
 from bot.i18n import N_, translator
-from bot.messaging import answer, pressed, reply, show
+from bot.messaging import answer, reply, show
 from bot.views import texts
 from bot.views.broadcasts import broadcast_message, broadcast_status, delivery_figures
 from bot.views.keyboards import button, in_rows, keyboard
@@ -96,7 +107,7 @@ async def broadcast_wrong_media(update: Update, context: BotContext) -> str:
 async def _ask_audience(update: Update, context: BotContext, note: Markup | None = None) -> str:
     _ = context._
     buttons = [
-        button(_.text(AUDIENCE_LABELS[kind]), "bc", "aud", kind.value) for kind in AudienceKind
+        button(_.text(AUDIENCE_LABELS[kind]), BroadcastAudience(kind)) for kind in AudienceKind
     ]
     question = _("Who should receive it?")
     text = note + Markup("\n\n") + question if note else question
@@ -106,7 +117,7 @@ async def _ask_audience(update: Update, context: BotContext, note: Markup | None
 
 async def broadcast_audience(update: Update, context: BotContext) -> str:
     """Everyone or the groups: on to urgency; a role, country or organisation: list them."""
-    kind = AudienceKind(pressed(update)[1])
+    kind = BroadcastAudience.of(update).kind
     draft = context.draft(DRAFT)
     if kind in (AudienceKind.EVERYONE, AudienceKind.GROUPS):
         return await _choose_audience(update, context, Audience(kind))
@@ -118,9 +129,13 @@ async def broadcast_audience(update: Update, context: BotContext) -> str:
     draft["kind"], draft["choices"] = kind.value, choices
     _ = context._
     labels = [texts.role_name(_, Role(c)) if kind is AudienceKind.ROLE else c for c in choices]
-    buttons = [button(label[:60], "bc", "val", index) for index, label in enumerate(labels)]
+    buttons = [
+        button(label[:60], BroadcastAudienceValue(index)) for index, label in enumerate(labels)
+    ]
     await show(
-        update, _("Choose one:"), keyboard([*in_rows(buttons, 2), [button("«", "bc", "back")]])
+        update,
+        _("Choose one:"),
+        keyboard([*in_rows(buttons, 2), [button("«", BroadcastBackToAudience())]]),
     )
     return BC_AUDIENCE_VALUE
 
@@ -128,7 +143,7 @@ async def broadcast_audience(update: Update, context: BotContext) -> str:
 async def broadcast_audience_value(update: Update, context: BotContext) -> str:
     """Take the chosen role, country or organisation."""
     draft = context.draft(DRAFT)
-    index = int(pressed(update)[1])
+    index = BroadcastAudienceValue.of(update).index
     choices: list[str] = draft.get("choices", [])
     if "kind" not in draft or not 0 <= index < len(choices):
         await show(update, texts.expired(context._))
@@ -160,7 +175,12 @@ async def _choose_audience(update: Update, context: BotContext, audience: Audien
             " acknowledged them get a reminder."
         ),
         keyboard(
-            [[button(_.text(NORMAL), "bc", "urg", 0), button(_.text(URGENT), "bc", "urg", 1)]]
+            [
+                [
+                    button(_.text(NORMAL), BroadcastUrgency(False)),
+                    button(_.text(URGENT), BroadcastUrgency(True)),
+                ]
+            ]
         ),
     )
     return BC_URGENCY
@@ -178,7 +198,7 @@ async def broadcast_urgency(update: Update, context: BotContext) -> str:
     if "audience" not in draft or "text" not in draft:
         await show(update, texts.expired(context._))
         return ConversationHandler.END  # type: ignore[return-value]
-    draft["urgent"] = pressed(update)[1] == "1"
+    draft["urgent"] = BroadcastUrgency.of(update).urgent
     await answer(update)
     caller = context.require_caller()
     reach = await context.services.broadcasts.reach(caller, _audience(draft))
@@ -199,7 +219,9 @@ async def broadcast_urgency(update: Update, context: BotContext) -> str:
     await reply(
         update,
         summary,
-        keyboard([[button(_.text(SEND), "bc", "send"), button(_.text(CANCEL), "bc", "cancel")]]),
+        keyboard(
+            [[button(_.text(SEND), BroadcastSend()), button(_.text(CANCEL), BroadcastCancel())]]
+        ),
     )
     return BC_CONFIRM
 
@@ -261,7 +283,7 @@ async def broadcast_send(update: Update, context: BotContext) -> int:
     status = await show(
         update,
         broadcast_status(_, summary, membership.partnership.timezone),
-        InlineKeyboardMarkup([[button("👥", "al", "open", broadcast_id)]]),
+        InlineKeyboardMarkup([[button("👥", AlertOpen(broadcast_id))]]),
     )
     if status is not None:
         await context.services.broadcasts.set_status_message(
@@ -296,7 +318,7 @@ async def broadcast_back(update: Update, context: BotContext) -> str:
 
 async def acknowledge(update: Update, context: BotContext) -> None:
     """The Acknowledge button: recorded once; the button becomes a confirmation."""
-    delivery_id = int(pressed(update)[0])
+    delivery_id = Acknowledge.of(update).delivery_id
     caller = context.require_caller()
     delivery, first = await context.services.outbox.acknowledge(delivery_id, caller)
     _ = context._
@@ -308,7 +330,7 @@ async def acknowledge(update: Update, context: BotContext) -> None:
     await query.answer(_.text(THANKS) if first else _.text(ALREADY))
     if first:
         # The button becomes the confirmation; the message's other buttons (Open) stay.
-        confirmation = button(label, "ack", delivery_id)
+        confirmation = button(label, Acknowledge(delivery_id))
         shown = query.message.reply_markup if isinstance(query.message, Message) else None
         rows = (
             [[confirmation if b.callback_data == query.data else b for b in row]
@@ -351,14 +373,14 @@ async def alerts(update: Update, context: BotContext) -> None:
             )
             + delivery_figures(_, summary.counts)
         )
-        buttons.append(button(str(number), "al", "open", summary.broadcast.id))
+        buttons.append(button(str(number), AlertOpen(summary.broadcast.id)))
     await show(update, Markup("\n").join(lines), keyboard(in_rows(buttons, 5)))
 
 
 async def alert_detail(update: Update, context: BotContext) -> None:
     """One broadcast: figures, who has not acknowledged it, who could not be reached."""
     _ = context._
-    broadcast_id = int(pressed(update)[1])
+    broadcast_id = AlertOpen.of(update).broadcast_id
     caller = context.require_caller()
     membership = caller.require(Capability.BROADCAST)
     summary, waiting, unreachable = await context.services.broadcasts.detail(caller, broadcast_id)
@@ -369,4 +391,4 @@ async def alert_detail(update: Update, context: BotContext) -> None:
         parts.append(_("Everyone has acknowledged."))
     if unreachable:
         parts.append(_("Could not be reached: {names}", names=", ".join(unreachable)))
-    await show(update, Markup("\n\n").join(parts), keyboard([[button("«", "al", "list")]]))
+    await show(update, Markup("\n\n").join(parts), keyboard([[button("«", AlertList())]]))

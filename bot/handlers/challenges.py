@@ -8,7 +8,7 @@ linked group, they show the group nothing more than the alert did.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import Any, Literal
 
 from markupsafe import Markup
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -16,9 +16,24 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ConversationHandler
 
+from bot.callbacks import (
+    ChallengeAlertsSwitch,
+    ChallengeFiles,
+    ChallengeFilterField,
+    ChallengeFilterMenu,
+    ChallengeList,
+    ChallengeMap,
+    ChallengeOpen,
+    ChallengeStatusChange,
+    ChallengeSummary,
+    ChallengeWithoutNote,
+    EscalationDelay,
+    EscalationScope,
+    StatusFilter,
+)
 from bot.context import BotContext
 from bot.i18n import N_
-from bot.messaging import answer, pressed, reply, show, text_of
+from bot.messaging import answer, reply, show, text_of
 from bot.throttling import spend
 from bot.views import challenges as views
 from bot.views import texts
@@ -44,7 +59,7 @@ DELAYS = (15, 30, 60, 120)
 MAP = N_("Map")
 ATTACHMENTS = N_("Attachments")
 WITHOUT_NOTE = N_("Without a note")
-FILTER_LABELS = {
+FILTER_LABELS: dict[ChallengeFilterField, str] = {
     "cat": N_("Category"),
     "sev": N_("Severity"),
     "st": N_("Status"),
@@ -63,7 +78,7 @@ MINUTES_BUTTON = N_("{count} min")
 
 async def open_challenge(update: Update, context: BotContext) -> None:
     """A challenge in full, with the lifecycle buttons for coordinators and admins."""
-    challenge_id = int(pressed(update)[1])
+    challenge_id = ChallengeOpen.of(update).challenge_id
     detail = await context.services.challenges.detail(context.require_caller(), challenge_id)
     await _to_private(
         update,
@@ -78,15 +93,15 @@ def _detail_keyboard(context: BotContext, detail: ChallengeDetail) -> InlineKeyb
     _ = context._
     challenge = detail.card.challenge
     actions = [
-        button("→ " + _.text(views.STATUS_ACTIONS[s]), "ch", "st", challenge.id, s.value)
+        button("→ " + _.text(views.STATUS_ACTIONS[s]), ChallengeStatusChange(challenge.id, s))
         for s in detail.next_statuses
     ]
     rows = in_rows(actions, 2)
     more = []
     if challenge.latitude is not None and challenge.longitude is not None:
-        more.append(button("📍 " + _.text(MAP), "ch", "map", challenge.id))
+        more.append(button("📍 " + _.text(MAP), ChallengeMap(challenge.id)))
     if detail.attachments:
-        more.append(button("📎 " + _.text(ATTACHMENTS), "ch", "att", challenge.id))
+        more.append(button("📎 " + _.text(ATTACHMENTS), ChallengeFiles(challenge.id)))
     if more:
         rows.append(more)
     return keyboard(rows) if rows else None
@@ -128,7 +143,7 @@ async def _to_private(
 async def show_map(update: Update, context: BotContext) -> None:
     """The challenge's location pin."""
     detail = await context.services.challenges.detail(
-        context.require_caller(), int(pressed(update)[1])
+        context.require_caller(), ChallengeMap.of(update).challenge_id
     )
     challenge = detail.card.challenge
     user = update.effective_user
@@ -151,7 +166,7 @@ async def show_map(update: Update, context: BotContext) -> None:
 async def show_attachments(update: Update, context: BotContext) -> None:
     """The challenge's photos and documents, in the presser's private chat."""
     detail = await context.services.challenges.detail(
-        context.require_caller(), int(pressed(update)[1])
+        context.require_caller(), ChallengeFiles.of(update).challenge_id
     )
     user = update.effective_user
     assert user is not None
@@ -182,19 +197,17 @@ def _note_draft(context: BotContext) -> dict[str, Any]:
 async def status_pressed(update: Update, context: BotContext) -> str | int:
     """A lifecycle button: ask for an optional note."""
     _ = context._
-    parts = pressed(update)
-    challenge_id = int(parts[1])
+    pressed = ChallengeStatusChange.of(update)
+    challenge_id, status = pressed.challenge_id, pressed.status
     detail = await context.services.challenges.detail(context.require_caller(), challenge_id)
     if not detail.can_manage:
         raise NotAllowed(Capability.MANAGE_CHALLENGES.least_role)
-    wanted = parts[2]
-    if wanted not in {s.value for s in detail.next_statuses}:
+    if status not in detail.next_statuses:
         await answer(
             update,
             _.text(N_("This button is out of date: the challenge moved on. Open it again.")),
         )
         return ConversationHandler.END
-    status = Status(wanted)
     context.draft(NOTE_DRAFT, fresh=True).update(id=challenge_id, status=status.value)
     await answer(update)
     await reply(
@@ -205,7 +218,7 @@ async def status_pressed(update: Update, context: BotContext) -> str | int:
             number=challenge_id,
             status=bold(views.status_name(_, status)),
         ),
-        keyboard([[button(_.text(WITHOUT_NOTE), "ch", "nn")]]),
+        keyboard([[button(_.text(WITHOUT_NOTE), ChallengeWithoutNote())]]),
     )
     return NOTE
 
@@ -276,41 +289,36 @@ async def _send_detail(update: Update, context: BotContext, challenge_id: int) -
 # -- /challenges ---------------------------------------------------------------------------------
 
 
-def _encode(wanted: Filter) -> list[str]:
-    """A filter as callback data parts: category, severity, statuses, days."""
+FilterCode = tuple[Category | Literal["-"], Severity | Literal["-"], StatusFilter, int]
+
+
+def _encode(wanted: Filter) -> FilterCode:
+    """A filter as the fields of a list's buttons: category, severity, statuses, days."""
+    statuses: StatusFilter
     if wanted.statuses == OPEN_STATUSES:
         statuses = "open"
     elif not wanted.statuses:
         statuses = "all"
     else:
-        statuses = wanted.statuses[0].value
-    return [
-        wanted.category.value if wanted.category else "-",
-        wanted.severity.value if wanted.severity else "-",
-        statuses,
-        str(wanted.days),
-    ]
+        statuses = wanted.statuses[0]
+    return (wanted.category or "-", wanted.severity or "-", statuses, wanted.days)
 
 
-def _decode(parts: list[str]) -> Filter | None:
-    """The filter of callback data parts; None if they do not read (an old button)."""
-    try:
-        category, severity, statuses, days = parts
-        status_filter: tuple[Status, ...]
-        if statuses == "open":
-            status_filter = OPEN_STATUSES
-        elif statuses == "all":
-            status_filter = ()
-        else:
-            status_filter = (Status(statuses),)
-        return Filter(
-            category=Category(category) if category != "-" else None,
-            severity=Severity(severity) if severity != "-" else None,
-            statuses=status_filter,
-            days=int(days),
-        )
-    except ValueError:
-        return None
+def _decode(pressed: ChallengeList | ChallengeFilterMenu) -> Filter:
+    """The filter a list's button carries."""
+    status_filter: tuple[Status, ...]
+    if pressed.statuses == "open":
+        status_filter = OPEN_STATUSES
+    elif pressed.statuses == "all":
+        status_filter = ()
+    else:
+        status_filter = (pressed.statuses,)
+    return Filter(
+        category=pressed.category if pressed.category != "-" else None,
+        severity=pressed.severity if pressed.severity != "-" else None,
+        statuses=status_filter,
+        days=pressed.days,
+    )
 
 
 def _typed_filter(context: BotContext, words: list[str]) -> Filter:
@@ -343,12 +351,8 @@ async def list_command(update: Update, context: BotContext) -> None:
 
 async def list_pressed(update: Update, context: BotContext) -> None:
     """A page or a filter chosen on a button."""
-    parts = pressed(update)
-    wanted = _decode(parts[1:5])
-    if wanted is None:
-        await answer(update, context._.text(texts.BUTTON_EXPIRED))
-        return
-    await _show_list(update, context, wanted, int(parts[5]))
+    pressed = ChallengeList.of(update)
+    await _show_list(update, context, _decode(pressed), pressed.page)
 
 
 async def _show_list(update: Update, context: BotContext, wanted: Filter, page: int) -> None:
@@ -359,23 +363,26 @@ async def _show_list(update: Update, context: BotContext, wanted: Filter, page: 
     code = _encode(wanted)
     rows: list[list[InlineKeyboardButton]] = in_rows(
         [
-            button(str(number), "ch", "open", c.id)
+            button(str(number), ChallengeOpen(c.id))
             for number, c in enumerate(result.challenges, start=1)
         ],
         4,
     )
     paging = []
     if result.page > 0:
-        paging.append(button("«", "ch", "ls", *code, result.page - 1))
+        paging.append(button("«", ChallengeList(*code, result.page - 1)))
     if result.page < result.pages - 1:
-        paging.append(button("»", "ch", "ls", *code, result.page + 1))
+        paging.append(button("»", ChallengeList(*code, result.page + 1)))
     if paging:
         rows.append(paging)
     rows.append(
-        [button(_.text(label), "ch", "lf", field, *code) for field, label in FILTER_LABELS.items()]
+        [
+            button(_.text(label), ChallengeFilterMenu(field, *code))
+            for field, label in FILTER_LABELS.items()
+        ]
     )
     rows.append(
-        [button(str(_(SUMMARY, count=days)), "ch", "sum", days) for days in SUMMARY_PERIODS]
+        [button(str(_(SUMMARY, count=days)), ChallengeSummary(days)) for days in SUMMARY_PERIODS]
     )
     await show(update, views.list_text(_, result, wanted, partnership), keyboard(rows))
 
@@ -383,12 +390,8 @@ async def _show_list(update: Update, context: BotContext, wanted: Filter, page: 
 async def filter_menu(update: Update, context: BotContext) -> None:
     """The choices of one filter; each shows the list filtered."""
     _ = context._
-    parts = pressed(update)
-    field = parts[1]
-    wanted = _decode(parts[2:6])
-    if wanted is None or field not in FILTER_LABELS:
-        await answer(update, _.text(texts.BUTTON_EXPIRED))
-        return
+    pressed = ChallengeFilterMenu.of(update)
+    field, wanted = pressed.field, _decode(pressed)
     options: list[tuple[str, Filter]] = []
     if field == "cat":
         options.append((_.text(views.ANY_CATEGORY), _with(wanted, category=None)))
@@ -403,9 +406,9 @@ async def filter_menu(update: Update, context: BotContext) -> None:
     else:
         options.append((_.text(views.ANY_TIME), _with(wanted, days=0)))
         options += [(views.period_text(_, d), _with(wanted, days=d)) for d in PERIODS]
-    buttons = [button(label, "ch", "ls", *_encode(f), 0) for label, f in options]
+    buttons = [button(label, ChallengeList(*_encode(f), 0)) for label, f in options]
     rows = in_rows(buttons, 1 if field == "cat" else 2)
-    rows.append([button("«", "ch", "ls", *_encode(wanted), 0)])
+    rows.append([button("«", ChallengeList(*_encode(wanted), 0))])
     await show(update, _("Show:") + Markup(" ") + _(FILTER_LABELS[field]), keyboard(rows))
 
 
@@ -416,13 +419,17 @@ def _with(wanted: Filter, **changes: Any) -> Filter:
 async def summary_pressed(update: Update, context: BotContext) -> None:
     """Challenges of the last 30 or 90 days by category and severity."""
     _ = context._
-    days = int(pressed(update)[1])
+    days = ChallengeSummary.of(update).days
     caller = context.require_caller()
     summary = await context.services.challenges.summary(caller, days)
     partnership = caller.require_membership().partnership
     rows = [
-        [button(str(_(SUMMARY, count=d)), "ch", "sum", d) for d in SUMMARY_PERIODS if d != days],
-        [button("«", "ch", "ls", *_encode(Filter()), 0)],
+        [
+            button(str(_(SUMMARY, count=d)), ChallengeSummary(d))
+            for d in SUMMARY_PERIODS
+            if d != days
+        ],
+        [button("«", ChallengeList(*_encode(Filter()), 0))],
     ]
     await show(update, views.summary_text(_, summary, partnership), keyboard(rows))
 
@@ -452,14 +459,14 @@ async def alerts_menu(update: Update, context: BotContext) -> None:
                 " whatever you choose here."
             )
         )
-    switch = button(_.text(TURN_ON if muted else TURN_OFF), "ch", "mute", 0 if muted else 1)
+    switch = button(_.text(TURN_ON if muted else TURN_OFF), ChallengeAlertsSwitch(not muted))
     await show(update, Markup("\n\n").join(parts), keyboard([[switch]]))
 
 
 async def alerts_pressed(update: Update, context: BotContext) -> None:
     """The switch of /challenge_alerts."""
     await context.services.challenges.set_alerts_muted(
-        context.require_caller(), pressed(update)[1] == "1"
+        context.require_caller(), ChallengeAlertsSwitch.of(update).muted
     )
     await alerts_menu(update, context)
 
@@ -481,13 +488,13 @@ async def escalation_menu(update: Update, context: BotContext) -> None:
     delays = [
         button(
             ticked(str(_(MINUTES_BUTTON, count=minutes)), rule.minutes == minutes),
-            *("ch", "cfg", "min", minutes),
+            EscalationDelay(minutes),
         )
         for minutes in DELAYS
     ]
     scope = [
-        button(ticked(_.text(CRITICAL_ONLY), not rule.include_high), "ch", "cfg", "high", 0),
-        button(ticked(_.text(HIGH_AND_CRITICAL), rule.include_high), "ch", "cfg", "high", 1),
+        button(ticked(_.text(CRITICAL_ONLY), not rule.include_high), EscalationScope(False)),
+        button(ticked(_.text(HIGH_AND_CRITICAL), rule.include_high), EscalationScope(True)),
     ]
     await show(
         update,
@@ -496,12 +503,17 @@ async def escalation_menu(update: Update, context: BotContext) -> None:
     )
 
 
-async def escalation_pressed(update: Update, context: BotContext) -> None:
-    """A delay or a scope chosen (admins only: the service checks)."""
-    _kind, what, value = pressed(update)
-    caller = context.require_caller()
-    if what == "min":
-        await context.services.challenges.set_escalation_rule(caller, minutes=int(value))
-    else:
-        await context.services.challenges.set_escalation_rule(caller, include_high=value == "1")
+async def escalation_delay_pressed(update: Update, context: BotContext) -> None:
+    """A delay chosen (admins only: the service checks)."""
+    await context.services.challenges.set_escalation_rule(
+        context.require_caller(), minutes=EscalationDelay.of(update).minutes
+    )
+    await escalation_menu(update, context)
+
+
+async def escalation_scope_pressed(update: Update, context: BotContext) -> None:
+    """Critical only, or high and critical (admins only: the service checks)."""
+    await context.services.challenges.set_escalation_rule(
+        context.require_caller(), include_high=EscalationScope.of(update).include_high
+    )
     await escalation_menu(update, context)

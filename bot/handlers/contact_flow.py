@@ -16,9 +16,18 @@ from markupsafe import Markup
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ConversationHandler
 
+from bot.callbacks import (
+    ContactAskToLink,
+    ContactCountryChosen,
+    ContactDeleteCard,
+    ContactEdit,
+    ContactFieldChosen,
+    ContactSave,
+    ContactTypeChosen,
+)
 from bot.context import BotContext
 from bot.handlers import fallback
-from bot.messaging import answer, pressed, reply, show, text_of
+from bot.messaging import answer, reply, show, text_of
 from bot.views import contacts as views
 from bot.views import texts
 from bot.views.keyboards import button, in_rows, keyboard
@@ -84,7 +93,7 @@ async def edit_start(update: Update, context: BotContext) -> str | int:
     """A contact's Edit button: the review, where any field can be changed."""
     caller = context.require_caller()
     caller.require(Capability.MANAGE_CONTACTS)
-    contact = await context.services.contacts.get(caller, int(pressed(update)[1]))
+    contact = await context.services.contacts.get(caller, ContactEdit.of(update).contact_id)
     if contact.member_id is not None:
         await answer(update, context._.text(texts.BUTTON_EXPIRED))
         return ConversationHandler.END
@@ -155,7 +164,7 @@ async def _step_keyboard(context: BotContext, field: Field) -> InlineKeyboardMar
     _ = context._
     if field is Field.ORGANISATION_TYPE:
         buttons = [
-            button(_.text(views.TYPE_NAMES[kind]), "ct", "type", kind.value)
+            button(_.text(views.TYPE_NAMES[kind]), ContactTypeChosen(kind))
             for kind in OrganisationType
         ]
         return keyboard(in_rows(buttons, 2))
@@ -169,7 +178,9 @@ async def _step_keyboard(context: BotContext, field: Field) -> InlineKeyboardMar
         choices = known[:COUNTRY_BUTTONS]
         _draft(context)["countries"] = choices
         if choices:
-            buttons = [button(shorten(n, 30), "ct", "country", i) for i, n in enumerate(choices)]
+            buttons = [
+                button(shorten(n, 30), ContactCountryChosen(i)) for i, n in enumerate(choices)
+            ]
             return keyboard(in_rows(buttons, 2))
     return None
 
@@ -200,7 +211,7 @@ async def type_pressed(update: Update, context: BotContext) -> str:
     if _step(context) is not Field.ORGANISATION_TYPE:
         await answer(update, context._.text(texts.BUTTON_EXPIRED))
         return ASK
-    kind = OrganisationType(pressed(update)[1])
+    kind = ContactTypeChosen.of(update).kind
     await answer(update)
     _store(context, replace(_values(context), organisation_type=kind))
     return await _advance(update, context)
@@ -208,7 +219,7 @@ async def type_pressed(update: Update, context: BotContext) -> str:
 
 async def country_pressed(update: Update, context: BotContext) -> str:
     """A country chosen on its button."""
-    index = int(pressed(update)[1])
+    index = ContactCountryChosen.of(update).index
     choices = _draft(context).get("countries") or []
     if _step(context) is not Field.COUNTRY or not 0 <= index < len(choices):
         await answer(update, context._.text(texts.BUTTON_EXPIRED))
@@ -262,11 +273,11 @@ async def _review(update: Update, context: BotContext) -> str:
             "Your card in the directory of {partnership}. Press a field to change it, then save.",
             partnership=bold(partnership),
         )
-    buttons = [button("✎ " + _.text(views.FIELD_LABELS[f]), "ct", "field", f.value) for f in Field]
+    buttons = [button("✎ " + _.text(views.FIELD_LABELS[f]), ContactFieldChosen(f)) for f in Field]
     rows: list[list[InlineKeyboardButton]] = in_rows(buttons, 2)
-    last = [button("✓ " + _.text(views.SAVE), "ct", "save")]
+    last = [button("✓ " + _.text(views.SAVE), ContactSave())]
     if mode == Mode.CARD and draft.get("has_card"):
-        last.append(button(_.text(views.DELETE_MY_CARD), "ct", "unset"))
+        last.append(button(_.text(views.DELETE_MY_CARD), ContactDeleteCard()))
     rows.append(last)
     text = title + Markup("\n\n") + views.review_card(_, _values(context))
     # A button that leads here has been answered already: Telegram refuses a second answer.
@@ -276,13 +287,10 @@ async def _review(update: Update, context: BotContext) -> str:
 
 async def field_chosen(update: Update, context: BotContext) -> str:
     """A field's button on the review: ask for that field, then come back."""
-    name = pressed(update)[1]
-    if name not in {f.value for f in Field}:
-        await answer(update, context._.text(texts.BUTTON_EXPIRED))
-        return REVIEW
+    field = ContactFieldChosen.of(update).field
     await answer(update)
     draft = _draft(context)
-    draft["step"] = name
+    draft["step"] = field.value
     draft["reviewing"] = True
     return await _ask(update, context)
 
@@ -329,7 +337,7 @@ async def save(update: Update, context: BotContext) -> str | int:
                     name=existing.name,
                     organisation=existing.organisation,
                 ),
-                keyboard([[button(_.text(views.ASK_TO_LINK), "ct", "ask", existing.id)]]),
+                keyboard([[button(_.text(views.ASK_TO_LINK), ContactAskToLink(existing.id))]]),
             )
             return REVIEW
         await reply(
@@ -367,7 +375,7 @@ async def ask_to_link(update: Update, context: BotContext) -> int:
     """The member says an entry is them: the coordinators are asked; the flow ends."""
     _ = context._
     caller = context.require_caller()
-    contact_id = int(pressed(update)[1])
+    contact_id = ContactAskToLink.of(update).contact_id
     asked = await context.services.contacts.ask_to_link(caller, contact_id)
     context.discard_draft(DRAFT)
     await show(

@@ -22,9 +22,25 @@ from telegram import (
 )
 from telegram.constants import ParseMode
 
+from bot.callbacks import (
+    ContactAdd,
+    ContactDelete,
+    ContactDeleteConfirmed,
+    ContactDirectory,
+    ContactEdit,
+    ContactImportValidRows,
+    ContactLink,
+    ContactOpen,
+    ContactOrganisations,
+    ContactResults,
+    ContactsOfCountry,
+    ContactsOfOrganisation,
+    ListKey,
+    ValueDigest,
+)
 from bot.context import BotContext
 from bot.i18n import Translator, Verbatim
-from bot.messaging import answer, pressed, reply, show
+from bot.messaging import answer, reply, show
 from bot.throttling import spend
 from bot.views import contacts as views
 from bot.views import texts
@@ -55,9 +71,9 @@ def _key(value: object) -> str:
     return hashlib.sha1(json.dumps(value, sort_keys=True).encode()).hexdigest()[:8]
 
 
-def _remember(context: BotContext, search: dict[str, str]) -> str:
+def _remember(context: BotContext, search: dict[str, str]) -> ListKey:
     """Keep a search for its result buttons; returns its key."""
-    key = _key(search)
+    key = ListKey(_key(search))
     if context.user_data is None:
         raise RuntimeError("searches need an update with a user")
     searches: dict[str, Any] = context.user_data.setdefault(SEARCHES, {})
@@ -89,16 +105,16 @@ async def search_command(update: Update, context: BotContext) -> None:
 
 async def page(update: Update, context: BotContext) -> None:
     """Another page of results (or the results again, from a contact's details)."""
-    key, number = pressed(update)[1:]
-    search = _recall(context, key)
+    pressed = ContactResults.of(update)
+    search = _recall(context, pressed.list_key)
     if search is None:
         await answer(update, context._.text(texts.BUTTON_EXPIRED))
         return
-    await _results(update, context, key, search, int(number))
+    await _results(update, context, pressed.list_key, search, pressed.page)
 
 
 async def _results(
-    update: Update, context: BotContext, key: str, search: dict[str, str], number: int
+    update: Update, context: BotContext, key: ListKey, search: dict[str, str], number: int
 ) -> None:
     _ = context._
     found = await context.services.contacts.search(
@@ -140,17 +156,17 @@ def _first_number(found: ContactPage) -> int:
     return found.page * PAGE_SIZE + 1
 
 
-def _results_keyboard(found: ContactPage, key: str) -> InlineKeyboardMarkup:
+def _results_keyboard(found: ContactPage, key: ListKey) -> InlineKeyboardMarkup:
     start = _first_number(found)
     rows = [
-        [button(f"{start + i}. {shorten(c.name, 40)}", "ct", "open", c.id, key, found.page)]
+        [button(f"{start + i}. {shorten(c.name, 40)}", ContactOpen(c.id, key, found.page))]
         for i, c in enumerate(found.contacts)
     ]
     paging = []
     if found.page > 0:
-        paging.append(button("«", "ct", "page", key, found.page - 1))
+        paging.append(button("«", ContactResults(key, found.page - 1)))
     if found.page < found.pages - 1:
-        paging.append(button("»", "ct", "page", key, found.page + 1))
+        paging.append(button("»", ContactResults(key, found.page + 1)))
     if paging:
         rows.append(paging)
     return keyboard(rows)
@@ -172,7 +188,7 @@ async def _directory(update: Update, context: BotContext) -> None:
                     " explains the format)."
                 )
             )
-        rows = [[button(_.text(views.ADD_CONTACT), "ct", "add")]] if manager else []
+        rows = [[button(_.text(views.ADD_CONTACT), ContactAdd())]] if manager else []
         await show(update, Markup("\n\n").join(parts), keyboard(rows) if rows else None)
         return
     username = Verbatim(escape(context.bot.username))
@@ -196,14 +212,14 @@ async def _directory(update: Update, context: BotContext) -> None:
     if directory.countries:
         parts.append(_("Browse by country:"))
     buttons = [
-        button(f"{shorten(name, 30)} ({count})", "ct", "bc", _key(name))
+        button(f"{shorten(name, 30)} ({count})", ContactsOfCountry(ValueDigest(_key(name))))
         for name, count in directory.countries[:COUNTRY_BUTTONS]
     ]
     rows = in_rows(buttons, 2)
     by_organisation = f"{_.text(views.BY_ORGANISATION)} ({directory.organisations})"
-    extra = [button(by_organisation, "ct", "orgs", 0)]
+    extra = [button(by_organisation, ContactOrganisations(0))]
     if manager:
-        extra.append(button(_.text(views.ADD_CONTACT), "ct", "add"))
+        extra.append(button(_.text(views.ADD_CONTACT), ContactAdd()))
     rows.append(extra)
     await show(update, Markup("\n\n").join(parts), keyboard(rows))
 
@@ -215,7 +231,7 @@ async def directory_menu(update: Update, context: BotContext) -> None:
 
 async def browse_country(update: Update, context: BotContext) -> None:
     """The contacts of the country whose button was pressed."""
-    wanted = pressed(update)[1]
+    wanted = ContactsOfCountry.of(update).country
     countries = await context.services.contacts.countries(context.require_caller())
     name = next((name for name, _count in countries if _key(name) == wanted), None)
     if name is None:
@@ -228,27 +244,28 @@ async def browse_country(update: Update, context: BotContext) -> None:
 async def browse_organisations(update: Update, context: BotContext) -> None:
     """A page of the directory's organisations, as buttons."""
     _ = context._
-    number = int(pressed(update)[1])
+    number = ContactOrganisations.of(update).page
     organisations = await context.services.contacts.organisations(context.require_caller())
     pages = max((len(organisations) + ORGANISATIONS_PER_PAGE - 1) // ORGANISATIONS_PER_PAGE, 1)
     number = min(max(number, 0), pages - 1)
     shown = organisations[number * ORGANISATIONS_PER_PAGE : (number + 1) * ORGANISATIONS_PER_PAGE]
     rows: list[list[InlineKeyboardButton]] = [
-        [button(f"{shorten(name, 50)} ({count})", "ct", "bo", _key(name))] for name, count in shown
+        [button(f"{shorten(name, 50)} ({count})", ContactsOfOrganisation(ValueDigest(_key(name))))]
+        for name, count in shown
     ]
     paging = []
     if number > 0:
-        paging.append(button("«", "ct", "orgs", number - 1))
+        paging.append(button("«", ContactOrganisations(number - 1)))
     if number < pages - 1:
-        paging.append(button("»", "ct", "orgs", number + 1))
-    paging.append(button("⌂", "ct", "menu"))
+        paging.append(button("»", ContactOrganisations(number + 1)))
+    paging.append(button("⌂", ContactDirectory()))
     rows.append(paging)
     await show(update, _("Choose an organisation:"), keyboard(rows))
 
 
 async def browse_organisation(update: Update, context: BotContext) -> None:
     """The contacts of the organisation whose button was pressed."""
-    wanted = pressed(update)[1]
+    wanted = ContactsOfOrganisation.of(update).organisation
     organisations = await context.services.contacts.organisations(context.require_caller())
     name = next((name for name, _count in organisations if _key(name) == wanted), None)
     if name is None:
@@ -261,20 +278,20 @@ async def browse_organisation(update: Update, context: BotContext) -> None:
 async def open_contact(update: Update, context: BotContext) -> None:
     """A contact's details, then its contact card (a vCard the phone saves in one tap)."""
     _ = context._
-    parts = pressed(update)
-    contact_id = int(parts[1])
+    pressed = ContactOpen.of(update)
     caller = context.require_caller()
-    contact = await context.services.contacts.get(caller, contact_id)
+    contact = await context.services.contacts.get(caller, pressed.contact_id)
     rows = []
     if caller.can(Capability.MANAGE_CONTACTS) and contact.member_id is None:
         rows.append(
             [
-                button(_.text(views.EDIT), "ct", "edit", contact.id),
-                button(_.text(views.DELETE), "ct", "del", contact.id),
+                button(_.text(views.EDIT), ContactEdit(contact.id)),
+                button(_.text(views.DELETE), ContactDelete(contact.id)),
             ]
         )
-    if len(parts) == 4:
-        rows.append([button("« " + _.text(views.BACK_TO_RESULTS), "ct", "page", *parts[2:])])
+    if pressed.list_key is not None and pressed.page is not None:
+        back = ContactResults(pressed.list_key, pressed.page)
+        rows.append([button("« " + _.text(views.BACK_TO_RESULTS), back)])
     await show(update, _details(_, contact), keyboard(rows) if rows else None)
     await _send_card(update, contact)
 
@@ -302,7 +319,7 @@ async def _send_card(update: Update, contact: Contact) -> None:
 async def delete_asked(update: Update, context: BotContext) -> None:
     """Ask before deleting a contact."""
     _ = context._
-    contact_id = int(pressed(update)[1])
+    contact_id = ContactDelete.of(update).contact_id
     caller = context.require_caller()
     caller.require(Capability.MANAGE_CONTACTS)
     contact = await context.services.contacts.get(caller, contact_id)
@@ -312,8 +329,8 @@ async def delete_asked(update: Update, context: BotContext) -> None:
         keyboard(
             [
                 [
-                    button(_.text(views.YES_DELETE), "ct", "delok", contact.id),
-                    button(_.text(views.NO_KEEP), "ct", "open", contact.id),
+                    button(_.text(views.YES_DELETE), ContactDeleteConfirmed(contact.id)),
+                    button(_.text(views.NO_KEEP), ContactOpen(contact.id)),
                 ]
             ]
         ),
@@ -322,18 +339,18 @@ async def delete_asked(update: Update, context: BotContext) -> None:
 
 async def delete_confirmed(update: Update, context: BotContext) -> None:
     """Delete the contact (pressing twice finds nothing and says so)."""
-    contact_id = int(pressed(update)[1])
+    contact_id = ContactDeleteConfirmed.of(update).contact_id
     deleted = await context.services.contacts.delete(context.require_caller(), contact_id)
     await show(update, context._("{name} was deleted from the directory.", name=deleted.name))
 
 
 async def link_pressed(update: Update, context: BotContext) -> None:
     """A coordinator confirms that an entry is the member who asked: it becomes their card."""
-    contact_id, member_id = (int(part) for part in pressed(update)[1:3])
+    pressed = ContactLink.of(update)
     linked = await context.services.contacts.link_to_member(
         context.require_caller(),
-        contact_id,
-        member_id,
+        pressed.contact_id,
+        pressed.member_id,
     )
     await show(
         update,
@@ -465,7 +482,9 @@ async def _import(update: Update, context: BotContext, file_id: str, *, skip_inv
     if context.user_data is not None:
         context.user_data[PENDING_IMPORT] = {"file_id": file_id}
     valid_rows = report.rows - report.invalid_rows
-    rows = [[button(_.text(views.IMPORT_VALID_ROWS), "ct", "imp")]] if valid_rows else []
+    rows = (
+        [[button(_.text(views.IMPORT_VALID_ROWS), ContactImportValidRows())]] if valid_rows else []
+    )
     await show(update, text, keyboard(rows) if rows else None)
 
 

@@ -10,9 +10,20 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 
+from bot.callbacks import (
+    DigestDayChosen,
+    DigestFollowPartnership,
+    DigestFrequencyChosen,
+    DigestHourChosen,
+    DigestHours,
+    DigestSettingsMenu,
+    Hour,
+    MilestonesOverview,
+    Weekday,
+)
 from bot.context import BotContext
 from bot.i18n import N_
-from bot.messaging import pressed, reply, show
+from bot.messaging import reply, show
 from bot.views import digests as views
 from bot.views.keyboards import button, in_rows, keyboard
 from services.digests import DigestSettings, Frequency
@@ -47,8 +58,8 @@ async def digest_command(update: Update, context: BotContext) -> None:
     buttons = keyboard(
         [
             [
-                button(_.text(views.MILESTONES_BUTTON), "ms", "o"),
-                button(_.text(views.SETTINGS_BUTTON), "dg", "s"),
+                button(_.text(views.MILESTONES_BUTTON), MilestonesOverview()),
+                button(_.text(views.SETTINGS_BUTTON), DigestSettingsMenu()),
             ]
         ]
     )
@@ -69,9 +80,7 @@ async def _show_settings(update: Update, context: BotContext, found: DigestSetti
             button(
                 ("✓ " if schedule.frequency is frequency else "")
                 + _.text(views.FREQUENCY_NAMES[frequency]),
-                "dg",
-                "f",
-                frequency.value,
+                DigestFrequencyChosen(frequency),
             )
             for frequency in Frequency
         ]
@@ -81,18 +90,16 @@ async def _show_settings(update: Update, context: BotContext, found: DigestSetti
             button(
                 ("✓ " if schedule.weekday == weekday else "")
                 + views.weekday_name(weekday, _.language, "abbreviated"),
-                "dg",
-                "d",
-                weekday,
+                DigestDayChosen(Weekday(weekday)),
             )
             for weekday in range(7)
         ]
         rows += [days[:4], days[4:]]
     if schedule.frequency is not Frequency.OFF:
         label = _.text(HOUR_BUTTON).format(time=views.hour_text(schedule.hour, _.language))
-        rows.append([button(label, "dg", "hours")])
+        rows.append([button(label, DigestHours())])
     if found.own and not found.group:
-        rows.append([button(_.text(FOLLOW_BUTTON), "dg", "reset")])
+        rows.append([button(_.text(FOLLOW_BUTTON), DigestFollowPartnership())])
     await show(update, views.settings_text(_, found), InlineKeyboardMarkup(rows))
 
 
@@ -103,31 +110,47 @@ async def hours(update: Update, context: BotContext) -> None:
     buttons = [
         button(
             ("✓ " if found.schedule.hour == hour else "") + views.hour_text(hour, _.language),
-            "dg",
-            "h",
-            hour,
+            DigestHourChosen(Hour(hour)),
         )
         for hour in range(24)
     ]
     await show(
         update,
         _("At what time? ({timezone})", timezone=found.partnership.timezone),
-        keyboard([*in_rows(buttons, 4), [button("«", "dg", "s")]]),
+        keyboard([*in_rows(buttons, 4), [button("«", DigestSettingsMenu())]]),
     )
 
 
-async def chosen(update: Update, context: BotContext) -> None:
-    """A frequency, a day or an hour was pressed: store it and show the schedule again."""
-    what, value = pressed(update)[:2]
-    digests = context.services.digests
-    caller = context.require_caller()
-    group = _group_chat(update)
-    if what == "f":
-        found = await digests.choose(caller, group_chat=group, frequency=Frequency(value))
-    elif what == "d":
-        found = await digests.choose(caller, group_chat=group, weekday=int(value))
-    else:
-        found = await digests.choose(caller, group_chat=group, hour=int(value))
+async def frequency_chosen(update: Update, context: BotContext) -> None:
+    """Weekly, daily or off was pressed: store it and show the schedule again."""
+    await _choose(update, context, frequency=DigestFrequencyChosen.of(update).frequency)
+
+
+async def day_chosen(update: Update, context: BotContext) -> None:
+    """A day of the week was pressed."""
+    await _choose(update, context, weekday=DigestDayChosen.of(update).weekday)
+
+
+async def hour_chosen(update: Update, context: BotContext) -> None:
+    """An hour was pressed."""
+    await _choose(update, context, hour=DigestHourChosen.of(update).hour)
+
+
+async def _choose(
+    update: Update,
+    context: BotContext,
+    *,
+    frequency: Frequency | None = None,
+    weekday: int | None = None,
+    hour: int | None = None,
+) -> None:
+    found = await context.services.digests.choose(
+        context.require_caller(),
+        group_chat=_group_chat(update),
+        frequency=frequency,
+        weekday=weekday,
+        hour=hour,
+    )
     await _show_settings(update, context, found)
 
 

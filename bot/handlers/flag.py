@@ -11,7 +11,6 @@ goes straight to the review. The draft lives in the user's data: a restart resum
 from __future__ import annotations
 
 from datetime import timedelta
-from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,9 +18,21 @@ from markupsafe import Markup
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ConversationHandler
 
+from bot.callbacks import (
+    FlagCancel,
+    FlagCategory,
+    FlagConfidentiality,
+    FlagDay,
+    FlagEdit,
+    FlagFixTexts,
+    FlagNext,
+    FlagSeverity,
+    FlagSubmit,
+    FlagSubmitAnyway,
+)
 from bot.context import BotContext
 from bot.i18n import N_
-from bot.messaging import answer, pressed, reply, show, text_of
+from bot.messaging import answer, reply, show, text_of
 from bot.views import challenges as views
 from bot.views import texts
 from bot.views.keyboards import button, in_rows, keyboard
@@ -33,6 +44,7 @@ from services.challenges_input import (
     MAX_ATTACHMENTS,
     MAX_PLACE,
     ChallengeDraft,
+    Step,
     TextTooLong,
     check_coordinates,
     clean_description,
@@ -52,20 +64,6 @@ ASK = "flag:ask"
 REVIEW = "flag:review"
 CONFIRM = "flag:confirm"
 DRAFT = "flag"
-
-
-class Step(StrEnum):
-    """The questions of the flow, in order."""
-
-    CATEGORY = "category"
-    SEVERITY = "severity"
-    TITLE = "title"
-    DESCRIPTION = "description"
-    PLACE = "place"
-    ROUTE = "route"
-    OBSERVED = "observed"
-    CONFIDENTIALITY = "confidentiality"
-    ATTACHMENTS = "attachments"
 
 
 STEPS = tuple(Step)
@@ -302,33 +300,29 @@ def _step_keyboard(
     _ = context._
     match step:
         case Step.CATEGORY:
-            buttons = [
-                button(views.category_name(_, c), "ch", "f", "cat", c.value) for c in Category
-            ]
+            buttons = [button(views.category_name(_, c), FlagCategory(c)) for c in Category]
             return keyboard(in_rows(buttons, 1))
         case Step.SEVERITY:
-            buttons = [
-                button(views.severity_label(_, s), "ch", "f", "sev", s.value) for s in Severity
-            ]
+            buttons = [button(views.severity_label(_, s), FlagSeverity(s)) for s in Severity]
             return keyboard(in_rows(buttons, 2))
         case Step.OBSERVED:
             return keyboard(
                 [
                     [
-                        button(_.text(TODAY), "ch", "f", "day", 0),
-                        button(_.text(YESTERDAY), "ch", "f", "day", 1),
+                        button(_.text(TODAY), FlagDay(0)),
+                        button(_.text(YESTERDAY), FlagDay(1)),
                     ]
                 ]
             )
         case Step.CONFIDENTIALITY:
             return keyboard(
                 [
-                    [button(_.text(EVERYONE), "ch", "f", "conf", 0)],
-                    [button(_.text(RESTRICTED), "ch", "f", "conf", 1)],
+                    [button(_.text(EVERYONE), FlagConfidentiality(False))],
+                    [button(_.text(RESTRICTED), FlagConfidentiality(True))],
                 ]
             )
         case Step.ATTACHMENTS:
-            return keyboard([[button(_.text(DONE), "ch", "f", "next", step.value)]])
+            return keyboard([[button(_.text(DONE), FlagNext(Step.ATTACHMENTS))]])
     return None
 
 
@@ -493,7 +487,7 @@ async def _ask_rest_of_place(update: Update, context: BotContext) -> str:
 
 
 def _continue_keyboard(context: BotContext) -> InlineKeyboardMarkup:
-    return keyboard([[button(context._.text(CONTINUE), "ch", "f", "next", Step.PLACE.value)]])
+    return keyboard([[button(context._.text(CONTINUE), FlagNext(Step.PLACE))]])
 
 
 async def attachment(update: Update, context: BotContext) -> str:
@@ -530,7 +524,7 @@ async def attachment(update: Update, context: BotContext) -> str:
             "{count} attachments received. Send another, or press Done.",
             count,
         ),
-        keyboard([[button(_.text(DONE), "ch", "f", "next", Step.ATTACHMENTS.value)]]),
+        keyboard([[button(_.text(DONE), FlagNext(Step.ATTACHMENTS))]]),
     )
     return ASK
 
@@ -548,7 +542,7 @@ async def category_pressed(update: Update, context: BotContext) -> str:
     if not await _pressed_at(update, context, Step.CATEGORY):
         return ASK
     values = _values(context)
-    values.category = Category(pressed(update)[2])
+    values.category = FlagCategory.of(update).category
     _store(context, values)
     return await _advance(update, context)
 
@@ -558,7 +552,7 @@ async def severity_pressed(update: Update, context: BotContext) -> str:
     if not await _pressed_at(update, context, Step.SEVERITY):
         return ASK
     values = _values(context)
-    values.severity = Severity(pressed(update)[2])
+    values.severity = FlagSeverity.of(update).severity
     _store(context, values)
     return await _advance(update, context)
 
@@ -570,7 +564,8 @@ async def day_pressed(update: Update, context: BotContext) -> str:
     zone = ZoneInfo(_timezone(context))
     today = context.services.clock().astimezone(zone).date()
     values = _values(context)
-    values.observed = observed_on(today - timedelta(days=int(pressed(update)[2])), zone.key)
+    days_ago = FlagDay.of(update).days_ago
+    values.observed = observed_on(today - timedelta(days=days_ago), zone.key)
     _store(context, values)
     return await _advance(update, context)
 
@@ -580,18 +575,14 @@ async def confidentiality_pressed(update: Update, context: BotContext) -> str:
     if not await _pressed_at(update, context, Step.CONFIDENTIALITY):
         return ASK
     values = _values(context)
-    values.restricted = pressed(update)[2] == "1"
+    values.restricted = FlagConfidentiality.of(update).restricted
     _store(context, values)
     return await _advance(update, context)
 
 
 async def next_pressed(update: Update, context: BotContext) -> str:
     """Continue (after a place) or Done (after attachments)."""
-    step = pressed(update)[2]
-    if step not in (Step.PLACE, Step.ATTACHMENTS):
-        await answer(update, context._.text(texts.BUTTON_EXPIRED))
-        return ASK
-    if not await _pressed_at(update, context, Step(step)):
+    if not await _pressed_at(update, context, FlagNext.of(update).step):
         return ASK
     return await _advance(update, context)
 
@@ -641,11 +632,9 @@ async def _review(update: Update, context: BotContext, intro: Markup | None = No
     text = Markup("\n\n").join(
         [title, views.draft_text(_, values, _timezone(context)), _(views.PERSONAL_DATA_RULE)]
     )
-    edits = [button("✎ " + _.text(LABELS[s]), "ch", "f", "edit", s.value) for s in STEPS]
+    edits = [button("✎ " + _.text(LABELS[s]), FlagEdit(s)) for s in STEPS]
     rows: list[list[InlineKeyboardButton]] = in_rows(edits, 3)
-    rows.append(
-        [button(_.text(SUBMIT), "ch", "f", "submit"), button(_.text(CANCEL), "ch", "f", "cancel")]
-    )
+    rows.append([button(_.text(SUBMIT), FlagSubmit()), button(_.text(CANCEL), FlagCancel())])
     await answer(update)
     await reply(update, text, keyboard(rows))
     return REVIEW
@@ -654,10 +643,10 @@ async def _review(update: Update, context: BotContext, intro: Markup | None = No
 async def edit_pressed(update: Update, context: BotContext) -> str:
     """A field's button on the review: ask for it, then come back."""
     draft = _draft(context)
-    if pressed(update)[2] not in {s.value for s in Step} or "key" not in draft:
+    if "key" not in draft:
         await answer(update, context._.text(texts.BUTTON_EXPIRED))
         return REVIEW
-    draft["step"] = pressed(update)[2]
+    draft["step"] = FlagEdit.of(update).step.value
     draft["reviewing"] = True
     return await _ask(update, context)
 
@@ -714,8 +703,8 @@ async def _submit(update: Update, context: BotContext, *, confirmed: bool) -> st
             views.personal_data_question(_, suspected),
             keyboard(
                 [
-                    [button(_.text(EDIT_TEXTS), "ch", "f", "fix")],
-                    [button(_.text(SUBMIT_ANYWAY), "ch", "f", "pdok")],
+                    [button(_.text(EDIT_TEXTS), FlagFixTexts())],
+                    [button(_.text(SUBMIT_ANYWAY), FlagSubmitAnyway())],
                 ]
             ),
         )

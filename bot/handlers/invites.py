@@ -8,9 +8,17 @@ from telegram import Update
 from telegram.ext import ConversationHandler
 from telegram.helpers import create_deep_linked_url
 
+from bot.callbacks import (
+    InviteCountry,
+    InviteDays,
+    InviteRef,
+    InviteRevoke,
+    InviteRole,
+    InviteUses,
+)
 from bot.context import BotContext
 from bot.i18n import N_, Translator
-from bot.messaging import answer, pressed, reply, show, text_of
+from bot.messaging import answer, reply, show, text_of
 from bot.views import texts
 from bot.views.keyboards import button, country_rows, in_rows, keyboard
 from bot.views.render import bold, code, format_moment
@@ -43,7 +51,7 @@ async def invite_start(update: Update, context: BotContext) -> str:
 
 async def invite_revoke(update: Update, context: BotContext) -> str:
     """Revoke one live invite (the service checks the caller may), then list them again."""
-    ref = pressed(update)[1]
+    ref = InviteRevoke.of(update).ref
     await context.services.invites.revoke_by_ref(context.require_caller(), ref)
     context.draft(DRAFT, fresh=True)
     return await _overview(
@@ -85,11 +93,11 @@ async def _overview(update: Update, context: BotContext, note: Markup | None = N
         )
     parts += [Markup(""), _("Invite people as:")]
     revoke = [
-        button(_.text(REVOKE).format(number=number), "inv", "rv", item.invite.ref)
+        button(_.text(REVOKE).format(number=number), InviteRevoke(InviteRef(item.invite.ref)))
         for number, item in enumerate(shown, 1)
     ]
     roles = [
-        button(texts.role_name(_, role), "inv", "role", role.value)
+        button(texts.role_name(_, role), InviteRole(role))
         for role in roles_grantable_by(membership.role)
     ]
     await show(
@@ -114,7 +122,7 @@ def _invite_line(_: Translator, number: int, item: LiveInvite, membership: Membe
 
 async def invite_role(update: Update, context: BotContext) -> str:
     """Take the role and ask which organisation the invite vouches for."""
-    role = Role(pressed(update)[1])
+    role = InviteRole.of(update).role
     membership = context.require_caller().require(Capability.INVITE)
     if role not in roles_grantable_by(membership.role):
         await answer(update, context._.text(texts.BUTTON_EXPIRED))
@@ -154,7 +162,7 @@ async def invite_organisation_skipped(update: Update, context: BotContext) -> st
 
 async def _ask_country(update: Update, context: BotContext) -> str:
     membership = context.require_caller().require(Capability.INVITE)
-    rows = country_rows(membership.partnership.countries, "inv", "c")
+    rows = country_rows(membership.partnership.countries, InviteCountry)
     await show(
         update,
         context._(
@@ -179,7 +187,7 @@ async def invite_country_typed(update: Update, context: BotContext) -> str:
 
 async def invite_country_pressed(update: Update, context: BotContext) -> str:
     """Take one of the partnership's countries from the buttons."""
-    index = int(pressed(update)[1])
+    index = InviteCountry.of(update).index
     countries = context.require_caller().require(Capability.INVITE).partnership.countries
     if not 0 <= index < len(countries):
         await answer(update, context._.text(texts.BUTTON_EXPIRED))
@@ -196,7 +204,7 @@ async def invite_country_skipped(update: Update, context: BotContext) -> str:
 
 async def _ask_uses(update: Update, context: BotContext) -> str:
     _ = context._
-    buttons = [button(str(n), "inv", "uses", n) for n in USES_CHOICES]
+    buttons = [button(str(n), InviteUses(n)) for n in USES_CHOICES]
     await show(
         update,
         _(
@@ -210,7 +218,7 @@ async def _ask_uses(update: Update, context: BotContext) -> str:
 
 async def invite_uses_pressed(update: Update, context: BotContext) -> str:
     """Take the number of uses from a button."""
-    context.draft(DRAFT)["uses"] = int(pressed(update)[1])
+    context.draft(DRAFT)["uses"] = InviteUses.of(update).uses
     return await _ask_days(update, context)
 
 
@@ -226,7 +234,7 @@ async def invite_uses_typed(update: Update, context: BotContext) -> str:
 
 async def _ask_days(update: Update, context: BotContext) -> str:
     _ = context._
-    buttons = [button(str(n), "inv", "days", n) for n in DAYS_CHOICES]
+    buttons = [button(str(n), InviteDays(n)) for n in DAYS_CHOICES]
     await show(
         update,
         _(
@@ -240,7 +248,7 @@ async def _ask_days(update: Update, context: BotContext) -> str:
 
 async def invite_days_pressed(update: Update, context: BotContext) -> int:
     """Take the validity from a button and create the invite."""
-    return await _create_invite(update, context, int(pressed(update)[1]))
+    return await _create_invite(update, context, InviteDays.of(update).days)
 
 
 async def invite_days_typed(update: Update, context: BotContext) -> str | int:

@@ -19,10 +19,25 @@ from markupsafe import Markup
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import ConversationHandler
 
+from bot.callbacks import (
+    DraftToken,
+    LinkTarget,
+    MeetingActionEdit,
+    MeetingActionRemove,
+    MeetingBackToReview,
+    MeetingEdit,
+    MeetingFieldChosen,
+    MeetingLink,
+    MeetingOpen,
+    MeetingSave,
+    MeetingStep,
+    MeetingStepName,
+    Word,
+)
 from bot.context import BotContext
 from bot.handlers import fallback
 from bot.i18n import Translator
-from bot.messaging import answer, pressed, reply, show, text_of
+from bot.messaging import answer, reply, show, text_of
 from bot.views import meetings as views
 from bot.views import texts
 from bot.views.keyboards import button, in_rows, keyboard
@@ -102,14 +117,20 @@ def _fresh(context: BotContext, partnership_id: int, mode: str, **extra: Any) ->
     return draft
 
 
-def _token(context: BotContext) -> str:
-    return str(_draft(context).get("token", ""))
+def _token(context: BotContext) -> DraftToken:
+    return DraftToken(str(_draft(context).get("token", "")))
 
 
-def _current_token(update: Update, context: BotContext) -> bool:
-    """True if a pressed button belongs to the draft in progress."""
-    parts = pressed(update)
-    return len(parts) >= 2 and parts[1] == _token(context)
+def _current_token(context: BotContext, token: DraftToken) -> bool:
+    """True if a pressed button's token is the draft's in progress."""
+    return token == _token(context)
+
+
+def _step_button(
+    label: str, token: DraftToken, step: MeetingStepName, value: object
+) -> InlineKeyboardButton:
+    """A button of the current step: a kind, an owner, Done, where a line goes..."""
+    return button(label, MeetingStep(token, step, Word(str(value))))
 
 
 async def _people(context: BotContext) -> list[MemberInPartnership]:
@@ -189,7 +210,7 @@ async def start_from_group(update: Update, context: BotContext) -> str | int:
 async def edit_start(update: Update, context: BotContext) -> str | int:
     """A meeting's Edit button: the review, where any field can be changed."""
     caller = context.require_caller()
-    meeting = await context.services.meetings.get(caller, int(pressed(update)[1]))
+    meeting = await context.services.meetings.get(caller, MeetingEdit.of(update).meeting_id)
     if not context.services.meetings.may_edit(caller, meeting):
         await answer(update, context._.text(texts.BUTTON_EXPIRED))
         return ConversationHandler.END
@@ -309,12 +330,12 @@ def _current(context: BotContext, meeting_field: Field, values: MeetingDraft) ->
 
 
 def _field_buttons(
-    _: Translator, meeting_field: Field, token: str, values: MeetingDraft
+    _: Translator, meeting_field: Field, token: DraftToken, values: MeetingDraft
 ) -> list[list[InlineKeyboardButton]]:
     if meeting_field is Field.KIND:
         return in_rows(
             [
-                button(views.kind_name(_, kind), "mt", "s", token, "kind", kind.value)
+                _step_button(views.kind_name(_, kind), token, "kind", kind.value)
                 for kind in MeetingKind
             ],
             1,
@@ -322,13 +343,13 @@ def _field_buttons(
     if meeting_field is Field.CONFIDENTIALITY:
         mark = ("", "✓ ") if values.restricted else ("✓ ", "")
         return [
-            [button(mark[0] + _.text(views.EVERYONE), "mt", "s", token, "conf", 0)],
-            [button(mark[1] + _.text(views.RESTRICTED), "mt", "s", token, "conf", 1)],
+            [_step_button(mark[0] + _.text(views.EVERYONE), token, "conf", 0)],
+            [_step_button(mark[1] + _.text(views.RESTRICTED), token, "conf", 1)],
         ]
     if meeting_field is Field.ATTACHMENTS:
-        rows = [[button("✓ " + _.text(views.DONE), "mt", "s", token, "att", "done")]]
+        rows = [[_step_button("✓ " + _.text(views.DONE), token, "att", "done")]]
         if values.attachments:
-            rows.append([button(_.text(views.REMOVE_FILES), "mt", "s", token, "att", "clear")])
+            rows.append([_step_button(_.text(views.REMOVE_FILES), token, "att", "clear")])
         return rows
     return []
 
@@ -372,23 +393,23 @@ async def _action_prompt(
             parts.append(_("/skip keeps it."))
         elif values.actions:
             parts.append(_("Another follow-up action? Send what needs doing, or /skip."))
-            rows.append([button(_.text(views.NO_MORE_ACTIONS), "mt", "s", token, "what", "none")])
+            rows.append([_step_button(_.text(views.NO_MORE_ACTIONS), token, "what", "none")])
         else:
             parts.append(
                 _("Any follow-up action? Send what needs doing (one action at a time), or /skip.")
             )
-            rows.append([button(_.text(views.NO_MORE_ACTIONS), "mt", "s", token, "what", "none")])
+            rows.append([_step_button(_.text(views.NO_MORE_ACTIONS), token, "what", "none")])
         return parts
     assert existing is not None
     if name == "who":
         owners = await _owner_choices(context, values)
         _draft(context)["owners"] = [[member_id, label] for member_id, label in owners]
         buttons = [
-            button(shorten(label, 30), "mt", "s", token, "who", number)
+            _step_button(shorten(label, 30), token, "who", number)
             for number, (_member, label) in enumerate(owners)
         ]
         rows += in_rows(buttons, 2)
-        rows.append([button(_.text(views.NOBODY_YET), "mt", "s", token, "who", "none")])
+        rows.append([_step_button(_.text(views.NOBODY_YET), token, "who", "none")])
         parts.append(
             _(
                 "Who will do it: {what}? Choose a member, send a member's @username, or send"
@@ -399,7 +420,7 @@ async def _action_prompt(
         if existing.owner_name:
             parts += [_("Now: {current}", current=existing.owner_name), _("/skip keeps it.")]
         return parts
-    rows.append([button(_.text(views.NO_DUE_DATE), "mt", "s", token, "due", "none")])
+    rows.append([_step_button(_.text(views.NO_DUE_DATE), token, "due", "none")])
     parts.append(
         _(
             "When is it due? Send a date, e.g. 15/12, next friday, 2026-12-15.",
@@ -439,12 +460,12 @@ async def _ask_place(update: Update, context: BotContext, parts: list[Markup]) -
     parts.append(_("Choose where to put it, or leave it out."))
     targets = (Field.TITLE, Field.PARTICIPANTS, Field.LOCATION, Field.SUMMARY, Field.DECISIONS)
     buttons = [
-        button(_.text(views.FIELD_LABELS[target]), "mt", "s", token, "place", target.value)
+        _step_button(_.text(views.FIELD_LABELS[target]), token, "place", target.value)
         for target in targets
     ]
-    buttons.append(button(_.text(views.ACTION_LABEL), "mt", "s", token, "place", "action"))
+    buttons.append(_step_button(_.text(views.ACTION_LABEL), token, "place", "action"))
     rows = in_rows(buttons, 2)
-    rows.append([button(_.text(views.LEAVE_OUT), "mt", "s", token, "place", "drop")])
+    rows.append([_step_button(_.text(views.LEAVE_OUT), token, "place", "drop")])
     parts.append(_("/back goes to the summary, /cancel stops without saving."))
     await reply(update, Markup("\n").join(parts), keyboard(rows))
     return ASK
@@ -546,12 +567,12 @@ async def _after_action(update: Update, context: BotContext) -> str:
 
 async def step_pressed(update: Update, context: BotContext) -> str:
     """A button of the current step: kind, owner, confidentiality, Done, where a line goes."""
-    parts = pressed(update)
+    pressed = MeetingStep.of(update)
     name, index = _step(context)
-    if not _current_token(update, context) or len(parts) < 4 or parts[2] != _button_step(name):
+    if not _current_token(context, pressed.token) or pressed.step != _button_step(name):
         await answer(update, context._.text(texts.BUTTON_EXPIRED))
         return ASK
-    value = parts[3]
+    value = pressed.value
     values = _values(context)
     await answer(update)
     if name == Field.KIND.value:
@@ -630,7 +651,7 @@ async def media(update: Update, context: BotContext) -> str:
             "Attached: {count} files. Send more, or press Done.",
             len(values.attachments),
         ),
-        keyboard([[button("✓ " + _.text(views.DONE), "mt", "s", _token(context), "att", "done")]]),
+        keyboard([[_step_button("✓ " + _.text(views.DONE), _token(context), "att", "done")]]),
     )
     return ASK
 
@@ -821,15 +842,15 @@ async def _review(update: Update, context: BotContext) -> str:
             fields=", ".join(_.text(views.FIELD_LABELS[f]) for f in missing),
         )
     buttons = [
-        button("✎ " + _.text(views.FIELD_LABELS[f]), "mt", "f", token, f.value) for f in Field
+        button("✎ " + _.text(views.FIELD_LABELS[f]), MeetingFieldChosen(token, f)) for f in Field
     ]
     rows = in_rows(buttons, 2)
     suggestions = link_suggestions(values, await _people(context))
     rows += [
-        [button(views.link_label(s), "mt", "ln", token, s.target, s.member.member_id)]
+        [button(views.link_label(s), MeetingLink(token, LinkTarget(s.target), s.member.member_id))]
         for s in suggestions
     ]
-    rows.append([button("✓ " + _.text(views.SAVE), "mt", "save", token)])
+    rows.append([button("✓ " + _.text(views.SAVE), MeetingSave(token))])
     today = local_today(context.services.clock(), _timezone(context))
     card = views.meeting_card(_, values, _timezone(context), today=today)
     if suggestions:
@@ -840,14 +861,14 @@ async def _review(update: Update, context: BotContext) -> str:
 
 async def link_pressed(update: Update, context: BotContext) -> str:
     """The author says a typed name is a member: link it, then show the review again."""
-    parts = pressed(update)
+    pressed = MeetingLink.of(update)
     values = _values(context)
     chosen = [
         s
         for s in link_suggestions(values, await _people(context))
-        if parts[2:4] == [s.target, str(s.member.member_id)]
+        if (pressed.target, pressed.member_id) == (s.target, s.member.member_id)
     ]
-    if not _current_token(update, context) or not chosen:
+    if not _current_token(context, pressed.token) or not chosen:
         await answer(update, context._.text(texts.BUTTON_EXPIRED))
         return REVIEW
     await answer(update)
@@ -857,15 +878,15 @@ async def link_pressed(update: Update, context: BotContext) -> str:
 
 async def field_chosen(update: Update, context: BotContext) -> str:
     """A field's button on the review: ask for it, then come back."""
-    parts = pressed(update)
-    if not _current_token(update, context) or parts[2] not in {f.value for f in Field}:
+    pressed = MeetingFieldChosen.of(update)
+    if not _current_token(context, pressed.token):
         await answer(update, context._.text(texts.BUTTON_EXPIRED))
         return REVIEW
     await answer(update)
     _draft(context)["reviewing"] = True
-    if parts[2] == Field.ACTIONS.value:
+    if pressed.field is Field.ACTIONS:
         return await _actions_menu(update, context)
-    _set_step(context, parts[2])
+    _set_step(context, pressed.field.value)
     return await _ask(update, context)
 
 
@@ -878,15 +899,19 @@ async def _actions_menu(update: Update, context: BotContext) -> str:
     for number, _action in enumerate(values.actions, 1):
         rows.append(
             [
-                button(f"✎ {number}", "mt", "ae", token, number - 1),
-                button(f"✖ {number}", "mt", "ax", token, number - 1),
+                button(f"✎ {number}", MeetingActionEdit(token, number - 1)),
+                button(f"✖ {number}", MeetingActionRemove(token, number - 1)),
             ]
         )
     if len(values.actions) < MAX_ACTIONS:
         rows.append(
-            [button("➕ " + _.text(views.ADD_ACTION), "mt", "ae", token, len(values.actions))]
+            [
+                button(
+                    "➕ " + _.text(views.ADD_ACTION), MeetingActionEdit(token, len(values.actions))
+                )
+            ]
         )
-    rows.append([button("« " + _.text(views.BACK), "mt", "rv", token)])
+    rows.append([button("« " + _.text(views.BACK), MeetingBackToReview(token))])
     listing = (
         Markup("\n").join(
             views.action_line(_, number, action, None)
@@ -905,12 +930,12 @@ async def _actions_menu(update: Update, context: BotContext) -> str:
 
 async def action_edit(update: Update, context: BotContext) -> str:
     """Change (or add) one follow-up action from the review."""
-    parts = pressed(update)
+    pressed = MeetingActionEdit.of(update)
     values = _values(context)
-    if not _current_token(update, context) or not parts[2].isdigit():
+    if not _current_token(context, pressed.token):
         await answer(update, context._.text(texts.BUTTON_EXPIRED))
         return REVIEW
-    index = int(parts[2])
+    index = pressed.index
     if index > len(values.actions) or index >= MAX_ACTIONS:
         await answer(update, context._.text(texts.BUTTON_EXPIRED))
         return REVIEW
@@ -922,25 +947,21 @@ async def action_edit(update: Update, context: BotContext) -> str:
 
 async def action_remove(update: Update, context: BotContext) -> str:
     """Remove one follow-up action of the draft."""
-    parts = pressed(update)
+    pressed = MeetingActionRemove.of(update)
     values = _values(context)
-    if (
-        not _current_token(update, context)
-        or not parts[2].isdigit()
-        or int(parts[2]) >= len(values.actions)
-    ):
+    if not _current_token(context, pressed.token) or pressed.index >= len(values.actions):
         await answer(update, context._.text(texts.BUTTON_EXPIRED))
         return REVIEW
     await answer(update)
     actions = list(values.actions)
-    del actions[int(parts[2])]
+    del actions[pressed.index]
     _store(context, replace(values, actions=tuple(actions)))
     return await _actions_menu(update, context)
 
 
 async def back_to_review(update: Update, context: BotContext) -> str:
     """The « button of the actions menu."""
-    if not _current_token(update, context):
+    if not _current_token(context, MeetingBackToReview.of(update).token):
         await answer(update, context._.text(texts.BUTTON_EXPIRED))
         return REVIEW
     await answer(update)
@@ -960,7 +981,7 @@ async def review_back(update: Update, context: BotContext) -> str:
 async def save(update: Update, context: BotContext) -> str | int:
     """Save the meeting and end the flow."""
     _ = context._
-    if not _current_token(update, context):
+    if not _current_token(context, MeetingSave.of(update).token):
         await answer(update, _.text(texts.BUTTON_EXPIRED))
         return REVIEW
     draft = _draft(context)
@@ -998,7 +1019,7 @@ async def save(update: Update, context: BotContext) -> str | int:
     await show(
         update,
         text,
-        InlineKeyboardMarkup([[button(_.text(views.OPEN), "mt", "o", saved.id)]])
+        InlineKeyboardMarkup([[button(_.text(views.OPEN), MeetingOpen(saved.id))]])
         if opens
         else None,
     )

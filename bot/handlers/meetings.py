@@ -17,11 +17,27 @@ from telegram.constants import ChatType
 from telegram.ext import ConversationHandler
 from telegram.helpers import create_deep_linked_url
 
+from bot.callbacks import (
+    ActionDone,
+    ActionList,
+    ListKey,
+    MeetingClearFilters,
+    MeetingDates,
+    MeetingDelete,
+    MeetingDeleteConfirmed,
+    MeetingEdit,
+    MeetingFiles,
+    MeetingKindChosen,
+    MeetingKindMenu,
+    MeetingList,
+    MeetingOpen,
+    MeetingSearch,
+)
 from bot.context import BotContext
 from bot.handlers import fallback
 from bot.handlers.meeting_flow import START_PAYLOAD
 from bot.i18n import Translator
-from bot.messaging import answer, pressed, reply, show, text_of
+from bot.messaging import answer, reply, show, text_of
 from bot.throttling import spend
 from bot.views import meetings as views
 from bot.views import texts
@@ -70,10 +86,10 @@ def _query_of(data: dict[str, Any]) -> MeetingQuery:
     )
 
 
-def _remember(context: BotContext, query: MeetingQuery) -> str:
+def _remember(context: BotContext, query: MeetingQuery) -> ListKey:
     """Keep a list's filters for its buttons; returns their key (8 hex characters)."""
     data = _query_json(query)
-    key = hashlib.sha1(json.dumps(data, sort_keys=True).encode()).hexdigest()[:8]
+    key = ListKey(hashlib.sha1(json.dumps(data, sort_keys=True).encode()).hexdigest()[:8])
     if context.user_data is None:
         raise RuntimeError("lists need an update with a user")
     queries: dict[str, Any] = context.user_data.setdefault(QUERIES, {})
@@ -106,16 +122,16 @@ async def list_command(update: Update, context: BotContext) -> None:
 
 async def page(update: Update, context: BotContext) -> None:
     """Another page of a list (also the way back from a meeting's detail)."""
-    key, number = pressed(update)[1:3]
-    query = _recall(context, key)
+    pressed = MeetingList.of(update)
+    query = _recall(context, pressed.list_key)
     if query is None:
         await answer(update, context._.text(texts.BUTTON_EXPIRED))
         return
-    await _show_page(update, context, key, query, int(number))
+    await _show_page(update, context, pressed.list_key, query, pressed.page)
 
 
 async def _show_page(
-    update: Update, context: BotContext, key: str, query: MeetingQuery, number: int
+    update: Update, context: BotContext, key: ListKey, query: MeetingQuery, number: int
 ) -> None:
     _ = context._
     caller = context.require_caller()
@@ -175,31 +191,31 @@ def _filters_text(_: Translator, query: MeetingQuery) -> Markup:
 
 
 def _page_keyboard(
-    _: Translator, found: MeetingPage, query: MeetingQuery, key: str
+    _: Translator, found: MeetingPage, query: MeetingQuery, key: ListKey
 ) -> InlineKeyboardMarkup | None:
     start = _first_number(found)
     numbers = [
-        button(str(start + i), "mt", "o", meeting.id, key, found.page)
+        button(str(start + i), MeetingOpen(meeting.id, key, found.page))
         for i, meeting in enumerate(found.meetings)
     ]
     rows = in_rows(numbers, 6)
     paging = []
     if found.page > 0:
-        paging.append(button("«", "mt", "p", key, found.page - 1))
+        paging.append(button("«", MeetingList(key, found.page - 1)))
     if found.page < found.pages - 1:
-        paging.append(button("»", "mt", "p", key, found.page + 1))
+        paging.append(button("»", MeetingList(key, found.page + 1)))
     if paging:
         rows.append(paging)
     if found.total or query.narrowed:
         rows.append(
             [
-                button("🔎 " + _.text(views.SEARCH), "mt", "q", key),
-                button(_.text(views.BY_KIND), "mt", "k", key),
-                button("📅 " + _.text(views.BY_DATE), "mt", "d", key),
+                button("🔎 " + _.text(views.SEARCH), MeetingSearch(key)),
+                button(_.text(views.BY_KIND), MeetingKindMenu(key)),
+                button("📅 " + _.text(views.BY_DATE), MeetingDates(key)),
             ]
         )
     if query.narrowed:
-        rows.append([button("✖ " + _.text(views.CLEAR), "mt", "x")])
+        rows.append([button("✖ " + _.text(views.CLEAR), MeetingClearFilters())])
     return keyboard(rows) if rows else None
 
 
@@ -212,39 +228,46 @@ async def clear_filters(update: Update, context: BotContext) -> None:
 async def kind_menu(update: Update, context: BotContext) -> None:
     """Choose the kind of meeting to list."""
     _ = context._
-    key = pressed(update)[1]
+    key = MeetingKindMenu.of(update).list_key
     if _recall(context, key) is None:
         await answer(update, _.text(texts.BUTTON_EXPIRED))
         return
     buttons = [
-        button(views.kind_name(_, kind), "mt", "kf", key, kind.value) for kind in MeetingKind
+        button(views.kind_name(_, kind), MeetingKindChosen(key, kind)) for kind in MeetingKind
     ]
-    buttons.append(button(_.text(views.ANY_KIND), "mt", "kf", key, "any"))
+    buttons.append(button(_.text(views.ANY_KIND), MeetingKindChosen(key, "any")))
     rows = in_rows(buttons, 1)
-    rows.append([button("«", "mt", "p", key, 0)])
+    rows.append([button("«", MeetingList(key, 0))])
     await show(update, _("Which kind of meeting?"), keyboard(rows))
 
 
 async def kind_chosen(update: Update, context: BotContext) -> None:
     """List the meetings of the chosen kind (the other filters stay)."""
-    key, value = pressed(update)[1:3]
-    query = _recall(context, key)
-    if query is None or value not in {*MeetingKind, "any"}:
+    pressed = MeetingKindChosen.of(update)
+    query = _recall(context, pressed.list_key)
+    if query is None:
         await answer(update, context._.text(texts.BUTTON_EXPIRED))
         return
-    narrowed = MeetingQuery(
-        query.text, None if value == "any" else MeetingKind(value), query.since, query.until
-    )
+    kind = None if pressed.kind == "any" else pressed.kind
+    narrowed = MeetingQuery(query.text, kind, query.since, query.until)
     await _show_page(update, context, _remember(context, narrowed), narrowed, 0)
 
 
 # -- typed filters: words and dates (a small persistent conversation) ------------------------------
 
 
-async def filter_asked(update: Update, context: BotContext) -> str | int:
-    """The Search or Dates button of a list: ask for the words or the days."""
+async def search_asked(update: Update, context: BotContext) -> str | int:
+    """The Search button of a list: ask for the words."""
+    return await _filter_asked(update, context, "q", MeetingSearch.of(update).list_key)
+
+
+async def dates_asked(update: Update, context: BotContext) -> str | int:
+    """The Dates button of a list: ask for the days."""
+    return await _filter_asked(update, context, "d", MeetingDates.of(update).list_key)
+
+
+async def _filter_asked(update: Update, context: BotContext, what: str, key: ListKey) -> str | int:
     _ = context._
-    what, key = pressed(update)[:2]
     if _recall(context, key) is None:
         await answer(update, _.text(texts.BUTTON_EXPIRED))
         return ConversationHandler.END
@@ -311,12 +334,15 @@ async def filter_cancel(update: Update, context: BotContext) -> int:
 
 async def open_meeting(update: Update, context: BotContext) -> None:
     """A meeting with everything in it, and what the caller may do with it."""
-    parts = pressed(update)
-    await _show_meeting(update, context, int(parts[1]), parts[2:4])
+    pressed = MeetingOpen.of(update)
+    back = None
+    if pressed.list_key is not None and pressed.page is not None:
+        back = MeetingList(pressed.list_key, pressed.page)
+    await _show_meeting(update, context, pressed.meeting_id, back)
 
 
 async def _show_meeting(
-    update: Update, context: BotContext, meeting_id: int, back: list[str]
+    update: Update, context: BotContext, meeting_id: int, back: MeetingList | None
 ) -> None:
     _ = context._
     caller = context.require_caller()
@@ -334,22 +360,22 @@ async def _show_meeting(
     if context.services.meetings.may_edit(caller, meeting):
         rows.append(
             [
-                button("✎ " + _.text(views.EDIT), "mt", "edit", meeting.id),
-                button("🗑 " + _.text(views.DELETE), "mt", "del", meeting.id),
+                button("✎ " + _.text(views.EDIT), MeetingEdit(meeting.id)),
+                button("🗑 " + _.text(views.DELETE), MeetingDelete(meeting.id)),
             ]
         )
     if meeting.attachments:
         label = _.text(views.FILES).format(count=len(meeting.attachments))
-        rows.append([button("📎 " + label, "mt", "files", meeting.id)])
-    if len(back) == 2 and _recall(context, back[0]) is not None:
-        rows.append([button("« " + _.text(views.BACK), "mt", "p", back[0], back[1])])
+        rows.append([button("📎 " + label, MeetingFiles(meeting.id))])
+    if back is not None and _recall(context, back.list_key) is not None:
+        rows.append([button("« " + _.text(views.BACK), back)])
     await show(update, card, keyboard(rows) if rows else None, protect=meeting.restricted)
 
 
 async def delete_asked(update: Update, context: BotContext) -> None:
     """Ask before deleting a meeting."""
     _ = context._
-    meeting_id = int(pressed(update)[1])
+    meeting_id = MeetingDelete.of(update).meeting_id
     caller = context.require_caller()
     meeting = await context.services.meetings.get(caller, meeting_id)
     if not context.services.meetings.may_edit(caller, meeting):
@@ -365,8 +391,8 @@ async def delete_asked(update: Update, context: BotContext) -> None:
         keyboard(
             [
                 [
-                    button(_.text(views.YES_DELETE), "mt", "delok", meeting_id),
-                    button(_.text(views.NO_KEEP), "mt", "o", meeting_id),
+                    button(_.text(views.YES_DELETE), MeetingDeleteConfirmed(meeting_id)),
+                    button(_.text(views.NO_KEEP), MeetingOpen(meeting_id)),
                 ]
             ]
         ),
@@ -376,14 +402,15 @@ async def delete_asked(update: Update, context: BotContext) -> None:
 async def delete_confirmed(update: Update, context: BotContext) -> None:
     """Delete the meeting (pressing twice finds nothing to delete and says so)."""
     deleted = await context.services.meetings.delete(
-        context.require_caller(), int(pressed(update)[1])
+        context.require_caller(), MeetingDeleteConfirmed.of(update).meeting_id
     )
     await show(update, context._("Deleted: {title}.", title=bold(deleted.title)))
 
 
 async def files(update: Update, context: BotContext) -> None:
     """Send a meeting's attached files into the chat, as they were sent."""
-    meeting = await context.services.meetings.get(context.require_caller(), int(pressed(update)[1]))
+    meeting_id = MeetingFiles.of(update).meeting_id
+    meeting = await context.services.meetings.get(context.require_caller(), meeting_id)
     await answer(update)
     chat = update.effective_chat
     assert chat is not None
@@ -415,18 +442,18 @@ async def actions_command(update: Update, context: BotContext) -> None:
 
 async def actions_page(update: Update, context: BotContext) -> None:
     """Another page of open actions."""
-    await _show_actions(update, context, int(pressed(update)[1]))
+    await _show_actions(update, context, ActionList.of(update).page)
 
 
 async def action_done(update: Update, context: BotContext) -> None:
     """Mark an action done, then show the list again."""
-    _action, action_id, number = pressed(update)
+    pressed = ActionDone.of(update)
     done, first = await context.services.meetings.mark_done(
-        context.require_caller(), int(action_id)
+        context.require_caller(), pressed.action_id
     )
     _ = context._
     note = _(views.MARKED_DONE if first else views.ALREADY_DONE) + Markup(" ") + bold(done.what)
-    await _show_actions(update, context, int(number), note)
+    await _show_actions(update, context, pressed.page, note)
 
 
 async def _show_actions(
@@ -489,21 +516,21 @@ def _first_action(found: ActionPage) -> int:
 def _actions_keyboard(found: ActionPage) -> InlineKeyboardMarkup | None:
     start = _first_action(found)
     buttons = [
-        button(f"✔ {start + offset}", "ac", "done", item.action.id, found.page)
+        button(f"✔ {start + offset}", ActionDone(item.action.id, found.page))
         for offset, item in enumerate(found.items)
         if item.may_close
     ]
     rows = in_rows(buttons, 4)
     opened = [
-        button(f"📝 {start + offset}", "mt", "o", item.meeting.id)
+        button(f"📝 {start + offset}", MeetingOpen(item.meeting.id))
         for offset, item in enumerate(found.items)
     ]
     rows += in_rows(opened, 4)
     paging = []
     if found.page > 0:
-        paging.append(button("«", "ac", "p", found.page - 1))
+        paging.append(button("«", ActionList(found.page - 1)))
     if found.page < found.pages - 1:
-        paging.append(button("»", "ac", "p", found.page + 1))
+        paging.append(button("»", ActionList(found.page + 1)))
     if paging:
         rows.append(paging)
     return keyboard(rows) if rows else None

@@ -10,9 +10,19 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatAction
 from telegram.ext import ConversationHandler
 
+from bot.callbacks import (
+    MilestoneOpen,
+    MilestoneProgress,
+    MilestonesChart,
+    MilestonesOverview,
+    MilestoneStatusChosen,
+    MilestoneUpdateAsked,
+    Percent,
+    PillarPage,
+)
 from bot.context import BotContext
 from bot.i18n import N_
-from bot.messaging import answer, pressed, reply, show, text_of
+from bot.messaging import answer, reply, show, text_of
 from bot.throttling import spend
 from bot.views import milestones as views
 from bot.views import texts
@@ -59,32 +69,38 @@ async def overview(update: Update, context: BotContext) -> None:
     _ = context._
     text = views.overview_text(_, found, membership.partnership)
     buttons = [
-        [button(shorten(views.pillar_name(s.pillar, _.language), 60), "ms", "p", s.pillar.id, 0)]
+        [button(shorten(views.pillar_name(s.pillar, _.language), 60), PillarPage(s.pillar.id, 0))]
         for s in found.pillars
     ]
     if found.pillars:
-        buttons.append([button(_.text(CHART_BUTTON), "ms", "c")])
+        buttons.append([button(_.text(CHART_BUTTON), MilestonesChart())])
     await show(update, text, keyboard(buttons) if buttons else None)
 
 
 async def pillar(update: Update, context: BotContext) -> None:
     """A page of a pillar's milestones, a button for each."""
-    pillar_id, page = (int(part) for part in pressed(update)[1:3])
+    pressed = PillarPage.of(update)
+    pillar_id, page = pressed.pillar_id, pressed.page
     view = await context.services.milestones.pillar(context.require_caller(), pillar_id)
     _ = context._
     pages = max((len(view.milestones) + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     page = min(max(page, 0), pages - 1)
     shown = view.milestones[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
     rows = [
-        [button(shorten(f"{views.icon(m, view.today)} {m.code} · {m.title}", 60), "ms", "m", m.id)]
+        [
+            button(
+                shorten(f"{views.icon(m, view.today)} {m.code} · {m.title}", 60),
+                MilestoneOpen(m.id),
+            )
+        ]
         for m in shown
     ]
     navigation = []
     if page > 0:
-        navigation.append(button("‹", "ms", "p", pillar_id, page - 1))
-    navigation.append(button(_.text(OVERVIEW_BUTTON), "ms", "o"))
+        navigation.append(button("‹", PillarPage(pillar_id, page - 1)))
+    navigation.append(button(_.text(OVERVIEW_BUTTON), MilestonesOverview()))
     if page < pages - 1:
-        navigation.append(button("›", "ms", "p", pillar_id, page + 1))
+        navigation.append(button("›", PillarPage(pillar_id, page + 1)))
     rows.append(navigation)
     text = views.pillar_text(_, view, shown)
     if pages > 1:
@@ -94,7 +110,7 @@ async def pillar(update: Update, context: BotContext) -> None:
 
 async def milestone_pressed(update: Update, context: BotContext) -> None:
     """A milestone's button."""
-    milestone_id = int(pressed(update)[1])
+    milestone_id = MilestoneOpen.of(update).milestone_id
     view = await context.services.milestones.milestone(context.require_caller(), milestone_id)
     await show(update, *_milestone_message(context, view))
 
@@ -118,11 +134,11 @@ def _milestone_message(
     timezone = context.require_caller().require_membership().partnership.timezone
     rows: list[list[InlineKeyboardButton]] = []
     if view.may_update:
-        rows.append([button(_.text(UPDATE_BUTTON), "ms", "u", view.milestone.id)])
+        rows.append([button(_.text(UPDATE_BUTTON), MilestoneUpdateAsked(view.milestone.id))])
     rows.append(
         [
-            button(f"« {view.pillar.code}", "ms", "p", view.pillar.id, 0),
-            button(_.text(OVERVIEW_BUTTON), "ms", "o"),
+            button(f"« {view.pillar.code}", PillarPage(view.pillar.id, 0)),
+            button(_.text(OVERVIEW_BUTTON), MilestonesOverview()),
         ]
     )
     return views.milestone_text(_, view, timezone), keyboard(rows)
@@ -164,7 +180,7 @@ async def _send_chart(update: Update, context: BotContext) -> None:
 
 async def update_start(update: Update, context: BotContext) -> str | int:
     """The ✏️ Update button: ask for the new status."""
-    milestone_id = int(pressed(update)[1])
+    milestone_id = MilestoneUpdateAsked.of(update).milestone_id
     view = await context.services.milestones.milestone(context.require_caller(), milestone_id)
     if not view.may_update:
         raise NotAllowed(Role.COORDINATOR)
@@ -185,9 +201,7 @@ async def _ask_status(update: Update, context: BotContext) -> str:
         button(
             ("✓ " if draft["status"] == status.value else "")
             + f"{views.STATUS_ICONS[status]} {views.status_name(_, status)}",
-            "ms",
-            "st",
-            status.value,
+            MilestoneStatusChosen(status),
         )
         for status in MilestoneStatus
     ]
@@ -205,7 +219,7 @@ async def status_chosen(update: Update, context: BotContext) -> str:
     if "id" not in draft:
         await show(update, texts.expired(context._))
         return MS_STATUS
-    status = MilestoneStatus(pressed(update)[1])
+    status = MilestoneStatusChosen.of(update).status
     draft["status"] = status.value
     if status is MilestoneStatus.DONE:
         draft["progress"] = 100
@@ -217,7 +231,10 @@ async def _ask_progress(update: Update, context: BotContext, note: Markup | None
     _ = context._
     draft = context.draft(DRAFT)
     buttons = [
-        button(("✓ " if draft["progress"] == value else "") + f"{value} %", "ms", "pg", value)
+        button(
+            ("✓ " if draft["progress"] == value else "") + f"{value} %",
+            MilestoneProgress(Percent(value)),
+        )
         for value in PROGRESS_CHOICES
     ]
     question = _(
@@ -236,7 +253,7 @@ async def _ask_progress(update: Update, context: BotContext, note: Markup | None
 
 async def progress_pressed(update: Update, context: BotContext) -> str:
     """A progress button."""
-    context.draft(DRAFT)["progress"] = int(pressed(update)[1])
+    context.draft(DRAFT)["progress"] = MilestoneProgress.of(update).progress
     return await _ask_note(update, context)
 
 

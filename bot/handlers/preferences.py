@@ -8,9 +8,10 @@ from markupsafe import Markup
 from telegram import Update
 from telegram.ext import ConversationHandler
 
+from bot.callbacks import LanguageChosen, LanguageCode, PartnershipChosen, ProfileCountry
 from bot.commands import set_member_menu
 from bot.context import BotContext
-from bot.messaging import answer, pressed, reply, show, text_of
+from bot.messaging import answer, reply, show, text_of
 from bot.views import texts
 from bot.views.keyboards import button, country_rows, in_rows, keyboard
 from bot.views.render import bold
@@ -25,13 +26,15 @@ PROFILE_COUNTRY = "profile:country"
 async def language_menu(update: Update, context: BotContext) -> None:
     """Offer the five languages as buttons."""
     _ = context._
-    buttons = [button(LANGUAGE_NAMES[code], "lang", code) for code in LANGUAGES]
+    buttons = [
+        button(LANGUAGE_NAMES[code], LanguageChosen(LanguageCode(code))) for code in LANGUAGES
+    ]
     await reply(update, _("Choose your language:"), keyboard(in_rows(buttons, 2)))
 
 
 async def language_chosen(update: Update, context: BotContext) -> None:
     """Store the language picked on a button and answer in it."""
-    (code,) = pressed(update)
+    code = LanguageChosen.of(update).code
     caller = context.require_caller()
     await context.services.access.set_language(caller, code)
     context.caller = await context.services.access.identify(caller.identity)
@@ -55,8 +58,7 @@ async def partnership_menu(update: Update, context: BotContext) -> None:
         button(
             ("✓ " if m.partnership_id == active else "")
             + f"{m.partnership.name} · {texts.role_name(_, m.role)}",
-            "ps",
-            m.partnership_id,
+            PartnershipChosen(m.partnership_id),
         )
         for m in memberships
     ]
@@ -67,7 +69,7 @@ async def partnership_menu(update: Update, context: BotContext) -> None:
 
 async def partnership_chosen(update: Update, context: BotContext) -> None:
     """Make the chosen partnership the active one."""
-    partnership_id = int(pressed(update)[0])
+    partnership_id = PartnershipChosen.of(update).partnership_id
     caller = context.require_caller()
     membership = await context.services.access.switch_partnership(caller, partnership_id)
     context.caller = await context.services.access.identify(caller.identity)
@@ -127,7 +129,7 @@ async def profile_skip_organisation(update: Update, context: BotContext) -> str:
 async def _ask_country(update: Update, context: BotContext) -> str:
     _ = context._
     membership = context.require_caller().require_membership()
-    rows = country_rows(membership.partnership.countries, "pf", "c")
+    rows = country_rows(membership.partnership.countries, ProfileCountry)
     current = _draft(context).get("country") or _("not set")
     await reply(
         update,
@@ -153,7 +155,7 @@ async def profile_country_typed(update: Update, context: BotContext) -> str | in
 
 async def profile_country_pressed(update: Update, context: BotContext) -> str | int:
     """Take a country from the buttons and save."""
-    index = int(pressed(update)[1])
+    index = ProfileCountry.of(update).index
     countries = context.require_caller().require_membership().partnership.countries
     if not 0 <= index < len(countries):
         await show(update, texts.expired(context._))

@@ -19,6 +19,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.callbacks import Acknowledge, AlertOpen
 from bot.i18n import N_, translator
 from bot.views.broadcasts import broadcast_status
 from bot.views.keyboards import button
@@ -180,7 +181,7 @@ class DeliveryWorker:
         row = [InlineKeyboardButton(label, callback_data=data) for label, data in delivery.buttons]
         if delivery.acknowledge:
             label = translator(delivery.language).text(ACKNOWLEDGE)
-            row.insert(0, button(label, "ack", delivery.acknowledges))
+            row.insert(0, button(label, Acknowledge(delivery.acknowledges)))
         keyboard = InlineKeyboardMarkup([row]) if row else None
         protect = delivery.protect_content
         if delivery.media_kind == "photo" and delivery.media_file_id:
@@ -233,7 +234,7 @@ class DeliveryWorker:
                 broadcast_status(_, summary, author.membership.partnership.timezone),
                 chat_id=broadcast.status_chat_id,
                 message_id=broadcast.status_message_id,
-                reply_markup=InlineKeyboardMarkup([[button("👥", "al", "open", broadcast_id)]]),
+                reply_markup=InlineKeyboardMarkup([[button("👥", AlertOpen(broadcast_id))]]),
             )
         except BadRequest as error:
             if "not modified" not in error.message.lower():

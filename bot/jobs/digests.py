@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from bot.callbacks import DigestSettingsMenu, MilestonesOverview
 from bot.i18n import translator
 from bot.views.digests import MILESTONES_BUTTON, SETTINGS_BUTTON, digest_text
 from bot.views.render import split_html
@@ -60,7 +61,10 @@ def render_parts(due: DueDigest, digest: Digest) -> list[Rendered]:
     parts = split_html(str(digest_text(_, digest)))
     buttons: tuple[tuple[str, str], ...] = ()
     if due.member_id is not None:
-        buttons = ((_.text(MILESTONES_BUTTON), "ms:o"), (_.text(SETTINGS_BUTTON), "dg:s"))
+        buttons = (
+            (_.text(MILESTONES_BUTTON), MilestonesOverview().pack()),
+            (_.text(SETTINGS_BUTTON), DigestSettingsMenu().pack()),
+        )
     return [
         Rendered(part, buttons=buttons if index == len(parts) - 1 else ())
         for index, part in enumerate(parts)

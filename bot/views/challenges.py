@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date
 from markupsafe import Markup, escape
 
+from bot.callbacks import ChallengeOpen
 from bot.i18n import N_, Translator, translator
-from bot.views.keyboards import callback
 from bot.views.render import bold, format_moment, shorten
 from bot.views.texts import role_name
 from domain.challenges import (
@@ -259,7 +259,7 @@ def draft_text(_: Translator, draft: ChallengeDraft, timezone: str) -> Markup:
 
 def open_button(_: Translator, challenge_id: int) -> tuple[str, str]:
     """The Open button of a message about a challenge, as (label, callback data)."""
-    return "🔎 " + _.text(OPEN), callback("ch", "open", challenge_id)
+    return "🔎 " + _.text(OPEN), ChallengeOpen(challenge_id).pack()
 
 
 def _alert_header(_: Translator, card: ChallengeCard) -> Markup:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
+from bot.callbacks import ContactLink
 from bot.i18n import N_, Translator, translator
-from bot.views.keyboards import callback
 from bot.views.render import bold, code, shorten
 from domain.contacts import Contact
 from services.contact_csv import COLUMNS, CsvRefused, FileProblem
@@ -383,7 +383,7 @@ class LinkTexts:
             ]
         )
         label = _.text(LINK_TO).format(name=shorten(request.member_name, 40))
-        data = callback("ct", "link", request.contact.id, request.member_id)
+        data = ContactLink(request.contact.id, request.member_id).pack()
         return Rendered(str(text), buttons=((label, data),))
 
     def linked(self, contact: Contact, language: str) -> Rendered:

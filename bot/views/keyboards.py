@@ -1,25 +1,17 @@
-"""Inline keyboards and their callback data (always under Telegram's 64 bytes)."""
+"""Inline keyboards; their callback data comes from the button families of bot/callbacks.py."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-CALLBACK_LIMIT = 64
+from bot.callbacks import CallbackData
 
 
-def callback(*parts: object) -> str:
-    """Callback data `prefix:part:part`; refuses data Telegram would reject."""
-    data = ":".join(str(part) for part in parts)
-    if not 1 <= len(data.encode()) <= CALLBACK_LIMIT:
-        raise ValueError(f"callback data out of Telegram's 1-64 bytes: {data!r}")
-    return data
-
-
-def button(text: str, *parts: object) -> InlineKeyboardButton:
-    """A button that sends callback data."""
-    return InlineKeyboardButton(text, callback_data=callback(*parts))
+def button(text: str, data: CallbackData) -> InlineKeyboardButton:
+    """A button that sends `data`."""
+    return InlineKeyboardButton(text, callback_data=data.pack())
 
 
 def keyboard(rows: Iterable[Sequence[InlineKeyboardButton]]) -> InlineKeyboardMarkup:
@@ -34,7 +26,9 @@ def in_rows(
     return [list(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row)]
 
 
-def country_rows(countries: Sequence[str], *prefix: object) -> list[list[InlineKeyboardButton]]:
-    """A partnership's countries as buttons, two to a row, each sending `prefix:index`."""
-    buttons = [button(name, *prefix, index) for index, name in enumerate(countries)]
+def country_rows(
+    countries: Sequence[str], family: Callable[[int], CallbackData]
+) -> list[list[InlineKeyboardButton]]:
+    """A partnership's countries as buttons, two to a row, each sending its index."""
+    buttons = [button(name, family(index)) for index, name in enumerate(countries)]
     return in_rows(buttons, 2)

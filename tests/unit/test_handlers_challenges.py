@@ -3,9 +3,19 @@ members and coordinators use them."""
 
 from __future__ import annotations
 
+from bot.callbacks import (
+    ChallengeFiles,
+    ChallengeMap,
+    ChallengeStatusChange,
+    EscalationDelay,
+    FlagCategory,
+    FlagSeverity,
+    FlagSubmit,
+)
 from bot.config import Settings
 from bot.jobs.escalation import send_due_escalations
 from bot.local_api import LocalUser
+from domain.challenges import Category, Severity, Status
 from domain.models import Partnership, PartnershipKind, Role
 from storage import audit
 from tests.fakes import BotDriver, FakeClock, texts
@@ -25,7 +35,7 @@ async def quick_flag(
     """The one-message form, then Submit; returns the new challenge's number. `flagged` is
     the start of the confirmation in the person's language."""
     await driver.send(person, f"/flag {text}")
-    await driver.press(person, "ch:f:submit")
+    await driver.press(person, FlagSubmit().pack())
     final = last(driver, person)
     assert flagged in final, final
     return int(final.split(flagged)[1].split(":")[0])
@@ -90,7 +100,8 @@ async def test_bad_input_at_every_step_keeps_the_step(
     assert "choose the category" in texts(await driver.send_content(MEMBER, sticker=STICKER))
     await driver.send(MEMBER, "corruption")  # a typed name is understood too
     assert "How serious" in last(driver, MEMBER)
-    await driver.press_data(MEMBER, categories, "ch:f:cat:route")  # a button of the step before
+    route = FlagCategory(Category.ROUTE).pack()
+    await driver.press_data(MEMBER, categories, route)  # a button of the step before
     assert "no longer active" in driver.answers()[-1]
     await driver.press(MEMBER, "High")
     # Title: empty, too long, a photo, a location pin, /skip on a required step.
@@ -164,7 +175,7 @@ async def test_one_message_form_and_its_misreadings(
     review_message = driver.last_keyboard_message(MEMBER.id)
     await driver.press(MEMBER, "Cancel")
     assert "Nothing was flagged" in last(driver, MEMBER)
-    await driver.press_data(MEMBER, review_message, "ch:f:submit")  # a button from before
+    await driver.press_data(MEMBER, review_message, FlagSubmit().pack())  # a button from before
     assert "no longer active" in driver.answers()[-1]
     started = texts(await driver.send(MEMBER, "/flag hihg instrumentalisation Buses"))
     assert "could not read a severity and a category" in started
@@ -328,7 +339,7 @@ async def test_escalation_rule_set_by_an_admin_covers_high_challenges(
     await driver.press(ADMIN, "High and critical")
     await driver.press(ADMIN, "15 min")
     assert "after 15 minutes" in last(driver, ADMIN) and "30 minutes" in last(driver, ADMIN)
-    await driver.press_forged(COORDINATOR, "ch:cfg:min:60")
+    await driver.press_forged(COORDINATOR, EscalationDelay(60).pack())
     assert "Only admins" in driver.answers()[-1]
     await quick_flag(driver, MEMBER, "high finance Cash couriers")
     assert "within 15 minutes" in last(driver, MEMBER)
@@ -361,7 +372,7 @@ async def test_escalation_survives_a_restart_and_never_fires_twice(
         await driver.settle()
         assert "ESCALATION" in texts(driver.api.sent_to(ADMIN.id))
         # The flow resumes at the step it had reached.
-        await driver.press_data(MEMBER, severities, "ch:f:sev:low")
+        await driver.press_data(MEMBER, severities, FlagSeverity(Severity.LOW).pack())
         assert "Step 3 of 9" in driver.text_of(MEMBER.id)
     # Down again for over an hour: step 2 is due; it goes once, and step 1 never again.
     clock.advance(minutes=70)
@@ -431,14 +442,15 @@ async def test_other_partnerships_see_nothing_and_open_in_a_group_goes_private(
     open_data = data_of(posted, "Ouvrir")  # the group reads the partnership's language, French
     await driver.press_data(outsider, posted, open_data)
     assert "could not find" in driver.answers()[-1]
-    for data in (f"ch:map:{number}", f"ch:att:{number}"):
-        await driver.press_data(outsider, posted, data)
+    for data in (ChallengeMap(number), ChallengeFiles(number)):
+        await driver.press_data(outsider, posted, data.pack())
         assert "could not find" in driver.answers()[-1]
     # A lifecycle button forged onto the group's alert acts for nobody there ...
-    await driver.press_data(outsider, posted, f"ch:st:{number}:resolved")
+    resolve = ChallengeStatusChange(number, Status.RESOLVED).pack()
+    await driver.press_data(outsider, posted, resolve)
     assert "someone else's message" in driver.answers()[-1]
     # ... nor in the outsider's own chat.
-    await driver.press_forged(outsider, f"ch:st:{number}:resolved")
+    await driver.press_forged(outsider, resolve)
     assert "could not find" in driver.answers()[-1]
     assert "Convoy" not in texts(await driver.send(outsider, "/challenges"))
     before = len(driver.api.sent_to(OBSERVER.id))

@@ -9,6 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from bot.callbacks import (
+    ContactDelete,
+    ContactDeleteConfirmed,
+    ContactEdit,
+    ContactOpen,
+    ContactTypeChosen,
+)
 from bot.config import Settings
 from bot.console import run_console
 from bot.local_api import LocalUser
@@ -158,8 +165,8 @@ async def test_a_member_of_another_partnership_finds_nothing_from_this_one(
     # Buttons of this partnership's results, pressed by the outsider, show nothing.
     await driver.send(MEMBER, "/contacts koffi")
     listing = driver.last_keyboard_message(MEMBER.id)
-    contact_id = callback_data(listing)[0].split(":")[2]
-    assert await driver.press_forged(outsider, f"ct:open:{contact_id}") == []
+    contact_id = ContactOpen.parse(callback_data(listing)[0]).contact_id
+    assert await driver.press_forged(outsider, ContactOpen(contact_id).pack()) == []
     assert "could not find" in driver.answers()[-1]
 
 
@@ -283,9 +290,13 @@ async def test_members_and_observers_cannot_change_the_directory(
         )
     await driver.send(MEMBER, "/contacts koffi")
     listing = driver.last_keyboard_message(MEMBER.id)
-    contact_id = callback_data(listing)[0].split(":")[2]
-    for data in (f"ct:edit:{contact_id}", f"ct:del:{contact_id}", f"ct:delok:{contact_id}"):
-        await driver.press_data(MEMBER, listing, data)
+    contact_id = ContactOpen.parse(callback_data(listing)[0]).contact_id
+    for data in (
+        ContactEdit(contact_id),
+        ContactDelete(contact_id),
+        ContactDeleteConfirmed(contact_id),
+    ):
+        await driver.press_data(MEMBER, listing, data.pack())
         assert "Only coordinators and admins" in driver.answers()[-1]
     assert len(await store.all_of(driver.app.services.db, directory.id)) == 3
     assert "/addcontact" not in texts(await driver.send(MEMBER, "/help"))
@@ -485,7 +496,9 @@ async def test_restart_in_the_middle_of_the_add_flow_resumes_at_the_same_step(
         types = driver.last_keyboard_message(COORDINATOR.id)
     # A new process: only the SQLite file survives.
     async with bot_process(settings, clock, first_update_id=1000) as driver:
-        await driver.press_data(COORDINATOR, types, "ct:type:border_police")
+        await driver.press_data(
+            COORDINATOR, types, ContactTypeChosen(OrganisationType.BORDER_POLICE).pack()
+        )
         assert "Step 4 of 11" in driver.text_of(COORDINATOR.id)
         await driver.press(COORDINATOR, "Niger")
         for _ in range(7):

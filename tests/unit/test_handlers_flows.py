@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from bot.callbacks import (
+    InviteUses,
+    LanguageChosen,
+    LanguageCode,
+    MemberRemoveConfirmed,
+    MemberRole,
+)
 from bot.config import Settings
 from bot.local_api import LocalUser
 from domain.models import Partnership, PartnershipKind, Role
@@ -37,6 +44,16 @@ async def test_invite_flow_with_buttons_gives_a_working_deep_link(
         "Senegal",
     )
     assert not membership.awaiting_confirmation
+
+
+async def test_a_button_with_a_value_no_button_carries_is_stale_and_the_step_stays(
+    driver: BotDriver, partnership: Partnership
+) -> None:
+    roles = await driver.send(ADMIN, "/invite")
+    await driver.press_data(ADMIN, roles[-1], "inv:role:king")  # forged: no such role
+    assert "no longer active" in driver.answers()[-1]
+    await driver.press(ADMIN, "observer")  # the step is still the role's
+    assert "one organisation" in driver.text_of(ADMIN.id)
 
 
 async def test_invite_flow_typed_numbers_and_bad_input_keep_the_step(
@@ -90,7 +107,7 @@ async def test_restart_in_the_middle_of_a_flow_resumes_at_the_same_step(
         stale_keyboard = driver.last_keyboard_message(ADMIN.id)
     # A new process: nothing in memory survives, only the SQLite file.
     async with bot_process(settings, clock, first_update_id=1000) as driver:
-        await driver.press_data(ADMIN, stale_keyboard, "inv:uses:4")  # pressed after restart
+        await driver.press_data(ADMIN, stale_keyboard, InviteUses(4).pack())  # after restart
         await driver.send(ADMIN, "10")
         invites = await driver.app.services.invites.active(created)
         assert [(i.role, i.max_uses) for i in invites] == [(Role.OBSERVER, 4)]
@@ -107,8 +124,9 @@ async def test_language_switch_answers_in_french_and_sets_the_menu(
     caller = await driver.app.services.access.identify_known(MEMBER.id)
     assert caller is not None and caller.member is not None and caller.member.language == "fr"
     # Pressing the same button again changes nothing and raises nothing.
+    french = {"text": "Français", "callback_data": LanguageChosen(LanguageCode("fr")).pack()}
     await driver.press(MEMBER, "Français", message=driver.api.sent_to(MEMBER.id)[-1] | {
-        "reply_markup": {"inline_keyboard": [[{"text": "Français", "callback_data": "lang:fr"}]]}
+        "reply_markup": {"inline_keyboard": [[french]]}
     })  # fmt: skip
 
 
@@ -154,13 +172,13 @@ async def test_coordinators_cannot_touch_admins_and_the_last_admin_stays(
 ) -> None:
     await driver.send(COORDINATOR, "/members")
     listing = driver.last_keyboard_message(COORDINATOR.id)
-    await driver.press_data(COORDINATOR, listing, f"mem:role:{ADMIN.id}:member:0")
+    await driver.press_data(COORDINATOR, listing, MemberRole(ADMIN.id, Role.MEMBER, 0).pack())
     assert "Only admins" in driver.answers()[-1]
-    await driver.press_forged(MEMBER, f"mem:rmok:{COORDINATOR.id}:0")
+    await driver.press_forged(MEMBER, MemberRemoveConfirmed(COORDINATOR.id, 0).pack())
     assert "Only coordinators and admins" in driver.answers()[-1]
     await driver.send(ADMIN, "/members")
     await driver.press_data(
-        ADMIN, driver.last_keyboard_message(ADMIN.id), f"mem:role:{ADMIN.id}:member:0"
+        ADMIN, driver.last_keyboard_message(ADMIN.id), MemberRole(ADMIN.id, Role.MEMBER, 0).pack()
     )
     assert "at least one admin" in driver.answers()[-1]
 

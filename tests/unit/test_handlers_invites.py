@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.callbacks import InviteRef, InviteRevoke
 from bot.cli import main
 from bot.local_api import LocalUser
 from domain.models import Invite, Partnership, PartnershipKind, Role, invite_ref
@@ -98,11 +99,11 @@ async def test_forged_revoke_buttons_are_refused(
         (FOREIGN, for_members, "could not find"),
         (FOREIGN, for_coordinators, "could not find"),
     ):
-        await driver.press_forged(person, f"inv:rv:{invite.ref}")
+        await driver.press_forged(person, InviteRevoke(InviteRef(invite.ref)).pack())
         assert refusal in driver.answers()[-1]
     assert await live_codes(driver, partnership) == {for_coordinators.code, for_members.code}
     # An unknown reference finds nothing either.
-    await driver.press_forged(ADMIN, "inv:rv:0123456789ab")
+    await driver.press_forged(ADMIN, InviteRevoke(InviteRef("0123456789ab")).pack())
     assert "could not find" in driver.answers()[-1]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from bot.callbacks import ListKey, MeetingDeleteConfirmed, MeetingEdit, MeetingList, MeetingOpen
 from bot.config import Settings
 from bot.jobs.followups import queue_action_reminders
 from bot.local_api import LocalUser
@@ -294,7 +295,7 @@ async def test_a_telegram_name_alone_never_opens_a_restricted_meeting(
     assert [p.member_id for p in saved.participants] == [None, None]
     assert [a.owner_id for a in saved.actions] == [None]
     assert "No meetings" in texts(await driver.send(impostor, "/meetings"))
-    await driver.press_forged(impostor, f"mt:o:{saved.id}")
+    await driver.press_forged(impostor, MeetingOpen(saved.id).pack())
     assert "could not find" in driver.answers()[-1]
     assert "send the file" not in texts(await driver.send(impostor, "/actions"))
 
@@ -351,7 +352,8 @@ async def test_list_paging_filters_and_detail(
     assert "2 meetings" in last(driver, OBSERVER)
     assert "meetings, newest first" in texts(await driver.send(OBSERVER, "/meetings meeting"))
     old_list = driver.last_keyboard_message(OBSERVER.id)
-    await driver.press_data(OBSERVER, old_list, "mt:p:0badcafe:1")  # a list long forgotten
+    forgotten = MeetingList(ListKey("0badcafe"), 1)  # a list long forgotten
+    await driver.press_data(OBSERVER, old_list, forgotten.pack())
     assert "no longer active" in driver.answers()[-1]
     assert "at most 100 characters" in texts(await driver.send(OBSERVER, "/meetings " + "x" * 101))
 
@@ -375,9 +377,9 @@ async def test_restricted_meetings_stay_hidden_from_members_not_named(
     assert "Confidential" in texts(await driver.send(MEMBER, "/meetings"))  # named
     assert "No meetings" in texts(await driver.send(OBSERVER, "/meetings"))
     assert "No meeting matches" in texts(await driver.send(OBSERVER, "/meetings route"))
-    await driver.press_forged(OBSERVER, f"mt:o:{secret.id}")
+    await driver.press_forged(OBSERVER, MeetingOpen(secret.id).pack())
     assert "could not find" in driver.answers()[-1]
-    await driver.press_forged(OBSERVER, f"mt:edit:{secret.id}")
+    await driver.press_forged(OBSERVER, MeetingEdit(secret.id).pack())
     assert "could not find" in driver.answers()[-1]
     # Another partnership's admin sees nothing of it either.
     services = driver.app.services
@@ -387,7 +389,7 @@ async def test_restricted_meetings_stay_hidden_from_members_not_named(
     outsider = LocalUser(777, "Outsider")
     await services.partnerships.add_member(other, user_id=777, name="Outsider", role=Role.ADMIN)
     assert "No meetings" in texts(await driver.send(outsider, "/meetings"))
-    await driver.press_forged(outsider, f"mt:o:{secret.id}")
+    await driver.press_forged(outsider, MeetingOpen(secret.id).pack())
     assert "could not find" in driver.answers()[-1]
 
 
@@ -412,7 +414,7 @@ async def test_authors_and_coordinators_edit_and_delete(
     await driver.send(OBSERVER, "/meetings")
     await driver.press(OBSERVER, "1")
     detail = driver.last_keyboard_message(OBSERVER.id)
-    await driver.press_data(OBSERVER, detail, f"mt:delok:{meeting.id}")
+    await driver.press_data(OBSERVER, detail, MeetingDeleteConfirmed(meeting.id).pack())
     assert "Only coordinators and admins" in driver.answers()[-1]
     # A coordinator deletes it, after confirming.
     await driver.send(COORDINATOR, "/meetings")
@@ -422,7 +424,9 @@ async def test_authors_and_coordinators_edit_and_delete(
     confirm = dict(driver.last_keyboard_message(COORDINATOR.id))
     await driver.press(COORDINATOR, "Yes, delete")
     assert "Deleted" in last(driver, COORDINATOR)
-    await driver.press_data(COORDINATOR, confirm, f"mt:delok:{meeting.id}")  # twice
+    await driver.press_data(
+        COORDINATOR, confirm, MeetingDeleteConfirmed(meeting.id).pack()
+    )  # twice
     assert "could not find" in driver.answers()[-1]
     assert "No meetings" in texts(await driver.send(MEMBER, "/meetings"))
 

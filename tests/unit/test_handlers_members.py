@@ -6,6 +6,16 @@ import asyncio
 
 import pytest
 
+from bot.callbacks import (
+    CallbackData,
+    MemberConfirm,
+    MemberOpen,
+    MemberSet,
+    ReadmitAsked,
+    ReadmitConfirmed,
+    RemovedList,
+    ValueDigest,
+)
 from bot.cli import main
 from bot.local_api import LocalUser
 from domain.models import Membership, Partnership, PartnershipKind, Role
@@ -105,21 +115,25 @@ async def test_forged_confirm_and_set_buttons_are_refused(
     await declare(driver, MEMBER, "Europol", "Mali")
     await declare(driver, ADMIN, "DPAF", "Senegal")
     await declare(driver, OBSERVER, "Frontex", "Mali")
-    digest = value_digest("Europol")
-    forged = (
+    digest = ValueDigest(value_digest("Europol"))
+    forged: tuple[tuple[LocalUser, CallbackData, str], ...] = (
         # A member confirms an organisation, or sets one, for himself or anyone.
-        (MEMBER, f"mem:cf:{MEMBER.id}:o:{digest}:0", "Only coordinators"),
-        (MEMBER, f"mem:set:{OBSERVER.id}:o:0", "Only coordinators"),
+        (MEMBER, MemberConfirm(MEMBER.id, "o", digest, 0), "Only coordinators"),
+        (MEMBER, MemberSet(OBSERVER.id, "o", 0), "Only coordinators"),
         # A coordinator vouches for members, not for admins.
-        (COORDINATOR, f"mem:cf:{ADMIN.id}:o:{value_digest('DPAF')}:0", "Only admins"),
-        (COORDINATOR, f"mem:set:{ADMIN.id}:c:0", "Only admins"),
+        (
+            COORDINATOR,
+            MemberConfirm(ADMIN.id, "o", ValueDigest(value_digest("DPAF")), 0),
+            "Only admins",
+        ),
+        (COORDINATOR, MemberSet(ADMIN.id, "c", 0), "Only admins"),
         # Another partnership's coordinator finds nobody here.
-        (FOREIGN, f"mem:cf:{MEMBER.id}:o:{digest}:0", "could not find"),
-        (FOREIGN, f"mem:set:{MEMBER.id}:o:0", "could not find"),
-        (FOREIGN, f"mem:open:{MEMBER.id}:0", "could not find"),
+        (FOREIGN, MemberConfirm(MEMBER.id, "o", digest, 0), "could not find"),
+        (FOREIGN, MemberSet(MEMBER.id, "o", 0), "could not find"),
+        (FOREIGN, MemberOpen(MEMBER.id, 0), "could not find"),
     )
     for person, data, refusal in forged:
-        await driver.press_forged(person, data)
+        await driver.press_forged(person, data.pack())
         assert refusal in driver.answers()[-1], data
     for person in (MEMBER, ADMIN):
         member = await membership_of(driver, person.id)
@@ -153,12 +167,12 @@ async def test_a_removed_member_comes_back_only_when_an_admin_readmits_them(
     assert "Removed" not in str(driver.last_keyboard_message(COORDINATOR.id))
     assert "Fatou" not in listing
     for person, data, refusal in (
-        (COORDINATOR, "mem:rmd:0", "Only admins"),
-        (COORDINATOR, f"mem:raok:{fatou.id}:0", "Only admins"),
-        (MEMBER, f"mem:ra:{fatou.id}:0", "Only admins"),
-        (FOREIGN, f"mem:raok:{fatou.id}:0", "Only admins"),
+        (COORDINATOR, RemovedList(0), "Only admins"),
+        (COORDINATOR, ReadmitConfirmed(fatou.id, 0), "Only admins"),
+        (MEMBER, ReadmitAsked(fatou.id, 0), "Only admins"),
+        (FOREIGN, ReadmitConfirmed(fatou.id, 0), "Only admins"),
     ):
-        await driver.press_forged(person, data)
+        await driver.press_forged(person, data.pack())
         assert refusal in driver.answers()[-1], data
     assert "Vous avez été retiré" in texts(await driver.send(fatou, f"/start {invite.code}"))
     await driver.send(ADMIN, "/members")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.callbacks import MilestoneUpdateAsked
 from bot.local_api import LocalUser
 from domain.milestones import MilestoneStatus
 from domain.models import Partnership, Role
@@ -80,7 +81,7 @@ async def test_members_update_only_what_they_own(
     assert "✏️ Update" not in buttons(shown[-1])
     # A forged button press is refused by the service, not only by the menu.
     milestone = await store.by_code(driver.app.services.db, partnership.id, "M05")
-    await driver.press_data(MEMBER, shown[-1], f"ms:u:{milestone.id}")
+    await driver.press_data(MEMBER, shown[-1], MilestoneUpdateAsked(milestone.id).pack())
     assert "Only coordinators" in driver.answers()[-1]
     # Saying he works for the owner organisation gives Moussa nothing by itself...
     await driver.send(MEMBER, "/profile")
@@ -89,7 +90,7 @@ async def test_members_update_only_what_they_own(
     assert "shown as unconfirmed and give you no rights" in saved
     shown = await driver.send(MEMBER, "/milestone M05")
     assert "✏️ Update" not in buttons(shown[-1])
-    await driver.press_data(MEMBER, shown[-1], f"ms:u:{milestone.id}")
+    await driver.press_data(MEMBER, shown[-1], MilestoneUpdateAsked(milestone.id).pack())
     assert "Only coordinators" in driver.answers()[-1]
     # ...until a coordinator confirms it in /members.
     await driver.send(COORDINATOR, "/members")
@@ -118,7 +119,7 @@ async def test_a_member_cannot_cancel_europols_milestone_by_claiming_to_be_europ
     await driver.send(MEMBER, "/skip")
     shown = await driver.send(MEMBER, f"/milestone {europol[0].code}")
     assert "✏️ Update" not in buttons(shown[-1])
-    await driver.press_data(MEMBER, shown[-1], f"ms:u:{europol[0].id}")
+    await driver.press_data(MEMBER, shown[-1], MilestoneUpdateAsked(europol[0].id).pack())
     assert "Only coordinators" in driver.answers()[-1]
     # Nor may the service be asked directly to cancel it.
     caller = await driver.app.services.access.identify_known(MEMBER.id)
@@ -173,7 +174,7 @@ async def test_assignees_by_username_follow_the_person_not_the_name(
     taker = LocalUser(other.id, "Other", username="moussa_d")
     shown = await driver.send(taker, "/milestone A1")
     assert "✏️ Update" not in buttons(shown[-1])
-    await driver.press_data(taker, shown[-1], f"ms:u:{a1.id}")
+    await driver.press_data(taker, shown[-1], MilestoneUpdateAsked(a1.id).pack())
     assert "Only coordinators" in driver.answers()[-1]
     # Moussa keeps the milestone assigned to him.
     shown = await driver.send(renamed, "/milestone A1")
@@ -183,7 +184,7 @@ async def test_assignees_by_username_follow_the_person_not_the_name(
     await services.partnerships.add_member(partnership, user_id=latecomer.id, name="Late",
                                            username="not_yet_here", role=Role.MEMBER)  # fmt: skip
     shown = await driver.send(latecomer, "/milestone A2")
-    await driver.press_data(latecomer, shown[-1], f"ms:u:{a2.id}")
+    await driver.press_data(latecomer, shown[-1], MilestoneUpdateAsked(a2.id).pack())
     assert "Only coordinators" in driver.answers()[-1]
     # The import stored Moussa's user id, and kept the name nobody had as text.
     assert report.unresolved == ["@not_yet_here"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.callbacks import FlagSubmit
 from bot.local_api import LocalUser
 from domain.models import Partnership
 from services.access import TelegramIdentity
@@ -97,7 +98,7 @@ async def test_a_challenge_title_is_stored_clean(
     driver: BotDriver, partnership: Partnership
 ) -> None:
     await driver.send(MEMBER, f"/flag high maritime Pirogue{NUL} capsized{SURROGATE}")
-    await driver.press(MEMBER, "ch:f:submit")
+    await driver.press(MEMBER, FlagSubmit().pack())
     assert "Flagged as #" in driver.text_of(MEMBER.id)
     rows = await driver.app.services.db.fetchall("SELECT title FROM challenges")
     assert [row["title"] for row in rows] == ["Pirogue capsized\ufffd"]

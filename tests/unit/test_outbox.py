@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from bot.callbacks import Acknowledge
 from bot.local_api import LocalUser
 from domain.models import Partnership, Role
 from domain.outbox import Delivery, DeliveryStatus
@@ -47,7 +48,8 @@ async def test_every_recipient_gets_the_message_in_their_language(driver: BotDri
     for person in PEOPLE:
         (message,) = driver.api.sent_to(person.id)
         assert message["text"] == f"<b>hello</b> in {person.language_code}"
-        assert message["reply_markup"]["inline_keyboard"][0][0]["callback_data"].startswith("ack:")
+        data = message["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+        assert Acknowledge.parse(data) is not None
     assert set((await statuses(driver, broadcast)).values()) == {DeliveryStatus.SENT}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.callbacks import MilestonesChart
 from bot.local_api import LocalUser
 from domain.models import Partnership
 from services.throttle import LIMITS, Expense, Limit, Throttle, Throttled
@@ -69,7 +70,7 @@ async def test_one_chart_too_many_is_refused_in_french_until_the_window_passed(
     refused = texts(await driver.send(FRENCH_MEMBER, "/milestones graphique"))
     assert refused == "Vous avez fait cette demande trop souvent. Réessayez dans 57 secondes."
     await driver.send(FRENCH_MEMBER, "/milestones")
-    await driver.press(FRENCH_MEMBER, "ms:c")  # the chart button: the same limit
+    await driver.press(FRENCH_MEMBER, MilestonesChart().pack())  # the chart button: the same limit
     assert driver.answers()[-1] == refused
     clock.advance(seconds=56)
     assert "dans 1 seconde." in texts(await driver.send(FRENCH_MEMBER, "/milestones graphique"))
