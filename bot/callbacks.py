@@ -39,8 +39,6 @@ from domain.milestones import MilestoneStatus
 from domain.models import Role
 from services.broadcasts import AudienceKind
 from services.challenges_input import Step
-from services.contact_fields import Field as ContactField
-from services.contact_fields import OrganisationType
 from services.digests import Frequency
 from services.meeting_fields import Field as MeetingField
 
@@ -56,6 +54,8 @@ InviteRef = NewType("InviteRef", str)
 ValueDigest = NewType("ValueDigest", str)
 #: A free value of a step button of the meeting flow, which reads it by its step.
 Word = NewType("Word", str)
+#: The name of a guided flow (bot/flows): its buttons say which flow they belong to.
+FlowName = NewType("FlowName", str)
 #: A language code: the service refuses the ones not shipped.
 LanguageCode = NewType("LanguageCode", str)
 #: A typed name a meeting draft may link to a member: `p<n>` (participant), `a<n>` (owner).
@@ -73,6 +73,7 @@ _NEW_TYPES: dict[object, str] = {
     InviteRef: "[0-9a-f]{12}",
     ValueDigest: "[0-9a-f]{8}",
     Word: "[a-z0-9_-]+",
+    FlowName: "[a-z_]+",
     LanguageCode: "[a-z]{2}",
     LinkTarget: r"[pa]\d+",
     Percent: r"\d{1,3}",
@@ -216,6 +217,17 @@ class CallbackData:
             if (text := found.group(name)) is not None
         }
         return cls(**values)
+
+    @classmethod
+    def pattern_with(cls, **fixed: object) -> re.Pattern[str]:
+        """The family's pattern with fields fixed to one value each (one flow's buttons)."""
+        pattern = cls._pattern.pattern
+        for name, value in fixed.items():
+            group = f"(?P<{name}>{cls._codecs[name].regex})"
+            if group not in pattern:
+                raise TypeError(f"{cls.__name__} has no field {name}")
+            pattern = pattern.replace(group, f"(?P<{name}>{re.escape(_text(value))})", 1)
+        return re.compile(pattern)
 
     @classmethod
     def of(cls, update: Update) -> Self:
@@ -387,30 +399,6 @@ class ContactAdd(CallbackData, prefix="ct:add"):
 
 class ContactEdit(CallbackData, prefix="ct:edit"):
     contact_id: int
-
-
-class ContactTypeChosen(CallbackData, prefix="ct:type"):
-    kind: OrganisationType
-
-
-class ContactCountryChosen(CallbackData, prefix="ct:country"):
-    index: int  # in the choices the draft keeps
-
-
-class ContactFieldChosen(CallbackData, prefix="ct:field"):
-    field: ContactField
-
-
-class ContactAskToLink(CallbackData, prefix="ct:ask"):
-    contact_id: int
-
-
-class ContactSave(CallbackData, prefix="ct:save"):
-    pass
-
-
-class ContactDeleteCard(CallbackData, prefix="ct:unset"):
-    pass
 
 
 # -- /contacts -----------------------------------------------------------------------------------
@@ -748,3 +736,39 @@ FLAG_FLOW = (
     FlagSubmitAnyway,
     FlagFixTexts,
 )
+
+
+# -- guided flows (bot/flows/engine.py): one family each for every flow's buttons ------------------
+
+
+class FlowChoice(CallbackData, prefix="fl:c"):
+    """A choice of a step: `value` is read by the step (bot/flows)."""
+
+    flow: FlowName
+    token: DraftToken
+    step: Word
+    value: Word
+
+
+class FlowEdit(CallbackData, prefix="fl:e"):
+    """A step's button on a flow's review: ask it again."""
+
+    flow: FlowName
+    token: DraftToken
+    step: Word
+
+
+class FlowSave(CallbackData, prefix="fl:s"):
+    """Save on a flow's review."""
+
+    flow: FlowName
+    token: DraftToken
+
+
+class FlowAction(CallbackData, prefix="fl:a"):
+    """A flow's own button (delete my card, ask a coordinator, ...), with a value."""
+
+    flow: FlowName
+    token: DraftToken
+    action: Word
+    value: Word

@@ -262,39 +262,14 @@ def broadcast_flow() -> ConversationHandler[BotContext]:
 def contact_flow_handler() -> ConversationHandler[BotContext]:
     """/addcontact, a contact's Edit button, /mycard: field by field → review → save."""
     return _flow(
-        "contact",
+        contact_flow.FLOW.name,
         entry_points=[
             CommandHandler("addcontact", contact_flow.add_start, filters=PRIVATE),
             CallbackQueryHandler(contact_flow.add_start, pattern=cb.ContactAdd.pattern()),
             CallbackQueryHandler(contact_flow.edit_start, pattern=cb.ContactEdit.pattern()),
             CommandHandler("mycard", contact_flow.card_start, filters=PRIVATE),
         ],
-        states={
-            contact_flow.ASK: [
-                CommandHandler("skip", contact_flow.skip),
-                CommandHandler("back", contact_flow.back),
-                CallbackQueryHandler(
-                    contact_flow.type_pressed, pattern=cb.ContactTypeChosen.pattern()
-                ),
-                CallbackQueryHandler(
-                    contact_flow.country_pressed, pattern=cb.ContactCountryChosen.pattern()
-                ),
-                MessageHandler(TEXT, contact_flow.typed),
-            ],
-            contact_flow.REVIEW: [
-                CallbackQueryHandler(
-                    contact_flow.field_chosen, pattern=cb.ContactFieldChosen.pattern()
-                ),
-                CallbackQueryHandler(
-                    contact_flow.ask_to_link, pattern=cb.ContactAskToLink.pattern()
-                ),
-                CallbackQueryHandler(contact_flow.save, pattern=cb.ContactSave.pattern()),
-                CallbackQueryHandler(
-                    contact_flow.delete_card, pattern=cb.ContactDeleteCard.pattern()
-                ),
-                CommandHandler("back", contact_flow.review_back),
-            ],
-        },
+        states=contact_flow.FLOW.states(),
     )
 
 

@@ -14,7 +14,6 @@ from bot.callbacks import (
     ContactDeleteConfirmed,
     ContactEdit,
     ContactOpen,
-    ContactTypeChosen,
 )
 from bot.config import Settings
 from bot.console import run_console
@@ -496,9 +495,7 @@ async def test_restart_in_the_middle_of_the_add_flow_resumes_at_the_same_step(
         types = driver.last_keyboard_message(COORDINATOR.id)
     # A new process: only the SQLite file survives.
     async with bot_process(settings, clock, first_update_id=1000) as driver:
-        await driver.press_data(
-            COORDINATOR, types, ContactTypeChosen(OrganisationType.BORDER_POLICE).pack()
-        )
+        await driver.press(COORDINATOR, "border police", message=types)
         assert "Step 4 of 11" in driver.text_of(COORDINATOR.id)
         await driver.press(COORDINATOR, "Niger")
         for _ in range(7):

@@ -1,0 +1,1 @@
+"""Guided flows: one engine (`engine.py`) and each flow declared as steps over a draft."""

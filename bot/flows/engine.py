@@ -1,0 +1,427 @@
+"""The guided-flow engine: a flow is a declaration of steps over a draft; this module asks
+them, reads the answers, and keeps the draft across restarts.
+
+A `Flow` names its draft type (a dataclass or a pydantic model: the draft is kept as JSON in
+the person's data, which the persistence saves after every update), its `Step`s in order,
+its review (a summary and a Save button) and its hooks (what Save does, and actions of its
+own). The engine gives every flow the same behaviour:
+
+- a step asks its question, shows the current value ("Now: …", "/skip keeps it"), and takes
+  a typed answer, a button of its choices, or a location/photo/document if it reads them;
+- a bad answer is explained and the step stays; /skip keeps the value (a required step must
+  have one), /back returns one step, or to the review; /cancel leaves, dropping the draft;
+- after the last step, and after a field changed from the review, the review shows the draft
+  with a button per step and Save;
+- buttons carry the draft's token: a button of an older draft only says it is no longer
+  active; the conversation's state and the draft survive a restart at the same step.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from markupsafe import Markup
+from pydantic import TypeAdapter
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.callbacks import DraftToken, FlowAction, FlowChoice, FlowEdit, FlowName, FlowSave, Word
+from bot.context import BotContext
+from bot.i18n import N_, Translator
+from bot.messaging import answer, reply, show, text_of
+from bot.views import texts
+from bot.views.keyboards import button, in_rows, keyboard
+
+D = TypeVar("D")
+Handler = BaseHandler[Update, BotContext, Any]
+
+END = ConversationHandler.END
+
+
+class Invalid(Exception):
+    """An answer the step (or Save) does not take: `message` says why and what to send
+    instead; `actions` are buttons of the flow's own to offer with it: (label, action,
+    value)."""
+
+    def __init__(self, message: Markup, actions: Sequence[tuple[str, str, str]] = ()) -> None:
+        super().__init__(str(message))
+        self.message = message
+        self.actions = tuple(actions)
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """A button of a step: its label, and the value its press gives `Step.chosen`."""
+
+    label: str
+    value: str
+
+
+@dataclass(slots=True)
+class Turn(Generic[D]):
+    """One update inside a flow: what hooks read and change."""
+
+    flow: Flow[D]
+    update: Update
+    context: BotContext
+    state: dict[str, Any]
+
+    @property
+    def _(self) -> Translator:
+        """The person's translator."""
+        return self.context._
+
+    @property
+    def draft(self) -> D:
+        """The draft as it stands."""
+        return self.flow.adapter.validate_python(self.state["draft"])
+
+    @draft.setter
+    def draft(self, value: D) -> None:
+        self.state["draft"] = self.flow.adapter.dump_python(value, mode="json")
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        """What a flow keeps besides its draft (a mode, an id, the choices shown)."""
+        extra: dict[str, Any] = self.state.setdefault("extra", {})
+        return extra
+
+
+Reads = Callable[[Turn[D], str], Awaitable[D]]
+Chooses = Callable[[Turn[D]], Awaitable[Sequence[Choice]]]
+Chosen = Callable[[Turn[D], str], Awaitable[D]]
+Takes = Callable[[Turn[D], Message], Awaitable[D | None]]
+Shows = Callable[[Translator, D], str | Markup | None]
+
+
+def _nothing(_: Translator, draft: Any) -> None:
+    return None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Step(Generic[D]):
+    """One question of a flow.
+
+    `question` asks it; `shows` the value it has now; `reads` a typed answer into a new draft
+    (raising `Invalid`); `choices` are its buttons and `chosen` reads a press; `takes` reads a
+    location, photo or document (None: not one this step takes). `required` steps cannot be
+    skipped while empty (`required_message` says so); `label` names the step on the review's
+    buttons."""
+
+    name: str
+    label: str
+    question: Callable[[Turn[D]], Awaitable[Markup]]
+    shows: Shows[D] = _nothing
+    reads: Reads[D] | None = None
+    choices: Chooses[D] | None = None
+    chosen: Chosen[D] | None = None
+    takes: Takes[D] | None = None
+    required: bool = False
+    required_message: Callable[[Translator], Markup] = lambda _: _(
+        "This answer is needed. Send it, or /cancel."
+    )
+    per_row: int = 2
+
+
+@dataclass(frozen=True, kw_only=True)
+class Flow(Generic[D]):
+    """A guided flow: its steps over a draft, its review, and what Save does."""
+
+    name: str
+    draft: type[D]
+    steps: tuple[Step[D], ...]
+    #: The review's heading and the draft as a card.
+    summary: Callable[[Turn[D]], Awaitable[Markup]]
+    #: Save: store the draft and say so (then the flow ends), or raise `Invalid` (it stays).
+    save: Callable[[Turn[D]], Awaitable[Markup]]
+    #: Buttons of the review besides the steps' and Save: (label, action, value) rows.
+    review_actions: Callable[[Turn[D]], Sequence[tuple[str, str, str]]] = lambda turn: ()
+    #: The flow's own buttons (FlowAction): action name → what it does, given the button's
+    #: value; it returns the state the conversation goes to (`asking`, `reviewing`, END).
+    actions: dict[str, Callable[[Turn[D], str], Awaitable[object]]] = field(default_factory=dict)
+    #: /back on the review: to the last step (a new draft) or the review again (an edit).
+    back_from_review_to_steps: Callable[[Turn[D]], bool] = lambda turn: True
+    adapter: TypeAdapter[D] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "adapter", TypeAdapter(self.draft))
+
+    def step(self, name: str) -> Step[D]:
+        """The step of that name (the first if the name is unknown)."""
+        return next((s for s in self.steps if s.name == name), self.steps[0])
+
+    @property
+    def asking(self) -> str:
+        """The conversation state while a step waits for its answer."""
+        return f"{self.name}:ask"
+
+    @property
+    def reviewing(self) -> str:
+        """The conversation state while the review waits for a button."""
+        return f"{self.name}:review"
+
+    def _button(self, turn: Turn[D], kind: type[FlowChoice] | type[FlowAction], *parts: str) -> Any:
+        return kind(FlowName(self.name), DraftToken(turn.state["token"]), *(Word(p) for p in parts))
+
+    def action_button(
+        self, turn: Turn[D], label: str, action: str, value: str = "0"
+    ) -> InlineKeyboardButton:
+        """A button of the flow's own (see `actions`)."""
+        return button(label, self._button(turn, FlowAction, action, value))
+
+    # -- starting ---------------------------------------------------------------------------
+
+    async def start(
+        self,
+        update: Update,
+        context: BotContext,
+        draft: D,
+        *,
+        review: bool = False,
+        intro: Markup | None = None,
+        **extra: Any,
+    ) -> object:
+        """Open the flow on a fresh draft: at its first step, or at the review."""
+        state = context.draft(self.name, fresh=True)
+        state.update(token=secrets.token_hex(2), step=self.steps[0].name, reviewing=review)
+        turn = Turn(self, update, context, state)
+        turn.draft = draft
+        turn.extra.update(extra)
+        if review:
+            return await self.review(turn)
+        return await self.ask(turn, intro)
+
+    def turn(self, update: Update, context: BotContext) -> Turn[D]:
+        """The flow's state for this update."""
+        return Turn(self, update, context, context.draft(self.name))
+
+    # -- asking -----------------------------------------------------------------------------
+
+    async def ask(self, turn: Turn[D], intro: Markup | None = None) -> str:
+        """Ask the current step's question."""
+        _ = turn._
+        step = self.step(turn.state["step"])
+        reviewing = bool(turn.state.get("reviewing"))
+        parts: list[Markup] = [intro] if intro is not None else []
+        if not reviewing:
+            number = self.steps.index(step) + 1
+            parts.append(_("Step {step} of {steps}.", step=number, steps=len(self.steps)))
+        parts.append(await step.question(turn))
+        current = step.shows(_, turn.draft)
+        if current:
+            parts += [_("Now: {current}", current=current), _("/skip keeps it.")]
+        elif not step.required:
+            parts.append(_("/skip leaves it empty."))
+        if reviewing:
+            parts.append(_("/back returns to the summary, /cancel stops without saving."))
+        elif step is self.steps[0]:
+            parts.append(_("/cancel stops without saving."))
+        else:
+            parts.append(_("/back returns to the previous step, /cancel stops without saving."))
+        markup = await self._choices(turn, step)
+        await reply(turn.update, Markup("\n").join(parts), markup)
+        return self.asking
+
+    async def _choices(self, turn: Turn[D], step: Step[D]) -> InlineKeyboardMarkup | None:
+        if step.choices is None:
+            return None
+        choices = await step.choices(turn)
+        if not choices:
+            return None
+        buttons = [
+            button(c.label, self._button(turn, FlowChoice, step.name, c.value)) for c in choices
+        ]
+        return keyboard(in_rows(buttons, step.per_row))
+
+    # -- answers ----------------------------------------------------------------------------
+
+    async def typed(self, update: Update, context: BotContext) -> object:
+        """A typed answer to the current step."""
+        turn = self.turn(update, context)
+        step = self.step(turn.state["step"])
+        if step.reads is None:
+            await reply(update, turn._("Please choose with the buttons above, or send /cancel."))
+            return self.asking
+        try:
+            turn.draft = await step.reads(turn, text_of(update))
+        except Invalid as invalid:
+            await reply(update, invalid.message)
+            return self.asking
+        return await self.advance(turn)
+
+    async def media(self, update: Update, context: BotContext) -> object:
+        """A location, photo or document: taken by a step that reads them."""
+        turn = self.turn(update, context)
+        step = self.step(turn.state["step"])
+        message = update.effective_message
+        try:
+            taken = (
+                None if step.takes is None or message is None else await step.takes(turn, message)
+            )
+        except Invalid as invalid:
+            await reply(update, invalid.message)
+            return self.asking
+        if taken is None:
+            await reply(
+                update,
+                turn._(
+                    "I expected a text or a button here. Answer the last question, or send /cancel."
+                ),
+            )
+            return self.asking
+        turn.draft = taken
+        return await self.advance(turn)
+
+    async def choice(self, update: Update, context: BotContext) -> object:
+        """A button of the current step."""
+        turn = self.turn(update, context)
+        pressed = FlowChoice.of(update)
+        step = self.step(turn.state["step"])
+        if pressed.token != turn.state.get("token") or pressed.step != step.name:
+            await answer(update, turn._.text(texts.BUTTON_EXPIRED))
+            return None  # the conversation stays where it is
+        await answer(update)
+        if step.chosen is None:
+            return self.asking
+        try:
+            turn.draft = await step.chosen(turn, pressed.value)
+        except Invalid as invalid:
+            await reply(update, invalid.message)
+            return self.asking
+        return await self.advance(turn)
+
+    async def skip(self, update: Update, context: BotContext) -> object:
+        """/skip: keep the step's value; a required step must have one."""
+        turn = self.turn(update, context)
+        step = self.step(turn.state["step"])
+        if step.required and not step.shows(turn._, turn.draft):
+            await reply(update, step.required_message(turn._))
+            return self.asking
+        return await self.advance(turn)
+
+    async def back(self, update: Update, context: BotContext) -> object:
+        """/back: one step back; from a field opened on the review, back to the review."""
+        turn = self.turn(update, context)
+        if turn.state.get("reviewing"):
+            return await self.review(turn)
+        index = self.steps.index(self.step(turn.state["step"]))
+        turn.state["step"] = self.steps[max(index - 1, 0)].name
+        return await self.ask(turn)
+
+    async def advance(self, turn: Turn[D]) -> object:
+        """After an accepted answer: the next step, or the review."""
+        index = self.steps.index(self.step(turn.state["step"]))
+        if turn.state.get("reviewing") or index == len(self.steps) - 1:
+            return await self.review(turn)
+        turn.state["step"] = self.steps[index + 1].name
+        return await self.ask(turn)
+
+    # -- the review -------------------------------------------------------------------------
+
+    async def review(self, turn: Turn[D]) -> str:
+        """The draft with a button per step, the flow's own buttons, and Save."""
+        _ = turn._
+        turn.state["reviewing"] = True
+        flow, token = FlowName(self.name), DraftToken(turn.state["token"])
+        edits = [
+            button("✎ " + _.text(s.label), FlowEdit(flow, token, Word(s.name))) for s in self.steps
+        ]
+        rows: list[list[InlineKeyboardButton]] = in_rows(edits, 2)
+        last = [button("✓ " + _.text(SAVE), FlowSave(flow, token))]
+        last += [
+            self.action_button(turn, label, action, value)
+            for label, action, value in self.review_actions(turn)
+        ]
+        rows.append(last)
+        # A button that leads here has been answered already: Telegram refuses a second answer.
+        await reply(turn.update, await self.summary(turn), keyboard(rows))
+        return self.reviewing
+
+    async def edit(self, update: Update, context: BotContext) -> object:
+        """A step's button on the review: ask it, then come back."""
+        turn = self.turn(update, context)
+        pressed = FlowEdit.of(update)
+        if pressed.token != turn.state.get("token") or pressed.step not in {
+            s.name for s in self.steps
+        }:
+            await answer(update, turn._.text(texts.BUTTON_EXPIRED))
+            return self.reviewing
+        await answer(update)
+        turn.state.update(step=pressed.step, reviewing=True)
+        return await self.ask(turn)
+
+    async def review_back(self, update: Update, context: BotContext) -> object:
+        """/back on the review: to the last step of a new draft; otherwise stay."""
+        turn = self.turn(update, context)
+        if self.back_from_review_to_steps(turn):
+            turn.state.update(reviewing=False, step=self.steps[-1].name)
+            return await self.ask(turn)
+        return await self.review(turn)
+
+    async def save_pressed(self, update: Update, context: BotContext) -> object:
+        """Save: the flow's hook stores the draft; the flow ends, or stays if it refuses."""
+        turn = self.turn(update, context)
+        if FlowSave.of(update).token != turn.state.get("token"):
+            await answer(update, turn._.text(texts.BUTTON_EXPIRED))
+            return self.reviewing
+        try:
+            done = await self.save(turn)
+        except Invalid as invalid:
+            await answer(update)
+            actions = [[self.action_button(turn, *action)] for action in invalid.actions]
+            await reply(update, invalid.message, keyboard(actions) if actions else None)
+            return self.reviewing
+        context.discard_draft(self.name)
+        await show(update, done)
+        return END
+
+    async def action(self, update: Update, context: BotContext) -> object:
+        """A button of the flow's own (FlowAction)."""
+        turn = self.turn(update, context)
+        pressed = FlowAction.of(update)
+        hook = self.actions.get(pressed.action)
+        if pressed.token != turn.state.get("token") or hook is None:
+            await answer(update, turn._.text(texts.BUTTON_EXPIRED))
+            return None
+        return await hook(turn, pressed.value)
+
+    def end(self, turn: Turn[D]) -> object:
+        """Close the flow from a hook, dropping its draft."""
+        turn.context.discard_draft(self.name)
+        return END
+
+    # -- the conversation -------------------------------------------------------------------
+
+    def states(self, media: filters.BaseFilter | None = None) -> dict[object, list[Handler]]:
+        """The handlers of the flow's two states, for its ConversationHandler (`media`: the
+        messages besides text its steps take)."""
+        mine = {"flow": self.name}
+        asking: list[Handler] = [
+            CommandHandler("skip", self.skip),
+            CommandHandler("back", self.back),
+            CallbackQueryHandler(self.choice, pattern=FlowChoice.pattern_with(**mine)),
+            CallbackQueryHandler(self.action, pattern=FlowAction.pattern_with(**mine)),
+            MessageHandler(filters.TEXT & ~filters.COMMAND, self.typed),
+        ]
+        if media is not None:
+            asking.append(MessageHandler(media, self.media))
+        reviewing: list[Handler] = [
+            CallbackQueryHandler(self.edit, pattern=FlowEdit.pattern_with(**mine)),
+            CallbackQueryHandler(self.save_pressed, pattern=FlowSave.pattern_with(**mine)),
+            CallbackQueryHandler(self.action, pattern=FlowAction.pattern_with(**mine)),
+            CommandHandler("back", self.review_back),
+        ]
+        return {self.asking: asking, self.reviewing: reviewing}
+
+
+SAVE = N_("Save")
