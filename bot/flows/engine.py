@@ -127,6 +127,8 @@ class Step(Generic[D]):
     chosen: Chosen[D] | None = None
     takes: Takes[D] | None = None
     required: bool = False
+    #: Asked only when this holds for the draft (e.g. a progress unless done).
+    asked_if: Callable[[D], bool] = lambda draft: True
     required_message: Callable[[Translator], Markup] = lambda _: _(
         "This answer is needed. Send it, or /cancel."
     )
@@ -151,6 +153,10 @@ class Flow(Generic[D]):
     actions: dict[str, Callable[[Turn[D], str], Awaitable[object]]] = field(default_factory=dict)
     #: /back on the review: to the last step (a new draft) or the review again (an edit).
     back_from_review_to_steps: Callable[[Turn[D]], bool] = lambda turn: True
+    #: The order of steps, when it is not the declared one (repeated steps, branches):
+    #: `after(turn, step)` is the next step's name or None (the review); `before` for /back.
+    after: Callable[[Turn[D], str], str | None] | None = None
+    before: Callable[[Turn[D], str], str] | None = None
     adapter: TypeAdapter[D] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -189,14 +195,25 @@ class Flow(Generic[D]):
         *,
         review: bool = False,
         intro: Markup | None = None,
+        queue: Sequence[str] = (),
+        notes: dict[str, Markup] | None = None,
         **extra: Any,
     ) -> object:
-        """Open the flow on a fresh draft: at its first step, or at the review."""
+        """Open the flow on a fresh draft: at its first step, at the review, or (`queue`)
+        asking only some steps before the review, each with its `notes` (why it is asked)."""
         state = context.draft(self.name, fresh=True)
-        state.update(token=secrets.token_hex(2), step=self.steps[0].name, reviewing=review)
+        state.update(
+            token=secrets.token_hex(2),
+            step=self.steps[0].name,
+            reviewing=review or bool(queue),
+            queue=list(queue),
+            notes={name: str(note) for name, note in (notes or {}).items()},
+        )
         turn = Turn(self, update, context, state)
         turn.draft = draft
         turn.extra.update(extra)
+        if queue:
+            return await self.advance(turn)
         if review:
             return await self.review(turn)
         return await self.ask(turn, intro)
@@ -213,9 +230,13 @@ class Flow(Generic[D]):
         step = self.step(turn.state["step"])
         reviewing = bool(turn.state.get("reviewing"))
         parts: list[Markup] = [intro] if intro is not None else []
+        note = (turn.state.get("notes") or {}).pop(step.name, None)
+        if note:
+            parts.append(Markup(note))
         if not reviewing:
-            number = self.steps.index(step) + 1
-            parts.append(_("Step {step} of {steps}.", step=number, steps=len(self.steps)))
+            names = self._sequence(turn)
+            number = names.index(step.name) + 1 if step.name in names else 1
+            parts.append(_("Step {step} of {steps}.", step=number, steps=len(names)))
         parts.append(await step.question(turn))
         current = step.shows(_, turn.draft)
         if current:
@@ -313,25 +334,51 @@ class Flow(Generic[D]):
         """/back: one step back; from a field opened on the review, back to the review."""
         turn = self.turn(update, context)
         if turn.state.get("reviewing"):
+            turn.state["queue"] = []
             return await self.review(turn)
-        index = self.steps.index(self.step(turn.state["step"]))
-        turn.state["step"] = self.steps[max(index - 1, 0)].name
+        turn.state["step"] = self.previous_step(turn, turn.state["step"])
         return await self.ask(turn)
 
     async def advance(self, turn: Turn[D]) -> object:
-        """After an accepted answer: the next step, or the review."""
-        index = self.steps.index(self.step(turn.state["step"]))
-        if turn.state.get("reviewing") or index == len(self.steps) - 1:
+        """After an accepted answer: what is queued, the next step, or the review."""
+        queue: list[str] = turn.state.get("queue") or []
+        if queue:
+            turn.state.update(step=queue[0], queue=queue[1:])
+            return await self.ask(turn)
+        following = (
+            None if turn.state.get("reviewing") else self.next_step(turn, turn.state["step"])
+        )
+        if following is None:
             return await self.review(turn)
-        turn.state["step"] = self.steps[index + 1].name
+        turn.state["step"] = following
         return await self.ask(turn)
+
+    def _sequence(self, turn: Turn[D]) -> list[str]:
+        draft = turn.draft
+        return [s.name for s in self.steps if s.asked_if(draft)]
+
+    def next_step(self, turn: Turn[D], current: str) -> str | None:
+        """The step after `current` (None: the review). A flow may pass its own `after`."""
+        if self.after is not None:
+            return self.after(turn, current)
+        names = self._sequence(turn)
+        position = names.index(current) if current in names else -1
+        return names[position + 1] if position + 1 < len(names) else None
+
+    def previous_step(self, turn: Turn[D], current: str) -> str:
+        """The step before `current` (the first stays). A flow may pass its own `before`."""
+        if self.before is not None:
+            return self.before(turn, current)
+        names = self._sequence(turn)
+        position = names.index(current) if current in names else 0
+        return names[max(position - 1, 0)]
 
     # -- the review -------------------------------------------------------------------------
 
     async def review(self, turn: Turn[D]) -> str:
         """The draft with a button per step, the flow's own buttons, and Save."""
         _ = turn._
-        turn.state["reviewing"] = True
+        turn.state.update(reviewing=True, queue=[])
         flow, token = FlowName(self.name), DraftToken(turn.state["token"])
         edits = [
             button("✎ " + _.text(s.label), FlowEdit(flow, token, Word(s.name))) for s in self.steps
