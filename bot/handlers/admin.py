@@ -29,7 +29,7 @@ from bot.context import BotContext
 from bot.i18n import N_, Translator, translator
 from bot.messaging import reply, show, text_of
 from bot.views import texts
-from bot.views.keyboards import button, country_rows, keyboard
+from bot.views.keyboards import button, country_rows, keyboard, pager
 from bot.views.render import bold, shorten
 from domain.models import Membership, Role, unconfirmed
 from services.errors import InvalidInput
@@ -91,11 +91,7 @@ async def _show_members(update: Update, context: BotContext, page: int) -> None:
             " confirmation.",
             mark=AWAITING,
         )
-    paging = []
-    if result.page > 0:
-        paging.append(button("«", MemberList(result.page - 1)))
-    if result.page < result.pages - 1:
-        paging.append(button("»", MemberList(result.page + 1)))
+    paging = pager(result.page, result.pages, MemberList)
     if paging:
         rows.append(paging)
     if result.removed:

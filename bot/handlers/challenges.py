@@ -37,7 +37,7 @@ from bot.messaging import answer, reply, show, text_of
 from bot.throttling import spend
 from bot.views import challenges as views
 from bot.views import texts
-from bot.views.keyboards import button, in_rows, keyboard
+from bot.views.keyboards import button, in_rows, keyboard, pager
 from bot.views.render import bold, split_html
 from domain.challenges import Category, Severity, Status
 from services.access import Capability
@@ -368,11 +368,7 @@ async def _show_list(update: Update, context: BotContext, wanted: Filter, page: 
         ],
         4,
     )
-    paging = []
-    if result.page > 0:
-        paging.append(button("«", ChallengeList(*code, result.page - 1)))
-    if result.page < result.pages - 1:
-        paging.append(button("»", ChallengeList(*code, result.page + 1)))
+    paging = pager(result.page, result.pages, lambda n: ChallengeList(*code, n))
     if paging:
         rows.append(paging)
     rows.append(

@@ -44,7 +44,7 @@ from bot.messaging import answer, reply, show
 from bot.throttling import spend
 from bot.views import contacts as views
 from bot.views import texts
-from bot.views.keyboards import button, in_rows, keyboard
+from bot.views.keyboards import button, in_rows, keyboard, pager
 from bot.views.render import bold, shorten
 from domain.contacts import Contact
 from services.access import Capability
@@ -162,11 +162,7 @@ def _results_keyboard(found: ContactPage, key: ListKey) -> InlineKeyboardMarkup:
         [button(f"{start + i}. {shorten(c.name, 40)}", ContactOpen(c.id, key, found.page))]
         for i, c in enumerate(found.contacts)
     ]
-    paging = []
-    if found.page > 0:
-        paging.append(button("«", ContactResults(key, found.page - 1)))
-    if found.page < found.pages - 1:
-        paging.append(button("»", ContactResults(key, found.page + 1)))
+    paging = pager(found.page, found.pages, lambda n: ContactResults(key, n))
     if paging:
         rows.append(paging)
     return keyboard(rows)
@@ -253,13 +249,7 @@ async def browse_organisations(update: Update, context: BotContext) -> None:
         [button(f"{shorten(name, 50)} ({count})", ContactsOfOrganisation(ValueDigest(_key(name))))]
         for name, count in shown
     ]
-    paging = []
-    if number > 0:
-        paging.append(button("«", ContactOrganisations(number - 1)))
-    if number < pages - 1:
-        paging.append(button("»", ContactOrganisations(number + 1)))
-    paging.append(button("⌂", ContactDirectory()))
-    rows.append(paging)
+    rows.append([*pager(number, pages, ContactOrganisations), button("⌂", ContactDirectory())])
     await show(update, _("Choose an organisation:"), keyboard(rows))
 
 

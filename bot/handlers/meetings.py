@@ -41,7 +41,7 @@ from bot.messaging import answer, reply, show, text_of
 from bot.throttling import spend
 from bot.views import meetings as views
 from bot.views import texts
-from bot.views.keyboards import button, in_rows, keyboard
+from bot.views.keyboards import button, in_rows, keyboard, pager
 from bot.views.render import CAPTION_LIMIT, bold, shorten
 from domain.meetings import AttachmentKind, MeetingKind
 from services.access import Capability
@@ -199,11 +199,7 @@ def _page_keyboard(
         for i, meeting in enumerate(found.meetings)
     ]
     rows = in_rows(numbers, 6)
-    paging = []
-    if found.page > 0:
-        paging.append(button("«", MeetingList(key, found.page - 1)))
-    if found.page < found.pages - 1:
-        paging.append(button("»", MeetingList(key, found.page + 1)))
+    paging = pager(found.page, found.pages, lambda n: MeetingList(key, n))
     if paging:
         rows.append(paging)
     if found.total or query.narrowed:
@@ -526,11 +522,7 @@ def _actions_keyboard(found: ActionPage) -> InlineKeyboardMarkup | None:
         for offset, item in enumerate(found.items)
     ]
     rows += in_rows(opened, 4)
-    paging = []
-    if found.page > 0:
-        paging.append(button("«", ActionList(found.page - 1)))
-    if found.page < found.pages - 1:
-        paging.append(button("»", ActionList(found.page + 1)))
+    paging = pager(found.page, found.pages, ActionList)
     if paging:
         rows.append(paging)
     return keyboard(rows) if rows else None

@@ -4,6 +4,7 @@ flow in which owners and coordinators update a milestone (status → progress �
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 
 from markupsafe import Markup
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -26,7 +27,7 @@ from bot.messaging import answer, reply, show, text_of
 from bot.throttling import spend
 from bot.views import milestones as views
 from bot.views import texts
-from bot.views.keyboards import button, in_rows, keyboard
+from bot.views.keyboards import button, in_rows, keyboard, pager
 from bot.views.render import shorten
 from domain.milestones import MilestoneStatus
 from domain.models import Role
@@ -95,13 +96,9 @@ async def pillar(update: Update, context: BotContext) -> None:
         ]
         for m in shown
     ]
-    navigation = []
-    if page > 0:
-        navigation.append(button("‹", PillarPage(pillar_id, page - 1)))
-    navigation.append(button(_.text(OVERVIEW_BUTTON), MilestonesOverview()))
-    if page < pages - 1:
-        navigation.append(button("›", PillarPage(pillar_id, page + 1)))
-    rows.append(navigation)
+    overview = button(_.text(OVERVIEW_BUTTON), MilestonesOverview())
+    to_page = partial(PillarPage, pillar_id)
+    rows.append(pager(page, pages, to_page, middle=[overview], arrows=("‹", "›")))
     text = views.pillar_text(_, view, shown)
     if pages > 1:
         text += Markup("\n\n") + _("Page {page} of {pages}", page=page + 1, pages=pages)

@@ -26,6 +26,23 @@ def in_rows(
     return [list(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row)]
 
 
+def pager(
+    page: int,
+    pages: int,
+    to: Callable[[int], CallbackData],
+    *,
+    middle: Sequence[InlineKeyboardButton] = (),
+    arrows: tuple[str, str] = ("«", "»"),
+) -> list[InlineKeyboardButton]:
+    """The row that pages through a list: « to the page before, » to the one after (each only
+    where there is one), around `middle` buttons; `to(n)` is the data of page n."""
+    row = [button(arrows[0], to(page - 1))] if page > 0 else []
+    row += middle
+    if page < pages - 1:
+        row.append(button(arrows[1], to(page + 1)))
+    return row
+
+
 def country_rows(
     countries: Sequence[str], family: Callable[[int], CallbackData]
 ) -> list[list[InlineKeyboardButton]]:
