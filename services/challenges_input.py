@@ -16,6 +16,7 @@ from domain.challenges import Attachment, Category, Severity
 from services.dates import Prefer, parse_moment
 from services.errors import InvalidInput
 from services.text import clean as clean_text
+from services.text import fold
 
 MAX_TITLE = 120
 MAX_DESCRIPTION = 3000
@@ -330,12 +331,6 @@ class QuickFlag:
     severity: Severity
     category: Category
     text: str
-
-
-def fold(word: str) -> str:
-    """Lower case without accents, for matching typed words."""
-    decomposed = unicodedata.normalize("NFKD", word.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def vocabulary(names: Mapping[E, Iterable[str]]) -> dict[str, set[E]]:

@@ -8,7 +8,6 @@ functions accept.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -27,7 +26,7 @@ from domain.meetings import (
 from domain.models import MemberInPartnership
 from services.dates import Prefer, parse_moment
 from services.errors import InvalidInput
-from services.text import clean, one_line
+from services.text import clean, fold, one_line
 
 MAX_TITLE = 200
 MAX_LOCATION = 200
@@ -257,12 +256,6 @@ def check_text(meeting_field: Field | str, text: str, limit: int | None = None) 
     if name is Field.TITLE and not cleaned:
         raise InvalidMeetingField(Field.TITLE, Problem.EMPTY)
     return cleaned
-
-
-def fold(text: str) -> str:
-    """Lower case without accents, for comparing names and words."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
 
 
 # -- dates ------------------------------------------------------------------------------------

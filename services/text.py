@@ -31,3 +31,9 @@ def clean(text: str) -> str:
 def one_line(text: str) -> str:
     """`clean` text on one line: every run of whitespace becomes a single space."""
     return " ".join(clean(text).split())
+
+
+def fold(text: str) -> str:
+    """Text compared without case or accents, its spacing folded: 'Réglages ' -> 'reglages'."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())

@@ -22,13 +22,23 @@ from bot.callbacks import (
     Weekday,
 )
 from bot.context import BotContext
-from bot.i18n import N_
+from bot.i18n import N_, translator
 from bot.messaging import reply, show
 from bot.views import digests as views
 from bot.views.keyboards import button, in_rows, keyboard
+from domain.models import LANGUAGES
 from services.digests import DigestSettings, Frequency
+from services.text import fold
 
-SETTINGS_WORDS = frozenset({"settings", "réglages", "parametres", "paramètres", "ajustes"})
+#: The settings word in every shipped language (folded: no case, no accents), and synonyms
+#: people type; whatever the reader's language, each opens the settings.
+SETTINGS_WORDS = frozenset(
+    {
+        *(fold(translator(language).text(views.SETTINGS_WORD)) for language in LANGUAGES),
+        *("settings", "reglages", "parametres", "definicoes", "configuracoes", "ajustes"),
+        *("configuracion", "اعدادات"),
+    }
+)
 HOUR_BUTTON = N_("🕗 Hour: {time}")
 FOLLOW_BUTTON = N_("Use the partnership's schedule")
 
@@ -42,9 +52,22 @@ def _group_chat(update: Update) -> int | None:
 
 
 async def digest_command(update: Update, context: BotContext) -> None:
-    """/digest, or /digest settings."""
-    if context.args and context.args[0].casefold() in SETTINGS_WORDS:
-        await settings(update, context)
+    """/digest, or /digest settings (the word in any language); anything else is explained
+    and sends nothing, so a mistyped word never moves the digest's "since"."""
+    if context.args:
+        if fold(" ".join(context.args)) in SETTINGS_WORDS:
+            await settings(update, context)
+            return
+        _ = context._
+        await reply(
+            update,
+            _(
+                "/digest sends your digest now, and /digest {settings} opens its schedule."
+                " I do not know {word} after /digest.",
+                settings=_.text(views.SETTINGS_WORD),
+                word=" ".join(context.args),
+            ),
+        )
         return
     caller = context.require_caller()
     group = _group_chat(update)

@@ -28,6 +28,10 @@ FREQUENCY_NAMES = {
     Frequency.OFF: N_("Off"),
 }
 
+#: The word after /digest that opens the settings, in the reader's language; the command
+#: understands it in every language (bot/handlers/digests.py).
+SETTINGS_WORD = N_("settings")
+
 
 def weekday_name(
     weekday: int, language: str, width: Literal["wide", "abbreviated"] = "wide"
@@ -100,7 +104,7 @@ def digest_text(_: Translator, digest: Digest) -> Markup:
     parts += _activity(_, digest, since)
     links = [Markup("/milestones")]
     if digest.personal:
-        links.append(Markup("/digest settings"))
+        links.append(Markup("/digest ") + _.text(SETTINGS_WORD))
     parts += [Markup(""), _("More: {links}", links=Markup(" · ").join(links))]
     return Markup("\n").join(parts)
 

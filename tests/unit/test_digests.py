@@ -11,7 +11,7 @@ from bot.app import build_application, running
 from bot.config import Settings
 from bot.i18n import FIRST_STRONG_ISOLATE, translator
 from bot.jobs.digests import queue_due_digests, render_parts, send_due_digests
-from bot.local_api import LocalBotApi
+from bot.local_api import LocalBotApi, LocalUser
 from bot.views.digests import digest_text
 from bot.views.milestones import LISTED
 from domain.meetings import MeetingKind, Participant
@@ -33,6 +33,7 @@ from services.meeting_fields import ActionDraft, MeetingDraft
 from services.plan_file import parse_plan
 from storage import milestones as store
 from tests.fakes import BotDriver, FakeClock, texts
+from tests.helpers import plain
 from tests.people import ADMIN, COORDINATOR, MEMBER, OBSERVER
 from tests.telegram_format import html_problem
 
@@ -382,3 +383,33 @@ async def test_a_restricted_meeting_never_appears_in_another_members_digest(
     text = str(digest_text(translator("en"), moussa))
     assert "🤝 1 meeting held since" in text and "Informant" not in text
     assert "📌 Your follow-up actions: 1 open, 1 overdue — /actions" in text
+
+
+async def test_the_settings_word_is_understood_in_every_language_and_others_send_nothing(
+    driver: BotDriver, partnership: Partnership
+) -> None:
+    portuguese = LocalUser(901, "Joana", language_code="pt")
+    arabic = LocalUser(902, "Salma", language_code="ar")
+    for person in (portuguese, arabic):
+        await driver.app.services.partnerships.add_member(
+            partnership, user_id=person.id, name=person.first_name, role=Role.MEMBER
+        )
+    # The footer of the digest names the word in the reader's language ...
+    assert "/digest definições" in texts(await driver.send(portuguese, "/digest"))
+    # ... and each word opens the settings, in any language and without accents.
+    for person, words in (
+        (portuguese, ("definições", "Definicoes", "settings")),
+        (arabic, ("إعدادات", "réglages")),
+    ):
+        for word in words:
+            shown = plain(texts(await driver.send(person, f"/digest {word}")))
+            assert "🕗" in str(driver.last_keyboard_message(person.id)), (person, word, shown)
+    # An unknown word is explained; no digest is sent and its "since" does not move.
+    sent = len(driver.api.sent_to(portuguese.id))
+    before = await driver.app.services.db.fetchall("SELECT * FROM digest_recipients")
+    explained = texts(await driver.send(portuguese, "/digest semanal"))
+    assert "Não conheço semanal depois de /digest" in explained
+    assert "/digest definições abre" in explained
+    assert len(driver.api.sent_to(portuguese.id)) == sent + 1
+    after = await driver.app.services.db.fetchall("SELECT * FROM digest_recipients")
+    assert [tuple(r) for r in after] == [tuple(r) for r in before]
