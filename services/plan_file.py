@@ -169,7 +169,7 @@ def parse_plan(content: bytes | str) -> PlanFile:
         root = loader.get_single_node()
         if root is None:
             raise PlanRefused([PlanProblem(None, "", "the file is empty")])
-        problems = list(_duplicate_keys(root, ()))
+        problems = [*_duplicate_keys(root, ()), *_duplicate_codes(root)]
         data = loader.construct_document(root)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
@@ -179,20 +179,16 @@ def parse_plan(content: bytes | str) -> PlanFile:
         raise PlanRefused([PlanProblem(None, "", f"not valid YAML: {error}")]) from error
     finally:
         loader.dispose()
-    if problems:
-        raise PlanRefused(problems)
     try:
         plan = PlanFile.model_validate(data)
     except ValidationError as error:
-        raise PlanRefused(
-            [
-                PlanProblem(_line_of(root, e["loc"]), _path(e["loc"]), _message(e))
-                for e in error.errors()
-            ]
-        ) from error
-    problems = list(_duplicate_codes(plan, root))
+        problems += [
+            PlanProblem(_line_of(root, e["loc"]), _path(e["loc"]), _message(e))
+            for e in error.errors()
+        ]
     if problems:
-        raise PlanRefused(problems)
+        # Every problem at once, in the order of the file.
+        raise PlanRefused(sorted(problems, key=lambda p: (p.line or 0, p.field)))
     return plan
 
 
@@ -262,28 +258,43 @@ def _duplicate_keys(node: yaml.Node, path: tuple[int | str, ...]) -> Iterator[Pl
             yield from _duplicate_keys(item, (*path, index))
 
 
-def _duplicate_codes(plan: PlanFile, root: yaml.Node) -> Iterator[PlanProblem]:
-    """Pillar codes, and milestone codes across the whole plan, must be unique (any case)."""
-    pillar_lines: dict[str, int] = {}
-    milestone_lines: dict[str, int] = {}
-    for p, pillar in enumerate(plan.pillars):
-        loc: tuple[int | str, ...] = ("pillars", p, "code")
-        line = _line_of(root, loc)
-        first = pillar_lines.setdefault(pillar.code.casefold(), line)
-        if first != line:
-            yield PlanProblem(
-                line, _path(loc), f"pillar code {pillar.code} is already used on line {first}"
-            )
-        for m, milestone in enumerate(pillar.milestones):
-            loc = ("pillars", p, "milestones", m, "code")
-            line = _line_of(root, loc)
-            first = milestone_lines.setdefault(milestone.code.casefold(), line)
-            if first != line:
-                yield PlanProblem(
-                    line,
-                    _path(loc),
-                    f"milestone code {milestone.code} is already used on line {first}",
-                )
+def _duplicate_codes(root: yaml.Node) -> Iterator[PlanProblem]:
+    """Pillar codes, and milestone codes across the whole plan, must be unique (any case).
+
+    Read from the file's nodes, not the validated plan, so that they are listed together
+    with every other problem of the file."""
+    seen: dict[str, dict[str, int]] = {"pillar": {}, "milestone": {}}
+    for p, pillar in enumerate(_items(_child(root, "pillars"))):
+        yield from _code_seen(seen["pillar"], "pillar", pillar, ("pillars", p))
+        for m, milestone in enumerate(_items(_child(pillar, "milestones"))):
+            path = ("pillars", p, "milestones", m)
+            yield from _code_seen(seen["milestone"], "milestone", milestone, path)
+
+
+def _child(node: yaml.Node | None, key: str) -> yaml.Node | None:
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    return next((value for k, value in node.value if k.value == key), None)
+
+
+def _items(node: yaml.Node | None) -> list[yaml.Node]:
+    return list(node.value) if isinstance(node, yaml.SequenceNode) else []
+
+
+def _code_seen(
+    seen: dict[str, int], what: str, entry: yaml.Node, path: tuple[int | str, ...]
+) -> Iterator[PlanProblem]:
+    code = _child(entry, "code")
+    if not isinstance(code, yaml.ScalarNode) or not str(code.value).strip():
+        return
+    line = int(code.start_mark.line) + 1
+    first = seen.setdefault(str(code.value).strip().casefold(), line)
+    if first != line:
+        yield PlanProblem(
+            line,
+            _path((*path, "code")),
+            f"{what} code {code.value} is already used on line {first}",
+        )
 
 
 HEADER = """\

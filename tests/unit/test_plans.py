@@ -295,3 +295,16 @@ def test_plan_commands(
         with pytest.raises(SystemExit):
             main(argv)
         assert "usage:" in capsys.readouterr().out
+
+
+def test_every_problem_is_listed_at_once_repeated_codes_included() -> None:
+    """A repeated code (in any case) is listed with the file's other problems, in file order."""
+    broken = PLAN.replace("code: B1", "code: a1").replace("progress: 40", "progress: 140")
+    with pytest.raises(PlanRefused) as refused:
+        parse_plan(broken.replace("due: 2026-11-01", "due: 2026-11-31"))
+    found = [(p.line, p.field) for p in refused.value.problems]
+    assert found == [
+        (10, "pillars[0].milestones[0].progress"),
+        (13, "pillars[0].milestones[1].due"),
+        (17, "pillars[1].milestones[0].code"),
+    ]
