@@ -242,6 +242,36 @@ def problem(_: Translator, invalid: InvalidField) -> Markup:
             )
 
 
+def file_value_problem(_: Translator, invalid: InvalidField) -> Markup:
+    """What was wrong with a value of a file's cell: there is nothing to send, the file is
+    corrected; the problems whose words fit a file too are those of `problem`."""
+    value = invalid.value
+    match invalid.reason:
+        case Problem.REQUIRED:
+            return _("This column cannot be empty.")
+        case Problem.PHONE:
+            return _(
+                "{value} is not a valid phone number: write it with its country code,"
+                " e.g. +221 77 123 45 67.",
+                value=value,
+            )
+        case Problem.PHONE_COUNTRY:
+            return _(
+                "I cannot tell which country {value} belongs to: write it with its country"
+                " code, starting with +, or fill in the country column.",
+                value=value,
+            )
+        case Problem.EMAIL:
+            return _("{value} is not a valid e-mail address (name@example.org).", value=value)
+        case Problem.LANGUAGE:
+            return _(
+                "I do not know the language {value}: write names such as French or Wolof,"
+                " or codes such as fr or wo, separated by semicolons.",
+                value=value,
+            )
+    return problem(_, invalid)
+
+
 def _row_problem(_: Translator, item: ImportProblem) -> Markup:
     match item.problem:
         case RowProblem.REPEATED:
@@ -267,7 +297,7 @@ def _row_problem(_: Translator, item: ImportProblem) -> Markup:
                 "Line {line}, {field}: {problem}",
                 line=item.line,
                 field=_.text(FIELD_LABELS[invalid.contact_field]),
-                problem=problem(_, invalid),
+                problem=file_value_problem(_, invalid),
             )
 
 

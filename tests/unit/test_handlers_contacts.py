@@ -318,6 +318,10 @@ async def test_a_coordinator_imports_a_csv_document(
     (report,) = await driver.send_document(COORDINATOR, bad.encode(), "contacts.csv")
     assert "Nothing was imported: 2 rows have problems." in report["text"]
     assert "Line 3, Phone:" in report["text"] and "Line 4, Organisation:" in report["text"]
+    # A file's problems say how to correct the file: there is nothing to send in a flow.
+    assert "Line 4, Organisation: This column cannot be empty." in report["text"]
+    assert "write it with its country code" in report["text"]
+    assert "/cancel" not in report["text"] and "Send" not in report["text"]
     assert buttons(report) == ["Import the valid rows only"]
     await driver.press(COORDINATOR, "Import the valid rows only")
     assert "Added: 1." in driver.text_of(COORDINATOR.id)
