@@ -399,8 +399,8 @@ async def import_help(update: Update, context: BotContext) -> None:
         _(
             "To import contacts into {partnership}, send a CSV file here (UTF-8, columns"
             " separated by commas). Its first row names the columns: {columns}. Only name and"
-            " organisation are required. Separate expertise topics with semicolons and"
-            " languages with commas; phone numbers need their country code.",
+            " organisation are required. Inside a cell, separate expertise topics and languages"
+            " with semicolons; phone numbers need their country code.",
             partnership=bold(membership.partnership.name),
             columns=", ".join(COLUMNS),
         )
