@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from bot.context import PartnerbotApplication
 
 log = logging.getLogger(__name__)
+#: Broadcasts whose status text is remembered (the most recent ones).
+PROGRESS_REMEMBERED = 256
 
 ACKNOWLEDGE = N_("✅ Acknowledge")
 #: Seconds between two messages into the same chat.
@@ -54,6 +56,9 @@ class DeliveryWorker:
         self._loop_task: asyncio.Task[None] | None = None
         self._progress_pending: dict[int, asyncio.TimerHandle] = {}
         self._progress_tasks: set[asyncio.Task[None]] = set()
+        #: The status each author's message shows now, per broadcast: an identical edit is
+        #: not sent (Telegram refuses it as "message is not modified").
+        self._progress_shown: dict[int, str] = {}
         #: Set whenever the outbox has nothing in flight and nothing due (for tests, shutdown).
         self.idle = asyncio.Event()
         self._outbox.listeners.append(self.poke)
@@ -230,12 +235,18 @@ class DeliveryWorker:
             if author is None or author.membership is None:
                 return
             _ = translator(author.language(self._app.settings.default_language))
+            status = broadcast_status(_, summary, author.membership.partnership.timezone)
+            if self._progress_shown.get(broadcast_id) == status:
+                return
             await self._app.bot.edit_message_text(
-                broadcast_status(_, summary, author.membership.partnership.timezone),
+                status,
                 chat_id=broadcast.status_chat_id,
                 message_id=broadcast.status_message_id,
                 reply_markup=InlineKeyboardMarkup([[button("👥", AlertOpen(broadcast_id))]]),
             )
+            self._progress_shown[broadcast_id] = status
+            while len(self._progress_shown) > PROGRESS_REMEMBERED:
+                self._progress_shown.pop(next(iter(self._progress_shown)))
         except BadRequest as error:
             if "not modified" not in error.message.lower():
                 log.info("could not update the progress of broadcast %s: %s", broadcast_id, error)

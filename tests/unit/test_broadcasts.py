@@ -239,3 +239,25 @@ async def test_broadcast_to_an_organisation_skips_those_who_only_claim_it(
     await driver.settle()
     assert "Europol only" in texts(driver.api.sent_to(europol.id))
     assert "Europol only" not in texts(driver.api.sent_to(MEMBER.id))
+
+
+async def test_the_authors_status_is_edited_only_when_it_changes(
+    driver: BotDriver, partnership: Partnership
+) -> None:
+    await driver.introduce(ADMIN, COORDINATOR, MEMBER, OBSERVER)
+    await broadcast(driver, "Same figures twice", "Everyone")
+    await driver.settle()
+    worker = driver.app.worker
+    assert worker is not None
+    edits = len(driver.calls("editMessageText"))
+    broadcast_id = int(
+        (await driver.app.services.db.fetchone("SELECT max(id) AS id FROM broadcasts"))["id"]
+    )
+    for _ in range(3):  # nothing changed since: no edit Telegram would refuse as not modified
+        worker.progress(broadcast_id)
+        await driver.settle()
+    assert len(driver.calls("editMessageText")) == edits
+    await driver.press(MEMBER, "Acknowledge", message=ack_message(driver, MEMBER))
+    await driver.settle()
+    assert len(driver.calls("editMessageText")) == edits + 1
+    assert "acknowledged 1 of 3" in driver.calls("editMessageText")[-1].params["text"]
