@@ -36,6 +36,8 @@ RIGHT_TO_LEFT_MARK = "\u200f"
 Side = Literal["left", "right"]
 #: True when matplotlib lays out complex scripts itself (libraqm, `text.language`).
 NATIVE_LAYOUT = "text.language" in matplotlib.rcParams
+FIRST_STRONG_ISOLATE = "\u2068"
+POP_DIRECTIONAL_ISOLATE = "\u2069"
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +94,12 @@ def visual(text: str, rtl: bool = False, *, native: bool | None = None) -> str:
     if not _has_rtl(text):
         return text
     return str(get_display(arabic_reshaper.reshape(text), base_dir="R" if rtl else None))
+
+
+def isolated_run(text: str, rtl: bool) -> str:
+    """A part of a line laid out on its own (Unicode first-strong isolate), where the line is
+    right to left; as it is otherwise."""
+    return f"{FIRST_STRONG_ISOLATE}{text}{POP_DIRECTIONAL_ISOLATE}" if rtl else text
 
 
 def _lines(text: str, width: int, rtl: bool) -> str:

@@ -15,7 +15,7 @@ from bot.i18n import N_, Translator
 from bot.views.render import bold, code, format_moment, shorten
 from domain.milestones import Milestone, MilestoneStatus, Pillar
 from domain.models import Partnership
-from services.charts import ChartTexts, PillarBar, ProgressChart
+from services.charts import ChartTexts, PillarBar, ProgressChart, isolated_run
 from services.milestones import (
     UPCOMING_DAYS,
     ChartData,
@@ -229,7 +229,11 @@ def chart_of(_: Translator, data: ChartData, partnership: Partnership) -> Progre
     """The chart's data with every word in the reader's language."""
     texts = ChartTexts(
         title=_.text(N_("Action plan progress")),
-        subtitle=f"{partnership.name} · {day(data.today, _.language)}",
+        # Each part in its own isolate: in Arabic, a Latin name beside a date of digits and
+        # slashes would otherwise be laid out as one mixed run ("2026/12/COP Senegal · 06").
+        subtitle=" · ".join(
+            isolated_run(part, _.rtl) for part in (partnership.name, day(data.today, _.language))
+        ),
         pillars_title=_.text(N_("Progress by pillar")),
         timeline_title=_.text(N_("Planned versus done over time")),
         planned=_.text(N_("Planned (due)")),

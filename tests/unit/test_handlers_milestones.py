@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 import pytest
 
 from bot.callbacks import MilestoneUpdateAsked
+from bot.i18n import translator
 from bot.local_api import LocalUser
+from bot.views.milestones import chart_of
 from domain.milestones import MilestoneStatus
-from domain.models import Partnership, Role
+from domain.models import Partnership, PartnershipKind, Role
 from services.errors import NotAllowed
+from services.milestones import ChartData
 from services.plan_file import parse_plan
 from storage import milestones as store
 from tests.fakes import BotDriver, texts
@@ -216,3 +221,17 @@ async def test_chart_is_a_png_in_the_members_language(
 async def test_milestones_are_private(driver: BotDriver, partnership: Partnership) -> None:
     group = driver.updates.group_chat(-100999, "COP team")
     assert "private chat" in texts(await driver.send(MEMBER, "/milestones", chat=group))
+
+
+def test_the_charts_subtitle_keeps_name_and_date_apart_right_to_left() -> None:
+    """In Arabic the partnership's name and the date are each isolated, so the line reads
+    name · date from the right, not one mixed run ("2026/12/COP Senegal · 06")."""
+    partnership = Partnership(
+        1, "cop", "COP Senegal", PartnershipKind.COP, (), "UTC", "fr", datetime(2026, 1, 1)
+    )
+    data = ChartData(pillars=[], due=[], done=[], today=date(2026, 12, 6))
+    arabic = chart_of(translator("ar"), data, partnership).texts.subtitle
+    assert arabic == "\u2068COP Senegal\u2069 · \u206806\u200f/12\u200f/2026\u2069"
+    assert chart_of(translator("en"), data, partnership).texts.subtitle == (
+        "COP Senegal · Dec 6, 2026"
+    )
