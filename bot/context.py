@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import TYPE_CHECKING, Any, cast
 
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
@@ -15,6 +17,13 @@ from services.access import Caller, normalise_language
 from services.container import Services
 
 UserData = dict[str, Any]
+
+
+def digest(value: object) -> str:
+    """A short, stable key of a value, for callback data (8 hex characters)."""
+    return hashlib.sha1(json.dumps(value, sort_keys=True).encode()).hexdigest()[:8]
+
+
 ChatData = dict[Any, Any]
 BotData = dict[Any, Any]
 
@@ -100,6 +109,24 @@ class BotContext(CallbackContext[ExtBot[None], UserData, ChatData, BotData]):
             self.user_data.pop(name, None)
         draft: dict[str, Any] = self.user_data.setdefault(name, {})
         return draft
+
+    def remember(self, slot: str, data: dict[str, Any], keep: int = 20) -> str:
+        """Keep what a list shows (a search, its filters) for its buttons, which carry only
+        the returned key (8 hex characters of its hash); the `keep` latest stay per slot."""
+        if self.user_data is None:
+            raise RuntimeError("lists need an update with a user")
+        key = digest(data)
+        kept: dict[str, Any] = self.user_data.setdefault(slot, {})
+        kept.pop(key, None)
+        kept[key] = data
+        for old in list(kept)[:-keep]:
+            kept.pop(old)
+        return key
+
+    def recall(self, slot: str, key: str) -> dict[str, Any] | None:
+        """What `remember` kept under `key`; None for a list long forgotten."""
+        found = (self.user_data or {}).get(slot, {}).get(key)
+        return found if isinstance(found, dict) else None
 
     def discard_draft(self, name: str) -> None:
         """Forget a finished or cancelled draft."""

@@ -6,10 +6,6 @@ The guided add/edit flow and /mycard live in `contact_flow.py`.
 
 from __future__ import annotations
 
-import hashlib
-import json
-from typing import Any
-
 from markupsafe import Markup, escape
 from telegram import (
     InlineKeyboardButton,
@@ -38,7 +34,7 @@ from bot.callbacks import (
     ListKey,
     ValueDigest,
 )
-from bot.context import BotContext
+from bot.context import BotContext, digest
 from bot.i18n import Translator, Verbatim
 from bot.messaging import answer, reply, show
 from bot.throttling import spend
@@ -66,28 +62,17 @@ COUNTRY_BUTTONS = 12
 INLINE_CACHE_SECONDS = 10
 
 
-def _key(value: object) -> str:
-    """A short, stable key for callback data (8 hex characters)."""
-    return hashlib.sha1(json.dumps(value, sort_keys=True).encode()).hexdigest()[:8]
+def _digest(name: str) -> ValueDigest:
+    return ValueDigest(digest(name))
 
 
 def _remember(context: BotContext, search: dict[str, str]) -> ListKey:
     """Keep a search for its result buttons; returns its key."""
-    key = ListKey(_key(search))
-    if context.user_data is None:
-        raise RuntimeError("searches need an update with a user")
-    searches: dict[str, Any] = context.user_data.setdefault(SEARCHES, {})
-    searches.pop(key, None)
-    searches[key] = search
-    for old in list(searches)[:-MAX_SEARCHES]:
-        searches.pop(old)
-    return key
+    return ListKey(context.remember(SEARCHES, search, MAX_SEARCHES))
 
 
 def _recall(context: BotContext, key: str) -> dict[str, str] | None:
-    searches = (context.user_data or {}).get(SEARCHES, {})
-    found = searches.get(key)
-    return found if isinstance(found, dict) else None
+    return context.recall(SEARCHES, key)
 
 
 async def search_command(update: Update, context: BotContext) -> None:
@@ -208,7 +193,7 @@ async def _directory(update: Update, context: BotContext) -> None:
     if directory.countries:
         parts.append(_("Browse by country:"))
     buttons = [
-        button(f"{shorten(name, 30)} ({count})", ContactsOfCountry(ValueDigest(_key(name))))
+        button(f"{shorten(name, 30)} ({count})", ContactsOfCountry(_digest(name)))
         for name, count in directory.countries[:COUNTRY_BUTTONS]
     ]
     rows = in_rows(buttons, 2)
@@ -229,7 +214,7 @@ async def browse_country(update: Update, context: BotContext) -> None:
     """The contacts of the country whose button was pressed."""
     wanted = ContactsOfCountry.of(update).country
     countries = await context.services.contacts.countries(context.require_caller())
-    name = next((name for name, _count in countries if _key(name) == wanted), None)
+    name = next((name for name, _count in countries if digest(name) == wanted), None)
     if name is None:
         await answer(update, context._.text(texts.BUTTON_EXPIRED))
         return
@@ -246,7 +231,11 @@ async def browse_organisations(update: Update, context: BotContext) -> None:
     number = min(max(number, 0), pages - 1)
     shown = organisations[number * ORGANISATIONS_PER_PAGE : (number + 1) * ORGANISATIONS_PER_PAGE]
     rows: list[list[InlineKeyboardButton]] = [
-        [button(f"{shorten(name, 50)} ({count})", ContactsOfOrganisation(ValueDigest(_key(name))))]
+        [
+            button(
+                f"{shorten(name, 50)} ({count})", ContactsOfOrganisation(ValueDigest(digest(name)))
+            )
+        ]
         for name, count in shown
     ]
     rows.append([*pager(number, pages, ContactOrganisations), button("⌂", ContactDirectory())])
@@ -257,7 +246,7 @@ async def browse_organisation(update: Update, context: BotContext) -> None:
     """The contacts of the organisation whose button was pressed."""
     wanted = ContactsOfOrganisation.of(update).organisation
     organisations = await context.services.contacts.organisations(context.require_caller())
-    name = next((name for name, _count in organisations if _key(name) == wanted), None)
+    name = next((name for name, _count in organisations if digest(name) == wanted), None)
     if name is None:
         await answer(update, context._.text(texts.BUTTON_EXPIRED))
         return

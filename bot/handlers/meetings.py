@@ -6,8 +6,6 @@ The guided flow that logs and edits meetings lives in `meeting_flow.py`.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import date
 from typing import Any
 
@@ -88,21 +86,12 @@ def _query_of(data: dict[str, Any]) -> MeetingQuery:
 
 def _remember(context: BotContext, query: MeetingQuery) -> ListKey:
     """Keep a list's filters for its buttons; returns their key (8 hex characters)."""
-    data = _query_json(query)
-    key = ListKey(hashlib.sha1(json.dumps(data, sort_keys=True).encode()).hexdigest()[:8])
-    if context.user_data is None:
-        raise RuntimeError("lists need an update with a user")
-    queries: dict[str, Any] = context.user_data.setdefault(QUERIES, {})
-    queries.pop(key, None)
-    queries[key] = data
-    for old in list(queries)[:-MAX_QUERIES]:
-        queries.pop(old)
-    return key
+    return ListKey(context.remember(QUERIES, _query_json(query), MAX_QUERIES))
 
 
 def _recall(context: BotContext, key: str) -> MeetingQuery | None:
-    found = (context.user_data or {}).get(QUERIES, {}).get(key)
-    return _query_of(found) if isinstance(found, dict) else None
+    found = context.recall(QUERIES, key)
+    return None if found is None else _query_of(found)
 
 
 # -- the list -------------------------------------------------------------------------------------
