@@ -652,6 +652,14 @@ class ChallengeList(CallbackData, prefix="ch:ls"):
     page: int
 
 
+class ChallengeSearch(CallbackData, prefix="ch:lq"):
+    """A page of a challenge list with searched words: its filters are kept for the list's
+    buttons under `key` (they would not fit in callback data)."""
+
+    key: ListKey
+    page: int
+
+
 #: The filters of a challenge list, each with a menu.
 ChallengeFilterField = Literal["cat", "sev", "st", "days"]
 
@@ -662,6 +670,11 @@ class ChallengeFilterMenu(CallbackData, prefix="ch:lf"):
     severity: Severity | Literal["-"]
     statuses: StatusFilter
     days: int
+
+
+class ChallengeSearchFilterMenu(CallbackData, prefix="ch:lqf"):
+    field: ChallengeFilterField
+    key: ListKey
 
 
 class ChallengeSummary(CallbackData, prefix="ch:sum"):

@@ -53,7 +53,7 @@ from services.challenges_input import (
 from services.clock import Clock
 from services.errors import InvalidInput, NotAllowed, NotFound, ServiceError
 from services.outbox import AfterCommit, OutboxService, Recipient, Rendered
-from services.text import one_line
+from services.text import one_line, prefix_match
 from storage import audit
 from storage import challenges as store
 from storage import members as member_store
@@ -165,6 +165,8 @@ class Filter:
     severity: Severity | None = None
     statuses: tuple[Status, ...] = OPEN_STATUSES
     days: int = 0
+    #: Words every shown challenge has (title, description, place, route, notes), or "".
+    text: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,6 +290,7 @@ class ChallengeService:
             severity=wanted.severity,
             statuses=wanted.statuses,
             since=self._clock() - timedelta(days=wanted.days) if wanted.days else None,
+            match=prefix_match(wanted.text),
         )
         visibility = self._visibility(membership)
         page = max(page, 0)

@@ -10,7 +10,6 @@ Every change is written to the audit log in the same transaction.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -21,7 +20,7 @@ from services.access import Caller, Capability, language_of
 from services.clock import Clock
 from services.errors import InvalidInput, NotAllowed, NotAMember, NotFound
 from services.meeting_fields import ActionDraft, MeetingDraft, local_today
-from services.text import one_line
+from services.text import one_line, prefix_match
 from storage import audit
 from storage import meetings as store
 from storage import members as member_store
@@ -127,14 +126,6 @@ def draft_of(meeting: Meeting) -> MeetingDraft:
         restricted=meeting.restricted,
         attachments=meeting.attachments,
     )
-
-
-def match_expression(text: str) -> str | None:
-    """An FTS5 query: every word must begin a word of the meeting (None: no words)."""
-    words = [w for w in re.split(r"[^\w]+", text) if w]
-    if not words:
-        return None
-    return " AND ".join('"' + word.replace('"', '""') + '"*' for word in words[:12])
 
 
 def day_bounds(
@@ -275,7 +266,7 @@ class MeetingService:
         if len(query.text) > MAX_QUERY:
             raise InvalidInput("meeting_query", "too long")
         since, until = day_bounds(query.since, query.until, membership.partnership.timezone)
-        filters = Filters(match_expression(query.text), query.kind, since, until)
+        filters = Filters(prefix_match(query.text), query.kind, since, until)
         viewer = viewer_of(caller)
         total = await store.count(self._db, membership.partnership_id, viewer, filters)
         pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)

@@ -9,6 +9,7 @@ using it, so no handler has to remember it.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 #: Control characters kept: they shape text people write.
@@ -37,3 +38,12 @@ def fold(text: str) -> str:
     """Text compared without case or accents, its spacing folded: 'Réglages ' -> 'reglages'."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
+
+
+def prefix_match(text: str, most: int = 12) -> str | None:
+    """An FTS5 query in which every word must begin a word of the record (None: no words).
+    Words are quoted, so nothing typed is read as FTS5 syntax."""
+    words = [w for w in re.split(r"[^\w]+", text) if w]
+    if not words:
+        return None
+    return " AND ".join('"' + word.replace('"', '""') + '"*' for word in words[:most])

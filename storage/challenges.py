@@ -361,6 +361,7 @@ class Query:
     severity: Severity | None = None
     statuses: tuple[Status, ...] = ()
     since: datetime | None = None
+    match: str | None = None  # an FTS5 query over challenges_fts
 
 
 def _where(visibility: Visibility, query: Query) -> tuple[str, list[object]]:
@@ -378,6 +379,9 @@ def _where(visibility: Visibility, query: Query) -> tuple[str, list[object]]:
     if query.since is not None:
         parts.append("c.created_at >= ?")
         params.append(to_db_time(query.since))
+    if query.match is not None:
+        parts.append("c.id IN (SELECT rowid FROM challenges_fts WHERE challenges_fts MATCH ?)")
+        params.append(query.match)
     return " AND ".join(parts), params
 
 

@@ -638,4 +638,46 @@ MIGRATIONS: tuple[Migration, ...] = (
         ALTER TABLE deliveries ADD COLUMN protect_content INTEGER NOT NULL DEFAULT 0;
         """,
     ),
+    Migration(
+        "0010_challenge_search",
+        """
+        -- A challenge's words for /challenges WORDS: its own fields and the notes of its
+        -- status changes; rowid is the challenge's id. Accents are ignored; a word may be
+        -- the beginning of a word.
+        CREATE VIRTUAL TABLE challenges_fts USING fts5(
+            title, description, place, route, notes,
+            tokenize = 'unicode61 remove_diacritics 2',
+            prefix = '2 3 4'
+        );
+        INSERT INTO challenges_fts (rowid, title, description, place, route, notes)
+        SELECT c.id, c.title, c.description, coalesce(c.place, ''), coalesce(c.route, ''),
+            coalesce((SELECT group_concat(e.note, ' ') FROM challenge_events e
+                      WHERE e.challenge_id = c.id), '')
+        FROM challenges c;
+
+        CREATE TRIGGER challenges_indexed AFTER INSERT ON challenges BEGIN
+            INSERT INTO challenges_fts (rowid, title, description, place, route, notes)
+            VALUES (new.id, new.title, new.description, coalesce(new.place, ''),
+                    coalesce(new.route, ''), '');
+        END;
+
+        CREATE TRIGGER challenges_reindexed AFTER UPDATE OF title, description, place, route
+        ON challenges BEGIN
+            UPDATE challenges_fts SET title = new.title, description = new.description,
+                place = coalesce(new.place, ''), route = coalesce(new.route, '')
+            WHERE rowid = new.id;
+        END;
+
+        CREATE TRIGGER challenge_notes_indexed AFTER INSERT ON challenge_events BEGIN
+            UPDATE challenges_fts SET notes = coalesce(
+                (SELECT group_concat(note, ' ') FROM challenge_events
+                 WHERE challenge_id = new.challenge_id), '')
+            WHERE rowid = new.challenge_id;
+        END;
+
+        CREATE TRIGGER challenges_unindexed AFTER DELETE ON challenges BEGIN
+            DELETE FROM challenges_fts WHERE rowid = old.id;
+        END;
+        """,
+    ),
 )

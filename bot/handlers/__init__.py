@@ -527,6 +527,10 @@ def register(application: PartnerbotApplication) -> None:
         CallbackQueryHandler(challenges.show_attachments, pattern=cb.ChallengeFiles.pattern()),
         CallbackQueryHandler(challenges.list_pressed, pattern=cb.ChallengeList.pattern()),
         CallbackQueryHandler(challenges.filter_menu, pattern=cb.ChallengeFilterMenu.pattern()),
+        CallbackQueryHandler(
+            challenges.filter_menu, pattern=cb.ChallengeSearchFilterMenu.pattern()
+        ),
+        CallbackQueryHandler(challenges.search_pressed, pattern=cb.ChallengeSearch.pattern()),
         CallbackQueryHandler(challenges.summary_pressed, pattern=cb.ChallengeSummary.pattern()),
         CommandHandler("challenge_alerts", challenges.alerts_menu, filters=PRIVATE),
         CallbackQueryHandler(challenges.alerts_pressed, pattern=cb.ChallengeAlertsSwitch.pattern()),

@@ -17,6 +17,7 @@ from telegram.error import BadRequest, Forbidden
 from telegram.ext import ConversationHandler
 
 from bot.callbacks import (
+    CallbackData,
     ChallengeAlertsSwitch,
     ChallengeFiles,
     ChallengeFilterField,
@@ -24,11 +25,14 @@ from bot.callbacks import (
     ChallengeList,
     ChallengeMap,
     ChallengeOpen,
+    ChallengeSearch,
+    ChallengeSearchFilterMenu,
     ChallengeStatusChange,
     ChallengeSummary,
     ChallengeWithoutNote,
     EscalationDelay,
     EscalationScope,
+    ListKey,
     StatusFilter,
 )
 from bot.context import BotContext
@@ -49,12 +53,18 @@ from services.challenges import (
 )
 from services.challenges_input import TextTooLong, match_word, vocabulary
 from services.errors import InvalidInput, NotAllowed
+from services.text import clean
 from services.throttle import Expense
 
 NOTE = "challenge:note"
 NOTE_DRAFT = "challenge_status"
 PERIODS = (7, 30, 90, 365)
 DELAYS = (15, 30, 60, 120)
+#: Where the searched words of challenge lists are kept for their buttons.
+SEARCHES = "challenge_searches"
+MAX_SEARCH = 200
+#: Searched lists kept for their buttons: a filter menu makes one per option.
+KEPT_SEARCHES = 40
 
 MAP = N_("Map")
 ATTACHMENTS = N_("Attachments")
@@ -293,7 +303,7 @@ FilterCode = tuple[Category | Literal["-"], Severity | Literal["-"], StatusFilte
 
 
 def _encode(wanted: Filter) -> FilterCode:
-    """A filter as the fields of a list's buttons: category, severity, statuses, days."""
+    """A filter without words as the fields of a list's buttons."""
     statuses: StatusFilter
     if wanted.statuses == OPEN_STATUSES:
         statuses = "open"
@@ -321,14 +331,57 @@ def _decode(pressed: ChallengeList | ChallengeFilterMenu) -> Filter:
     )
 
 
+def _list_button(context: BotContext, wanted: Filter, page: int) -> CallbackData:
+    """The data of a button showing a list: its filters in the data, or, with searched words
+    (too long for callback data), kept for the list's buttons under a key."""
+    if not wanted.text:
+        return ChallengeList(*_encode(wanted), page)
+    return ChallengeSearch(_kept(context, wanted), page)
+
+
+def _menu_button(context: BotContext, field: ChallengeFilterField, wanted: Filter) -> CallbackData:
+    if not wanted.text:
+        return ChallengeFilterMenu(field, *_encode(wanted))
+    return ChallengeSearchFilterMenu(field, _kept(context, wanted))
+
+
+def _kept(context: BotContext, wanted: Filter) -> ListKey:
+    return ListKey(context.remember(SEARCHES, _filter_json(wanted), keep=KEPT_SEARCHES))
+
+
+def _filter_json(wanted: Filter) -> dict[str, Any]:
+    return {
+        "category": wanted.category,
+        "severity": wanted.severity,
+        "statuses": list(wanted.statuses),
+        "days": wanted.days,
+        "text": wanted.text,
+    }
+
+
+def _recalled(context: BotContext, key: str) -> Filter | None:
+    """A searched list's filters, kept for its buttons; None if long forgotten."""
+    kept = context.recall(SEARCHES, key)
+    if kept is None:
+        return None
+    return Filter(
+        category=Category(kept["category"]) if kept.get("category") else None,
+        severity=Severity(kept["severity"]) if kept.get("severity") else None,
+        statuses=tuple(Status(s) for s in kept.get("statuses", [])),
+        days=int(kept.get("days", 0)),
+        text=str(kept.get("text", "")),
+    )
+
+
 def _typed_filter(context: BotContext, words: list[str]) -> Filter:
     """`/challenges critical route 30`: words naming a category, a severity, a status or a
-    number of days; words that name nothing are left out."""
+    number of days; the other words are searched in the challenges' texts."""
     _ = context._
     categories = vocabulary(views.category_words(_))
     severities = vocabulary(views.severity_words(_))
     statuses = vocabulary({s: (views.STATUS_NAMES[s], views.status_name(_, s)) for s in Status})
     wanted = Filter()
+    searched: list[str] = []
     for word in words:
         days = word.rstrip("dj")  # 30, 30d, 30j
         if days.isdigit():
@@ -339,7 +392,9 @@ def _typed_filter(context: BotContext, words: list[str]) -> Filter:
             wanted = replace(wanted, category=category)
         elif (status := match_word(word, statuses)) is not None:
             wanted = replace(wanted, statuses=(status,))
-    return wanted
+        else:
+            searched.append(word)
+    return replace(wanted, text=clean(" ".join(searched))[:MAX_SEARCH])
 
 
 async def list_command(update: Update, context: BotContext) -> None:
@@ -355,12 +410,21 @@ async def list_pressed(update: Update, context: BotContext) -> None:
     await _show_list(update, context, _decode(pressed), pressed.page)
 
 
+async def search_pressed(update: Update, context: BotContext) -> None:
+    """A page of a list with searched words."""
+    pressed = ChallengeSearch.of(update)
+    wanted = _recalled(context, pressed.key)
+    if wanted is None:
+        await answer(update, context._.text(texts.BUTTON_EXPIRED))
+        return
+    await _show_list(update, context, wanted, pressed.page)
+
+
 async def _show_list(update: Update, context: BotContext, wanted: Filter, page: int) -> None:
     _ = context._
     caller = context.require_caller()
     result = await context.services.challenges.page(caller, wanted, page)
     partnership = caller.require_membership().partnership
-    code = _encode(wanted)
     rows: list[list[InlineKeyboardButton]] = in_rows(
         [
             button(str(number), ChallengeOpen(c.id))
@@ -368,12 +432,12 @@ async def _show_list(update: Update, context: BotContext, wanted: Filter, page: 
         ],
         4,
     )
-    paging = pager(result.page, result.pages, lambda n: ChallengeList(*code, n))
+    paging = pager(result.page, result.pages, lambda n: _list_button(context, wanted, n))
     if paging:
         rows.append(paging)
     rows.append(
         [
-            button(_.text(label), ChallengeFilterMenu(field, *code))
+            button(_.text(label), _menu_button(context, field, wanted))
             for field, label in FILTER_LABELS.items()
         ]
     )
@@ -386,8 +450,15 @@ async def _show_list(update: Update, context: BotContext, wanted: Filter, page: 
 async def filter_menu(update: Update, context: BotContext) -> None:
     """The choices of one filter; each shows the list filtered."""
     _ = context._
-    pressed = ChallengeFilterMenu.of(update)
-    field, wanted = pressed.field, _decode(pressed)
+    wanted: Filter | None
+    if (searched := ChallengeSearchFilterMenu.parse(_query_data(update))) is not None:
+        field, wanted = searched.field, _recalled(context, searched.key)
+    else:
+        pressed = ChallengeFilterMenu.of(update)
+        field, wanted = pressed.field, _decode(pressed)
+    if wanted is None:
+        await answer(update, _.text(texts.BUTTON_EXPIRED))
+        return
     options: list[tuple[str, Filter]] = []
     if field == "cat":
         options.append((_.text(views.ANY_CATEGORY), _with(wanted, category=None)))
@@ -402,10 +473,14 @@ async def filter_menu(update: Update, context: BotContext) -> None:
     else:
         options.append((_.text(views.ANY_TIME), _with(wanted, days=0)))
         options += [(views.period_text(_, d), _with(wanted, days=d)) for d in PERIODS]
-    buttons = [button(label, ChallengeList(*_encode(f), 0)) for label, f in options]
+    buttons = [button(label, _list_button(context, f, 0)) for label, f in options]
     rows = in_rows(buttons, 1 if field == "cat" else 2)
-    rows.append([button("«", ChallengeList(*_encode(wanted), 0))])
+    rows.append([button("«", _list_button(context, wanted, 0))])
     await show(update, _("Show:") + Markup(" ") + _(FILTER_LABELS[field]), keyboard(rows))
+
+
+def _query_data(update: Update) -> str | None:
+    return update.callback_query.data if update.callback_query else None
 
 
 def _with(wanted: Filter, **changes: Any) -> Filter:

@@ -484,7 +484,9 @@ def filter_text(_: Translator, wanted: Filter) -> Markup:
         severity_label(_, wanted.severity) if wanted.severity else _.text(ANY_SEVERITY),
         period_text(_, wanted.days),
     ]
-    return _("Filters: {filters}", filters=" · ".join(parts))
+    if wanted.text:
+        parts.append(_("words: {text}", text=bold(wanted.text)))
+    return _("Filters: {filters}", filters=Markup(" · ").join(parts))
 
 
 def list_text(

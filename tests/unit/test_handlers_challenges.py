@@ -551,3 +551,39 @@ async def test_long_lists_page_and_callback_data_stay_short(
     await driver.press(MEMBER, "Status")
     await driver.press(MEMBER, "corroborated")  # longest data: every filter set
     assert "0 challenges" in last(driver, MEMBER)
+
+
+async def test_words_search_the_challenges_texts_with_the_typed_filters(
+    driver: BotDriver, partnership: Partnership
+) -> None:
+    await driver.introduce(ADMIN, COORDINATOR, MEMBER, OBSERVER)
+    await quick_flag(driver, MEMBER, "high route Buses bringing groups to the frontière")
+    await quick_flag(driver, MEMBER, "medium finance Cash couriers at the airport")
+    await driver.send(COORDINATOR, "/flag low route Buses seen by the coordinator only")
+    await driver.press(COORDINATOR, "Who sees it")
+    await driver.press(COORDINATOR, "Restricted")
+    await driver.press(COORDINATOR, "ch:f:submit")
+    # Only the challenges with the words; the restricted one stays with coordinators.
+    found = texts(await driver.send(MEMBER, "/challenges buses"))
+    assert "1 challenge." in found and "frontière" in found and "Cash" not in found
+    assert "words: <b>buses</b>" in found
+    assert "2 challenges" in texts(await driver.send(COORDINATOR, "/challenges buses"))
+    nothing = texts(await driver.send(MEMBER, "/challenges zzzz"))
+    assert "0 challenges" in nothing and "words: <b>zzzz</b>" in nothing
+    # Accents do not matter, a word may be the beginning of a word, filters still apply.
+    assert "frontière" in texts(await driver.send(MEMBER, "/challenges FRONTIERE"))
+    assert "Cash" in texts(await driver.send(MEMBER, "/challenges couri"))
+    assert "0 challenges" in texts(await driver.send(MEMBER, "/challenges critical buses"))
+    assert "1 challenge." in texts(await driver.send(MEMBER, "/challenges high buses"))
+    # The buttons of a searched list keep its words.
+    await driver.send(MEMBER, "/challenges buses")
+    await driver.press(MEMBER, "Severity")
+    await driver.press(MEMBER, "Any severity")
+    kept = last(driver, MEMBER)
+    assert "words: <b>buses</b>" in kept and "1 challenge." in kept
+    # Notes of status changes are searched too.
+    await driver.send(COORDINATOR, "/challenges airport")
+    await driver.press(COORDINATOR, "1")
+    await driver.press(COORDINATOR, "Corroborated")
+    await driver.send(COORDINATOR, "Seen again near the harbour")
+    assert "Cash" in texts(await driver.send(MEMBER, "/challenges harbour"))
