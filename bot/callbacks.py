@@ -40,7 +40,6 @@ from domain.models import Role
 from services.broadcasts import AudienceKind
 from services.challenges_input import Step
 from services.digests import Frequency
-from services.meeting_fields import Field as MeetingField
 
 CALLBACK_LIMIT = 64
 
@@ -52,14 +51,12 @@ DraftToken = NewType("DraftToken", str)
 InviteRef = NewType("InviteRef", str)
 #: A short fingerprint of a value the button showed (a name, a declared organisation): 8 hex.
 ValueDigest = NewType("ValueDigest", str)
-#: A free value of a step button of the meeting flow, which reads it by its step.
+#: A free value of a flow's button (a step, a choice, an action), which the flow reads.
 Word = NewType("Word", str)
 #: The name of a guided flow (bot/flows): its buttons say which flow they belong to.
 FlowName = NewType("FlowName", str)
 #: A language code: the service refuses the ones not shipped.
 LanguageCode = NewType("LanguageCode", str)
-#: A typed name a meeting draft may link to a member: `p<n>` (participant), `a<n>` (owner).
-LinkTarget = NewType("LinkTarget", str)
 #: A milestone's progress, in percent.
 Percent = NewType("Percent", int)
 #: A day of the week, 0 = Monday.
@@ -75,7 +72,6 @@ _NEW_TYPES: dict[object, str] = {
     Word: "[a-z0-9_-]+",
     FlowName: "[a-z_]+",
     LanguageCode: "[a-z]{2}",
-    LinkTarget: r"[pa]\d+",
     Percent: r"\d{1,3}",
     Weekday: "[0-6]",
     Hour: r"\d{1,2}",
@@ -454,45 +450,6 @@ class ContactImportValidRows(CallbackData, prefix="ct:imp"):
 
 class MeetingEdit(CallbackData, prefix="mt:edit"):
     meeting_id: int
-
-
-#: The steps whose buttons MeetingStep carries: a field, or a question of an action.
-MeetingStepName = Literal["kind", "conf", "att", "what", "who", "due", "place"]
-
-
-class MeetingStep(CallbackData, prefix="mt:s"):
-    token: DraftToken
-    step: MeetingStepName
-    value: Word
-
-
-class MeetingFieldChosen(CallbackData, prefix="mt:f"):
-    token: DraftToken
-    field: MeetingField
-
-
-class MeetingSave(CallbackData, prefix="mt:save"):
-    token: DraftToken
-
-
-class MeetingLink(CallbackData, prefix="mt:ln"):
-    token: DraftToken
-    target: LinkTarget
-    member_id: int
-
-
-class MeetingActionEdit(CallbackData, prefix="mt:ae"):
-    token: DraftToken
-    index: int
-
-
-class MeetingActionRemove(CallbackData, prefix="mt:ax"):
-    token: DraftToken
-    index: int
-
-
-class MeetingBackToReview(CallbackData, prefix="mt:rv"):
-    token: DraftToken
 
 
 # -- /meetings and /actions ----------------------------------------------------------------------

@@ -108,6 +108,10 @@ def _nothing(_: Translator, draft: Any) -> None:
     return None
 
 
+async def _no_rows() -> Sequence[Sequence[tuple[str, str, str]]]:
+    return ()
+
+
 @dataclass(frozen=True, kw_only=True)
 class Step(Generic[D]):
     """One question of a flow.
@@ -133,6 +137,18 @@ class Step(Generic[D]):
         "This answer is needed. Send it, or /cancel."
     )
     per_row: int = 2
+    #: False: the review has no button for it (a step asked only through another, e.g. one
+    #: question of a repeated item).
+    on_review: bool = True
+    #: The value shown now when it depends on more than the draft (e.g. which item of a
+    #: repeated step is asked, kept in `Turn.extra`); used instead of `shows`.
+    current: Callable[[Turn[D]], str | Markup | None] | None = None
+
+    def now(self, turn: Turn[D]) -> str | Markup | None:
+        """The step's value as it stands ("Now: …"), or None when it has none."""
+        if self.current is not None:
+            return self.current(turn)
+        return self.shows(turn._, turn.draft)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -157,6 +173,18 @@ class Flow(Generic[D]):
     #: `after(turn, step)` is the next step's name or None (the review); `before` for /back.
     after: Callable[[Turn[D], str], str | None] | None = None
     before: Callable[[Turn[D], str], str] | None = None
+    #: A queued entry (see `start`) as the flow reads it: the name of the step to ask (the
+    #: hook may keep what the entry says in `extra`, e.g. `due:2` → the due date of the third
+    #: item), or None to pass over an entry no longer needed.
+    queued: Callable[[Turn[D], str], str | None] | None = None
+    #: Rows of the flow's own buttons on the review, between the steps' buttons and Save
+    #: (e.g. one suggestion per row): (label, action, value) each.
+    review_rows: Callable[[Turn[D]], Awaitable[Sequence[Sequence[tuple[str, str, str]]]]] = (
+        lambda turn: _no_rows()
+    )
+    #: Buttons under Save's confirmation (e.g. to open what was saved), read after `save`
+    #: (which may keep what they need in `extra`) and before the draft is dropped.
+    saved_buttons: Callable[[Turn[D]], Sequence[InlineKeyboardButton]] = lambda turn: ()
     adapter: TypeAdapter[D] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -233,12 +261,13 @@ class Flow(Generic[D]):
         note = (turn.state.get("notes") or {}).pop(step.name, None)
         if note:
             parts.append(Markup(note))
-        if not reviewing:
-            names = self._sequence(turn)
-            number = names.index(step.name) + 1 if step.name in names else 1
+        names = self._sequence(turn)
+        # A step outside the sequence (asked by the flow's own order) has no number.
+        if not reviewing and step.name in names:
+            number = names.index(step.name) + 1
             parts.append(_("Step {step} of {steps}.", step=number, steps=len(names)))
         parts.append(await step.question(turn))
-        current = step.shows(_, turn.draft)
+        current = step.now(turn)
         if current:
             parts += [_("Now: {current}", current=current), _("/skip keeps it.")]
         elif not step.required:
@@ -325,7 +354,7 @@ class Flow(Generic[D]):
         """/skip: keep the step's value; a required step must have one."""
         turn = self.turn(update, context)
         step = self.step(turn.state["step"])
-        if step.required and not step.shows(turn._, turn.draft):
+        if step.required and not step.now(turn):
             await reply(update, step.required_message(turn._))
             return self.asking
         return await self.advance(turn)
@@ -342,9 +371,13 @@ class Flow(Generic[D]):
     async def advance(self, turn: Turn[D]) -> object:
         """After an accepted answer: what is queued, the next step, or the review."""
         queue: list[str] = turn.state.get("queue") or []
-        if queue:
-            turn.state.update(step=queue[0], queue=queue[1:])
-            return await self.ask(turn)
+        while queue:
+            entry, queue = queue[0], queue[1:]
+            name = entry if self.queued is None else self.queued(turn, entry)
+            turn.state["queue"] = queue
+            if name is not None:
+                turn.state["step"] = name
+                return await self.ask(turn)
         following = (
             None if turn.state.get("reviewing") else self.next_step(turn, turn.state["step"])
         )
@@ -381,9 +414,15 @@ class Flow(Generic[D]):
         turn.state.update(reviewing=True, queue=[])
         flow, token = FlowName(self.name), DraftToken(turn.state["token"])
         edits = [
-            button("✎ " + _.text(s.label), FlowEdit(flow, token, Word(s.name))) for s in self.steps
+            button("✎ " + _.text(s.label), FlowEdit(flow, token, Word(s.name)))
+            for s in self.steps
+            if s.on_review
         ]
         rows: list[list[InlineKeyboardButton]] = in_rows(edits, 2)
+        rows += [
+            [self.action_button(turn, *action) for action in row]
+            for row in await self.review_rows(turn)
+        ]
         last = [button("✓ " + _.text(SAVE), FlowSave(flow, token))]
         last += [
             self.action_button(turn, label, action, value)
@@ -428,8 +467,9 @@ class Flow(Generic[D]):
             actions = [[self.action_button(turn, *action)] for action in invalid.actions]
             await reply(update, invalid.message, keyboard(actions) if actions else None)
             return self.reviewing
+        buttons = list(self.saved_buttons(turn))
         context.discard_draft(self.name)
-        await show(update, done)
+        await show(update, done, keyboard([buttons]) if buttons else None)
         return END
 
     async def action(self, update: Update, context: BotContext) -> object:

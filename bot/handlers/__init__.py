@@ -40,12 +40,12 @@ from bot.handlers import (
     fallback,
     flag,
     invites,
-    meeting_flow,
     meetings,
     milestones,
     preferences,
     start,
 )
+from bot.handlers.meeting_flow import flow as meeting_flow
 from bot.persistence import conversation_key
 
 # Flows are tracked per chat and user, not per message, on purpose: a flow's buttons and
@@ -276,7 +276,7 @@ def contact_flow_handler() -> ConversationHandler[BotContext]:
 def meeting_flow_handler() -> ConversationHandler[BotContext]:
     """/meeting, a meeting's Edit button, a group's deep link: field by field → review → save."""
     return _flow(
-        "meeting",
+        meeting_flow.FLOW.name,
         entry_points=[
             CommandHandler("meeting", meeting_flow.start, filters=PRIVATE),
             # The button of /meeting in a group opens the private chat with this payload.
@@ -287,33 +287,7 @@ def meeting_flow_handler() -> ConversationHandler[BotContext]:
             ),
             CallbackQueryHandler(meeting_flow.edit_start, pattern=cb.MeetingEdit.pattern()),
         ],
-        states={
-            meeting_flow.ASK: [
-                CommandHandler("skip", meeting_flow.skip),
-                CommandHandler("back", meeting_flow.back),
-                CallbackQueryHandler(meeting_flow.step_pressed, pattern=cb.MeetingStep.pattern()),
-                MessageHandler(TEXT, meeting_flow.typed),
-                MessageHandler(MEETING_FILES, meeting_flow.media),
-            ],
-            meeting_flow.REVIEW: [
-                CallbackQueryHandler(
-                    meeting_flow.field_chosen, pattern=cb.MeetingFieldChosen.pattern()
-                ),
-                CallbackQueryHandler(meeting_flow.save, pattern=cb.MeetingSave.pattern()),
-                CallbackQueryHandler(meeting_flow.link_pressed, pattern=cb.MeetingLink.pattern()),
-                CallbackQueryHandler(
-                    meeting_flow.action_edit, pattern=cb.MeetingActionEdit.pattern()
-                ),
-                CallbackQueryHandler(
-                    meeting_flow.action_remove, pattern=cb.MeetingActionRemove.pattern()
-                ),
-                CallbackQueryHandler(
-                    meeting_flow.back_to_review, pattern=cb.MeetingBackToReview.pattern()
-                ),
-                CommandHandler("back", meeting_flow.review_back),
-            ],
-        },
-        fallbacks=[CommandHandler("cancel", meeting_flow.cancel), *_flow_fallbacks()],
+        states=meeting_flow.FLOW.states(media=MEETING_FILES),
     )
 
 

@@ -16,7 +16,7 @@ from bot.views import texts
 async def cancel(update: Update, context: BotContext) -> int:
     """Leave the current flow; what it collected is dropped."""
     flows = (
-        *("invite", "vouch", "profile", "broadcast", "contact", "milestone", "flag"),
+        *("invite", "vouch", "profile", "broadcast", "contact", "meeting", "milestone", "flag"),
         "challenge_status",
     )
     for name in flows:

@@ -1,7 +1,7 @@
 """The meeting log: /meetings (newest first, paging, search, kind and date filters), a
 meeting's detail with its files, deleting, /actions, and /meeting in a group chat.
 
-The guided flow that logs and edits meetings lives in `meeting_flow.py`.
+The guided flow that logs and edits meetings lives in the `meeting_flow` package.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from bot.callbacks import (
 )
 from bot.context import BotContext
 from bot.handlers import fallback
-from bot.handlers.meeting_flow import START_PAYLOAD
+from bot.handlers.meeting_flow.flow import START_PAYLOAD
 from bot.i18n import Translator
 from bot.messaging import answer, reply, show, text_of
 from bot.throttling import spend

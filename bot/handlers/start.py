@@ -8,7 +8,7 @@ from telegram.constants import ChatType
 
 from bot.commands import Where, commands_for, set_member_menu
 from bot.context import BotContext
-from bot.handlers.meeting_flow import START_PAYLOAD as MEETING_PAYLOAD
+from bot.handlers.meeting_flow.flow import START_PAYLOAD as MEETING_PAYLOAD
 from bot.i18n import Translator
 from bot.messaging import reply
 from bot.views import texts
@@ -26,7 +26,7 @@ async def start(update: Update, context: BotContext) -> None:
     private = update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
     code = context.args[0] if context.args and private else None
     if code is not None and code.split("_")[0] == MEETING_PAYLOAD:
-        # The meeting flow takes its deep links (bot/handlers/meeting_flow.py) before this
+        # The meeting flow takes its deep links (bot/handlers/meeting_flow/) before this
         # handler; one that reaches here is malformed. It is never an invite code.
         code = None
     if code == HELP_PAYLOAD:

@@ -615,3 +615,31 @@ async def test_arabic_readers_get_values_isolated(
     await driver.press(arabic, "1")
     detail = driver.text_of(arabic.id)  # as sent, isolates included
     assert "\u2068Carlos\u2069 (\u2068Guardia Civil\u2069)" in detail
+
+
+async def test_an_action_changed_from_the_review_survives_a_restart_and_the_meeting_opens(
+    settings: Settings, clock: FakeClock
+) -> None:
+    async with bot_process(settings, clock) as driver:
+        await jit_niger(driver.app.services, (MEMBER, Role.MEMBER))
+        await driver.send(MEMBER, "/meeting Steering\nkind: other\naction: Report; Somebody; 20/12")
+        await driver.press(MEMBER, "✎ Follow-up actions")
+        assert "Report — for Somebody — due Dec 20, 2026" in last(driver, MEMBER)
+        await driver.press(MEMBER, "✎ 1")
+        asked = last(driver, MEMBER)
+        assert "Follow-up action 1: what needs doing?" in asked and "Now: Report" in asked
+        assert "Step " not in asked  # asked from the review: no step number
+        await driver.send(MEMBER, "/skip")  # keeps what needs doing
+        assert "Now: Somebody" in last(driver, MEMBER)
+        owner_buttons = driver.last_keyboard_message(MEMBER.id)
+    # A new process: the action being changed is still the first one.
+    async with bot_process(settings, clock, first_update_id=1000) as driver:
+        await driver.press(MEMBER, "Moussa", message=owner_buttons)
+        assert "Now: Sunday, December 20, 2026" in last(driver, MEMBER)
+        await driver.press(MEMBER, "No due date")
+        review = last(driver, MEMBER)
+        assert "Report — for Moussa ✓" in review and "due Dec 20" not in review
+        await driver.press(MEMBER, "Save")
+        assert "Open" in buttons(driver.last_keyboard_message(MEMBER.id))
+        await driver.press(MEMBER, "Open")
+        assert "Logged by" in last(driver, MEMBER) and "Steering" in last(driver, MEMBER)
