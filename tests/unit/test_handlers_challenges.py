@@ -198,6 +198,10 @@ async def test_personal_data_is_asked_about_before_submitting(
     assert "looks like personal data" in question
     assert "a phone number: +221 77 123 45 67" in question
     assert "a passport number: AB1234567" in question and "SIENA" in question
+    assert "Check your challenge" in texts(await driver.send(MEMBER, "/back"))
+    assert "Step 9 of 9" in texts(await driver.send(MEMBER, "/back"))  # then the last step
+    await driver.send(MEMBER, "/skip")
+    await driver.press(MEMBER, "Submit")
     await driver.press(MEMBER, "Change the texts")
     await driver.press(MEMBER, "Description")
     await driver.send(MEMBER, "The seller answers on a messaging app.")

@@ -38,6 +38,7 @@ EDIT_TEXTS = N_("✎ Change the texts")
 async def _summary(turn: FlagTurn) -> Markup:
     """The whole challenge and the personal-data rule, under what to do with it."""
     _ = turn._
+    turn.extra.pop("asked", None)
     if turn.extra.pop("quick", False):
         title = _(
             "I read your message as below. Add a place, a date or attachments with the buttons"
@@ -64,6 +65,7 @@ async def _submit(turn: FlagTurn) -> Done:
             personal_data_confirmed=confirmed,
         )
     except PersonalDataSuspected as suspected:
+        turn.extra["asked"] = True
         raise Invalid(
             views.personal_data_question(_, suspected),
             actions=[(_.text(EDIT_TEXTS), "fix", "0"), (_.text(SUBMIT_ANYWAY), "anyway", "0")],
@@ -134,6 +136,12 @@ async def _cancel(turn: FlagTurn, value: str) -> object:
     return FLOW.end(turn)
 
 
+def _back_to_steps(turn: FlagTurn) -> bool:
+    """/back on the review goes to the last step; after the personal-data question, to the
+    review again."""
+    return not turn.extra.pop("asked", False)
+
+
 FLOW: Flow[FlagDraft] = Flow(
     name="flag",
     draft=FlagDraft,
@@ -143,6 +151,7 @@ FLOW: Flow[FlagDraft] = Flow(
     save_label=SUBMIT,
     review_actions=lambda turn: [(turn._.text(CANCEL), "cancel", "0")],
     actions={"anyway": _submit_anyway, "fix": _fix_texts, "cancel": _cancel},
+    back_from_review_to_steps=_back_to_steps,
 )
 
 
