@@ -202,7 +202,12 @@ async def test_personal_data_is_asked_about_before_submitting(
     assert "Step 9 of 9" in texts(await driver.send(MEMBER, "/back"))  # then the last step
     await driver.send(MEMBER, "/skip")
     await driver.press(MEMBER, "Submit")
+    question_message = driver.last_keyboard_message(MEMBER.id)
     await driver.press(MEMBER, "Change the texts")
+    # The question is closed once the review is back: its answer no longer counts.
+    anyway = data_of(question_message, "it is no personal data")
+    await driver.press_data(MEMBER, question_message, anyway)
+    assert "no longer active" in driver.answers()[-1]
     await driver.press(MEMBER, "Description")
     await driver.send(MEMBER, "The seller answers on a messaging app.")
     await driver.press(MEMBER, "Submit")

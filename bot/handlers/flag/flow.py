@@ -12,6 +12,7 @@ from bot.handlers.flag.steps import STEPS, FlagDraft, FlagTurn, problem
 from bot.i18n import N_, Translator
 from bot.messaging import answer, show, text_of
 from bot.views import challenges as views
+from bot.views import texts
 from bot.views.keyboards import keyboard
 from bot.views.render import bold
 from services.access import Capability
@@ -65,7 +66,8 @@ async def _submit(turn: FlagTurn) -> Done:
             personal_data_confirmed=confirmed,
         )
     except PersonalDataSuspected as suspected:
-        turn.extra["asked"] = True
+        # The draft as it was asked about: "submit anyway" holds for these texts only.
+        turn.extra["asked"] = dict(turn.state["draft"])
         raise Invalid(
             views.personal_data_question(_, suspected),
             actions=[(_.text(EDIT_TEXTS), "fix", "0"), (_.text(SUBMIT_ANYWAY), "anyway", "0")],
@@ -119,7 +121,11 @@ def _flagged(_: Translator, submitted: Submitted) -> Markup:
 
 
 async def _submit_anyway(turn: FlagTurn, value: str) -> object:
-    """The reporter confirmed that what looked like personal data is not."""
+    """The reporter confirmed that what looked like personal data is not; once the draft
+    changed or the review was shown again, the question is no longer open."""
+    if turn.extra.get("asked") != turn.state["draft"]:
+        await answer(turn.update, turn._.text(texts.BUTTON_EXPIRED))
+        return None
     turn.extra["personal_data_ok"] = True
     return await FLOW.finish(turn)
 
