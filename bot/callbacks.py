@@ -38,7 +38,6 @@ from domain.meetings import MeetingKind
 from domain.milestones import MilestoneStatus
 from domain.models import Role
 from services.broadcasts import AudienceKind
-from services.challenges_input import Step
 from services.digests import Frequency
 
 CALLBACK_LIMIT = 64
@@ -648,64 +647,6 @@ class EscalationDelay(CallbackData, prefix="ch:cfg:min"):
 
 class EscalationScope(CallbackData, prefix="ch:cfg:high"):
     include_high: bool
-
-
-# -- /flag ---------------------------------------------------------------------------------------
-
-
-class FlagCategory(CallbackData, prefix="ch:f:cat"):
-    category: Category
-
-
-class FlagSeverity(CallbackData, prefix="ch:f:sev"):
-    severity: Severity
-
-
-class FlagDay(CallbackData, prefix="ch:f:day"):
-    days_ago: Literal[0, 1]  # today, yesterday
-
-
-class FlagConfidentiality(CallbackData, prefix="ch:f:conf"):
-    restricted: bool
-
-
-class FlagNext(CallbackData, prefix="ch:f:next"):
-    step: Literal[Step.PLACE, Step.ATTACHMENTS]  # Continue after a place, Done after files
-
-
-class FlagEdit(CallbackData, prefix="ch:f:edit"):
-    step: Step
-
-
-class FlagSubmit(CallbackData, prefix="ch:f:submit"):
-    pass
-
-
-class FlagCancel(CallbackData, prefix="ch:f:cancel"):
-    pass
-
-
-class FlagSubmitAnyway(CallbackData, prefix="ch:f:pdok"):
-    pass
-
-
-class FlagFixTexts(CallbackData, prefix="ch:f:fix"):
-    pass
-
-
-#: Every button of the flag flow: an old one is answered by the flow itself.
-FLAG_FLOW = (
-    FlagCategory,
-    FlagSeverity,
-    FlagDay,
-    FlagConfidentiality,
-    FlagNext,
-    FlagEdit,
-    FlagSubmit,
-    FlagCancel,
-    FlagSubmitAnyway,
-    FlagFixTexts,
-)
 
 
 # -- guided flows (bot/flows/engine.py): one family each for every flow's buttons ------------------

@@ -59,6 +59,25 @@ class Invalid(Exception):
         self.actions = tuple(actions)
 
 
+class Stay(Exception):
+    """An answer a step takes while it waits for more (a name, then a pin; files one by
+    one), or a reminder of what it expects: the step stays, `draft` (when given) is kept,
+    and `message` is sent with the step's buttons again."""
+
+    def __init__(self, message: Markup, draft: Any = None) -> None:
+        super().__init__(str(message))
+        self.message = message
+        self.draft = draft
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    """What Save says when it has buttons to offer under it (e.g. Open what was saved)."""
+
+    text: Markup
+    markup: InlineKeyboardMarkup | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Choice:
     """A button of a step: its label, and the value its press gives `Step.chosen`."""
@@ -161,7 +180,7 @@ class Flow(Generic[D]):
     #: The review's heading and the draft as a card.
     summary: Callable[[Turn[D]], Awaitable[Markup]]
     #: Save: store the draft and say so (then the flow ends), or raise `Invalid` (it stays).
-    save: Callable[[Turn[D]], Awaitable[Markup]]
+    save: Callable[[Turn[D]], Awaitable[Markup | Done]]
     #: Buttons of the review besides the steps' and Save: (label, action, value) rows.
     review_actions: Callable[[Turn[D]], Sequence[tuple[str, str, str]]] = lambda turn: ()
     #: The flow's own buttons (FlowAction): action name → what it does, given the button's
@@ -182,9 +201,8 @@ class Flow(Generic[D]):
     review_rows: Callable[[Turn[D]], Awaitable[Sequence[Sequence[tuple[str, str, str]]]]] = (
         lambda turn: _no_rows()
     )
-    #: Buttons under Save's confirmation (e.g. to open what was saved), read after `save`
-    #: (which may keep what they need in `extra`) and before the draft is dropped.
-    saved_buttons: Callable[[Turn[D]], Sequence[InlineKeyboardButton]] = lambda turn: ()
+    #: The label of the review's Save button (a message id), when Save is not the word.
+    save_label: str | None = None
     adapter: TypeAdapter[D] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -225,14 +243,16 @@ class Flow(Generic[D]):
         intro: Markup | None = None,
         queue: Sequence[str] = (),
         notes: dict[str, Markup] | None = None,
+        at: str | None = None,
         **extra: Any,
     ) -> object:
-        """Open the flow on a fresh draft: at its first step, at the review, or (`queue`)
-        asking only some steps before the review, each with its `notes` (why it is asked)."""
+        """Open the flow on a fresh draft: at its first step (or the step named `at`, those
+        before it being answered), at the review, or (`queue`) asking only some steps
+        before the review, each with its `notes` (why it is asked)."""
         state = context.draft(self.name, fresh=True)
         state.update(
             token=secrets.token_hex(2),
-            step=self.steps[0].name,
+            step=at or self.steps[0].name,
             reviewing=review or bool(queue),
             queue=list(queue),
             notes={name: str(note) for name, note in (notes or {}).items()},
@@ -304,6 +324,8 @@ class Flow(Generic[D]):
             return self.asking
         try:
             turn.draft = await step.reads(turn, text_of(update))
+        except Stay as stay:
+            return await self.stay(turn, stay)
         except Invalid as invalid:
             await reply(update, invalid.message)
             return self.asking
@@ -318,6 +340,8 @@ class Flow(Generic[D]):
             taken = (
                 None if step.takes is None or message is None else await step.takes(turn, message)
             )
+        except Stay as stay:
+            return await self.stay(turn, stay)
         except Invalid as invalid:
             await reply(update, invalid.message)
             return self.asking
@@ -331,6 +355,14 @@ class Flow(Generic[D]):
             return self.asking
         turn.draft = taken
         return await self.advance(turn)
+
+    async def stay(self, turn: Turn[D], stay: Stay) -> str:
+        """The step stays (see `Stay`): keep what it took, say so, show its buttons again."""
+        if stay.draft is not None:
+            turn.draft = stay.draft
+        step = self.step(turn.state["step"])
+        await reply(turn.update, stay.message, await self._choices(turn, step))
+        return self.asking
 
     async def choice(self, update: Update, context: BotContext) -> object:
         """A button of the current step."""
@@ -423,7 +455,7 @@ class Flow(Generic[D]):
             [self.action_button(turn, *action) for action in row]
             for row in await self.review_rows(turn)
         ]
-        last = [button("✓ " + _.text(SAVE), FlowSave(flow, token))]
+        last = [button("✓ " + _.text(self.save_label or SAVE), FlowSave(flow, token))]
         last += [
             self.action_button(turn, label, action, value)
             for label, action, value in self.review_actions(turn)
@@ -460,6 +492,12 @@ class Flow(Generic[D]):
         if FlowSave.of(update).token != turn.state.get("token"):
             await answer(update, turn._.text(texts.BUTTON_EXPIRED))
             return self.reviewing
+        return await self.finish(turn)
+
+    async def finish(self, turn: Turn[D]) -> object:
+        """Save, from the review's button or a button of the flow's own ("save anyway"):
+        the flow ends with what the hook says, or stays on the review if it refuses."""
+        update = turn.update
         try:
             done = await self.save(turn)
         except Invalid as invalid:
@@ -467,9 +505,11 @@ class Flow(Generic[D]):
             actions = [[self.action_button(turn, *action)] for action in invalid.actions]
             await reply(update, invalid.message, keyboard(actions) if actions else None)
             return self.reviewing
-        buttons = list(self.saved_buttons(turn))
-        context.discard_draft(self.name)
-        await show(update, done, keyboard([buttons]) if buttons else None)
+        turn.context.discard_draft(self.name)
+        if isinstance(done, Done):
+            await show(update, done.text, done.markup)
+        else:
+            await show(update, done)
         return END
 
     async def action(self, update: Update, context: BotContext) -> object:

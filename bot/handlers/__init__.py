@@ -337,41 +337,14 @@ def milestone_flow() -> ConversationHandler[BotContext]:
 def flag_flow() -> ConversationHandler[BotContext]:
     """/flag: category → severity → title → description → where → route → when → who sees
     it → attachments → review (→ personal-data question) → submit."""
+    flag_buttons = cb.starting_with([cb.FlowChoice, cb.FlowEdit, cb.FlowSave, cb.FlowAction])
     return _flow(
-        "flag",
+        flag.FLOW.name,
         entry_points=[CommandHandler("flag", flag.flag_start, filters=PRIVATE)],
-        states={
-            flag.ASK: [
-                CommandHandler("skip", flag.skip),
-                CommandHandler("back", flag.back),
-                CallbackQueryHandler(flag.category_pressed, pattern=cb.FlagCategory.pattern()),
-                CallbackQueryHandler(flag.severity_pressed, pattern=cb.FlagSeverity.pattern()),
-                CallbackQueryHandler(flag.day_pressed, pattern=cb.FlagDay.pattern()),
-                CallbackQueryHandler(
-                    flag.confidentiality_pressed, pattern=cb.FlagConfidentiality.pattern()
-                ),
-                CallbackQueryHandler(flag.next_pressed, pattern=cb.FlagNext.pattern()),
-                MessageHandler(TEXT, flag.typed),
-                MessageHandler(filters.LOCATION, flag.location),
-                MessageHandler(filters.PHOTO | filters.Document.ALL, flag.attachment),
-                MessageHandler(NOT_TEXT, flag.wrong_kind),
-            ],
-            flag.REVIEW: [
-                CallbackQueryHandler(flag.edit_pressed, pattern=cb.FlagEdit.pattern()),
-                CallbackQueryHandler(flag.submit_pressed, pattern=cb.FlagSubmit.pattern()),
-                CallbackQueryHandler(flag.cancel_pressed, pattern=cb.FlagCancel.pattern()),
-                CommandHandler("back", flag.review_back),
-            ],
-            flag.CONFIRM: [
-                CallbackQueryHandler(flag.submit_anyway, pattern=cb.FlagSubmitAnyway.pattern()),
-                CallbackQueryHandler(flag.back_to_review, pattern=cb.FlagFixTexts.pattern()),
-                CallbackQueryHandler(flag.edit_pressed, pattern=cb.FlagEdit.pattern()),
-                CallbackQueryHandler(flag.submit_pressed, pattern=cb.FlagSubmit.pattern()),
-                CallbackQueryHandler(flag.cancel_pressed, pattern=cb.FlagCancel.pattern()),
-                CommandHandler("back", flag.back_to_review),
-            ],
-        },
-        fallbacks=_flow_fallbacks(own_buttons=f"^{cb.starting_with(cb.FLAG_FLOW)}"),
+        # Every message besides text goes to the steps: each says what it takes.
+        states=flag.FLOW.states(media=NOT_TEXT),
+        # Other buttons (an alert's, a challenge's) work while a challenge is being flagged.
+        fallbacks=_flow_fallbacks(own_buttons=f"^{flag_buttons}{flag.FLOW.name}:"),
     )
 
 

@@ -8,14 +8,11 @@ from bot.callbacks import (
     ChallengeMap,
     ChallengeStatusChange,
     EscalationDelay,
-    FlagCategory,
-    FlagSeverity,
-    FlagSubmit,
 )
 from bot.config import Settings
 from bot.jobs.escalation import send_due_escalations
 from bot.local_api import LocalUser
-from domain.challenges import Category, Severity, Status
+from domain.challenges import Status
 from domain.models import Partnership, PartnershipKind, Role
 from storage import audit
 from tests.fakes import BotDriver, FakeClock, texts
@@ -35,7 +32,7 @@ async def quick_flag(
     """The one-message form, then Submit; returns the new challenge's number. `flagged` is
     the start of the confirmation in the person's language."""
     await driver.send(person, f"/flag {text}")
-    await driver.press(person, FlagSubmit().pack())
+    await driver.press(person, "✓")  # Submit, in the person's language
     final = last(driver, person)
     assert flagged in final, final
     return int(final.split(flagged)[1].split(":")[0])
@@ -100,7 +97,7 @@ async def test_bad_input_at_every_step_keeps_the_step(
     assert "choose the category" in texts(await driver.send_content(MEMBER, sticker=STICKER))
     await driver.send(MEMBER, "corruption")  # a typed name is understood too
     assert "How serious" in last(driver, MEMBER)
-    route = FlagCategory(Category.ROUTE).pack()
+    route = data_of(categories, "New or shifting route")
     await driver.press_data(MEMBER, categories, route)  # a button of the step before
     assert "no longer active" in driver.answers()[-1]
     await driver.press(MEMBER, "High")
@@ -173,9 +170,10 @@ async def test_one_message_form_and_its_misreadings(
     assert "I read your message" in review and "Instrumentalisation of migrants" in review
     assert "🟠 High" in review and "<b>Buses bringing groups near X</b>" in review
     review_message = driver.last_keyboard_message(MEMBER.id)
+    submit = data_of(review_message, "Submit")
     await driver.press(MEMBER, "Cancel")
     assert "Nothing was flagged" in last(driver, MEMBER)
-    await driver.press_data(MEMBER, review_message, FlagSubmit().pack())  # a button from before
+    await driver.press_data(MEMBER, review_message, submit)  # a button from before
     assert "no longer active" in driver.answers()[-1]
     started = texts(await driver.send(MEMBER, "/flag hihg instrumentalisation Buses"))
     assert "could not read a severity and a category" in started
@@ -200,7 +198,16 @@ async def test_personal_data_is_asked_about_before_submitting(
     assert "looks like personal data" in question
     assert "a phone number: +221 77 123 45 67" in question
     assert "a passport number: AB1234567" in question and "SIENA" in question
+    assert "Check your challenge" in texts(await driver.send(MEMBER, "/back"))
+    assert "Step 9 of 9" in texts(await driver.send(MEMBER, "/back"))  # then the last step
+    await driver.send(MEMBER, "/skip")
+    await driver.press(MEMBER, "Submit")
+    question_message = driver.last_keyboard_message(MEMBER.id)
     await driver.press(MEMBER, "Change the texts")
+    # The question is closed once the review is back: its answer no longer counts.
+    anyway = data_of(question_message, "it is no personal data")
+    await driver.press_data(MEMBER, question_message, anyway)
+    assert "no longer active" in driver.answers()[-1]
     await driver.press(MEMBER, "Description")
     await driver.send(MEMBER, "The seller answers on a messaging app.")
     await driver.press(MEMBER, "Submit")
@@ -372,7 +379,7 @@ async def test_escalation_survives_a_restart_and_never_fires_twice(
         await driver.settle()
         assert "ESCALATION" in texts(driver.api.sent_to(ADMIN.id))
         # The flow resumes at the step it had reached.
-        await driver.press_data(MEMBER, severities, FlagSeverity(Severity.LOW).pack())
+        await driver.press_data(MEMBER, severities, data_of(severities, "Low"))
         assert "Step 3 of 9" in driver.text_of(MEMBER.id)
     # Down again for over an hour: step 2 is due; it goes once, and step 1 never again.
     clock.advance(minutes=70)
@@ -562,7 +569,7 @@ async def test_words_search_the_challenges_texts_with_the_typed_filters(
     await driver.send(COORDINATOR, "/flag low route Buses seen by the coordinator only")
     await driver.press(COORDINATOR, "Who sees it")
     await driver.press(COORDINATOR, "Restricted")
-    await driver.press(COORDINATOR, "ch:f:submit")
+    await driver.press(COORDINATOR, "✓")
     # Only the challenges with the words; the restricted one stays with coordinators.
     found = texts(await driver.send(MEMBER, "/challenges buses"))
     assert "1 challenge." in found and "frontière" in found and "Cash" not in found

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from bot.callbacks import FlagSubmit
 from bot.local_api import LocalUser
 from domain.models import Partnership
 from services.access import TelegramIdentity
@@ -98,7 +97,7 @@ async def test_a_challenge_title_is_stored_clean(
     driver: BotDriver, partnership: Partnership
 ) -> None:
     await driver.send(MEMBER, f"/flag high maritime Pirogue{NUL} capsized{SURROGATE}")
-    await driver.press(MEMBER, FlagSubmit().pack())
+    await driver.press(MEMBER, "Submit")
     assert "Flagged as #" in driver.text_of(MEMBER.id)
     rows = await driver.app.services.db.fetchall("SELECT title FROM challenges")
     assert [row["title"] for row in rows] == ["Pirogue capsized\ufffd"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.callbacks import FlagSubmit
 from bot.persistence import conversation_key
 from domain.meetings import Attachment, AttachmentKind, MeetingKind
 from domain.models import Partnership
@@ -21,7 +20,7 @@ async def test_buttons_of_another_persons_message_do_nothing_for_the_presser(
 ) -> None:
     await driver.introduce(ADMIN, COORDINATOR, MEMBER, OBSERVER)
     await driver.send(MEMBER, "/flag critical route Convoy heading north")
-    await driver.press(MEMBER, FlagSubmit().pack())
+    await driver.press(MEMBER, "Submit")
     await driver.settle()
     alert = alert_to(driver, COORDINATOR)
     before = len(driver.api.sent_to(COORDINATOR.id)), len(driver.api.sent_to(OBSERVER.id))

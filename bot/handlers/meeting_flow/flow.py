@@ -9,17 +9,17 @@ from enum import StrEnum
 from typing import Any
 
 from markupsafe import Markup
-from telegram import InlineKeyboardButton, Update
+from telegram import Update
 
 from bot.callbacks import MeetingEdit, MeetingOpen
 from bot.context import BotContext
-from bot.flows.engine import END, Flow, Invalid, Step
+from bot.flows.engine import END, Done, Flow, Invalid, Step
 from bot.handlers.meeting_flow import actions, form
 from bot.handlers.meeting_flow.fields import Meeting, field_step, people, timezone
 from bot.messaging import answer, reply, text_of
 from bot.views import meetings as views
 from bot.views import texts
-from bot.views.keyboards import button
+from bot.views.keyboards import button, keyboard
 from bot.views.render import bold
 from domain.models import Membership
 from services.errors import NotAllowed, NotAMember
@@ -92,7 +92,7 @@ async def _link(turn: Meeting, value: str) -> object:
     return await flow.review(turn)
 
 
-async def _save(turn: Meeting) -> Markup:
+async def _save(turn: Meeting) -> Done:
     """Store the meeting (new or edited) and say where it went."""
     _ = turn._
     meeting_id = turn.extra.get("id")
@@ -109,23 +109,20 @@ async def _save(turn: Meeting) -> Markup:
             + Markup("\n")
             + _("Press the field's button on the summary above to fill it in.")
         ) from error
-    turn.extra.update(saved=saved.id, saved_in=saved.partnership_id)
     if meeting_id is not None:
-        return _("Saved the changes to {title}.", title=bold(saved.title))
-    return _(
-        "Saved: {title} is in the meeting log of {partnership}.",
-        title=bold(saved.title),
-        partnership=bold(str(turn.extra.get("name", ""))),
-    )
-
-
-def _open_button(turn: Meeting) -> list[InlineKeyboardButton]:
+        text = _("Saved the changes to {title}.", title=bold(saved.title))
+    else:
+        text = _(
+            "Saved: {title} is in the meeting log of {partnership}.",
+            title=bold(saved.title),
+            partnership=bold(str(turn.extra.get("name", ""))),
+        )
     # /meetings shows the active partnership: a meeting logged for another one (from a
     # group's button) is opened after switching to it.
     active = turn.context.require_caller().membership
-    if active is None or active.partnership_id != turn.extra.get("saved_in"):
-        return []
-    return [button(turn._.text(views.OPEN), MeetingOpen(int(turn.extra["saved"])))]
+    if active is None or active.partnership_id != saved.partnership_id:
+        return Done(text)
+    return Done(text, keyboard([[button(_.text(views.OPEN), MeetingOpen(saved.id))]]))
 
 
 def _back_to_steps(turn: Meeting) -> bool:
@@ -152,7 +149,6 @@ FLOW: Flow[MeetingDraft] = Flow(
     before=actions.before,
     queued=form.queued,
     review_rows=_link_buttons,
-    saved_buttons=_open_button,
 )
 
 
