@@ -46,6 +46,8 @@ D = TypeVar("D")
 Handler = BaseHandler[Update, BotContext, Any]
 
 END = ConversationHandler.END
+#: Every declared flow by name, to remind a person of the one they left open.
+FLOWS: dict[str, Flow[Any]] = {}
 
 
 class Invalid(Exception):
@@ -175,6 +177,8 @@ class Flow(Generic[D]):
     """A guided flow: its steps over a draft, its review, and what Save does."""
 
     name: str
+    #: What the person is doing, to remind them of it: "logging a meeting" (a message id).
+    title: str
     draft: type[D]
     steps: tuple[Step[D], ...]
     #: The review's heading and the draft as a card.
@@ -207,6 +211,21 @@ class Flow(Generic[D]):
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "adapter", TypeAdapter(self.draft))
+        FLOWS[self.name] = self
+
+    async def show_again(self, update: Update, context: BotContext, intro: Markup) -> bool:
+        """Show where the person is (the current question with its buttons, or the review)
+        after `intro`; False if they have no draft of this flow."""
+        state = context.draft(self.name)
+        if "draft" not in state:
+            return False
+        turn = Turn(self, update, context, state)
+        if state.get("at") == "review":
+            await reply(update, intro)
+            await self.review(turn)
+        else:
+            await self.ask(turn, intro)
+        return True
 
     def step(self, name: str) -> Step[D]:
         """The step of that name (the first if the name is unknown)."""
@@ -275,6 +294,7 @@ class Flow(Generic[D]):
     async def ask(self, turn: Turn[D], intro: Markup | None = None) -> str:
         """Ask the current step's question."""
         _ = turn._
+        turn.state["at"] = "step"
         step = self.step(turn.state["step"])
         reviewing = bool(turn.state.get("reviewing"))
         parts: list[Markup] = [intro] if intro is not None else []
@@ -320,8 +340,8 @@ class Flow(Generic[D]):
         turn = self.turn(update, context)
         step = self.step(turn.state["step"])
         if step.reads is None:
-            await reply(update, turn._("Please choose with the buttons above, or send /cancel."))
-            return self.asking
+            # The buttons may be far up the chat: ask again, with them.
+            return await self.ask(turn, turn._("Please choose one of the buttons below."))
         try:
             turn.draft = await step.reads(turn, text_of(update))
         except Stay as stay:
@@ -443,7 +463,7 @@ class Flow(Generic[D]):
     async def review(self, turn: Turn[D]) -> str:
         """The draft with a button per step, the flow's own buttons, and Save."""
         _ = turn._
-        turn.state.update(reviewing=True, queue=[])
+        turn.state.update(reviewing=True, queue=[], at="review")
         flow, token = FlowName(self.name), DraftToken(turn.state["token"])
         edits = [
             button("✎ " + _.text(s.label), FlowEdit(flow, token, Word(s.name)))

@@ -28,6 +28,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot import callbacks as cb
 from bot.context import BotContext, PartnerbotApplication
+from bot.flows.engine import FLOWS
 from bot.handlers import (
     access,
     admin,
@@ -46,6 +47,7 @@ from bot.handlers import (
     start,
 )
 from bot.handlers.meeting_flow import flow as meeting_flow
+from bot.messaging import text_of
 from bot.persistence import conversation_key
 
 # Flows are tracked per chat and user, not per message, on purpose: a flow's buttons and
@@ -82,17 +84,56 @@ MEETING_FILES = filters.PHOTO | filters.Document.ALL | filters.VOICE | filters.A
 NOT_ALERT_BUTTONS = rf"^(?!{cb.starting_with(f for f in cb.FAMILIES if f.arrives_alone)})"
 
 
-def _flow_fallbacks(own_buttons: str | re.Pattern[str] = NOT_ALERT_BUTTONS) -> list[Handler]:
-    """What every flow understands at any step, besides its own answers."""
+#: Commands that only show something: they answer in the middle of a flow, which stays open.
+READ_ONLY: dict[str, Callback] = {
+    "help": start.help_command,
+    "meetings": meetings.list_command,
+    "actions": meetings.actions_command,
+    "challenges": challenges.list_command,
+    "contacts": contacts.search_command,
+    "milestones": milestones.milestones_command,
+    "milestone": milestones.milestone_command,
+    "digest": digests.digest_command,
+}
+
+
+async def _read_only_inside_a_flow(update: Update, context: BotContext) -> None:
+    """A read-only command in the middle of a flow: answered; the flow keeps its step."""
+    command = text_of(update).split(maxsplit=1)[0].lstrip("/").split("@")[0].lower()
+    await READ_ONLY[command](update, context)
+
+
+def _reminding_of(name: str | None) -> Callback:
+    async def remind(update: Update, context: BotContext) -> None:
+        await fallback.busy_in_flow(update, context, name)
+
+    return remind
+
+
+def _flow_fallbacks(
+    own_buttons: str | re.Pattern[str] = NOT_ALERT_BUTTONS, name: str | None = None
+) -> list[Handler]:
+    """What every flow understands at any step, besides its own answers (`name`: the flow,
+    to remind the person of where they are)."""
     return [
         CommandHandler("cancel", fallback.cancel),
-        MessageHandler(filters.COMMAND, fallback.busy_in_flow),
+        CommandHandler(list(READ_ONLY), _read_only_inside_a_flow),
+        MessageHandler(filters.COMMAND, _reminding_of(name)),
         MessageHandler(NOT_TEXT, fallback.wrong_kind_of_answer),
         # Text at a step that expects a button (steps taking text match before this).
         MessageHandler(TEXT, fallback.use_the_buttons),
         # A button of an old message of the flow; other buttons go on to their handlers.
         CallbackQueryHandler(fallback.stale_button, pattern=own_buttons),
     ]
+
+
+def _own_buttons(name: str) -> str:
+    """A flow's own buttons, stale once it has moved on: an engine flow's, or (the flows not
+    on the engine) every button but those of messages that arrive on their own."""
+    if name not in FLOWS:
+        return NOT_ALERT_BUTTONS
+    families = cb.starting_with([cb.FlowChoice, cb.FlowEdit, cb.FlowSave, cb.FlowAction])
+    return f"^{families}{name}:"
 
 
 def _unless_another_flow_is_open(name: str, start: Callback) -> Callback:
@@ -102,7 +143,7 @@ def _unless_another_flow_is_open(name: str, start: Callback) -> Callback:
             key = conversation_key((chat.id, user.id))
             others = set(await context.services.access.open_flows(key)) - {name}
             if others:
-                await fallback.busy_in_flow(update, context)
+                await fallback.busy_in_flow(update, context, min(others))
                 return None  # the flow does not start; the open one keeps its step
         return await start(update, context)
 
@@ -128,7 +169,7 @@ def _flow(
         allow_reentry=True,
         entry_points=entry_points,
         states=states,
-        fallbacks=_flow_fallbacks() if fallbacks is None else fallbacks,
+        fallbacks=_flow_fallbacks(_own_buttons(name), name) if fallbacks is None else fallbacks,
     )
 
 
@@ -337,14 +378,11 @@ def milestone_flow() -> ConversationHandler[BotContext]:
 def flag_flow() -> ConversationHandler[BotContext]:
     """/flag: category → severity → title → description → where → route → when → who sees
     it → attachments → review (→ personal-data question) → submit."""
-    flag_buttons = cb.starting_with([cb.FlowChoice, cb.FlowEdit, cb.FlowSave, cb.FlowAction])
     return _flow(
         flag.FLOW.name,
         entry_points=[CommandHandler("flag", flag.flag_start, filters=PRIVATE)],
         # Every message besides text goes to the steps: each says what it takes.
         states=flag.FLOW.states(media=NOT_TEXT),
-        # Other buttons (an alert's, a challenge's) work while a challenge is being flagged.
-        fallbacks=_flow_fallbacks(own_buttons=f"^{flag_buttons}{flag.FLOW.name}:"),
     )
 
 

@@ -14,7 +14,7 @@ from telegram import Update
 from bot.callbacks import ContactEdit
 from bot.context import BotContext
 from bot.flows.engine import END, Choice, Flow, Invalid, Reads, Step, Turn
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from bot.messaging import answer, show
 from bot.views import contacts as views
 from bot.views import texts
@@ -247,6 +247,7 @@ def _back_to_steps(turn: Turn[ContactDraft]) -> bool:
 
 FLOW: Flow[ContactDraft] = Flow(
     name="contact",
+    title=N_("a contact card"),
     draft=ContactDraft,
     steps=tuple(_step(field) for field in Field),
     summary=_summary,

@@ -8,6 +8,7 @@ from telegram.constants import ChatType
 from telegram.ext import ConversationHandler
 
 from bot.context import BotContext
+from bot.flows.engine import FLOWS
 from bot.i18n import Verbatim
 from bot.messaging import answer, reply, text_of
 from bot.views import texts
@@ -32,11 +33,22 @@ async def nothing_to_cancel(update: Update, context: BotContext) -> None:
     await reply(update, context._("There is nothing to cancel."))
 
 
-async def busy_in_flow(update: Update, context: BotContext) -> None:
-    """Another command in the middle of a flow: the flow stays where it was."""
+async def busy_in_flow(update: Update, context: BotContext, name: str | None = None) -> None:
+    """Another command in the middle of a flow: the flow stays where it was, and the person
+    is told which flow it is and shown its current question again (flows on the engine)."""
+    _ = context._
+    flow = FLOWS.get(name or "")
+    if flow is not None:
+        intro = _(
+            "You are in the middle of {flow}. Answer the question below, or send /cancel to"
+            " stop it.",
+            flow=_.text(flow.title),
+        )
+        if await flow.show_again(update, context, intro):
+            return
     await reply(
         update,
-        context._(
+        _(
             "You are in the middle of something. Answer the last question above,"
             " or send /cancel to stop what you were doing."
         ),

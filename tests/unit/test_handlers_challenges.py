@@ -107,7 +107,7 @@ async def test_bad_input_at_every_step_keeps_the_step(
     assert "at the last step" in texts(await driver.send_content(MEMBER, photo=PHOTO))
     assert "only fits the question" in texts(await driver.send_content(MEMBER, location=PIN))
     assert "This one is needed" in texts(await driver.send(MEMBER, "/skip"))
-    assert "middle of something" in texts(await driver.send(MEMBER, "/members"))
+    assert "You are in the middle of" in texts(await driver.send(MEMBER, "/members"))
     await driver.send(MEMBER, "<b>Officials</b> & fees")
     # Description: 10,000 characters.
     assert "10000 characters; at most 3000" in texts(await driver.send(MEMBER, "d" * 10_000))

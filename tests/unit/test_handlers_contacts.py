@@ -180,7 +180,7 @@ async def test_the_add_flow_checks_every_step_and_saves_after_the_review(
         ("/back", "Step 1 of 11"),
         ("/skip", "Step 2 of 11"),
         ("Gendarmerie <nationale>", "Step 3 of 11"),
-        ("gendarmerie", "choose with the buttons"),
+        ("gendarmerie", "choose one of the buttons below"),
     ]
     for typed, expected in steps:
         assert expected in texts(await driver.send(COORDINATOR, typed)), typed

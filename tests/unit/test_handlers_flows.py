@@ -74,7 +74,7 @@ async def test_invite_flow_typed_numbers_and_bad_input_keep_the_step(
         assert "between 1 and 500" in texts(await driver.send(ADMIN, bad))
     photo = [{"file_id": "p", "file_unique_id": "u", "width": 1, "height": 1}]
     assert "expected a text" in texts(await driver.send_content(ADMIN, photo=photo))
-    assert "middle of something" in texts(await driver.send(ADMIN, "/members"))
+    assert "You are in the middle of" in texts(await driver.send(ADMIN, "/members"))
     await driver.send(ADMIN, "3")
     assert "between 1 and 90" in texts(await driver.send(ADMIN, "91"))
     await driver.send(ADMIN, "/back")  # back to the number of uses
@@ -282,15 +282,15 @@ async def test_one_flow_at_a_time(driver: BotDriver, partnership: Partnership) -
     await driver.send(COORDINATOR, "/skip")
     await driver.send(COORDINATOR, "/skip")
     # Another flow's command does not start it: the open flow keeps its step.
-    assert "middle of something" in texts(await driver.send(COORDINATOR, "/profile"))
-    assert "middle of something" in texts(await driver.send(COORDINATOR, "/broadcast"))
+    assert "You are in the middle of" in texts(await driver.send(COORDINATOR, "/profile"))
+    assert "You are in the middle of" in texts(await driver.send(COORDINATOR, "/broadcast"))
     await driver.send(COORDINATOR, "4")  # still the invite's "how many people" step
     assert "For how many days" in driver.text_of(COORDINATOR.id)
     await driver.send(COORDINATOR, "/cancel")
     # Flows registered before the open one must not start either.
     await driver.send(COORDINATOR, "/broadcast")
-    assert "middle of something" in texts(await driver.send(COORDINATOR, "/invite"))
-    assert "middle of something" in texts(await driver.send(COORDINATOR, "/profile"))
+    assert "You are in the middle of" in texts(await driver.send(COORDINATOR, "/invite"))
+    assert "You are in the middle of" in texts(await driver.send(COORDINATOR, "/profile"))
     assert "Who should receive it?" in texts(await driver.send(COORDINATOR, "Still the message"))
     await driver.send(COORDINATOR, "/cancel")
     await driver.send(COORDINATOR, "/invite")

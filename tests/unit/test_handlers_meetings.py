@@ -107,7 +107,7 @@ async def test_bad_answers_at_every_step_keep_the_step_and_the_draft(
     assert "could not read that date" in texts(await driver.send(MEMBER, "the day after"))
     assert "more than a year ahead" in texts(await driver.send(MEMBER, "2090-01-01 10:00"))
     assert "expected a text" in texts(await driver.send_content(MEMBER, photo=PHOTO))
-    assert "middle of something" in texts(await driver.send(MEMBER, "/members"))
+    assert "You are in the middle of" in texts(await driver.send(MEMBER, "/members"))
     await driver.send(MEMBER, "2026-11-28 10:00")
     # Title: empty, /skip, too long.
     assert "cannot be empty" in texts(await driver.send(MEMBER, "   "))
@@ -115,7 +115,7 @@ async def test_bad_answers_at_every_step_keep_the_step_and_the_draft(
     assert "at most 200 fit" in texts(await driver.send(MEMBER, "T" * 201))
     await driver.send(MEMBER, "Steering committee")
     # Kind: typed text, then a button of an older draft.
-    assert "choose with the buttons" in texts(await driver.send(MEMBER, "steering"))
+    assert "choose one of the buttons below" in texts(await driver.send(MEMBER, "steering"))
     old_kind_buttons = driver.last_keyboard_message(MEMBER.id)
     await driver.press(MEMBER, "Other")
     # Participants: too many people, a sticker.
@@ -144,7 +144,7 @@ async def test_bad_answers_at_every_step_keep_the_step_and_the_draft(
     await driver.send(MEMBER, "2026-12-20")
     await driver.press(MEMBER, "No more actions")
     # Confidentiality: typed text.
-    assert "choose with the buttons" in texts(await driver.send(MEMBER, "secret"))
+    assert "choose one of the buttons below" in texts(await driver.send(MEMBER, "secret"))
     await driver.press(MEMBER, "The whole partnership")
     # Attachments: text where a file is expected.
     assert "Send a photo, a document or a voice note" in texts(await driver.send(MEMBER, "x"))
@@ -643,3 +643,29 @@ async def test_an_action_changed_from_the_review_survives_a_restart_and_the_meet
         assert "Open" in buttons(driver.last_keyboard_message(MEMBER.id))
         await driver.press(MEMBER, "Open")
         assert "Logged by" in last(driver, MEMBER) and "Steering" in last(driver, MEMBER)
+
+
+async def test_a_flow_left_open_lets_read_only_commands_through_and_says_where_it_is(
+    settings: Settings, clock: FakeClock
+) -> None:
+    async with bot_process(settings, clock) as driver:
+        await jit_niger(driver.app.services, (MEMBER, Role.MEMBER))
+        await driver.send(MEMBER, "/meeting")
+        await driver.send(MEMBER, "yesterday 10:00")
+        await driver.send(MEMBER, "Border post visit")  # now at the kind, on buttons
+    # After a restart, in the middle of the flow:
+    async with bot_process(settings, clock, first_update_id=1000) as driver:
+        # read-only commands answer, and the flow keeps its step;
+        assert "/meetings" in texts(await driver.send(MEMBER, "/help"))
+        assert "No meetings" in texts(await driver.send(MEMBER, "/meetings"))
+        # another command is told which flow is open, with its question and buttons again;
+        reminded = await driver.send(MEMBER, "/flag")
+        assert "You are in the middle of logging a meeting" in texts(reminded)
+        assert "What kind of meeting was it?" in texts(reminded)
+        assert "Steering committee" in buttons(reminded[-1])
+        # text where a button is expected shows the buttons again, not "above".
+        again = await driver.send(MEMBER, "a kind of my own")
+        assert "choose one of the buttons below" in texts(again)
+        assert "Steering committee" in buttons(again[-1])
+        await driver.press(MEMBER, "Other")
+        assert "Step 4 of 10" in last(driver, MEMBER)

@@ -150,6 +150,7 @@ def _back_to_steps(turn: FlagTurn) -> bool:
 
 FLOW: Flow[FlagDraft] = Flow(
     name="flag",
+    title=N_("flagging a challenge"),
     draft=FlagDraft,
     steps=STEPS,
     summary=_summary,

@@ -16,6 +16,7 @@ from bot.context import BotContext
 from bot.flows.engine import END, Done, Flow, Invalid, Step
 from bot.handlers.meeting_flow import actions, form
 from bot.handlers.meeting_flow.fields import Meeting, field_step, people, timezone
+from bot.i18n import N_
 from bot.messaging import answer, reply, text_of
 from bot.views import meetings as views
 from bot.views import texts
@@ -139,6 +140,7 @@ def _steps() -> tuple[Step[MeetingDraft], ...]:
 
 FLOW: Flow[MeetingDraft] = Flow(
     name="meeting",
+    title=N_("logging a meeting"),
     draft=MeetingDraft,
     steps=_steps(),
     summary=_summary,
