@@ -263,11 +263,38 @@ class Flow(Generic[D]):
         queue: Sequence[str] = (),
         notes: dict[str, Markup] | None = None,
         at: str | None = None,
+        ask_first: bool = False,
         **extra: Any,
     ) -> object:
         """Open the flow on a fresh draft: at its first step (or the step named `at`, those
         before it being answered), at the review, or (`queue`) asking only some steps
-        before the review, each with its `notes` (why it is asked)."""
+        before the review, each with its `notes` (why it is asked).
+
+        `ask_first`: if the person has an unfinished draft of this flow, ask them first
+        whether to continue it or start over (a command sent again must not drop it)."""
+        kept = context.draft(self.name)
+        if ask_first and "draft" in kept:
+            kept["pending"] = {
+                "draft": self.adapter.dump_python(draft, mode="json"),
+                "review": review,
+                "intro": None if intro is None else str(intro),
+                "queue": list(queue),
+                "notes": {name: str(note) for name, note in (notes or {}).items()},
+                "at": at,
+                "extra": extra,
+            }
+            turn = Turn(self, update, context, kept)
+            _ = turn._
+            question = _(
+                "You have an unfinished draft of {flow}. Continue it, or start over?",
+                flow=_.text(self.title),
+            )
+            buttons = [
+                self.action_button(turn, _.text(CONTINUE), KEEP_DRAFT),
+                self.action_button(turn, _.text(START_OVER), NEW_DRAFT),
+            ]
+            await reply(update, question, keyboard([buttons]))
+            return self.asking
         state = context.draft(self.name, fresh=True)
         state.update(
             token=secrets.token_hex(2),
@@ -536,11 +563,32 @@ class Flow(Generic[D]):
         """A button of the flow's own (FlowAction)."""
         turn = self.turn(update, context)
         pressed = FlowAction.of(update)
+        if pressed.action in (KEEP_DRAFT, NEW_DRAFT) and "pending" in turn.state:
+            await answer(update)
+            return await self._resume_or_restart(turn, pressed.action == NEW_DRAFT)
         hook = self.actions.get(pressed.action)
         if pressed.token != turn.state.get("token") or hook is None:
             await answer(update, turn._.text(texts.BUTTON_EXPIRED))
             return None
         return await hook(turn, pressed.value)
+
+    async def _resume_or_restart(self, turn: Turn[D], restart: bool) -> object:
+        """The answer to "continue or start over" (see `start`)."""
+        pending = turn.state.pop("pending")
+        if not restart:
+            await self.show_again(turn.update, turn.context, turn._("Here is where you were."))
+            return self.reviewing if turn.state.get("at") == "review" else self.asking
+        return await self.start(
+            turn.update,
+            turn.context,
+            self.adapter.validate_python(pending["draft"]),
+            review=bool(pending["review"]),
+            intro=None if pending["intro"] is None else Markup(pending["intro"]),
+            queue=pending["queue"],
+            notes={name: Markup(note) for name, note in pending["notes"].items()},
+            at=pending["at"],
+            **pending["extra"],
+        )
 
     def end(self, turn: Turn[D]) -> object:
         """Close the flow from a hook, dropping its draft."""
@@ -572,3 +620,8 @@ class Flow(Generic[D]):
 
 
 SAVE = N_("Save")
+CONTINUE = N_("Continue the draft")
+START_OVER = N_("Start over")
+#: The flow's own actions of the engine: continue the kept draft, or start a new one.
+KEEP_DRAFT = "keep"
+NEW_DRAFT = "anew"

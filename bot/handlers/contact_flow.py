@@ -269,7 +269,9 @@ async def add_start(update: Update, context: BotContext) -> object:
         "New contact for the directory of {partnership}.",
         partnership=bold(membership.partnership.name),
     )
-    return await FLOW.start(update, context, ContactDraft(), intro=intro, mode=Mode.ADD)
+    return await FLOW.start(
+        update, context, ContactDraft(), intro=intro, ask_first=True, mode=Mode.ADD
+    )
 
 
 async def edit_start(update: Update, context: BotContext) -> object:
@@ -306,4 +308,6 @@ async def card_start(update: Update, context: BotContext) -> object:
         " questions; /skip keeps what is already filled in.",
         partnership=bold(membership.partnership.name),
     )
-    return await FLOW.start(update, context, values, intro=intro, mode=Mode.CARD, has_card=False)
+    return await FLOW.start(
+        update, context, values, intro=intro, ask_first=True, mode=Mode.CARD, has_card=False
+    )

@@ -669,3 +669,21 @@ async def test_a_flow_left_open_lets_read_only_commands_through_and_says_where_i
         assert "Steering committee" in buttons(again[-1])
         await driver.press(MEMBER, "Other")
         assert "Step 4 of 10" in last(driver, MEMBER)
+
+
+async def test_meeting_sent_again_asks_before_dropping_the_draft(
+    driver: BotDriver, partnership: Partnership
+) -> None:
+    await driver.send(MEMBER, "/meeting")
+    await driver.send(MEMBER, "yesterday 10:00")
+    await driver.send(MEMBER, "Border post visit")
+    asked = texts(await driver.send(MEMBER, "/meeting"))
+    assert "You have an unfinished draft of logging a meeting" in asked
+    await driver.press(MEMBER, "Continue the draft")
+    assert "What kind of meeting was it?" in last(driver, MEMBER)  # where it was
+    await driver.press(MEMBER, "Other")
+    await driver.send(MEMBER, "/meeting")
+    await driver.press(MEMBER, "Start over")
+    assert "Step 1 of 10" in last(driver, MEMBER)
+    await driver.send(MEMBER, "/skip")
+    assert "Now: Border post visit" not in last(driver, MEMBER)  # a new draft

@@ -182,7 +182,7 @@ async def flag_start(update: Update, context: BotContext) -> object:
         + _(views.PERSONAL_DATA_RULE)
     )
     if not rest:
-        return await FLOW.start(update, context, draft, intro=intro, key=key)
+        return await FLOW.start(update, context, draft, intro=intro, ask_first=True, key=key)
     quick = parse_quick(
         rest, categories=views.category_words(_), severities=views.severity_words(_)
     )

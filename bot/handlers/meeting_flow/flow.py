@@ -176,7 +176,7 @@ async def _guided(update: Update, context: BotContext, membership: Membership) -
     )
     draft = MeetingDraft(held_at=context.services.clock())
     return await FLOW.start(
-        update, context, draft, intro=intro, mode=Mode.NEW, **_about(membership)
+        update, context, draft, intro=intro, ask_first=True, mode=Mode.NEW, **_about(membership)
     )
 
 
