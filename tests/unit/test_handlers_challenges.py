@@ -594,3 +594,12 @@ async def test_words_search_the_challenges_texts_with_the_typed_filters(
     await driver.press(COORDINATOR, "Corroborated")
     await driver.send(COORDINATOR, "Seen again near the harbour")
     assert "Cash" in texts(await driver.send(MEMBER, "/challenges harbour"))
+
+
+async def test_the_confirmation_keeps_the_title_apart_from_the_next_sentence(
+    driver: BotDriver, partnership: Partnership
+) -> None:
+    await driver.introduce(ADMIN, COORDINATOR, MEMBER)
+    await quick_flag(driver, MEMBER, "high route Buses bringing groups to the border")
+    done = last(driver, MEMBER)
+    assert "Buses bringing groups to the border\n\n1 coordinator is alerted." in done

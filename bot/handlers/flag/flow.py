@@ -117,7 +117,8 @@ def _flagged(_: Translator, submitted: Submitted) -> Markup:
             )
         )
     parts.append(_("You will be told when a coordinator acknowledges it, and of every change."))
-    return Markup(" ").join(parts)
+    # The title is the reporter's text, with no full stop of its own: it gets its own line.
+    return parts[0] + Markup("\n\n") + Markup(" ").join(parts[1:])
 
 
 async def _submit_anyway(turn: FlagTurn, value: str) -> object:
