@@ -261,10 +261,6 @@ class PartnershipChosen(CallbackData, prefix="ps"):
     partnership_id: int
 
 
-class ProfileCountry(CallbackData, prefix="pf:c"):
-    index: int  # in the partnership's countries
-
-
 # -- /members and the vouch flow -----------------------------------------------------------------
 
 #: One letter per vouched attribute: organisation, country.

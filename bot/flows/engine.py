@@ -145,7 +145,8 @@ class Flow(Generic[D]):
     #: The review's heading and the draft as a card.
     summary: Callable[[Turn[D]], Awaitable[Markup]]
     #: Save: store the draft and say so (then the flow ends), or raise `Invalid` (it stays).
-    save: Callable[[Turn[D]], Awaitable[Markup]]
+    #: None: the hook answered itself (a message with buttons of its own).
+    save: Callable[[Turn[D]], Awaitable[Markup | None]]
     #: Buttons of the review besides the steps' and Save: (label, action, value) rows.
     review_actions: Callable[[Turn[D]], Sequence[tuple[str, str, str]]] = lambda turn: ()
     #: The flow's own buttons (FlowAction): action name → what it does, given the button's
@@ -157,6 +158,10 @@ class Flow(Generic[D]):
     #: `after(turn, step)` is the next step's name or None (the review); `before` for /back.
     after: Callable[[Turn[D], str], str | None] | None = None
     before: Callable[[Turn[D], str], str] | None = None
+    #: The Save button's label (a msgid; SAVE's by default), e.g. "Send" for a preview.
+    save_label: str = "Save"
+    #: False: no review; the flow saves right after its last step (short flows).
+    reviewed: bool = True
     adapter: TypeAdapter[D] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -197,14 +202,16 @@ class Flow(Generic[D]):
         intro: Markup | None = None,
         queue: Sequence[str] = (),
         notes: dict[str, Markup] | None = None,
+        at: str | None = None,
         **extra: Any,
     ) -> object:
-        """Open the flow on a fresh draft: at its first step, at the review, or (`queue`)
+        """Open the flow on a fresh draft: at its first step (or the step `at`, when the
+        button that opened the flow answered those before it), at the review, or (`queue`)
         asking only some steps before the review, each with its `notes` (why it is asked)."""
         state = context.draft(self.name, fresh=True)
         state.update(
             token=secrets.token_hex(2),
-            step=self.steps[0].name,
+            step=self.step(at).name if at is not None else self.steps[0].name,
             reviewing=review or bool(queue),
             queue=list(queue),
             notes={name: str(note) for name, note in (notes or {}).items()},
@@ -349,7 +356,7 @@ class Flow(Generic[D]):
             None if turn.state.get("reviewing") else self.next_step(turn, turn.state["step"])
         )
         if following is None:
-            return await self.review(turn)
+            return await (self.review(turn) if self.reviewed else self.save_at_last_step(turn))
         turn.state["step"] = following
         return await self.ask(turn)
 
@@ -384,7 +391,7 @@ class Flow(Generic[D]):
             button("✎ " + _.text(s.label), FlowEdit(flow, token, Word(s.name))) for s in self.steps
         ]
         rows: list[list[InlineKeyboardButton]] = in_rows(edits, 2)
-        last = [button("✓ " + _.text(SAVE), FlowSave(flow, token))]
+        last = [button("✓ " + _.text(self.save_label), FlowSave(flow, token))]
         last += [
             self.action_button(turn, label, action, value)
             for label, action, value in self.review_actions(turn)
@@ -429,7 +436,22 @@ class Flow(Generic[D]):
             await reply(update, invalid.message, keyboard(actions) if actions else None)
             return self.reviewing
         context.discard_draft(self.name)
-        await show(update, done)
+        if done is not None:
+            await show(update, done)
+        return END
+
+    async def save_at_last_step(self, turn: Turn[D]) -> object:
+        """A flow without review (`reviewed=False`): Save after the last answer; if the
+        hook refuses, its message is shown and the last step is asked again."""
+        try:
+            done = await self.save(turn)
+        except Invalid as invalid:
+            await reply(turn.update, invalid.message)
+            return await self.ask(turn)
+        turn.context.discard_draft(self.name)
+        if done is not None:
+            # A button that leads here has been answered already: a new message, not an edit.
+            await reply(turn.update, done)
         return END
 
     async def action(self, update: Update, context: BotContext) -> object:

@@ -192,24 +192,11 @@ def vouch_flow() -> ConversationHandler[BotContext]:
 
 
 def profile_flow() -> ConversationHandler[BotContext]:
-    """/profile: organisation → country."""
+    """/profile: organisation → country, saved at once."""
     return _flow(
-        "profile",
+        preferences.PROFILE.name,
         entry_points=[CommandHandler("profile", preferences.profile_start, filters=PRIVATE)],
-        states={
-            preferences.PROFILE_ORGANISATION: [
-                CommandHandler("skip", preferences.profile_skip_organisation),
-                MessageHandler(TEXT, preferences.profile_organisation),
-            ],
-            preferences.PROFILE_COUNTRY: [
-                CommandHandler("skip", preferences.profile_skip_country),
-                CommandHandler("back", preferences.profile_back),
-                CallbackQueryHandler(
-                    preferences.profile_country_pressed, pattern=cb.ProfileCountry.pattern()
-                ),
-                MessageHandler(TEXT, preferences.profile_country_typed),
-            ],
-        },
+        states=preferences.PROFILE.states(),
     )
 
 
