@@ -35,7 +35,6 @@ from telegram import Update
 
 from domain.challenges import Category, Severity, Status
 from domain.meetings import MeetingKind
-from domain.milestones import MilestoneStatus
 from domain.models import Role
 from services.broadcasts import AudienceKind
 from services.challenges_input import Step
@@ -60,8 +59,6 @@ FlowName = NewType("FlowName", str)
 LanguageCode = NewType("LanguageCode", str)
 #: A typed name a meeting draft may link to a member: `p<n>` (participant), `a<n>` (owner).
 LinkTarget = NewType("LinkTarget", str)
-#: A milestone's progress, in percent.
-Percent = NewType("Percent", int)
 #: A day of the week, 0 = Monday.
 Weekday = NewType("Weekday", int)
 #: An hour of the day.
@@ -76,7 +73,6 @@ _NEW_TYPES: dict[object, str] = {
     FlowName: "[a-z_]+",
     LanguageCode: "[a-z]{2}",
     LinkTarget: r"[pa]\d+",
-    Percent: r"\d{1,3}",
     Weekday: "[0-6]",
     Hour: r"\d{1,2}",
 }
@@ -569,14 +565,6 @@ class MilestonesChart(CallbackData, prefix="ms:c"):
 
 class MilestoneUpdateAsked(CallbackData, prefix="ms:u"):
     milestone_id: int
-
-
-class MilestoneStatusChosen(CallbackData, prefix="ms:st"):
-    status: MilestoneStatus
-
-
-class MilestoneProgress(CallbackData, prefix="ms:pg"):
-    progress: Percent
 
 
 # -- /digest -------------------------------------------------------------------------------------

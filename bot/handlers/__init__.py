@@ -320,30 +320,11 @@ def meeting_filter_handler() -> ConversationHandler[BotContext]:
 def milestone_flow() -> ConversationHandler[BotContext]:
     """A milestone's ✏️ Update button: status → progress (unless done) → note → saved."""
     return _flow(
-        "milestone",
+        milestones.UPDATE.name,
         entry_points=[
             CallbackQueryHandler(milestones.update_start, pattern=cb.MilestoneUpdateAsked.pattern())
         ],
-        states={
-            milestones.MS_STATUS: [
-                CallbackQueryHandler(
-                    milestones.status_chosen, pattern=cb.MilestoneStatusChosen.pattern()
-                ),
-            ],
-            milestones.MS_PROGRESS: [
-                CallbackQueryHandler(
-                    milestones.progress_pressed, pattern=cb.MilestoneProgress.pattern()
-                ),
-                CommandHandler("skip", milestones.progress_skipped),
-                CommandHandler("back", milestones.progress_back),
-                MessageHandler(TEXT, milestones.progress_typed),
-            ],
-            milestones.MS_NOTE: [
-                CommandHandler("skip", milestones.note_skipped),
-                CommandHandler("back", milestones.note_back),
-                MessageHandler(TEXT, milestones.note_typed),
-            ],
-        },
+        states=milestones.UPDATE.states(),
     )
 
 
