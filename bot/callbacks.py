@@ -330,18 +330,6 @@ class InviteRole(CallbackData, prefix="inv:role"):
     role: Role
 
 
-class InviteCountry(CallbackData, prefix="inv:c"):
-    index: int  # in the partnership's countries
-
-
-class InviteUses(CallbackData, prefix="inv:uses"):
-    uses: int
-
-
-class InviteDays(CallbackData, prefix="inv:days"):
-    days: int
-
-
 # -- /broadcast, acknowledgements, /alerts -------------------------------------------------------
 
 

@@ -133,44 +133,18 @@ def _flow(
 
 
 def invite_flow() -> ConversationHandler[BotContext]:
-    """/invite: live invites with Revoke, or a new one: role → organisation → country →
-    number of uses → validity → deep link."""
-    back: Handler = CommandHandler("back", invites.invite_back)
+    """/invite: live invites with Revoke, and a role button for a new one: organisation →
+    country → number of uses → validity → review → Create → deep link."""
     return _flow(
-        "invite",
+        invites.FLOW.name,
         entry_points=[
+            # The list is a plain screen; /invite shows it afresh even in the middle of a new one.
             CommandHandler("invite", invites.invite_start, filters=PRIVATE),
             # Revoke works at any step and after the flow ended: it shows the list afresh.
             CallbackQueryHandler(invites.invite_revoke, pattern=cb.InviteRevoke.pattern()),
+            CallbackQueryHandler(invites.invite_role, pattern=cb.InviteRole.pattern()),
         ],
-        states={
-            invites.INVITE_ROLE: [
-                CallbackQueryHandler(invites.invite_role, pattern=cb.InviteRole.pattern()),
-            ],
-            invites.INVITE_ORGANISATION: [
-                CommandHandler("skip", invites.invite_organisation_skipped),
-                back,
-                MessageHandler(TEXT, invites.invite_organisation_typed),
-            ],
-            invites.INVITE_COUNTRY: [
-                CommandHandler("skip", invites.invite_country_skipped),
-                back,
-                CallbackQueryHandler(
-                    invites.invite_country_pressed, pattern=cb.InviteCountry.pattern()
-                ),
-                MessageHandler(TEXT, invites.invite_country_typed),
-            ],
-            invites.INVITE_USES: [
-                CallbackQueryHandler(invites.invite_uses_pressed, pattern=cb.InviteUses.pattern()),
-                MessageHandler(TEXT, invites.invite_uses_typed),
-                back,
-            ],
-            invites.INVITE_DAYS: [
-                CallbackQueryHandler(invites.invite_days_pressed, pattern=cb.InviteDays.pattern()),
-                MessageHandler(TEXT, invites.invite_days_typed),
-                back,
-            ],
-        },
+        states=invites.FLOW.states(),
     )
 
 
