@@ -36,7 +36,6 @@ from telegram import Update
 from domain.challenges import Category, Severity, Status
 from domain.meetings import MeetingKind
 from domain.models import Role
-from services.broadcasts import AudienceKind
 from services.challenges_input import Step
 from services.digests import Frequency
 from services.meeting_fields import Field as MeetingField
@@ -331,30 +330,6 @@ class InviteRole(CallbackData, prefix="inv:role"):
 
 
 # -- /broadcast, acknowledgements, /alerts -------------------------------------------------------
-
-
-class BroadcastAudience(CallbackData, prefix="bc:aud"):
-    kind: AudienceKind
-
-
-class BroadcastAudienceValue(CallbackData, prefix="bc:val"):
-    index: int  # in the choices the draft keeps
-
-
-class BroadcastBackToAudience(CallbackData, prefix="bc:back"):
-    pass
-
-
-class BroadcastUrgency(CallbackData, prefix="bc:urg"):
-    urgent: bool
-
-
-class BroadcastSend(CallbackData, prefix="bc:send"):
-    pass
-
-
-class BroadcastCancel(CallbackData, prefix="bc:cancel"):
-    pass
 
 
 class Acknowledge(CallbackData, prefix="ack"):

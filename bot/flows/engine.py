@@ -96,6 +96,11 @@ class Turn(Generic[D]):
         extra: dict[str, Any] = self.state.setdefault("extra", {})
         return extra
 
+    def ask_next(self, step: str) -> None:
+        """Ask `step` right after this answer, even from the review: a step the answer
+        opens (a value to choose for the kind just chosen)."""
+        self.state["queue"] = [step, *(self.state.get("queue") or [])]
+
 
 Reads = Callable[[Turn[D], str], Awaitable[D]]
 Chooses = Callable[[Turn[D]], Awaitable[Sequence[Choice]]]
@@ -387,8 +392,11 @@ class Flow(Generic[D]):
         _ = turn._
         turn.state.update(reviewing=True, queue=[])
         flow, token = FlowName(self.name), DraftToken(turn.state["token"])
+        draft = turn.draft  # steps not asked for this draft are not offered either
         edits = [
-            button("✎ " + _.text(s.label), FlowEdit(flow, token, Word(s.name))) for s in self.steps
+            button("✎ " + _.text(s.label), FlowEdit(flow, token, Word(s.name)))
+            for s in self.steps
+            if s.asked_if(draft)
         ]
         rows: list[list[InlineKeyboardButton]] = in_rows(edits, 2)
         last = [button("✓ " + _.text(self.save_label), FlowSave(flow, token))]

@@ -31,6 +31,7 @@ from bot.context import BotContext, PartnerbotApplication
 from bot.handlers import (
     access,
     admin,
+    broadcast_flow,
     broadcasts,
     challenges,
     contact_flow,
@@ -174,49 +175,14 @@ def profile_flow() -> ConversationHandler[BotContext]:
     )
 
 
-def broadcast_flow() -> ConversationHandler[BotContext]:
+def broadcast_flow_handler() -> ConversationHandler[BotContext]:
     """/broadcast: message → audience (→ value) → urgency → preview → send."""
-    back: Handler = CommandHandler("back", broadcasts.broadcast_back)
     return _flow(
-        "broadcast",
-        entry_points=[CommandHandler("broadcast", broadcasts.broadcast_start, filters=PRIVATE)],
-        states={
-            broadcasts.BC_TEXT: [
-                MessageHandler(
-                    TEXT | filters.PHOTO | filters.Document.ALL, broadcasts.broadcast_text
-                ),
-                MessageHandler(NOT_TEXT, broadcasts.broadcast_wrong_media),
-            ],
-            broadcasts.BC_AUDIENCE: [
-                CallbackQueryHandler(
-                    broadcasts.broadcast_audience, pattern=cb.BroadcastAudience.pattern()
-                ),
-                back,
-            ],
-            broadcasts.BC_AUDIENCE_VALUE: [
-                CallbackQueryHandler(
-                    broadcasts.broadcast_audience_value, pattern=cb.BroadcastAudienceValue.pattern()
-                ),
-                CallbackQueryHandler(
-                    broadcasts.broadcast_back_to_audience,
-                    pattern=cb.BroadcastBackToAudience.pattern(),
-                ),
-                back,
-            ],
-            broadcasts.BC_URGENCY: [
-                CallbackQueryHandler(
-                    broadcasts.broadcast_urgency, pattern=cb.BroadcastUrgency.pattern()
-                ),
-                back,
-            ],
-            broadcasts.BC_CONFIRM: [
-                CallbackQueryHandler(broadcasts.broadcast_send, pattern=cb.BroadcastSend.pattern()),
-                CallbackQueryHandler(
-                    broadcasts.broadcast_cancel_button, pattern=cb.BroadcastCancel.pattern()
-                ),
-                back,
-            ],
-        },
+        broadcast_flow.FLOW.name,
+        entry_points=[CommandHandler("broadcast", broadcast_flow.broadcast_start, filters=PRIVATE)],
+        # Any message but text reaches the message step: photos and documents are taken,
+        # anything else is explained there.
+        states=broadcast_flow.FLOW.states(media=NOT_TEXT),
     )
 
 
@@ -376,7 +342,7 @@ def register(application: PartnerbotApplication) -> None:
         invite_flow(),
         vouch_flow(),
         profile_flow(),
-        broadcast_flow(),
+        broadcast_flow_handler(),
         contact_flow_handler(),
         meeting_flow_handler(),
         meeting_filter_handler(),
