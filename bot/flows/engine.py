@@ -245,8 +245,8 @@ class Flow(Generic[D]):
         note = (turn.state.get("notes") or {}).pop(step.name, None)
         if note:
             parts.append(Markup(note))
-        if not reviewing:
-            names = self._sequence(turn)
+        names = self._sequence(turn)
+        if not reviewing and len(names) > 1:  # a single question needs no count
             number = names.index(step.name) + 1 if step.name in names else 1
             parts.append(_("Step {step} of {steps}.", step=number, steps=len(names)))
         parts.append(await step.question(turn))

@@ -247,12 +247,12 @@ def meeting_flow_handler() -> ConversationHandler[BotContext]:
 def meeting_filter_handler() -> ConversationHandler[BotContext]:
     """The Search and Dates buttons of /meetings: one typed answer narrows the list."""
     return _flow(
-        "meeting_filter",
+        meetings.FILTER.name,
         entry_points=[
             CallbackQueryHandler(meetings.search_asked, pattern=cb.MeetingSearch.pattern()),
             CallbackQueryHandler(meetings.dates_asked, pattern=cb.MeetingDates.pattern()),
         ],
-        states={meetings.FILTER_TEXT: [MessageHandler(TEXT, meetings.filter_typed)]},
+        states=meetings.FILTER.states(),
         fallbacks=[CommandHandler("cancel", meetings.filter_cancel), *_flow_fallbacks()],
     )
 
