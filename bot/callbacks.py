@@ -583,10 +583,6 @@ class ChallengeStatusChange(CallbackData, prefix="ch:st"):
     status: Status
 
 
-class ChallengeWithoutNote(CallbackData, prefix="ch:nn"):
-    pass
-
-
 #: A list's statuses: the open ones, all, or one.
 StatusFilter = Status | Literal["open", "all"]
 

@@ -311,23 +311,17 @@ def flag_flow() -> ConversationHandler[BotContext]:
 
 def challenge_status_flow() -> ConversationHandler[BotContext]:
     """A lifecycle button of a challenge → an optional note → the change."""
+    flow = challenges.STATUS_CHANGE
     return _flow(
-        "challenge_status",
+        flow.name,
         entry_points=[
             CallbackQueryHandler(
                 challenges.status_pressed, pattern=cb.ChallengeStatusChange.pattern()
             )
         ],
-        states={
-            challenges.NOTE: [
-                CallbackQueryHandler(
-                    challenges.without_note, pattern=cb.ChallengeWithoutNote.pattern()
-                ),
-                CommandHandler("skip", challenges.without_note),
-                MessageHandler(TEXT, challenges.note_typed),
-            ]
-        },
-        fallbacks=_flow_fallbacks(own_buttons=cb.ChallengeWithoutNote.pattern()),
+        states=flow.states(),
+        # Only its own old buttons are stale here: others go on to their handlers.
+        fallbacks=_flow_fallbacks(own_buttons=cb.FlowChoice.pattern_with(flow=flow.name)),
     )
 
 
