@@ -113,6 +113,11 @@ def _nothing(_: Translator, draft: Any) -> None:
     return None
 
 
+async def _no_summary(turn: Turn[Any]) -> Markup:
+    """The summary of a flow without review (`reviewed=False`), which never shows one."""
+    return Markup("")
+
+
 @dataclass(frozen=True, kw_only=True)
 class Step(Generic[D]):
     """One question of a flow.
@@ -148,7 +153,7 @@ class Flow(Generic[D]):
     draft: type[D]
     steps: tuple[Step[D], ...]
     #: The review's heading and the draft as a card.
-    summary: Callable[[Turn[D]], Awaitable[Markup]]
+    summary: Callable[[Turn[D]], Awaitable[Markup]] = _no_summary
     #: Save: store the draft and say so (then the flow ends), or raise `Invalid` (it stays).
     #: None: the hook answered itself (a message with buttons of its own).
     save: Callable[[Turn[D]], Awaitable[Markup | None]]

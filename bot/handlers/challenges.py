@@ -246,10 +246,6 @@ async def _change_status(turn: Turn[StatusChange]) -> None:
     await _send_detail(turn.update, context, changed.id)
 
 
-async def _no_review(turn: Turn[StatusChange]) -> Markup:
-    return Markup("")
-
-
 STATUS_CHANGE: Flow[StatusChange] = Flow(
     name="challenge_status",
     draft=StatusChange,
@@ -263,7 +259,6 @@ STATUS_CHANGE: Flow[StatusChange] = Flow(
             chosen=_without_note,
         ),
     ),
-    summary=_no_review,
     save=_change_status,
     reviewed=False,
 )

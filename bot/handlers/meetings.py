@@ -312,10 +312,6 @@ async def _filter_applied(turn: Turn[MeetingFilter]) -> None:
     await _show_page(turn.update, context, _remember(context, narrowed), narrowed, 0)
 
 
-async def _no_review(turn: Turn[MeetingFilter]) -> Markup:
-    return Markup("")
-
-
 FILTER: Flow[MeetingFilter] = Flow(
     name="meeting_filter",
     draft=MeetingFilter,
@@ -328,7 +324,6 @@ FILTER: Flow[MeetingFilter] = Flow(
             required=True,
         ),
     ),
-    summary=_no_review,
     save=_filter_applied,
     reviewed=False,
 )

@@ -268,10 +268,6 @@ async def _save(turn: Turn[MilestoneUpdate]) -> None:
     await reply(turn.update, turn._("Saved.") + Markup("\n\n") + text, buttons)
 
 
-async def _no_review(turn: Turn[MilestoneUpdate]) -> Markup:
-    return Markup("")
-
-
 UPDATE: Flow[MilestoneUpdate] = Flow(
     name="milestone",
     draft=MilestoneUpdate,
@@ -297,7 +293,6 @@ UPDATE: Flow[MilestoneUpdate] = Flow(
         ),
         Step(name="note", label=N_("Note"), question=_note_question, reads=_note_read),
     ),
-    summary=_no_review,
     save=_save,
     reviewed=False,
 )

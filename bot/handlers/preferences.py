@@ -158,10 +158,6 @@ async def _save_profile(turn: Turn[ProfileDraft]) -> Markup:
     return saved
 
 
-async def _nothing_to_review(turn: Turn[ProfileDraft]) -> Markup:
-    return Markup("")
-
-
 PROFILE: Flow[ProfileDraft] = Flow(
     name="profile",
     draft=ProfileDraft,
@@ -183,7 +179,6 @@ PROFILE: Flow[ProfileDraft] = Flow(
             chosen=_country_chosen,
         ),
     ),
-    summary=_nothing_to_review,
     save=_save_profile,
     reviewed=False,
 )
@@ -194,8 +189,3 @@ async def profile_start(update: Update, context: BotContext) -> object:
     membership = context.require_caller().require_membership()
     draft = ProfileDraft(organisation=membership.organisation, country=membership.country)
     return await PROFILE.start(update, context, draft)
-
-
-async def profile_expects_text(update: Update, context: BotContext) -> None:
-    """Anything but text at a text step: say what to send; the step stays."""
-    await reply(update, context._("Please answer with text, /skip this step, or /cancel."))
