@@ -35,9 +35,7 @@ from telegram import Update
 
 from domain.challenges import Category, Severity, Status
 from domain.meetings import MeetingKind
-from domain.milestones import MilestoneStatus
 from domain.models import Role
-from services.broadcasts import AudienceKind
 from services.digests import Frequency
 
 CALLBACK_LIMIT = 64
@@ -56,8 +54,6 @@ Word = NewType("Word", str)
 FlowName = NewType("FlowName", str)
 #: A language code: the service refuses the ones not shipped.
 LanguageCode = NewType("LanguageCode", str)
-#: A milestone's progress, in percent.
-Percent = NewType("Percent", int)
 #: A day of the week, 0 = Monday.
 Weekday = NewType("Weekday", int)
 #: An hour of the day.
@@ -71,7 +67,6 @@ _NEW_TYPES: dict[object, str] = {
     Word: "[a-z0-9_-]+",
     FlowName: "[a-z_]+",
     LanguageCode: "[a-z]{2}",
-    Percent: r"\d{1,3}",
     Weekday: "[0-6]",
     Hour: r"\d{1,2}",
 }
@@ -256,10 +251,6 @@ class PartnershipChosen(CallbackData, prefix="ps"):
     partnership_id: int
 
 
-class ProfileCountry(CallbackData, prefix="pf:c"):
-    index: int  # in the partnership's countries
-
-
 # -- /members and the vouch flow -----------------------------------------------------------------
 
 #: One letter per vouched attribute: organisation, country.
@@ -333,43 +324,7 @@ class InviteRole(CallbackData, prefix="inv:role"):
     role: Role
 
 
-class InviteCountry(CallbackData, prefix="inv:c"):
-    index: int  # in the partnership's countries
-
-
-class InviteUses(CallbackData, prefix="inv:uses"):
-    uses: int
-
-
-class InviteDays(CallbackData, prefix="inv:days"):
-    days: int
-
-
 # -- /broadcast, acknowledgements, /alerts -------------------------------------------------------
-
-
-class BroadcastAudience(CallbackData, prefix="bc:aud"):
-    kind: AudienceKind
-
-
-class BroadcastAudienceValue(CallbackData, prefix="bc:val"):
-    index: int  # in the choices the draft keeps
-
-
-class BroadcastBackToAudience(CallbackData, prefix="bc:back"):
-    pass
-
-
-class BroadcastUrgency(CallbackData, prefix="bc:urg"):
-    urgent: bool
-
-
-class BroadcastSend(CallbackData, prefix="bc:send"):
-    pass
-
-
-class BroadcastCancel(CallbackData, prefix="bc:cancel"):
-    pass
 
 
 class Acknowledge(CallbackData, prefix="ack"):
@@ -531,14 +486,6 @@ class MilestoneUpdateAsked(CallbackData, prefix="ms:u"):
     milestone_id: int
 
 
-class MilestoneStatusChosen(CallbackData, prefix="ms:st"):
-    status: MilestoneStatus
-
-
-class MilestoneProgress(CallbackData, prefix="ms:pg"):
-    progress: Percent
-
-
 # -- /digest -------------------------------------------------------------------------------------
 
 
@@ -590,10 +537,6 @@ class ChallengeFiles(CallbackData, prefix="ch:att"):
 class ChallengeStatusChange(CallbackData, prefix="ch:st"):
     challenge_id: int
     status: Status
-
-
-class ChallengeWithoutNote(CallbackData, prefix="ch:nn"):
-    pass
 
 
 #: A list's statuses: the open ones, all, or one.

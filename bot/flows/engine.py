@@ -117,6 +117,11 @@ class Turn(Generic[D]):
         extra: dict[str, Any] = self.state.setdefault("extra", {})
         return extra
 
+    def ask_next(self, step: str) -> None:
+        """Ask `step` right after this answer, even from the review: a step the answer
+        opens (a value to choose for the kind just chosen)."""
+        self.state["queue"] = [step, *(self.state.get("queue") or [])]
+
 
 Reads = Callable[[Turn[D], str], Awaitable[D]]
 Chooses = Callable[[Turn[D]], Awaitable[Sequence[Choice]]]
@@ -129,8 +134,25 @@ def _nothing(_: Translator, draft: Any) -> None:
     return None
 
 
+async def _say_done(
+    update: Update,
+    done: Markup | Done | None,
+    say: Callable[[Update, str, InlineKeyboardMarkup | None], Awaitable[Message | None]],
+) -> None:
+    """Save's confirmation, with its buttons; nothing when the hook answered itself."""
+    if isinstance(done, Done):
+        await say(update, done.text, done.markup)
+    elif done is not None:
+        await say(update, done, None)
+
+
 async def _no_rows() -> Sequence[Sequence[tuple[str, str, str]]]:
     return ()
+
+
+async def _no_summary(turn: Turn[Any]) -> Markup:
+    """The summary of a flow without review (`reviewed=False`), which never shows one."""
+    return Markup("")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -161,6 +183,9 @@ class Step(Generic[D]):
     #: False: the review has no button for it (a step asked only through another, e.g. one
     #: question of a repeated item).
     on_review: bool = True
+    #: The review offers the step's button when this holds for the draft; by default when
+    #: the step is asked for it (`asked_if`): no progress button for a milestone done.
+    on_review_if: Callable[[D], bool] | None = None
     #: The value shown now when it depends on more than the draft (e.g. which item of a
     #: repeated step is asked, kept in `Turn.extra`); used instead of `shows`.
     current: Callable[[Turn[D]], str | Markup | None] | None = None
@@ -182,9 +207,10 @@ class Flow(Generic[D]):
     draft: type[D]
     steps: tuple[Step[D], ...]
     #: The review's heading and the draft as a card.
-    summary: Callable[[Turn[D]], Awaitable[Markup]]
+    summary: Callable[[Turn[D]], Awaitable[Markup]] = _no_summary
     #: Save: store the draft and say so (then the flow ends), or raise `Invalid` (it stays).
-    save: Callable[[Turn[D]], Awaitable[Markup | Done]]
+    #: None: the hook answered itself (a message with buttons of its own).
+    save: Callable[[Turn[D]], Awaitable[Markup | Done | None]]
     #: Buttons of the review besides the steps' and Save: (label, action, value) rows.
     review_actions: Callable[[Turn[D]], Sequence[tuple[str, str, str]]] = lambda turn: ()
     #: The flow's own buttons (FlowAction): action name → what it does, given the button's
@@ -205,8 +231,10 @@ class Flow(Generic[D]):
     review_rows: Callable[[Turn[D]], Awaitable[Sequence[Sequence[tuple[str, str, str]]]]] = (
         lambda turn: _no_rows()
     )
-    #: The label of the review's Save button (a message id), when Save is not the word.
-    save_label: str | None = None
+    #: The Save button's label (a msgid; SAVE's by default), e.g. "Send" for a preview.
+    save_label: str = "Save"
+    #: False: no review; the flow saves right after its last step (short flows).
+    reviewed: bool = True
     adapter: TypeAdapter[D] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -298,7 +326,7 @@ class Flow(Generic[D]):
         state = context.draft(self.name, fresh=True)
         state.update(
             token=secrets.token_hex(2),
-            step=at or self.steps[0].name,
+            step=self.step(at).name if at is not None else self.steps[0].name,
             reviewing=review or bool(queue),
             queue=list(queue),
             notes={name: str(note) for name, note in (notes or {}).items()},
@@ -329,8 +357,9 @@ class Flow(Generic[D]):
         if note:
             parts.append(Markup(note))
         names = self._sequence(turn)
-        # A step outside the sequence (asked by the flow's own order) has no number.
-        if not reviewing and step.name in names:
+        # A single question needs no count; a step outside the sequence (asked by the
+        # flow's own order) has no number.
+        if not reviewing and len(names) > 1 and step.name in names:
             number = names.index(step.name) + 1
             parts.append(_("Step {step} of {steps}.", step=number, steps=len(names)))
         parts.append(await step.question(turn))
@@ -461,7 +490,7 @@ class Flow(Generic[D]):
             None if turn.state.get("reviewing") else self.next_step(turn, turn.state["step"])
         )
         if following is None:
-            return await self.review(turn)
+            return await (self.review(turn) if self.reviewed else self.save_at_last_step(turn))
         turn.state["step"] = following
         return await self.ask(turn)
 
@@ -492,17 +521,18 @@ class Flow(Generic[D]):
         _ = turn._
         turn.state.update(reviewing=True, queue=[], at="review")
         flow, token = FlowName(self.name), DraftToken(turn.state["token"])
+        draft = turn.draft  # steps not asked for this draft are not offered either
         edits = [
             button("✎ " + _.text(s.label), FlowEdit(flow, token, Word(s.name)))
             for s in self.steps
-            if s.on_review
+            if s.on_review and (s.on_review_if or s.asked_if)(draft)
         ]
         rows: list[list[InlineKeyboardButton]] = in_rows(edits, 2)
         rows += [
             [self.action_button(turn, *action) for action in row]
             for row in await self.review_rows(turn)
         ]
-        last = [button("✓ " + _.text(self.save_label or SAVE), FlowSave(flow, token))]
+        last = [button("✓ " + _.text(self.save_label), FlowSave(flow, token))]
         last += [
             self.action_button(turn, label, action, value)
             for label, action, value in self.review_actions(turn)
@@ -553,10 +583,20 @@ class Flow(Generic[D]):
             await reply(update, invalid.message, keyboard(actions) if actions else None)
             return self.reviewing
         turn.context.discard_draft(self.name)
-        if isinstance(done, Done):
-            await show(update, done.text, done.markup)
-        else:
-            await show(update, done)
+        await _say_done(update, done, show)
+        return END
+
+    async def save_at_last_step(self, turn: Turn[D]) -> object:
+        """A flow without review (`reviewed=False`): Save after the last answer; if the
+        hook refuses, its message is shown and the last step is asked again."""
+        try:
+            done = await self.save(turn)
+        except Invalid as invalid:
+            await reply(turn.update, invalid.message)
+            return await self.ask(turn)
+        turn.context.discard_draft(self.name)
+        # A button that leads here has been answered already: a new message, not an edit.
+        await _say_done(turn.update, done, reply)
         return END
 
     async def action(self, update: Update, context: BotContext) -> object:

@@ -32,6 +32,7 @@ from bot.flows.engine import FLOWS
 from bot.handlers import (
     access,
     admin,
+    broadcast_flow,
     broadcasts,
     challenges,
     contact_flow,
@@ -174,44 +175,18 @@ def _flow(
 
 
 def invite_flow() -> ConversationHandler[BotContext]:
-    """/invite: live invites with Revoke, or a new one: role → organisation → country →
-    number of uses → validity → deep link."""
-    back: Handler = CommandHandler("back", invites.invite_back)
+    """/invite: live invites with Revoke, and a role button for a new one: organisation →
+    country → number of uses → validity → review → Create → deep link."""
     return _flow(
-        "invite",
+        invites.FLOW.name,
         entry_points=[
+            # The list is a plain screen; /invite shows it afresh even in the middle of a new one.
             CommandHandler("invite", invites.invite_start, filters=PRIVATE),
             # Revoke works at any step and after the flow ended: it shows the list afresh.
             CallbackQueryHandler(invites.invite_revoke, pattern=cb.InviteRevoke.pattern()),
+            CallbackQueryHandler(invites.invite_role, pattern=cb.InviteRole.pattern()),
         ],
-        states={
-            invites.INVITE_ROLE: [
-                CallbackQueryHandler(invites.invite_role, pattern=cb.InviteRole.pattern()),
-            ],
-            invites.INVITE_ORGANISATION: [
-                CommandHandler("skip", invites.invite_organisation_skipped),
-                back,
-                MessageHandler(TEXT, invites.invite_organisation_typed),
-            ],
-            invites.INVITE_COUNTRY: [
-                CommandHandler("skip", invites.invite_country_skipped),
-                back,
-                CallbackQueryHandler(
-                    invites.invite_country_pressed, pattern=cb.InviteCountry.pattern()
-                ),
-                MessageHandler(TEXT, invites.invite_country_typed),
-            ],
-            invites.INVITE_USES: [
-                CallbackQueryHandler(invites.invite_uses_pressed, pattern=cb.InviteUses.pattern()),
-                MessageHandler(TEXT, invites.invite_uses_typed),
-                back,
-            ],
-            invites.INVITE_DAYS: [
-                CallbackQueryHandler(invites.invite_days_pressed, pattern=cb.InviteDays.pattern()),
-                MessageHandler(TEXT, invites.invite_days_typed),
-                back,
-            ],
-        },
+        states=invites.FLOW.states(),
     )
 
 
@@ -233,70 +208,22 @@ def vouch_flow() -> ConversationHandler[BotContext]:
 
 
 def profile_flow() -> ConversationHandler[BotContext]:
-    """/profile: organisation → country."""
+    """/profile: organisation → country, saved at once."""
     return _flow(
-        "profile",
+        preferences.PROFILE.name,
         entry_points=[CommandHandler("profile", preferences.profile_start, filters=PRIVATE)],
-        states={
-            preferences.PROFILE_ORGANISATION: [
-                CommandHandler("skip", preferences.profile_skip_organisation),
-                MessageHandler(TEXT, preferences.profile_organisation),
-            ],
-            preferences.PROFILE_COUNTRY: [
-                CommandHandler("skip", preferences.profile_skip_country),
-                CommandHandler("back", preferences.profile_back),
-                CallbackQueryHandler(
-                    preferences.profile_country_pressed, pattern=cb.ProfileCountry.pattern()
-                ),
-                MessageHandler(TEXT, preferences.profile_country_typed),
-            ],
-        },
+        states=preferences.PROFILE.states(),
     )
 
 
-def broadcast_flow() -> ConversationHandler[BotContext]:
+def broadcast_flow_handler() -> ConversationHandler[BotContext]:
     """/broadcast: message → audience (→ value) → urgency → preview → send."""
-    back: Handler = CommandHandler("back", broadcasts.broadcast_back)
     return _flow(
-        "broadcast",
-        entry_points=[CommandHandler("broadcast", broadcasts.broadcast_start, filters=PRIVATE)],
-        states={
-            broadcasts.BC_TEXT: [
-                MessageHandler(
-                    TEXT | filters.PHOTO | filters.Document.ALL, broadcasts.broadcast_text
-                ),
-                MessageHandler(NOT_TEXT, broadcasts.broadcast_wrong_media),
-            ],
-            broadcasts.BC_AUDIENCE: [
-                CallbackQueryHandler(
-                    broadcasts.broadcast_audience, pattern=cb.BroadcastAudience.pattern()
-                ),
-                back,
-            ],
-            broadcasts.BC_AUDIENCE_VALUE: [
-                CallbackQueryHandler(
-                    broadcasts.broadcast_audience_value, pattern=cb.BroadcastAudienceValue.pattern()
-                ),
-                CallbackQueryHandler(
-                    broadcasts.broadcast_back_to_audience,
-                    pattern=cb.BroadcastBackToAudience.pattern(),
-                ),
-                back,
-            ],
-            broadcasts.BC_URGENCY: [
-                CallbackQueryHandler(
-                    broadcasts.broadcast_urgency, pattern=cb.BroadcastUrgency.pattern()
-                ),
-                back,
-            ],
-            broadcasts.BC_CONFIRM: [
-                CallbackQueryHandler(broadcasts.broadcast_send, pattern=cb.BroadcastSend.pattern()),
-                CallbackQueryHandler(
-                    broadcasts.broadcast_cancel_button, pattern=cb.BroadcastCancel.pattern()
-                ),
-                back,
-            ],
-        },
+        broadcast_flow.FLOW.name,
+        entry_points=[CommandHandler("broadcast", broadcast_flow.broadcast_start, filters=PRIVATE)],
+        # Any message but text reaches the message step: photos and documents are taken,
+        # anything else is explained there.
+        states=broadcast_flow.FLOW.states(media=NOT_TEXT),
     )
 
 
@@ -335,12 +262,12 @@ def meeting_flow_handler() -> ConversationHandler[BotContext]:
 def meeting_filter_handler() -> ConversationHandler[BotContext]:
     """The Search and Dates buttons of /meetings: one typed answer narrows the list."""
     return _flow(
-        "meeting_filter",
+        meetings.FILTER.name,
         entry_points=[
             CallbackQueryHandler(meetings.search_asked, pattern=cb.MeetingSearch.pattern()),
             CallbackQueryHandler(meetings.dates_asked, pattern=cb.MeetingDates.pattern()),
         ],
-        states={meetings.FILTER_TEXT: [MessageHandler(TEXT, meetings.filter_typed)]},
+        states=meetings.FILTER.states(),
         fallbacks=[CommandHandler("cancel", meetings.filter_cancel), *_flow_fallbacks()],
     )
 
@@ -348,30 +275,11 @@ def meeting_filter_handler() -> ConversationHandler[BotContext]:
 def milestone_flow() -> ConversationHandler[BotContext]:
     """A milestone's ✏️ Update button: status → progress (unless done) → note → saved."""
     return _flow(
-        "milestone",
+        milestones.UPDATE.name,
         entry_points=[
             CallbackQueryHandler(milestones.update_start, pattern=cb.MilestoneUpdateAsked.pattern())
         ],
-        states={
-            milestones.MS_STATUS: [
-                CallbackQueryHandler(
-                    milestones.status_chosen, pattern=cb.MilestoneStatusChosen.pattern()
-                ),
-            ],
-            milestones.MS_PROGRESS: [
-                CallbackQueryHandler(
-                    milestones.progress_pressed, pattern=cb.MilestoneProgress.pattern()
-                ),
-                CommandHandler("skip", milestones.progress_skipped),
-                CommandHandler("back", milestones.progress_back),
-                MessageHandler(TEXT, milestones.progress_typed),
-            ],
-            milestones.MS_NOTE: [
-                CommandHandler("skip", milestones.note_skipped),
-                CommandHandler("back", milestones.note_back),
-                MessageHandler(TEXT, milestones.note_typed),
-            ],
-        },
+        states=milestones.UPDATE.states(),
     )
 
 
@@ -388,23 +296,17 @@ def flag_flow() -> ConversationHandler[BotContext]:
 
 def challenge_status_flow() -> ConversationHandler[BotContext]:
     """A lifecycle button of a challenge → an optional note → the change."""
+    flow = challenges.STATUS_CHANGE
     return _flow(
-        "challenge_status",
+        flow.name,
         entry_points=[
             CallbackQueryHandler(
                 challenges.status_pressed, pattern=cb.ChallengeStatusChange.pattern()
             )
         ],
-        states={
-            challenges.NOTE: [
-                CallbackQueryHandler(
-                    challenges.without_note, pattern=cb.ChallengeWithoutNote.pattern()
-                ),
-                CommandHandler("skip", challenges.without_note),
-                MessageHandler(TEXT, challenges.note_typed),
-            ]
-        },
-        fallbacks=_flow_fallbacks(own_buttons=cb.ChallengeWithoutNote.pattern()),
+        states=flow.states(),
+        # Only its own old buttons are stale here: others go on to their handlers.
+        fallbacks=_flow_fallbacks(own_buttons=cb.FlowChoice.pattern_with(flow=flow.name)),
     )
 
 
@@ -419,7 +321,7 @@ def register(application: PartnerbotApplication) -> None:
         invite_flow(),
         vouch_flow(),
         profile_flow(),
-        broadcast_flow(),
+        broadcast_flow_handler(),
         contact_flow_handler(),
         meeting_flow_handler(),
         meeting_filter_handler(),

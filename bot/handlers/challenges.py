@@ -7,14 +7,13 @@ linked group, they show the group nothing more than the alert did.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from markupsafe import Markup
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden
-from telegram.ext import ConversationHandler
 
 from bot.callbacks import (
     CallbackData,
@@ -29,15 +28,15 @@ from bot.callbacks import (
     ChallengeSearchFilterMenu,
     ChallengeStatusChange,
     ChallengeSummary,
-    ChallengeWithoutNote,
     EscalationDelay,
     EscalationScope,
     ListKey,
     StatusFilter,
 )
 from bot.context import BotContext
+from bot.flows.engine import END, Choice, Flow, Invalid, Step, Turn
 from bot.i18n import N_
-from bot.messaging import answer, reply, show, text_of
+from bot.messaging import answer, reply, show
 from bot.throttling import spend
 from bot.views import challenges as views
 from bot.views import texts
@@ -51,13 +50,11 @@ from services.challenges import (
     ChallengeDetail,
     Filter,
 )
-from services.challenges_input import TextTooLong, match_word, vocabulary
+from services.challenges_input import TextTooLong, clean_note, match_word, vocabulary
 from services.errors import InvalidInput, NotAllowed
 from services.text import clean
 from services.throttle import Expense
 
-NOTE = "challenge:note"
-NOTE_DRAFT = "challenge_status"
 PERIODS = (7, 30, 90, 365)
 DELAYS = (15, 30, 60, 120)
 #: Where the searched words of challenge lists are kept for their buttons.
@@ -200,11 +197,85 @@ async def show_attachments(update: Update, context: BotContext) -> None:
 # -- the lifecycle -----------------------------------------------------------------------------
 
 
-def _note_draft(context: BotContext) -> dict[str, Any]:
-    return context.draft(NOTE_DRAFT)
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    """A lifecycle button pressed: the challenge, its new status, and the note for the history."""
+
+    id: int
+    status: Status
+    note: str = ""
 
 
-async def status_pressed(update: Update, context: BotContext) -> str | int:
+async def _note_question(turn: Turn[StatusChange]) -> Markup:
+    _ = turn._
+    return _(
+        "#{number} → {status}. Send a note for the history (what corroborates it, a"
+        " reference, what was done), or press Without a note.",
+        number=turn.draft.id,
+        status=bold(views.status_name(_, turn.draft.status)),
+    )
+
+
+async def _without_note_choice(turn: Turn[StatusChange]) -> list[Choice]:
+    return [Choice(turn._.text(WITHOUT_NOTE), "none")]
+
+
+async def _without_note(turn: Turn[StatusChange], value: str) -> StatusChange:
+    return replace(turn.draft, note="")
+
+
+async def _note_read(turn: Turn[StatusChange], text: str) -> StatusChange:
+    try:
+        note = clean_note(text)
+    except InvalidInput as error:
+        raise Invalid(_problem(turn.context, error)) from error
+    return replace(turn.draft, note=note)
+
+
+async def _change_status(turn: Turn[StatusChange]) -> None:
+    """The change, with its note; the challenge as it now stands follows."""
+    _, context, draft = turn._, turn.context, turn.draft
+    try:
+        changed = await context.services.challenges.change_status(
+            context.require_caller(), draft.id, draft.status, draft.note
+        )
+    except InvalidInput as error:
+        if error.field != "status":
+            raise Invalid(_problem(context, error)) from error
+        await reply(turn.update, _("It moved on meanwhile; here it is as it stands now."))
+        await _send_detail(turn.update, context, draft.id)
+        return
+    await reply(
+        turn.update,
+        _(
+            "#{number} is now {status}.",
+            number=changed.id,
+            status=bold(views.status_name(_, changed.status)),
+        ),
+    )
+    await _send_detail(turn.update, context, changed.id)
+
+
+STATUS_CHANGE: Flow[StatusChange] = Flow(
+    name="challenge_status",
+    title=N_("a challenge's status change"),
+    draft=StatusChange,
+    steps=(
+        Step(
+            name="note",
+            label=N_("Note"),
+            question=_note_question,
+            reads=_note_read,
+            choices=_without_note_choice,
+            chosen=_without_note,
+        ),
+    ),
+    save=_change_status,
+    reviewed=False,
+)
+
+
+async def status_pressed(update: Update, context: BotContext) -> object:
     """A lifecycle button: ask for an optional note."""
     _ = context._
     pressed = ChallengeStatusChange.of(update)
@@ -217,68 +288,9 @@ async def status_pressed(update: Update, context: BotContext) -> str | int:
             update,
             _.text(N_("This button is out of date: the challenge moved on. Open it again.")),
         )
-        return ConversationHandler.END
-    context.draft(NOTE_DRAFT, fresh=True).update(id=challenge_id, status=status.value)
+        return END
     await answer(update)
-    await reply(
-        update,
-        _(
-            "#{number} → {status}. Send a note for the history (what corroborates it, a"
-            " reference, what was done), or press Without a note.",
-            number=challenge_id,
-            status=bold(views.status_name(_, status)),
-        ),
-        keyboard([[button(_.text(WITHOUT_NOTE), ChallengeWithoutNote())]]),
-    )
-    return NOTE
-
-
-async def note_typed(update: Update, context: BotContext) -> str | int:
-    """The note of a status change."""
-    return await _change_status(update, context, text_of(update))
-
-
-async def without_note(update: Update, context: BotContext) -> str | int:
-    """The Without a note button, or /skip."""
-    return await _change_status(update, context, "")
-
-
-async def _change_status(update: Update, context: BotContext, note: str) -> str | int:
-    _ = context._
-    draft = _note_draft(context)
-    if "id" not in draft:
-        await show(update, texts.expired(_))
-        return ConversationHandler.END
-    caller = context.require_caller()
-    try:
-        changed = await context.services.challenges.change_status(
-            caller,
-            int(draft["id"]),
-            Status(draft["status"]),
-            note,
-        )
-    except InvalidInput as error:
-        if error.field != "status":
-            await answer(update)
-            await reply(update, _problem(context, error))
-            return NOTE
-        context.discard_draft(NOTE_DRAFT)
-        await answer(update)
-        await reply(update, _("It moved on meanwhile; here it is as it stands now."))
-        await _send_detail(update, context, int(draft["id"]))
-        return ConversationHandler.END
-    context.discard_draft(NOTE_DRAFT)
-    await answer(update)
-    await reply(
-        update,
-        _(
-            "#{number} is now {status}.",
-            number=changed.id,
-            status=bold(views.status_name(_, changed.status)),
-        ),
-    )
-    await _send_detail(update, context, changed.id)
-    return ConversationHandler.END
+    return await STATUS_CHANGE.start(update, context, StatusChange(challenge_id, status))
 
 
 def _problem(context: BotContext, error: InvalidInput) -> Markup:

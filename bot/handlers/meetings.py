@@ -6,13 +6,13 @@ The guided flow that logs and edits meetings lives in the `meeting_flow` package
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
 from markupsafe import Markup, escape
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
-from telegram.ext import ConversationHandler
 from telegram.helpers import create_deep_linked_url
 
 from bot.callbacks import (
@@ -32,10 +32,11 @@ from bot.callbacks import (
     MeetingSearch,
 )
 from bot.context import BotContext
+from bot.flows.engine import END, Flow, Invalid, Step, Turn
 from bot.handlers import fallback
 from bot.handlers.meeting_flow.flow import START_PAYLOAD
-from bot.i18n import Translator
-from bot.messaging import answer, reply, show, text_of
+from bot.i18n import N_, Translator
+from bot.messaging import answer, reply, show
 from bot.throttling import spend
 from bot.views import meetings as views
 from bot.views import texts
@@ -59,8 +60,6 @@ from services.throttle import Expense
 #: restart: user data is persisted). Oldest first; only the last few are kept.
 QUERIES = "meeting_queries"
 MAX_QUERIES = 20
-FILTER_TEXT = "meeting_filter:text"
-FILTER_DRAFT = "meeting_filter"
 
 
 # -- remembered lists -----------------------------------------------------------------------------
@@ -241,76 +240,102 @@ async def kind_chosen(update: Update, context: BotContext) -> None:
 # -- typed filters: words and dates (a small persistent conversation) ------------------------------
 
 
-async def search_asked(update: Update, context: BotContext) -> str | int:
+@dataclass(frozen=True, slots=True)
+class MeetingFilter:
+    """The Search or Dates answer of a list: the list's key, which filter, the list it makes."""
+
+    key: str
+    what: str  # "q": words, "d": days
+    narrowed: MeetingQuery | None = None
+
+
+async def _filter_question(turn: Turn[MeetingFilter]) -> Markup:
+    _ = turn._
+    if turn.draft.what == "q":
+        return _("Send the words to look for in titles, participants, summaries and decisions.")
+    return _(
+        "Send the days to list, e.g. 1/11 - 30/11, since 1/11, until 30/11, or one day (28/11)."
+    )
+
+
+async def _filter_read(turn: Turn[MeetingFilter], typed: str) -> MeetingFilter:
+    """The typed words or days applied to the list (its other filters stay)."""
+    _, context, draft = turn._, turn.context, turn.draft
+    query = _recall(context, draft.key)
+    if query is None:
+        raise Invalid(texts.expired(_))
+    text = typed.strip()
+    if draft.what == "q":
+        if len(text) > MAX_QUERY:
+            raise Invalid(_("Search with at most {limit} characters.", limit=MAX_QUERY))
+        spend(context, Expense.SEARCH)
+        return replace(draft, narrowed=MeetingQuery(text, query.kind, query.since, query.until))
+    membership = context.require_caller().require(Capability.READ)
+    try:
+        since, until = parse_range(
+            text,
+            language=_.language,
+            now=context.services.clock(),
+            timezone=membership.partnership.timezone,
+        )
+    except InvalidMeetingField as error:
+        raise Invalid(
+            _(
+                "I could not read those days. Send e.g. 1/11 - 30/11, since 1/11, until"
+                " 30/11 or 28/11, or /cancel."
+            )
+        ) from error
+    return replace(draft, narrowed=MeetingQuery(query.text, query.kind, since, until))
+
+
+async def _filter_applied(turn: Turn[MeetingFilter]) -> None:
+    """The narrowed list, as a list of its own (its buttons keep its filters)."""
+    narrowed = turn.draft.narrowed
+    if narrowed is None:
+        raise Invalid(texts.expired(turn._))
+    context = turn.context
+    await _show_page(turn.update, context, _remember(context, narrowed), narrowed, 0)
+
+
+FILTER: Flow[MeetingFilter] = Flow(
+    name="meeting_filter",
+    title=N_("a search of meetings"),
+    draft=MeetingFilter,
+    steps=(
+        Step(
+            name="filter",
+            label=N_("Filter"),
+            question=_filter_question,
+            reads=_filter_read,
+            required=True,
+        ),
+    ),
+    save=_filter_applied,
+    reviewed=False,
+)
+
+
+async def search_asked(update: Update, context: BotContext) -> object:
     """The Search button of a list: ask for the words."""
     return await _filter_asked(update, context, "q", MeetingSearch.of(update).list_key)
 
 
-async def dates_asked(update: Update, context: BotContext) -> str | int:
+async def dates_asked(update: Update, context: BotContext) -> object:
     """The Dates button of a list: ask for the days."""
     return await _filter_asked(update, context, "d", MeetingDates.of(update).list_key)
 
 
-async def _filter_asked(update: Update, context: BotContext, what: str, key: ListKey) -> str | int:
-    _ = context._
+async def _filter_asked(update: Update, context: BotContext, what: str, key: ListKey) -> object:
     if _recall(context, key) is None:
-        await answer(update, _.text(texts.BUTTON_EXPIRED))
-        return ConversationHandler.END
+        await answer(update, context._.text(texts.BUTTON_EXPIRED))
+        return END
     await answer(update)
-    context.draft(FILTER_DRAFT, fresh=True).update(key=key, what=what)
-    if what == "q":
-        question = _("Send the words to look for in titles, participants, summaries and decisions.")
-    else:
-        question = _(
-            "Send the days to list, e.g. 1/11 - 30/11, since 1/11, until 30/11, or one day (28/11)."
-        )
-    await reply(update, question + Markup("\n") + _("/cancel keeps the list as it was."))
-    return FILTER_TEXT
-
-
-async def filter_typed(update: Update, context: BotContext) -> str | int:
-    """Apply the typed words or days to the list (the other filters stay)."""
-    _ = context._
-    draft = context.draft(FILTER_DRAFT)
-    query = _recall(context, str(draft.get("key", "")))
-    if query is None:
-        context.discard_draft(FILTER_DRAFT)
-        await reply(update, texts.expired(_))
-        return ConversationHandler.END
-    text = text_of(update).strip()
-    if draft.get("what") == "q":
-        if len(text) > MAX_QUERY:
-            await reply(update, _("Search with at most {limit} characters.", limit=MAX_QUERY))
-            return FILTER_TEXT
-        spend(context, Expense.SEARCH)
-        narrowed = MeetingQuery(text, query.kind, query.since, query.until)
-    else:
-        membership = context.require_caller().require(Capability.READ)
-        try:
-            since, until = parse_range(
-                text,
-                language=_.language,
-                now=context.services.clock(),
-                timezone=membership.partnership.timezone,
-            )
-        except InvalidMeetingField:
-            await reply(
-                update,
-                _(
-                    "I could not read those days. Send e.g. 1/11 - 30/11, since 1/11, until"
-                    " 30/11 or 28/11, or /cancel."
-                ),
-            )
-            return FILTER_TEXT
-        narrowed = MeetingQuery(query.text, query.kind, since, until)
-    context.discard_draft(FILTER_DRAFT)
-    await _show_page(update, context, _remember(context, narrowed), narrowed, 0)
-    return ConversationHandler.END
+    return await FILTER.start(update, context, MeetingFilter(key=key, what=what))
 
 
 async def filter_cancel(update: Update, context: BotContext) -> int:
-    """/cancel while typing a filter."""
-    context.discard_draft(FILTER_DRAFT)
+    """/cancel while typing a filter: the list stays as it was."""
+    context.discard_draft(FILTER.name)
     return await fallback.cancel(update, context)
 
 

@@ -4,30 +4,28 @@ flow in which owners and coordinators update a milestone (status → progress �
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass, replace
 from functools import partial
 
 from markupsafe import Markup
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatAction
-from telegram.ext import ConversationHandler
 
 from bot.callbacks import (
     MilestoneOpen,
-    MilestoneProgress,
     MilestonesChart,
     MilestonesOverview,
-    MilestoneStatusChosen,
     MilestoneUpdateAsked,
-    Percent,
     PillarPage,
 )
 from bot.context import BotContext
+from bot.flows.engine import Choice, Flow, Invalid, Step, Turn
 from bot.i18n import N_
-from bot.messaging import answer, reply, show, text_of
+from bot.messaging import answer, reply, show
 from bot.throttling import spend
 from bot.views import milestones as views
 from bot.views import texts
-from bot.views.keyboards import button, in_rows, keyboard, pager
+from bot.views.keyboards import button, keyboard, pager
 from bot.views.render import shorten
 from domain.milestones import MilestoneStatus
 from domain.models import Role
@@ -36,10 +34,6 @@ from services.errors import InvalidInput, NotAllowed
 from services.milestones import MAX_NOTE, MilestoneView, check_note, check_progress
 from services.throttle import Expense
 
-MS_STATUS = "milestone:status"
-MS_PROGRESS = "milestone:progress"
-MS_NOTE = "milestone:note"
-DRAFT = "milestone"
 #: Milestones per page of a pillar (one button each).
 PAGE_SIZE = 8
 PROGRESS_CHOICES = (0, 25, 50, 75, 100)
@@ -175,162 +169,140 @@ async def _send_chart(update: Update, context: BotContext) -> None:
 # -- the update flow ---------------------------------------------------------------------------
 
 
-async def update_start(update: Update, context: BotContext) -> str | int:
-    """The ✏️ Update button: ask for the new status."""
+@dataclass(frozen=True, slots=True)
+class MilestoneUpdate:
+    """An update of one milestone in the making."""
+
+    id: int
+    code: str
+    status: MilestoneStatus
+    progress: int
+    note: str = ""
+
+
+async def _status_question(turn: Turn[MilestoneUpdate]) -> Markup:
+    return turn._("Update {code}: choose its status.", code=turn.draft.code)
+
+
+async def _status_choices(turn: Turn[MilestoneUpdate]) -> list[Choice]:
+    _, now = turn._, turn.draft.status
+    return [
+        Choice(
+            ("✓ " if status is now else "")
+            + f"{views.STATUS_ICONS[status]} {views.status_name(_, status)}",
+            status.value,
+        )
+        for status in MilestoneStatus
+    ]
+
+
+async def _status_chosen(turn: Turn[MilestoneUpdate], value: str) -> MilestoneUpdate:
+    """Done means 100 %: the progress step is then not asked."""
+    if value not in {status.value for status in MilestoneStatus}:
+        raise Invalid(texts.expired(turn._))
+    status = MilestoneStatus(value)
+    progress = 100 if status is MilestoneStatus.DONE else turn.draft.progress
+    return replace(turn.draft, status=status, progress=progress)
+
+
+async def _progress_question(turn: Turn[MilestoneUpdate]) -> Markup:
+    return turn._(
+        "Progress of {code}: choose, or send a number from 0 to 100.", code=turn.draft.code
+    )
+
+
+async def _progress_choices(turn: Turn[MilestoneUpdate]) -> list[Choice]:
+    now = turn.draft.progress
+    return [
+        Choice(("✓ " if now == value else "") + f"{value} %", str(value))
+        for value in PROGRESS_CHOICES
+    ]
+
+
+async def _progress_read(turn: Turn[MilestoneUpdate], text: str) -> MilestoneUpdate:
+    try:
+        progress = check_progress(text)
+    except InvalidInput as error:
+        raise Invalid(turn._("That is not a percentage between 0 and 100.")) from error
+    return replace(turn.draft, progress=progress)
+
+
+async def _note_question(turn: Turn[MilestoneUpdate]) -> Markup:
+    _, draft = turn._, turn.draft
+    return _(
+        "{code}: {status}, {progress} %. Add a note (what changed, what comes next).",
+        code=draft.code,
+        status=views.status_name(_, draft.status),
+        progress=draft.progress,
+    )
+
+
+async def _note_read(turn: Turn[MilestoneUpdate], text: str) -> MilestoneUpdate:
+    try:
+        note = check_note(text)
+    except InvalidInput as error:
+        raise Invalid(
+            turn._(
+                "The note has {length} characters; at most {limit} fit. Shorten it, or /skip.",
+                length=error.problem,
+                limit=MAX_NOTE,
+            )
+        ) from error
+    return replace(turn.draft, note=note)
+
+
+async def _save(turn: Turn[MilestoneUpdate]) -> None:
+    """Record the update, and show the milestone as it now stands."""
+    draft = turn.draft
+    view = await turn.context.services.milestones.update(
+        turn.context.require_caller(),
+        draft.id,
+        status=draft.status,
+        progress=draft.progress,
+        note=draft.note,
+    )
+    text, buttons = _milestone_message(turn.context, view)
+    await reply(turn.update, turn._("Saved.") + Markup("\n\n") + text, buttons)
+
+
+UPDATE: Flow[MilestoneUpdate] = Flow(
+    name="milestone",
+    title=N_("a milestone update"),
+    draft=MilestoneUpdate,
+    steps=(
+        Step(
+            name="status",
+            label=N_("Status"),
+            question=_status_question,
+            shows=lambda _, draft: views.status_name(_, draft.status),
+            choices=_status_choices,
+            chosen=_status_chosen,
+        ),
+        Step(
+            name="progress",
+            label=N_("Progress"),
+            question=_progress_question,
+            shows=lambda _, draft: f"{draft.progress} %",
+            reads=_progress_read,
+            choices=_progress_choices,
+            chosen=_progress_read,
+            asked_if=lambda draft: draft.status is not MilestoneStatus.DONE,
+            per_row=len(PROGRESS_CHOICES),
+        ),
+        Step(name="note", label=N_("Note"), question=_note_question, reads=_note_read),
+    ),
+    save=_save,
+    reviewed=False,
+)
+
+
+async def update_start(update: Update, context: BotContext) -> object:
+    """The ✏️ Update button: status → progress (unless done) → note, then saved."""
     milestone_id = MilestoneUpdateAsked.of(update).milestone_id
     view = await context.services.milestones.milestone(context.require_caller(), milestone_id)
     if not view.may_update:
         raise NotAllowed(Role.COORDINATOR)
-    draft = context.draft(DRAFT, fresh=True)
-    draft.update(
-        id=view.milestone.id,
-        code=view.milestone.code,
-        status=view.milestone.status.value,
-        progress=view.milestone.progress,
-    )
-    return await _ask_status(update, context)
-
-
-async def _ask_status(update: Update, context: BotContext) -> str:
-    _ = context._
-    draft = context.draft(DRAFT)
-    buttons = [
-        button(
-            ("✓ " if draft["status"] == status.value else "")
-            + f"{views.STATUS_ICONS[status]} {views.status_name(_, status)}",
-            MilestoneStatusChosen(status),
-        )
-        for status in MilestoneStatus
-    ]
-    await show(
-        update,
-        _("Update {code}: choose its status. /cancel stops.", code=draft["code"]),
-        keyboard(in_rows(buttons, 2)),
-    )
-    return MS_STATUS
-
-
-async def status_chosen(update: Update, context: BotContext) -> str:
-    """Take the status; done means 100 %, so the progress step is skipped."""
-    draft = context.draft(DRAFT)
-    if "id" not in draft:
-        await show(update, texts.expired(context._))
-        return MS_STATUS
-    status = MilestoneStatusChosen.of(update).status
-    draft["status"] = status.value
-    if status is MilestoneStatus.DONE:
-        draft["progress"] = 100
-        return await _ask_note(update, context)
-    return await _ask_progress(update, context)
-
-
-async def _ask_progress(update: Update, context: BotContext, note: Markup | None = None) -> str:
-    _ = context._
-    draft = context.draft(DRAFT)
-    buttons = [
-        button(
-            ("✓ " if draft["progress"] == value else "") + f"{value} %",
-            MilestoneProgress(Percent(value)),
-        )
-        for value in PROGRESS_CHOICES
-    ]
-    question = _(
-        "Progress of {code}, now {progress} %: choose, or send a number from 0 to 100."
-        " /skip keeps it, /back returns to the status.",
-        code=draft["code"],
-        progress=draft["progress"],
-    )
-    text = note + Markup("\n\n") + question if note else question
-    if update.callback_query is not None:
-        await show(update, text, keyboard([buttons]))
-    else:
-        await reply(update, text, keyboard([buttons]))
-    return MS_PROGRESS
-
-
-async def progress_pressed(update: Update, context: BotContext) -> str:
-    """A progress button."""
-    context.draft(DRAFT)["progress"] = MilestoneProgress.of(update).progress
-    return await _ask_note(update, context)
-
-
-async def progress_typed(update: Update, context: BotContext) -> str:
-    """A typed percentage; anything else is explained and the step stays."""
-    try:
-        context.draft(DRAFT)["progress"] = check_progress(text_of(update))
-    except InvalidInput:
-        return await _ask_progress(
-            update, context, context._("That is not a percentage between 0 and 100.")
-        )
-    return await _ask_note(update, context)
-
-
-async def progress_skipped(update: Update, context: BotContext) -> str:
-    """/skip keeps the progress as it was."""
-    return await _ask_note(update, context)
-
-
-async def progress_back(update: Update, context: BotContext) -> str:
-    """/back from the progress to the status."""
-    return await _ask_status(update, context)
-
-
-async def _ask_note(update: Update, context: BotContext) -> str:
-    _ = context._
-    draft = context.draft(DRAFT)
-    text = _(
-        "{code}: {status}, {progress} %. Add a note (what changed, what comes next), or /skip."
-        " /back returns to the previous step.",
-        code=draft["code"],
-        status=views.status_name(_, MilestoneStatus(draft["status"])),
-        progress=draft["progress"],
-    )
-    if update.callback_query is not None:
-        await show(update, text)
-    else:
-        await reply(update, text)
-    return MS_NOTE
-
-
-async def note_typed(update: Update, context: BotContext) -> str | int:
-    """The note; too long is explained and the step stays."""
-    try:
-        note = check_note(text_of(update))
-    except InvalidInput as error:
-        await reply(
-            update,
-            context._(
-                "The note has {length} characters; at most {limit} fit. Shorten it, or /skip.",
-                length=error.problem,
-                limit=MAX_NOTE,
-            ),
-        )
-        return MS_NOTE
-    return await _save(update, context, note)
-
-
-async def note_skipped(update: Update, context: BotContext) -> int:
-    """/skip: save without a note."""
-    return await _save(update, context, "")
-
-
-async def note_back(update: Update, context: BotContext) -> str:
-    """/back from the note to the progress (or the status, for a done milestone)."""
-    if context.draft(DRAFT).get("status") == MilestoneStatus.DONE.value:
-        return await _ask_status(update, context)
-    return await _ask_progress(update, context)
-
-
-async def _save(update: Update, context: BotContext, note: str) -> int:
-    draft = context.draft(DRAFT)
-    view = await context.services.milestones.update(
-        context.require_caller(),
-        int(draft["id"]),
-        status=MilestoneStatus(draft["status"]),
-        progress=int(draft["progress"]),
-        note=note,
-    )
-    context.discard_draft(DRAFT)
-    text, buttons = _milestone_message(context, view)
-    await reply(update, context._("Saved.") + Markup("\n\n") + text, buttons)
-    return ConversationHandler.END
+    await answer(update)
+    milestone = view.milestone
+    draft = MilestoneUpdate(milestone.id, milestone.code, milestone.status, milestone.progress)
+    return await UPDATE.start(update, context, draft)

@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass, replace
 
 from markupsafe import Markup
 from telegram import Update
-from telegram.ext import ConversationHandler
 
-from bot.callbacks import LanguageChosen, LanguageCode, PartnershipChosen, ProfileCountry
+from bot.callbacks import LanguageChosen, LanguageCode, PartnershipChosen
 from bot.commands import set_member_menu
 from bot.context import BotContext
-from bot.messaging import answer, reply, show, text_of
+from bot.flows.engine import Choice, Flow, Invalid, Step, Turn
+from bot.i18n import N_
+from bot.messaging import reply, show
 from bot.views import texts
-from bot.views.keyboards import button, country_rows, in_rows, keyboard
+from bot.views.keyboards import button, in_rows, keyboard
 from bot.views.render import bold
 from domain.models import LANGUAGE_NAMES, LANGUAGES
 from services.errors import InvalidInput
 from services.validation import MAX_COUNTRY, MAX_ORGANISATION, clean_text
-
-PROFILE_ORGANISATION = "profile:organisation"
-PROFILE_COUNTRY = "profile:country"
 
 
 async def language_menu(update: Update, context: BotContext) -> None:
@@ -85,114 +83,68 @@ async def partnership_chosen(update: Update, context: BotContext) -> None:
     )
 
 
-def _draft(context: BotContext) -> dict[str, Any]:
-    return context.draft("profile")
+# -- /profile: organisation → country, saved at once ----------------------------------------
 
 
-async def profile_start(update: Update, context: BotContext) -> str:
-    """Show the caller's profile and ask for their organisation."""
-    _ = context._
-    membership = context.require_caller().require_membership()
-    draft = context.draft("profile", fresh=True)
-    draft["organisation"] = membership.organisation
-    draft["country"] = membership.country
-    current = membership.organisation or _("not set")
-    await reply(
-        update,
-        _(
-            "Which organisation do you work for in {partnership}? Send its name, or /skip to"
-            " keep: {current}",
-            partnership=bold(membership.partnership.name),
-            current=current,
-        ),
+@dataclass(frozen=True, slots=True)
+class ProfileDraft:
+    """What a member says about themselves (a coordinator confirms it)."""
+
+    organisation: str | None = None
+    country: str | None = None
+
+
+async def _organisation_question(turn: Turn[ProfileDraft]) -> Markup:
+    partnership = turn.context.require_caller().require_membership().partnership
+    return turn._(
+        "Which organisation do you work for in {partnership}? Send its name.",
+        partnership=bold(partnership.name),
     )
-    return PROFILE_ORGANISATION
 
 
-async def profile_organisation(update: Update, context: BotContext) -> str:
-    """Take the organisation's name and ask for the country."""
+async def _organisation_read(turn: Turn[ProfileDraft], text: str) -> ProfileDraft:
     try:
-        _draft(context)["organisation"] = clean_text(
-            text_of(update), "organisation", MAX_ORGANISATION
-        )
+        organisation = clean_text(text, "organisation", MAX_ORGANISATION)
     except InvalidInput as error:
-        await reply(update, texts.explain(context._, error))
-        return PROFILE_ORGANISATION
-    return await _ask_country(update, context)
+        raise Invalid(texts.explain(turn._, error)) from error
+    return replace(turn.draft, organisation=organisation)
 
 
-async def profile_skip_organisation(update: Update, context: BotContext) -> str:
-    """Keep the organisation as it was."""
-    return await _ask_country(update, context)
+def _countries(turn: Turn[ProfileDraft]) -> tuple[str, ...]:
+    return turn.context.require_caller().require_membership().partnership.countries
 
 
-async def _ask_country(update: Update, context: BotContext) -> str:
-    _ = context._
-    membership = context.require_caller().require_membership()
-    rows = country_rows(membership.partnership.countries, ProfileCountry)
-    current = _draft(context).get("country") or _("not set")
-    await reply(
-        update,
-        _(
-            "Which country do you work for? Choose below or send its name; /skip keeps:"
-            " {current}; /back returns to the organisation.",
-            current=current,
-        ),
-        keyboard(rows) if rows else None,
-    )
-    return PROFILE_COUNTRY
+async def _country_question(turn: Turn[ProfileDraft]) -> Markup:
+    if not _countries(turn):
+        return turn._("Send the name of the country.")
+    return turn._("Which country do you work for? Choose below or send its name.")
 
 
-async def profile_country_typed(update: Update, context: BotContext) -> str | int:
-    """Take a typed country and save."""
+async def _country_read(turn: Turn[ProfileDraft], text: str) -> ProfileDraft:
     try:
-        _draft(context)["country"] = clean_text(text_of(update), "country", MAX_COUNTRY)
+        country = clean_text(text, "country", MAX_COUNTRY)
     except InvalidInput as error:
-        await reply(update, texts.explain(context._, error))
-        return PROFILE_COUNTRY
-    return await _save_profile(update, context)
+        raise Invalid(texts.explain(turn._, error)) from error
+    return replace(turn.draft, country=country)
 
 
-async def profile_country_pressed(update: Update, context: BotContext) -> str | int:
-    """Take a country from the buttons and save."""
-    index = ProfileCountry.of(update).index
-    countries = context.require_caller().require_membership().partnership.countries
-    if not 0 <= index < len(countries):
-        await show(update, texts.expired(context._))
-        return PROFILE_COUNTRY
-    await answer(update)
-    _draft(context)["country"] = countries[index]
-    return await _save_profile(update, context)
+async def _country_choices(turn: Turn[ProfileDraft]) -> list[Choice]:
+    return [Choice(name, str(index)) for index, name in enumerate(_countries(turn))]
 
 
-async def profile_skip_country(update: Update, context: BotContext) -> str | int:
-    """Keep the country as it was and save."""
-    return await _save_profile(update, context)
+async def _country_chosen(turn: Turn[ProfileDraft], value: str) -> ProfileDraft:
+    countries = _countries(turn)
+    if not value.isdigit() or int(value) >= len(countries):
+        raise Invalid(texts.expired(turn._))
+    return replace(turn.draft, country=countries[int(value)])
 
 
-async def profile_back(update: Update, context: BotContext) -> str:
-    """Return to the organisation step, keeping the draft."""
-    _ = context._
-    current = _draft(context).get("organisation") or _("not set")
-    await reply(
-        update,
-        _(
-            "Which organisation do you work for? Send its name, or /skip to keep: {current}",
-            current=current,
-        ),
+async def _save_profile(turn: Turn[ProfileDraft]) -> Markup:
+    _ = turn._
+    draft = turn.draft
+    membership = await turn.context.services.members.update_profile(
+        turn.context.require_caller(), organisation=draft.organisation, country=draft.country
     )
-    return PROFILE_ORGANISATION
-
-
-async def _save_profile(update: Update, context: BotContext) -> int:
-    _ = context._
-    draft = _draft(context)
-    membership = await context.services.members.update_profile(
-        context.require_caller(),
-        organisation=draft.get("organisation"),
-        country=draft.get("country"),
-    )
-    context.discard_draft("profile")
     saved = _(
         "Saved. Organisation: {organisation}. Country: {country}.",
         organisation=membership.organisation or _("not set"),
@@ -203,10 +155,38 @@ async def _save_profile(update: Update, context: BotContext) -> int:
             "A coordinator of the partnership confirms them. Until then they are shown as"
             " unconfirmed and give you no rights."
         )
-    await reply(update, saved)
-    return ConversationHandler.END
+    return saved
 
 
-async def profile_expects_text(update: Update, context: BotContext) -> None:
-    """Anything but text at a text step: say what to send; the step stays."""
-    await reply(update, context._("Please answer with text, /skip this step, or /cancel."))
+PROFILE: Flow[ProfileDraft] = Flow(
+    name="profile",
+    title=N_("your profile"),
+    draft=ProfileDraft,
+    steps=(
+        Step(
+            name="organisation",
+            label=N_("Organisation"),
+            question=_organisation_question,
+            shows=lambda _, draft: draft.organisation,
+            reads=_organisation_read,
+        ),
+        Step(
+            name="country",
+            label=N_("Country"),
+            question=_country_question,
+            shows=lambda _, draft: draft.country,
+            reads=_country_read,
+            choices=_country_choices,
+            chosen=_country_chosen,
+        ),
+    ),
+    save=_save_profile,
+    reviewed=False,
+)
+
+
+async def profile_start(update: Update, context: BotContext) -> object:
+    """/profile: the caller's organisation, then country, as they stand, to keep or change."""
+    membership = context.require_caller().require_membership()
+    draft = ProfileDraft(organisation=membership.organisation, country=membership.country)
+    return await PROFILE.start(update, context, draft)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import os
 import signal
 import sqlite3
@@ -165,3 +166,13 @@ def stored_state(database: Path, conversation: str) -> list[str]:
             "SELECT state FROM conversations WHERE name = ?", (conversation,)
         ).fetchall()
     return [row[0] for row in rows]
+
+
+def stored_step(database: Path, user_id: int, flow: str) -> str | None:
+    """The step of a person's draft of a flow stored in the SQLite file (None: no draft)."""
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as connection:
+        row = connection.execute(
+            "SELECT data FROM user_data WHERE user_id = ?", (user_id,)
+        ).fetchone()
+    step = json.loads(row[0]).get(flow, {}).get("step") if row else None
+    return str(step) if step is not None else None

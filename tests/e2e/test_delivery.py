@@ -48,11 +48,11 @@ async def send_broadcast(coordinator: TestUser, text: str) -> None:
     await coordinator.send(text)
     await coordinator.next_message()
     await coordinator.press("Everyone in the partnership")
-    await coordinator.next_edit()
+    await coordinator.next_message()  # each step is a message of its own
     await coordinator.press("Normal")
     await coordinator.next_message()  # the preview
     await coordinator.next_message()  # "This goes to N recipients" with Send
-    await coordinator.press("Send")
+    await coordinator.press("✓ Send")
 
 
 def received(server: BotApiServer, user: TestUser, text: str) -> int:

@@ -17,7 +17,7 @@ from services.clock import utc_now
 from services.container import Services
 from storage.db import Database
 from tests.e2e.botapi_server import BotApiServer
-from tests.e2e.partnerbot import BotProcess, person, polling, stored_state
+from tests.e2e.partnerbot import BotProcess, person, polling, stored_state, stored_step
 from tests.fakes import FakeClock
 from tests.people import ADMIN, COORDINATOR, MEMBER, OBSERVER, STRANGER
 
@@ -51,13 +51,15 @@ async def test_join_by_deep_link_and_refusals(botapi: BotApiServer, tmp_path: Pa
         await coordinator.send("/invite")
         await coordinator.next_message()
         await coordinator.press("member")
-        await coordinator.next_edit()
+        await coordinator.next_message()  # each step is a message of its own
         for _step in ("organisation", "country"):  # the invite vouches for neither
             await coordinator.send("/skip")
             await coordinator.next_message()
         await coordinator.press("1")
-        await coordinator.next_edit()
+        await coordinator.next_message()
         await coordinator.press("1")
+        await coordinator.next_message()  # the review
+        await coordinator.press("✓ Create the invite")
         link = (await coordinator.next_edit()).text
         single = link.split("?start=")[1].split()[0]
         first, second = botapi.user(id=501, first_name="Ana"), botapi.user(id=502, first_name="Ben")
@@ -207,7 +209,7 @@ async def test_killed_in_the_middle_of_a_flow_resumes_at_the_same_step(
         await admin.send("/invite")
         await admin.next_message()
         await admin.press("observer")
-        await admin.next_edit()
+        await admin.next_message()
         await admin.send("/skip")  # no organisation
         await admin.next_message()
         await admin.send("/skip")  # no country
@@ -215,7 +217,10 @@ async def test_killed_in_the_middle_of_a_flow_resumes_at_the_same_step(
         assert "How many people" in uses_question.text
         # Once the step is stored, the process dies without any clean-up.
         await botapi.wait_for(
-            lambda: stored_state(database, "invite") == ['"invite:uses"'],
+            lambda: (
+                stored_state(database, "invite") == ['"invite:ask"']
+                and stored_step(database, ADMIN.id, "invite") == "uses"
+            ),
             10,
             "the step to be stored",
         )
@@ -223,9 +228,11 @@ async def test_killed_in_the_middle_of_a_flow_resumes_at_the_same_step(
         bot = BotProcess(botapi, database)
         await bot.start()
         await admin.press("5", uses_question)  # a button of the old message, after the restart
-        assert "For how many days" in (await admin.next_edit()).text
+        assert "For how many days" in (await admin.next_message()).text
         await admin.send("12")
-        final = await admin.next_message()
+        await admin.next_message()  # the review
+        await admin.press("✓ Create the invite")
+        final = await admin.next_edit()
         assert "as observer, for 5 people" in final.text and "?start=" in final.text
     finally:
         await bot.stop()

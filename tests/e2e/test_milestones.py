@@ -63,9 +63,9 @@ async def test_milestones_update_digest_and_scheduled_digest(
         await coordinator.send("/milestone R1")
         await coordinator.next_message()
         await coordinator.press("✏️ Update")
-        await coordinator.next_edit()
+        await coordinator.next_message()  # each step is a message of its own
         await coordinator.press("✅ done")
-        await coordinator.next_edit()
+        await coordinator.next_message()
         await coordinator.send("Shared with all partners")
         saved = await coordinator.next_message()
         assert "Saved." in saved.content and "Status: done · 100 %" in saved.content

@@ -68,7 +68,8 @@ async def test_audience_by_role_and_nobody(driver: BotDriver, partnership: Partn
     await driver.send(COORDINATOR, "To the groups")
     await driver.press(COORDINATOR, "group chats")
     assert "No one matches" in driver.text_of(COORDINATOR.id)
-    assert "Who should receive it?" in driver.text_of(COORDINATOR.id)
+    await driver.press(COORDINATOR, "Everyone")  # the audience is still the question
+    assert "Is it urgent?" in driver.text_of(COORDINATOR.id)
 
 
 async def test_broadcast_bad_input_keeps_the_step(
@@ -94,7 +95,8 @@ async def test_confirm_pressed_twice_sends_once(
     await driver.press(COORDINATOR, "Everyone")
     await driver.press(COORDINATOR, "Normal")
     confirm = driver.last_keyboard_message(COORDINATOR.id)
-    send = confirm["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    buttons = [b for row in confirm["reply_markup"]["inline_keyboard"] for b in row]
+    send = next(b["callback_data"] for b in buttons if b["text"] == "✓ Send")
     await driver.press_data(COORDINATOR, confirm, send)
     await driver.press_data(COORDINATOR, confirm, send)
     await driver.settle()
@@ -195,7 +197,7 @@ async def test_audience_by_country_and_organisation_uses_confirmed_values_only(
     await driver.send(COORDINATOR, "/broadcast")
     await driver.send(COORDINATOR, "For Europol")
     await driver.press(COORDINATOR, "By organisation")
-    assert "No one matches" in driver.answers()[-1]
+    assert "No one matches" in driver.text_of(COORDINATOR.id)
     await driver.press(COORDINATOR, "By country")
     await driver.press(COORDINATOR, "Mali")
     assert "No one matches" in driver.text_of(COORDINATOR.id)
@@ -207,7 +209,7 @@ async def test_audience_by_country_and_organisation_uses_confirmed_values_only(
     await driver.send(COORDINATOR, "/broadcast")
     await driver.send(COORDINATOR, "For Mali")
     await driver.press(COORDINATOR, "By organisation")
-    assert "No one matches" in driver.answers()[-1]
+    assert "No one matches" in driver.text_of(COORDINATOR.id)
     await driver.press(COORDINATOR, "By country")
     await driver.press(COORDINATOR, "Mali")
     await driver.press(COORDINATOR, "Normal")
@@ -261,3 +263,30 @@ async def test_the_authors_status_is_edited_only_when_it_changes(
     await driver.settle()
     assert len(driver.calls("editMessageText")) == edits + 1
     assert "acknowledged 1 of 3" in driver.calls("editMessageText")[-1].params["text"]
+
+
+async def test_the_preview_changes_any_answer_and_a_new_audience_asks_its_value(
+    driver: BotDriver, partnership: Partnership
+) -> None:
+    await driver.introduce(ADMIN, COORDINATOR, MEMBER, OBSERVER)
+    await driver.send(COORDINATOR, "/broadcast")
+    await driver.send(COORDINATOR, "Observers, please")
+    await driver.press(COORDINATOR, "Everyone")
+    await driver.press(COORDINATOR, "Normal")
+    assert "This goes to 3 recipients." in driver.text_of(COORDINATOR.id)  # not the sender
+    assert "✎ Recipients" not in buttons_of(driver)  # everyone: no value to change
+    await driver.press(COORDINATOR, "✎ Audience")
+    await driver.press(COORDINATOR, "By role")
+    assert "Choose one:" in driver.text_of(COORDINATOR.id)  # the new kind needs its value
+    await driver.press(COORDINATOR, "observer")
+    assert "This goes to 1 recipient." in driver.text_of(COORDINATOR.id)
+    assert "✎ Recipients" in buttons_of(driver)
+    await driver.press(COORDINATOR, "Cancel")
+    assert "Nothing was sent" in driver.text_of(COORDINATOR.id)
+    await driver.settle()
+    assert "Observers, please" not in texts(driver.api.sent_to(OBSERVER.id))
+
+
+def buttons_of(driver: BotDriver) -> list[str]:
+    message = driver.last_keyboard_message(COORDINATOR.id)
+    return [b["text"] for row in message["reply_markup"]["inline_keyboard"] for b in row]

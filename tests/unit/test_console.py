@@ -73,7 +73,7 @@ async def test_press_by_number_and_by_text(settings: Settings, tmp_path: Path) -
 async def test_invite_buttons_by_their_label_show_the_deep_link(
     settings: Settings, tmp_path: Path
 ) -> None:
-    script = "::as Kouamé\n/invite\n::press 1\n/skip\n/skip\n::press 5\n::press 7\n"
+    script = "::as Kouamé\n/invite\n::press 1\n/skip\n/skip\n::press 5\n::press 7\n::press ✓\n"
     code, out = await replay(settings, tmp_path, script)
     assert code == 0
     assert "Kouamé> /invite" in out

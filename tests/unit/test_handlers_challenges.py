@@ -287,6 +287,20 @@ async def test_lifecycle_with_notes_history_and_refusals(
     assert "→" not in str(buttons(driver.api.sent_to(ADMIN.id)[-1]))
 
 
+async def test_a_note_too_long_is_not_kept_and_skip_changes_without_one(
+    driver: BotDriver, partnership: Partnership
+) -> None:
+    await driver.introduce(ADMIN, COORDINATOR, MEMBER, OBSERVER)
+    await quick_flag(driver, MEMBER, "high documents Forged visas sold")
+    await driver.settle()
+    await driver.press(COORDINATOR, "Open", message=alert_to(driver, COORDINATOR))
+    await driver.press(COORDINATOR, "Corroborated")
+    assert "1001 characters" in texts(await driver.send(COORDINATOR, "n" * 1001))
+    assert "is now <b>corroborated</b>" in texts(await driver.send(COORDINATOR, "/skip"))
+    await driver.settle()
+    assert "Note:" not in last(driver, MEMBER)
+
+
 async def test_acknowledging_works_in_the_middle_of_another_flow(
     driver: BotDriver, partnership: Partnership
 ) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from bot.callbacks import (
-    InviteUses,
     LanguageChosen,
     LanguageCode,
     MemberRemoveConfirmed,
@@ -30,6 +29,9 @@ async def test_invite_flow_with_buttons_gives_a_working_deep_link(
     await driver.press(COORDINATOR, "Senegal")
     await driver.press(COORDINATOR, "5")
     await driver.press(COORDINATOR, "7")
+    review = driver.text_of(COORDINATOR.id)
+    assert "Organisation: DPAF &lt;Dakar&gt;" in review and "Number of people: 5" in review
+    await driver.press(COORDINATOR, "Create the invite")
     final = driver.text_of(COORDINATOR.id)
     assert "https://t.me/partnerbot_test_bot?start=" in final
     assert "Confirmed for everyone who joins with it: DPAF &lt;Dakar&gt;, Senegal." in final
@@ -60,6 +62,8 @@ async def test_invite_flow_typed_numbers_and_bad_input_keep_the_step(
     driver: BotDriver, partnership: Partnership
 ) -> None:
     await driver.send(ADMIN, "/invite")
+    await driver.press(ADMIN, "observer")
+    await driver.send(ADMIN, "/back")  # the role is a step of its own
     assert "choose" in texts(await driver.send(ADMIN, "coordinator please")).lower()
     await driver.press(ADMIN, "coordinator")
     assert "up to 100 characters" in texts(await driver.send(ADMIN, "x" * 101))
@@ -80,6 +84,8 @@ async def test_invite_flow_typed_numbers_and_bad_input_keep_the_step(
     await driver.send(ADMIN, "/back")  # back to the number of uses
     await driver.send(ADMIN, "2")
     await driver.send(ADMIN, "30")
+    assert await driver.app.services.invites.active(partnership) == []  # not before Create
+    await driver.press(ADMIN, "Create the invite")
     invites = await driver.app.services.invites.active(partnership)
     assert [(i.role, i.max_uses) for i in invites] == [(Role.COORDINATOR, 2)]
 
@@ -88,9 +94,11 @@ async def test_cancel_leaves_the_flow_and_old_buttons_expire(
     driver: BotDriver, partnership: Partnership
 ) -> None:
     await driver.send(ADMIN, "/invite")
-    roles_message = driver.last_keyboard_message(ADMIN.id)
+    await driver.press(ADMIN, "member")
+    await driver.send(ADMIN, "/skip")
+    countries_message = driver.last_keyboard_message(ADMIN.id)
     assert "Stopped" in texts(await driver.send(ADMIN, "/cancel"))
-    await driver.press(ADMIN, "member", message=roles_message)
+    await driver.press(ADMIN, "Senegal", message=countries_message)
     assert "no longer active" in driver.answers()[-1]
     assert await driver.app.services.invites.active(partnership) == []
 
@@ -107,10 +115,11 @@ async def test_restart_in_the_middle_of_a_flow_resumes_at_the_same_step(
         stale_keyboard = driver.last_keyboard_message(ADMIN.id)
     # A new process: nothing in memory survives, only the SQLite file.
     async with bot_process(settings, clock, first_update_id=1000) as driver:
-        await driver.press_data(ADMIN, stale_keyboard, InviteUses(4).pack())  # after restart
+        await driver.press(ADMIN, "5", message=stale_keyboard)  # after restart
         await driver.send(ADMIN, "10")
+        await driver.press(ADMIN, "Create the invite")
         invites = await driver.app.services.invites.active(created)
-        assert [(i.role, i.max_uses) for i in invites] == [(Role.OBSERVER, 4)]
+        assert [(i.role, i.max_uses) for i in invites] == [(Role.OBSERVER, 5)]
 
 
 async def test_language_switch_answers_in_french_and_sets_the_menu(

@@ -169,6 +169,7 @@ async def test_invite_codes_never_reach_the_audit_log(
     await driver.send(ADMIN, "/skip")
     await driver.press(ADMIN, "5")
     await driver.press(ADMIN, "7")
+    await driver.press(ADMIN, "Create the invite")
     codes.append(driver.text_of(ADMIN.id).split("?start=")[1].split()[0])
     await driver.send(LocalUser(603, "Di"), f"/start {codes[0]}")
     await driver.send(ADMIN, "/invite")

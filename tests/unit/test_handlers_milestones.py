@@ -53,7 +53,7 @@ async def test_coordinator_updates_a_milestone_with_bad_input_on_the_way(
     assert "Second Common Operational Partnership Senegal ends" in texts(shown)
     await driver.press(COORDINATOR, "Update")
     assert "choose its status" in driver.text_of(COORDINATOR.id)
-    assert "choose with the buttons" in texts(await driver.send(COORDINATOR, "nearly done"))
+    assert "choose one of the buttons below" in texts(await driver.send(COORDINATOR, "nearly done"))
     await driver.press(COORDINATOR, "in progress")
     for bad in ("abc", "140", "-5", "12.5"):
         assert "not a percentage" in texts(await driver.send(COORDINATOR, bad))

@@ -11,6 +11,7 @@ from markupsafe import Markup
 from bot.flows.engine import Choice, Invalid, Step
 from bot.handlers.meeting_flow.fields import (
     Meeting,
+    always,
     ask_again,
     buttons_only,
     never,
@@ -265,7 +266,9 @@ def action_steps() -> tuple[Step[MeetingDraft], ...]:
             # Answered with its buttons only: /skip says so.
             required=True,
             required_message=buttons_only,
+            # Not in the guided order (its steps are), but on the review.
             asked_if=never,
+            on_review_if=always,
         ),
         Step(
             name=WHAT,

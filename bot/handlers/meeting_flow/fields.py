@@ -61,6 +61,11 @@ def never(draft: MeetingDraft) -> bool:
     return False
 
 
+def always(draft: MeetingDraft) -> bool:
+    """For `Step.on_review_if`: a step offered on every review."""
+    return True
+
+
 def buttons_only(_: Translator) -> Markup:
     """/skip at a step answered with its buttons only."""
     return _("Please choose with the buttons above, or send /cancel.")
