@@ -31,10 +31,13 @@ from bot.context import BotContext, PartnerbotApplication
 from bot.flows.engine import FLOWS
 from bot.handlers import (
     access,
+    actions,
     admin,
     broadcast_flow,
     broadcasts,
+    challenge_list,
     challenges,
+    contact_files,
     contact_flow,
     contacts,
     digests,
@@ -42,6 +45,7 @@ from bot.handlers import (
     fallback,
     flag,
     invites,
+    meeting_filter,
     meetings,
     milestones,
     preferences,
@@ -89,8 +93,8 @@ NOT_ALERT_BUTTONS = rf"^(?!{cb.starting_with(f for f in cb.FAMILIES if f.arrives
 READ_ONLY: dict[str, Callback] = {
     "help": start.help_command,
     "meetings": meetings.list_command,
-    "actions": meetings.actions_command,
-    "challenges": challenges.list_command,
+    "actions": actions.actions_command,
+    "challenges": challenge_list.list_command,
     "contacts": contacts.search_command,
     "milestones": milestones.milestones_command,
     "milestone": milestones.milestone_command,
@@ -262,13 +266,13 @@ def meeting_flow_handler() -> ConversationHandler[BotContext]:
 def meeting_filter_handler() -> ConversationHandler[BotContext]:
     """The Search and Dates buttons of /meetings: one typed answer narrows the list."""
     return _flow(
-        meetings.FILTER.name,
+        meeting_filter.FILTER.name,
         entry_points=[
-            CallbackQueryHandler(meetings.search_asked, pattern=cb.MeetingSearch.pattern()),
-            CallbackQueryHandler(meetings.dates_asked, pattern=cb.MeetingDates.pattern()),
+            CallbackQueryHandler(meeting_filter.search_asked, pattern=cb.MeetingSearch.pattern()),
+            CallbackQueryHandler(meeting_filter.dates_asked, pattern=cb.MeetingDates.pattern()),
         ],
-        states=meetings.FILTER.states(),
-        fallbacks=[CommandHandler("cancel", meetings.filter_cancel), *_flow_fallbacks()],
+        states=meeting_filter.FILTER.states(),
+        fallbacks=[CommandHandler("cancel", meeting_filter.filter_cancel), *_flow_fallbacks()],
     )
 
 
@@ -369,12 +373,12 @@ def register(application: PartnerbotApplication) -> None:
             contacts.delete_confirmed, pattern=cb.ContactDeleteConfirmed.pattern()
         ),
         CallbackQueryHandler(contacts.link_pressed, pattern=cb.ContactLink.pattern()),
-        CommandHandler("contacts_import", contacts.import_help, filters=PRIVATE),
-        MessageHandler(PRIVATE & CSV_FILE, contacts.document_received),
+        CommandHandler("contacts_import", contact_files.import_help, filters=PRIVATE),
+        MessageHandler(PRIVATE & CSV_FILE, contact_files.document_received),
         CallbackQueryHandler(
-            contacts.import_valid_rows, pattern=cb.ContactImportValidRows.pattern()
+            contact_files.import_valid_rows, pattern=cb.ContactImportValidRows.pattern()
         ),
-        CommandHandler("contacts_export", contacts.export, filters=PRIVATE),
+        CommandHandler("contacts_export", contact_files.export, filters=PRIVATE),
         InlineQueryHandler(contacts.inline_search),
         CommandHandler("meetings", meetings.list_command, filters=PRIVATE),
         CallbackQueryHandler(meetings.page, pattern=cb.MeetingList.pattern()),
@@ -387,9 +391,9 @@ def register(application: PartnerbotApplication) -> None:
             meetings.delete_confirmed, pattern=cb.MeetingDeleteConfirmed.pattern()
         ),
         CallbackQueryHandler(meetings.files, pattern=cb.MeetingFiles.pattern()),
-        CommandHandler("actions", meetings.actions_command, filters=PRIVATE),
-        CallbackQueryHandler(meetings.actions_page, pattern=cb.ActionList.pattern()),
-        CallbackQueryHandler(meetings.action_done, pattern=cb.ActionDone.pattern()),
+        CommandHandler("actions", actions.actions_command, filters=PRIVATE),
+        CallbackQueryHandler(actions.actions_page, pattern=cb.ActionList.pattern()),
+        CallbackQueryHandler(actions.action_done, pattern=cb.ActionDone.pattern()),
         # /meeting in a group: a button to the private chat (the flow takes private ones).
         CommandHandler("meeting", meetings.from_group, filters=~PRIVATE),
         CommandHandler("milestones", milestones.milestones_command, filters=PRIVATE),
@@ -408,17 +412,17 @@ def register(application: PartnerbotApplication) -> None:
         CallbackQueryHandler(
             digests.follow_partnership, pattern=cb.DigestFollowPartnership.pattern()
         ),
-        CommandHandler("challenges", challenges.list_command, filters=PRIVATE),
+        CommandHandler("challenges", challenge_list.list_command, filters=PRIVATE),
         CallbackQueryHandler(challenges.open_challenge, pattern=cb.ChallengeOpen.pattern()),
         CallbackQueryHandler(challenges.show_map, pattern=cb.ChallengeMap.pattern()),
         CallbackQueryHandler(challenges.show_attachments, pattern=cb.ChallengeFiles.pattern()),
-        CallbackQueryHandler(challenges.list_pressed, pattern=cb.ChallengeList.pattern()),
-        CallbackQueryHandler(challenges.filter_menu, pattern=cb.ChallengeFilterMenu.pattern()),
+        CallbackQueryHandler(challenge_list.list_pressed, pattern=cb.ChallengeList.pattern()),
+        CallbackQueryHandler(challenge_list.filter_menu, pattern=cb.ChallengeFilterMenu.pattern()),
         CallbackQueryHandler(
-            challenges.filter_menu, pattern=cb.ChallengeSearchFilterMenu.pattern()
+            challenge_list.filter_menu, pattern=cb.ChallengeSearchFilterMenu.pattern()
         ),
-        CallbackQueryHandler(challenges.search_pressed, pattern=cb.ChallengeSearch.pattern()),
-        CallbackQueryHandler(challenges.summary_pressed, pattern=cb.ChallengeSummary.pattern()),
+        CallbackQueryHandler(challenge_list.search_pressed, pattern=cb.ChallengeSearch.pattern()),
+        CallbackQueryHandler(challenge_list.summary_pressed, pattern=cb.ChallengeSummary.pattern()),
         CommandHandler("challenge_alerts", challenges.alerts_menu, filters=PRIVATE),
         CallbackQueryHandler(challenges.alerts_pressed, pattern=cb.ChallengeAlertsSwitch.pattern()),
         CommandHandler("escalation", challenges.escalation_menu, filters=PRIVATE),

@@ -8,71 +8,41 @@ linked group, they show the group nothing more than the alert did.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, Literal
 
 from markupsafe import Markup
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden
 
 from bot.callbacks import (
-    CallbackData,
     ChallengeAlertsSwitch,
     ChallengeFiles,
-    ChallengeFilterField,
-    ChallengeFilterMenu,
-    ChallengeList,
     ChallengeMap,
     ChallengeOpen,
-    ChallengeSearch,
-    ChallengeSearchFilterMenu,
     ChallengeStatusChange,
-    ChallengeSummary,
     EscalationDelay,
     EscalationScope,
-    ListKey,
-    StatusFilter,
 )
 from bot.context import BotContext
 from bot.flows.engine import END, Choice, Flow, Invalid, Step, Turn
 from bot.i18n import N_
 from bot.messaging import answer, reply, show
-from bot.throttling import spend
 from bot.views import challenges as views
 from bot.views import texts
-from bot.views.keyboards import button, in_rows, keyboard, pager
+from bot.views.keyboards import button, in_rows, keyboard
 from bot.views.render import bold, split_html
-from domain.challenges import Category, Severity, Status
+from domain.challenges import Status
 from services.access import Capability
 from services.challenges import (
-    OPEN_STATUSES,
-    SUMMARY_PERIODS,
     ChallengeDetail,
-    Filter,
 )
-from services.challenges_input import TextTooLong, clean_note, match_word, vocabulary
+from services.challenges_input import TextTooLong, clean_note
 from services.errors import InvalidInput, NotAllowed
-from services.text import clean
-from services.throttle import Expense
 
-PERIODS = (7, 30, 90, 365)
 DELAYS = (15, 30, 60, 120)
-#: Where the searched words of challenge lists are kept for their buttons.
-SEARCHES = "challenge_searches"
-MAX_SEARCH = 200
-#: Searched lists kept for their buttons: a filter menu makes one per option.
-KEPT_SEARCHES = 40
-
 MAP = N_("Map")
 ATTACHMENTS = N_("Attachments")
 WITHOUT_NOTE = N_("Without a note")
-FILTER_LABELS: dict[ChallengeFilterField, str] = {
-    "cat": N_("Category"),
-    "sev": N_("Severity"),
-    "st": N_("Status"),
-    "days": N_("Period"),
-}
-SUMMARY = N_("📊 Summary, {count} days")
 TURN_OFF = N_("🔕 Turn them off")
 TURN_ON = N_("🔔 Turn them on")
 CRITICAL_ONLY = N_("Critical only")
@@ -306,215 +276,6 @@ def _problem(context: BotContext, error: InvalidInput) -> Markup:
 async def _send_detail(update: Update, context: BotContext, challenge_id: int) -> None:
     detail = await context.services.challenges.detail(context.require_caller(), challenge_id)
     await reply(update, views.detail_text(context._, detail), _detail_keyboard(context, detail))
-
-
-# -- /challenges ---------------------------------------------------------------------------------
-
-
-FilterCode = tuple[Category | Literal["-"], Severity | Literal["-"], StatusFilter, int]
-
-
-def _encode(wanted: Filter) -> FilterCode:
-    """A filter without words as the fields of a list's buttons."""
-    statuses: StatusFilter
-    if wanted.statuses == OPEN_STATUSES:
-        statuses = "open"
-    elif not wanted.statuses:
-        statuses = "all"
-    else:
-        statuses = wanted.statuses[0]
-    return (wanted.category or "-", wanted.severity or "-", statuses, wanted.days)
-
-
-def _decode(pressed: ChallengeList | ChallengeFilterMenu) -> Filter:
-    """The filter a list's button carries."""
-    status_filter: tuple[Status, ...]
-    if pressed.statuses == "open":
-        status_filter = OPEN_STATUSES
-    elif pressed.statuses == "all":
-        status_filter = ()
-    else:
-        status_filter = (pressed.statuses,)
-    return Filter(
-        category=pressed.category if pressed.category != "-" else None,
-        severity=pressed.severity if pressed.severity != "-" else None,
-        statuses=status_filter,
-        days=pressed.days,
-    )
-
-
-def _list_button(context: BotContext, wanted: Filter, page: int) -> CallbackData:
-    """The data of a button showing a list: its filters in the data, or, with searched words
-    (too long for callback data), kept for the list's buttons under a key."""
-    if not wanted.text:
-        return ChallengeList(*_encode(wanted), page)
-    return ChallengeSearch(_kept(context, wanted), page)
-
-
-def _menu_button(context: BotContext, field: ChallengeFilterField, wanted: Filter) -> CallbackData:
-    if not wanted.text:
-        return ChallengeFilterMenu(field, *_encode(wanted))
-    return ChallengeSearchFilterMenu(field, _kept(context, wanted))
-
-
-def _kept(context: BotContext, wanted: Filter) -> ListKey:
-    return ListKey(context.remember(SEARCHES, _filter_json(wanted), keep=KEPT_SEARCHES))
-
-
-def _filter_json(wanted: Filter) -> dict[str, Any]:
-    return {
-        "category": wanted.category,
-        "severity": wanted.severity,
-        "statuses": list(wanted.statuses),
-        "days": wanted.days,
-        "text": wanted.text,
-    }
-
-
-def _recalled(context: BotContext, key: str) -> Filter | None:
-    """A searched list's filters, kept for its buttons; None if long forgotten."""
-    kept = context.recall(SEARCHES, key)
-    if kept is None:
-        return None
-    return Filter(
-        category=Category(kept["category"]) if kept.get("category") else None,
-        severity=Severity(kept["severity"]) if kept.get("severity") else None,
-        statuses=tuple(Status(s) for s in kept.get("statuses", [])),
-        days=int(kept.get("days", 0)),
-        text=str(kept.get("text", "")),
-    )
-
-
-def _typed_filter(context: BotContext, words: list[str]) -> Filter:
-    """`/challenges critical route 30`: words naming a category, a severity, a status or a
-    number of days; the other words are searched in the challenges' texts."""
-    _ = context._
-    categories = vocabulary(views.category_words(_))
-    severities = vocabulary(views.severity_words(_))
-    statuses = vocabulary({s: (views.STATUS_NAMES[s], views.status_name(_, s)) for s in Status})
-    wanted = Filter()
-    searched: list[str] = []
-    for word in words:
-        days = word.rstrip("dj")  # 30, 30d, 30j
-        if days.isdigit():
-            wanted = replace(wanted, days=min(int(days), 3650))
-        elif (severity := match_word(word, severities)) is not None:
-            wanted = replace(wanted, severity=severity)
-        elif (category := match_word(word, categories)) is not None:
-            wanted = replace(wanted, category=category)
-        elif (status := match_word(word, statuses)) is not None:
-            wanted = replace(wanted, statuses=(status,))
-        else:
-            searched.append(word)
-    return replace(wanted, text=clean(" ".join(searched))[:MAX_SEARCH])
-
-
-async def list_command(update: Update, context: BotContext) -> None:
-    """/challenges, optionally with filter words."""
-    if context.args:
-        spend(context, Expense.SEARCH)
-    await _show_list(update, context, _typed_filter(context, list(context.args or [])), 0)
-
-
-async def list_pressed(update: Update, context: BotContext) -> None:
-    """A page or a filter chosen on a button."""
-    pressed = ChallengeList.of(update)
-    await _show_list(update, context, _decode(pressed), pressed.page)
-
-
-async def search_pressed(update: Update, context: BotContext) -> None:
-    """A page of a list with searched words."""
-    pressed = ChallengeSearch.of(update)
-    wanted = _recalled(context, pressed.key)
-    if wanted is None:
-        await answer(update, context._.text(texts.BUTTON_EXPIRED))
-        return
-    await _show_list(update, context, wanted, pressed.page)
-
-
-async def _show_list(update: Update, context: BotContext, wanted: Filter, page: int) -> None:
-    _ = context._
-    caller = context.require_caller()
-    result = await context.services.challenges.page(caller, wanted, page)
-    partnership = caller.require_membership().partnership
-    rows: list[list[InlineKeyboardButton]] = in_rows(
-        [
-            button(str(number), ChallengeOpen(c.id))
-            for number, c in enumerate(result.challenges, start=1)
-        ],
-        4,
-    )
-    paging = pager(result.page, result.pages, lambda n: _list_button(context, wanted, n))
-    if paging:
-        rows.append(paging)
-    rows.append(
-        [
-            button(_.text(label), _menu_button(context, field, wanted))
-            for field, label in FILTER_LABELS.items()
-        ]
-    )
-    rows.append(
-        [button(str(_(SUMMARY, count=days)), ChallengeSummary(days)) for days in SUMMARY_PERIODS]
-    )
-    await show(update, views.list_text(_, result, wanted, partnership), keyboard(rows))
-
-
-async def filter_menu(update: Update, context: BotContext) -> None:
-    """The choices of one filter; each shows the list filtered."""
-    _ = context._
-    wanted: Filter | None
-    if (searched := ChallengeSearchFilterMenu.parse(_query_data(update))) is not None:
-        field, wanted = searched.field, _recalled(context, searched.key)
-    else:
-        pressed = ChallengeFilterMenu.of(update)
-        field, wanted = pressed.field, _decode(pressed)
-    if wanted is None:
-        await answer(update, _.text(texts.BUTTON_EXPIRED))
-        return
-    options: list[tuple[str, Filter]] = []
-    if field == "cat":
-        options.append((_.text(views.ANY_CATEGORY), _with(wanted, category=None)))
-        options += [(views.category_name(_, c), _with(wanted, category=c)) for c in Category]
-    elif field == "sev":
-        options.append((_.text(views.ANY_SEVERITY), _with(wanted, severity=None)))
-        options += [(views.severity_label(_, s), _with(wanted, severity=s)) for s in Severity]
-    elif field == "st":
-        options.append((_.text(views.OPEN_ONLY), _with(wanted, statuses=OPEN_STATUSES)))
-        options.append((_.text(views.ALL_STATUSES), _with(wanted, statuses=())))
-        options += [(views.status_name(_, s), _with(wanted, statuses=(s,))) for s in Status]
-    else:
-        options.append((_.text(views.ANY_TIME), _with(wanted, days=0)))
-        options += [(views.period_text(_, d), _with(wanted, days=d)) for d in PERIODS]
-    buttons = [button(label, _list_button(context, f, 0)) for label, f in options]
-    rows = in_rows(buttons, 1 if field == "cat" else 2)
-    rows.append([button("«", _list_button(context, wanted, 0))])
-    await show(update, _("Show:") + Markup(" ") + _(FILTER_LABELS[field]), keyboard(rows))
-
-
-def _query_data(update: Update) -> str | None:
-    return update.callback_query.data if update.callback_query else None
-
-
-def _with(wanted: Filter, **changes: Any) -> Filter:
-    return replace(wanted, **changes)
-
-
-async def summary_pressed(update: Update, context: BotContext) -> None:
-    """Challenges of the last 30 or 90 days by category and severity."""
-    _ = context._
-    days = ChallengeSummary.of(update).days
-    caller = context.require_caller()
-    summary = await context.services.challenges.summary(caller, days)
-    partnership = caller.require_membership().partnership
-    rows = [
-        [
-            button(str(_(SUMMARY, count=d)), ChallengeSummary(d))
-            for d in SUMMARY_PERIODS
-            if d != days
-        ],
-        [button("«", ChallengeList(*_encode(Filter()), 0))],
-    ]
-    await show(update, views.summary_text(_, summary, partnership), keyboard(rows))
 
 
 # -- /challenge_alerts and /escalation -------------------------------------------------------

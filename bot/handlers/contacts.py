@@ -24,7 +24,6 @@ from bot.callbacks import (
     ContactDeleteConfirmed,
     ContactDirectory,
     ContactEdit,
-    ContactImportValidRows,
     ContactLink,
     ContactOpen,
     ContactOrganisations,
@@ -36,7 +35,7 @@ from bot.callbacks import (
 )
 from bot.context import BotContext, digest
 from bot.i18n import Translator, Verbatim
-from bot.messaging import answer, reply, show
+from bot.messaging import answer, show
 from bot.throttling import spend
 from bot.views import contacts as views
 from bot.views import texts
@@ -44,7 +43,7 @@ from bot.views.keyboards import button, in_rows, keyboard, pager
 from bot.views.render import bold, shorten
 from domain.contacts import Contact
 from services.access import Capability
-from services.contact_csv import COLUMNS, CsvRefused, vcard
+from services.contact_csv import vcard
 from services.contacts import MAX_QUERY_LENGTH, PAGE_SIZE, ContactPage, draft_of
 from services.text import clean
 from services.throttle import Expense
@@ -53,9 +52,6 @@ from services.throttle import Expense
 #: a restart: user data is persisted). Oldest first; only the last few are kept.
 SEARCHES = "contact_searches"
 MAX_SEARCHES = 20
-#: A CSV file that was refused because of invalid rows, kept to import its valid rows.
-PENDING_IMPORT = "contact_import"
-MAX_FILE_BYTES = 2 * 1024 * 1024
 ORGANISATIONS_PER_PAGE = 10
 COUNTRY_BUTTONS = 12
 #: Inline results are personal and short-lived: the directory changes, people switch roles.
@@ -375,115 +371,5 @@ def _inline_result(_: Translator, contact: Contact) -> InlineQueryResult:
         description=shorten(views.summary(contact), 200),
         input_message_content=InputTextMessageContent(
             str(views.card(_, draft_of(contact))), parse_mode=ParseMode.HTML
-        ),
-    )
-
-
-async def import_help(update: Update, context: BotContext) -> None:
-    """How to import contacts from a CSV file."""
-    _ = context._
-    membership = context.require_caller().require(Capability.MANAGE_CONTACTS)
-    await reply(
-        update,
-        _(
-            "To import contacts into {partnership}, send a CSV file here (UTF-8, columns"
-            " separated by commas). Its first row names the columns: {columns}. Only name and"
-            " organisation are required. Inside a cell, separate expertise topics and languages"
-            " with semicolons; phone numbers need their country code.",
-            partnership=bold(membership.partnership.name),
-            columns=", ".join(COLUMNS),
-        )
-        + Markup("\n\n")
-        + _(
-            "A contact already in the directory (same name and organisation, or same phone"
-            " number) is updated, not added twice. If a row has a problem, nothing is imported"
-            " and I list the problems by line number. /contacts_export gives a file to start"
-            " from."
-        ),
-    )
-
-
-async def document_received(update: Update, context: BotContext) -> None:
-    """A CSV file from a coordinator or admin: import it into the directory."""
-    _ = context._
-    message = update.effective_message
-    assert message is not None and message.document is not None
-    context.require_caller().require(Capability.MANAGE_CONTACTS)
-    document = message.document
-    if _too_large(document.file_size):
-        await _refuse_too_large(update, context)
-        return
-    await _import(update, context, document.file_id, skip_invalid=False)
-
-
-def _too_large(size: int | None) -> bool:
-    return size is not None and size > MAX_FILE_BYTES
-
-
-async def _refuse_too_large(update: Update, context: BotContext) -> None:
-    await show(update, context._("The file is too large: send at most 2 MB at a time."))
-
-
-async def import_valid_rows(update: Update, context: BotContext) -> None:
-    """Import the file refused before, leaving out its invalid rows."""
-    pending = (context.user_data or {}).get(PENDING_IMPORT)
-    if not isinstance(pending, dict) or "file_id" not in pending:
-        await answer(update, context._.text(texts.BUTTON_EXPIRED))
-        return
-    await _import(update, context, str(pending["file_id"]), skip_invalid=True)
-
-
-async def _import(update: Update, context: BotContext, file_id: str, *, skip_invalid: bool) -> None:
-    _ = context._
-    caller = context.require_caller()
-    membership = caller.require(Capability.MANAGE_CONTACTS)
-    spend(context, Expense.IMPORT)
-    telegram_file = await context.bot.get_file(file_id)
-    # The document may not have said its size: the file itself is held to the limit.
-    if _too_large(telegram_file.file_size):
-        await _refuse_too_large(update, context)
-        return
-    data = bytes(await telegram_file.download_as_bytearray())
-    if _too_large(len(data)):
-        await _refuse_too_large(update, context)
-        return
-    try:
-        report = await context.services.contacts.import_for(caller, data, skip_invalid=skip_invalid)
-    except CsvRefused as refused:
-        await show(update, views.file_problem(_, refused))
-        return
-    if context.user_data is not None:
-        context.user_data.pop(PENDING_IMPORT, None)
-    text = views.import_report(_, report, membership.partnership.name)
-    if report.applied:
-        await show(update, text)
-        return
-    if context.user_data is not None:
-        context.user_data[PENDING_IMPORT] = {"file_id": file_id}
-    valid_rows = report.rows - report.invalid_rows
-    rows = (
-        [[button(_.text(views.IMPORT_VALID_ROWS), ContactImportValidRows())]] if valid_rows else []
-    )
-    await show(update, text, keyboard(rows) if rows else None)
-
-
-async def export(update: Update, context: BotContext) -> None:
-    """/contacts_export: the directory as a CSV document."""
-    _ = context._
-    caller = context.require_caller()
-    membership = caller.require(Capability.MANAGE_CONTACTS)
-    spend(context, Expense.EXPORT)
-    data, count = await context.services.contacts.export_for(caller)
-    chat = update.effective_chat
-    assert chat is not None
-    stamp = context.services.clock().strftime("%Y-%m-%d")
-    await chat.send_document(
-        document=data,
-        filename=f"contacts-{membership.partnership.slug}-{stamp}.csv",
-        caption=_.plural(
-            "The directory of {partnership}: {count} contact (CSV, UTF-8).",
-            "The directory of {partnership}: {count} contacts (CSV, UTF-8).",
-            count,
-            partnership=bold(membership.partnership.name),
         ),
     )

@@ -6,7 +6,6 @@ The guided flow that logs and edits meetings lives in the `meeting_flow` package
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -16,8 +15,6 @@ from telegram.constants import ChatType
 from telegram.helpers import create_deep_linked_url
 
 from bot.callbacks import (
-    ActionDone,
-    ActionList,
     ListKey,
     MeetingClearFilters,
     MeetingDates,
@@ -32,10 +29,8 @@ from bot.callbacks import (
     MeetingSearch,
 )
 from bot.context import BotContext
-from bot.flows.engine import END, Flow, Invalid, Step, Turn
-from bot.handlers import fallback
 from bot.handlers.meeting_flow.flow import START_PAYLOAD
-from bot.i18n import N_, Translator
+from bot.i18n import Translator
 from bot.messaging import answer, reply, show
 from bot.throttling import spend
 from bot.views import meetings as views
@@ -44,12 +39,10 @@ from bot.views.keyboards import button, in_rows, keyboard, pager
 from bot.views.render import CAPTION_LIMIT, bold, shorten
 from domain.meetings import AttachmentKind, MeetingKind
 from services.access import Capability
-from services.meeting_fields import InvalidMeetingField, local_today, parse_range
+from services.meeting_fields import local_today
 from services.meetings import (
-    ACTIONS_PAGE_SIZE,
     MAX_QUERY,
     PAGE_SIZE,
-    ActionPage,
     MeetingPage,
     MeetingQuery,
     draft_of,
@@ -83,12 +76,12 @@ def _query_of(data: dict[str, Any]) -> MeetingQuery:
     )
 
 
-def _remember(context: BotContext, query: MeetingQuery) -> ListKey:
+def remember(context: BotContext, query: MeetingQuery) -> ListKey:
     """Keep a list's filters for its buttons; returns their key (8 hex characters)."""
     return ListKey(context.remember(QUERIES, _query_json(query), MAX_QUERIES))
 
 
-def _recall(context: BotContext, key: str) -> MeetingQuery | None:
+def recall(context: BotContext, key: str) -> MeetingQuery | None:
     found = context.recall(QUERIES, key)
     return None if found is None else _query_of(found)
 
@@ -105,20 +98,20 @@ async def list_command(update: Update, context: BotContext) -> None:
     if text:
         spend(context, Expense.SEARCH)
     query = MeetingQuery(text=text)
-    await _show_page(update, context, _remember(context, query), query, 0)
+    await show_page(update, context, remember(context, query), query, 0)
 
 
 async def page(update: Update, context: BotContext) -> None:
     """Another page of a list (also the way back from a meeting's detail)."""
     pressed = MeetingList.of(update)
-    query = _recall(context, pressed.list_key)
+    query = recall(context, pressed.list_key)
     if query is None:
         await answer(update, context._.text(texts.BUTTON_EXPIRED))
         return
-    await _show_page(update, context, pressed.list_key, query, pressed.page)
+    await show_page(update, context, pressed.list_key, query, pressed.page)
 
 
-async def _show_page(
+async def show_page(
     update: Update, context: BotContext, key: ListKey, query: MeetingQuery, number: int
 ) -> None:
     _ = context._
@@ -206,14 +199,14 @@ def _page_keyboard(
 async def clear_filters(update: Update, context: BotContext) -> None:
     """Every meeting again, without filters."""
     query = MeetingQuery()
-    await _show_page(update, context, _remember(context, query), query, 0)
+    await show_page(update, context, remember(context, query), query, 0)
 
 
 async def kind_menu(update: Update, context: BotContext) -> None:
     """Choose the kind of meeting to list."""
     _ = context._
     key = MeetingKindMenu.of(update).list_key
-    if _recall(context, key) is None:
+    if recall(context, key) is None:
         await answer(update, _.text(texts.BUTTON_EXPIRED))
         return
     buttons = [
@@ -228,115 +221,13 @@ async def kind_menu(update: Update, context: BotContext) -> None:
 async def kind_chosen(update: Update, context: BotContext) -> None:
     """List the meetings of the chosen kind (the other filters stay)."""
     pressed = MeetingKindChosen.of(update)
-    query = _recall(context, pressed.list_key)
+    query = recall(context, pressed.list_key)
     if query is None:
         await answer(update, context._.text(texts.BUTTON_EXPIRED))
         return
     kind = None if pressed.kind == "any" else pressed.kind
     narrowed = MeetingQuery(query.text, kind, query.since, query.until)
-    await _show_page(update, context, _remember(context, narrowed), narrowed, 0)
-
-
-# -- typed filters: words and dates (a small persistent conversation) ------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class MeetingFilter:
-    """The Search or Dates answer of a list: the list's key, which filter, the list it makes."""
-
-    key: str
-    what: str  # "q": words, "d": days
-    narrowed: MeetingQuery | None = None
-
-
-async def _filter_question(turn: Turn[MeetingFilter]) -> Markup:
-    _ = turn._
-    if turn.draft.what == "q":
-        return _("Send the words to look for in titles, participants, summaries and decisions.")
-    return _(
-        "Send the days to list, e.g. 1/11 - 30/11, since 1/11, until 30/11, or one day (28/11)."
-    )
-
-
-async def _filter_read(turn: Turn[MeetingFilter], typed: str) -> MeetingFilter:
-    """The typed words or days applied to the list (its other filters stay)."""
-    _, context, draft = turn._, turn.context, turn.draft
-    query = _recall(context, draft.key)
-    if query is None:
-        raise Invalid(texts.expired(_))
-    text = typed.strip()
-    if draft.what == "q":
-        if len(text) > MAX_QUERY:
-            raise Invalid(_("Search with at most {limit} characters.", limit=MAX_QUERY))
-        spend(context, Expense.SEARCH)
-        return replace(draft, narrowed=MeetingQuery(text, query.kind, query.since, query.until))
-    membership = context.require_caller().require(Capability.READ)
-    try:
-        since, until = parse_range(
-            text,
-            language=_.language,
-            now=context.services.clock(),
-            timezone=membership.partnership.timezone,
-        )
-    except InvalidMeetingField as error:
-        raise Invalid(
-            _(
-                "I could not read those days. Send e.g. 1/11 - 30/11, since 1/11, until"
-                " 30/11 or 28/11, or /cancel."
-            )
-        ) from error
-    return replace(draft, narrowed=MeetingQuery(query.text, query.kind, since, until))
-
-
-async def _filter_applied(turn: Turn[MeetingFilter]) -> None:
-    """The narrowed list, as a list of its own (its buttons keep its filters)."""
-    narrowed = turn.draft.narrowed
-    if narrowed is None:
-        raise Invalid(texts.expired(turn._))
-    context = turn.context
-    await _show_page(turn.update, context, _remember(context, narrowed), narrowed, 0)
-
-
-FILTER: Flow[MeetingFilter] = Flow(
-    name="meeting_filter",
-    title=N_("a search of meetings"),
-    draft=MeetingFilter,
-    steps=(
-        Step(
-            name="filter",
-            label=N_("Filter"),
-            question=_filter_question,
-            reads=_filter_read,
-            required=True,
-        ),
-    ),
-    save=_filter_applied,
-    reviewed=False,
-)
-
-
-async def search_asked(update: Update, context: BotContext) -> object:
-    """The Search button of a list: ask for the words."""
-    return await _filter_asked(update, context, "q", MeetingSearch.of(update).list_key)
-
-
-async def dates_asked(update: Update, context: BotContext) -> object:
-    """The Dates button of a list: ask for the days."""
-    return await _filter_asked(update, context, "d", MeetingDates.of(update).list_key)
-
-
-async def _filter_asked(update: Update, context: BotContext, what: str, key: ListKey) -> object:
-    if _recall(context, key) is None:
-        await answer(update, context._.text(texts.BUTTON_EXPIRED))
-        return END
-    await answer(update)
-    return await FILTER.start(update, context, MeetingFilter(key=key, what=what))
-
-
-async def filter_cancel(update: Update, context: BotContext) -> int:
-    """/cancel while typing a filter: the list stays as it was."""
-    context.discard_draft(FILTER.name)
-    return await fallback.cancel(update, context)
+    await show_page(update, context, remember(context, narrowed), narrowed, 0)
 
 
 # -- one meeting ----------------------------------------------------------------------------------
@@ -377,7 +268,7 @@ async def _show_meeting(
     if meeting.attachments:
         label = _.text(views.FILES).format(count=len(meeting.attachments))
         rows.append([button("📎 " + label, MeetingFiles(meeting.id))])
-    if back is not None and _recall(context, back.list_key) is not None:
+    if back is not None and recall(context, back.list_key) is not None:
         rows.append([button("« " + _.text(views.BACK), back)])
     await show(update, card, keyboard(rows) if rows else None, protect=meeting.restricted)
 
@@ -440,106 +331,6 @@ async def files(update: Update, context: BotContext) -> None:
                 await chat.send_document(
                     attachment.file_id, caption=caption, protect_content=protect
                 )
-
-
-# -- follow-up actions ----------------------------------------------------------------------------
-
-
-async def actions_command(update: Update, context: BotContext) -> None:
-    """/actions: open follow-up actions, the caller's first."""
-    await _show_actions(update, context, 0)
-
-
-async def actions_page(update: Update, context: BotContext) -> None:
-    """Another page of open actions."""
-    await _show_actions(update, context, ActionList.of(update).page)
-
-
-async def action_done(update: Update, context: BotContext) -> None:
-    """Mark an action done, then show the list again."""
-    pressed = ActionDone.of(update)
-    done, first = await context.services.meetings.mark_done(
-        context.require_caller(), pressed.action_id
-    )
-    _ = context._
-    note = _(views.MARKED_DONE if first else views.ALREADY_DONE) + Markup(" ") + bold(done.what)
-    await _show_actions(update, context, pressed.page, note)
-
-
-async def _show_actions(
-    update: Update, context: BotContext, number: int, note: Markup | None = None
-) -> None:
-    _ = context._
-    caller = context.require_caller()
-    membership = caller.require(Capability.READ)
-    found = await context.services.meetings.actions(caller, number)
-    text = _actions_text(_, found, membership.partnership.name, membership.partnership.timezone)
-    await show(update, note + Markup("\n\n") + text if note else text, _actions_keyboard(found))
-
-
-def _actions_text(_: Translator, found: ActionPage, partnership: str, timezone: str) -> Markup:
-    if found.total == 0:
-        return _("No open follow-up actions in {partnership}.", partnership=bold(partnership))
-    parts = [
-        _.plural(
-            "{partnership}: {count} open follow-up action",
-            "{partnership}: {count} open follow-up actions",
-            found.total,
-            partnership=bold(partnership),
-        )
-        + Markup(" — ")
-        + _("yours: {mine}, overdue: {overdue}.", mine=found.mine, overdue=found.overdue)
-    ]
-    if found.pages > 1:
-        parts.append(_("Page {page} of {pages}.", page=found.page + 1, pages=found.pages))
-    lines = []
-    start = _first_action(found)
-    for offset, item in enumerate(found.items):
-        action = item.action
-        line = Markup("{number}. {mark}{what}").format(
-            number=start + offset,
-            mark="⚠️ " if item.overdue else ("👤 " if item.mine else ""),
-            what=Markup("<b>{}</b>").format(views.isolated(_, action.what)),
-        )
-        details = [_("for {owner}", owner=views.owner_text(_, action))]
-        if action.due_on is not None:
-            details.append(
-                _("overdue since {day}", day=views.short_day(_, action.due_on))
-                if item.overdue
-                else _("due {day}", day=views.short_day(_, action.due_on))
-            )
-        details.append(
-            _(
-                "from {title} ({day})",
-                title=shorten(item.meeting.title, 60),
-                day=views.short_day(_, item.meeting.held_at, timezone),
-            )
-        )
-        lines.append(line + Markup("\n   ") + Markup(" — ").join(details))
-    return Markup("\n").join(parts) + Markup("\n\n") + Markup("\n").join(lines)
-
-
-def _first_action(found: ActionPage) -> int:
-    return found.page * ACTIONS_PAGE_SIZE + 1
-
-
-def _actions_keyboard(found: ActionPage) -> InlineKeyboardMarkup | None:
-    start = _first_action(found)
-    buttons = [
-        button(f"✔ {start + offset}", ActionDone(item.action.id, found.page))
-        for offset, item in enumerate(found.items)
-        if item.may_close
-    ]
-    rows = in_rows(buttons, 4)
-    opened = [
-        button(f"📝 {start + offset}", MeetingOpen(item.meeting.id))
-        for offset, item in enumerate(found.items)
-    ]
-    rows += in_rows(opened, 4)
-    paging = pager(found.page, found.pages, ActionList)
-    if paging:
-        rows.append(paging)
-    return keyboard(rows) if rows else None
 
 
 # -- /meeting in a group chat ---------------------------------------------------------------------
