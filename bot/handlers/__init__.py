@@ -83,6 +83,8 @@ CSV_FILE = (
 Handler = BaseHandler[Update, BotContext, Any]
 Callback = Callable[[Update, BotContext], Coroutine[Any, Any, Any]]
 MEETING_FILES = filters.PHOTO | filters.Document.ALL | filters.VOICE | filters.AUDIO | filters.VIDEO
+#: What the meeting flow's steps take besides text: files, and a pin for the place.
+MEETING_MEDIA = MEETING_FILES | filters.LOCATION
 
 
 #: Buttons of messages that arrive on their own (alerts): they work in the middle of any flow.
@@ -259,7 +261,7 @@ def meeting_flow_handler() -> ConversationHandler[BotContext]:
             ),
             CallbackQueryHandler(meeting_flow.edit_start, pattern=cb.MeetingEdit.pattern()),
         ],
-        states=meeting_flow.FLOW.states(media=MEETING_FILES),
+        states=meeting_flow.FLOW.states(media=MEETING_MEDIA),
     )
 
 

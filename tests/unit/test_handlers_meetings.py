@@ -687,3 +687,20 @@ async def test_meeting_sent_again_asks_before_dropping_the_draft(
     assert "Step 1 of 10" in last(driver, MEMBER)
     await driver.send(MEMBER, "/skip")
     assert "Now: Border post visit" not in last(driver, MEMBER)  # a new draft
+
+
+async def test_a_location_pin_answers_where_the_meeting_was_held(
+    driver: BotDriver, partnership: Partnership
+) -> None:
+    await driver.send(MEMBER, "/meeting")
+    await driver.send(MEMBER, "yesterday 10:00")
+    await driver.send(MEMBER, "Visit of the Rosso crossing")
+    await driver.press(MEMBER, "Other")
+    await driver.send(MEMBER, "/skip")  # participants
+    assert "Where was it held?" in last(driver, MEMBER)
+    await driver.send_content(MEMBER, location={"latitude": 16.5138, "longitude": -15.8050})
+    assert "Send a summary" in last(driver, MEMBER)  # the next step
+    for _ in range(4):  # summary, decisions, actions, confidentiality
+        await driver.send(MEMBER, "/skip")
+    await driver.press(MEMBER, "Done")
+    assert "📍 16.51380, -15.80500" in last(driver, MEMBER)

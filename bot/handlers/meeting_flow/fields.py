@@ -216,6 +216,15 @@ async def _attachment_pressed(turn: Meeting, value: str) -> MeetingDraft:
     return turn.draft  # Done
 
 
+async def _take_pin(turn: Meeting, message: Message) -> MeetingDraft | None:
+    """A location pin where the place is asked: its coordinates become the place (a name can
+    be added from the review); anything else is not this step's."""
+    if message.location is None:
+        return None
+    pin = f"📍 {message.location.latitude:.5f}, {message.location.longitude:.5f}"
+    return replace(turn.draft, location=check_text(Field.LOCATION, pin))
+
+
 async def _take_attachment(turn: Meeting, message: Message) -> MeetingDraft:
     """A photo, document, voice note, audio or video: added; the step asks for more."""
     attachment = attachment_of(message)
@@ -284,7 +293,7 @@ def field_step(meeting_field: Field) -> Step[MeetingDraft]:
         reads=readers.get(meeting_field),
         choices=choices.get(meeting_field),
         chosen=chosen.get(meeting_field),
-        takes=_take_attachment if attachments else None,
+        takes={Field.ATTACHMENTS: _take_attachment, Field.LOCATION: _take_pin}.get(meeting_field),
         required=meeting_field in REQUIRED,
         required_message=lambda _: views.problem(
             _, InvalidMeetingField(meeting_field, Problem.EMPTY)
