@@ -403,7 +403,7 @@ class Flow(Generic[D]):
         except Stay as stay:
             return await self.stay(turn, stay)
         except Invalid as invalid:
-            await reply(update, invalid.message)
+            await self.refuse(turn, invalid)
             return self.asking
         return await self.advance(turn)
 
@@ -419,7 +419,7 @@ class Flow(Generic[D]):
         except Stay as stay:
             return await self.stay(turn, stay)
         except Invalid as invalid:
-            await reply(update, invalid.message)
+            await self.refuse(turn, invalid)
             return self.asking
         if taken is None:
             await reply(
@@ -454,7 +454,7 @@ class Flow(Generic[D]):
         try:
             turn.draft = await step.chosen(turn, pressed.value)
         except Invalid as invalid:
-            await reply(update, invalid.message)
+            await self.refuse(turn, invalid)
             return self.asking
         return await self.advance(turn)
 
@@ -579,8 +579,7 @@ class Flow(Generic[D]):
             done = await self.save(turn)
         except Invalid as invalid:
             await answer(update)
-            actions = [[self.action_button(turn, *action)] for action in invalid.actions]
-            await reply(update, invalid.message, keyboard(actions) if actions else None)
+            await self.refuse(turn, invalid)
             return self.reviewing
         turn.context.discard_draft(self.name)
         await _say_done(update, done, show)
@@ -598,6 +597,11 @@ class Flow(Generic[D]):
         # A button that leads here has been answered already: a new message, not an edit.
         await _say_done(turn.update, done, reply)
         return END
+
+    async def refuse(self, turn: Turn[D], invalid: Invalid) -> None:
+        """Say why an answer (or Save) was not taken, with the buttons it offers."""
+        actions = [[self.action_button(turn, *action)] for action in invalid.actions]
+        await reply(turn.update, invalid.message, keyboard(actions) if actions else None)
 
     async def action(self, update: Update, context: BotContext) -> object:
         """A button of the flow's own (FlowAction)."""

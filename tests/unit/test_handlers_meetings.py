@@ -704,3 +704,27 @@ async def test_a_location_pin_answers_where_the_meeting_was_held(
         await driver.send(MEMBER, "/skip")
     await driver.press(MEMBER, "Done")
     assert "📍 16.51380, -15.80500" in last(driver, MEMBER)
+
+
+async def test_a_past_due_date_is_confirmed_and_a_meeting_ahead_is_warned_of(
+    driver: BotDriver, partnership: Partnership
+) -> None:
+    await driver.send(MEMBER, "/meeting")
+    warned = texts(await driver.send(MEMBER, "tomorrow 10:00"))
+    assert "This is in the future" in warned
+    await driver.send(MEMBER, "/back")
+    assert "This is in the future" not in texts(await driver.send(MEMBER, "yesterday 10:00"))
+    await driver.send(MEMBER, "Past due check")
+    await driver.press(MEMBER, "Other")
+    for _ in range(4):  # participants, location, summary, decisions
+        await driver.send(MEMBER, "/skip")
+    await driver.send(MEMBER, "Send the report")
+    await driver.press(MEMBER, "Moussa")
+    asked = texts(await driver.send(MEMBER, "2026-11-20"))  # ten days ago
+    assert "is already past" in asked and "never reminded" in asked
+    assert "When is it due" not in last(driver, MEMBER)  # the question stays until answered
+    await driver.press(MEMBER, "Keep this date")
+    await driver.send(MEMBER, "/skip")  # no more actions
+    await driver.press(MEMBER, "The whole partnership")
+    await driver.press(MEMBER, "Done")
+    assert "⚠️ overdue since Nov 20, 2026" in last(driver, MEMBER)

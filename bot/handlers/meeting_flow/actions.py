@@ -5,6 +5,7 @@ is kept in the flow's extra state (`action`). Also the guided order of all the s
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 
 from markupsafe import Markup
 
@@ -19,7 +20,8 @@ from bot.handlers.meeting_flow.fields import (
     refused,
     timezone,
 )
-from bot.messaging import reply
+from bot.i18n import N_
+from bot.messaging import answer, reply
 from bot.views import meetings as views
 from bot.views import texts
 from bot.views.render import bold, shorten
@@ -30,11 +32,15 @@ from services.meeting_fields import (
     InvalidMeetingField,
     MeetingDraft,
     check_what,
+    local_today,
     parse_due,
     parse_owner,
 )
 
 OWNER_BUTTONS = 10
+#: The flow's own action that keeps a due date already past.
+PAST_DUE = "pastdue"
+KEEP_PAST_DUE = N_("Keep this date")
 WHAT, WHO, DUE, MENU = "what", "who", "due", Field.ACTIONS.value
 #: The questions of one action, in order.
 ONE_ACTION = (WHAT, WHO, DUE)
@@ -184,8 +190,31 @@ async def _read_due(turn: Meeting, text: str) -> MeetingDraft:
         due = parse_due(text, language=turn._.language, now=now, timezone=timezone(turn))
     except InvalidMeetingField as error:
         raise refused(turn, error) from error
+    if due < local_today(now, timezone(turn)):
+        # Born overdue, it would never be reminded: a slip of the keyboard, or on purpose?
+        _ = turn._
+        raise Invalid(
+            _(
+                "{day} is already past: the action would be overdue at once and never"
+                " reminded. Send another date, or keep this one.",
+                day=views.full_day(_, due),
+            ),
+            actions=[(_.text(KEEP_PAST_DUE), PAST_DUE, due.isoformat())],
+        )
     await reply(turn.update, turn._("📅 {when}", when=views.full_day(turn._, due)))
     return _with_action(turn, replace(action, due_on=due))
+
+
+async def keep_past_due(turn: Meeting, value: str) -> object:
+    """The author keeps a due date already past (the button of `_read_due`'s question)."""
+    try:
+        due = date.fromisoformat(value)
+    except ValueError:
+        await answer(turn.update, turn._.text(texts.BUTTON_EXPIRED))
+        return None
+    await answer(turn.update)
+    turn.draft = _with_action(turn, replace(_existing(turn), due_on=due))
+    return await turn.flow.advance(turn)
 
 
 async def _no_due(turn: Meeting) -> list[Choice]:

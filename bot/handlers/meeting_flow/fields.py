@@ -147,7 +147,14 @@ async def _read_when(turn: Meeting, text: str) -> MeetingDraft:
     except InvalidMeetingField as error:
         raise refused(turn, error) from error
     when = views.full_moment(turn._, held, timezone(turn))
-    await reply(turn.update, turn._("📅 {when}", when=when))
+    echo = turn._("📅 {when}", when=when)
+    if held > services.clock():
+        # Meetings are logged once held: a date ahead is most often a slip.
+        echo += Markup("\n") + turn._(
+            "⚠️ This is in the future: the meeting is logged as held then. If it has not"
+            " taken place yet, log it afterwards, or send another date."
+        )
+    await reply(turn.update, echo)
     return replace(turn.draft, held_at=held)
 
 
