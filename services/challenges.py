@@ -53,7 +53,7 @@ from services.challenges_input import (
 from services.clock import Clock
 from services.errors import InvalidInput, NotAllowed, NotFound, ServiceError
 from services.outbox import AfterCommit, OutboxService, Recipient, Rendered
-from services.text import one_line, prefix_match
+from services.text import fold, one_line, prefix_match
 from storage import audit
 from storage import challenges as store
 from storage import members as member_store
@@ -193,6 +193,8 @@ class Summary:
         return sum(self.by_status.values())
 
 
+#: How far back a challenge flagged with the same title is pointed out to a reporter.
+SAME_TITLE_DAYS = 7
 #: The kind of outbox message that alerts about a challenge: acknowledging it acknowledges
 #: the challenge.
 ALERT_KIND = "challenge"
@@ -304,6 +306,22 @@ class ChallengeService:
                 self._db, visibility, query, limit=PAGE_SIZE, offset=page * PAGE_SIZE
             )
         return ChallengePage(found, page, pages, total)
+
+    async def same_title_lately(
+        self, caller: Caller, title: str, days: int = SAME_TITLE_DAYS
+    ) -> list[Challenge]:
+        """Challenges the caller may see, flagged in the last `days` days with the same title
+        (case and accents aside): perhaps the one about to be flagged again."""
+        membership = caller.require(Capability.READ)
+        match = prefix_match(title)
+        if match is None:
+            return []
+        query = Query(since=self._clock() - timedelta(days=days), match=match)
+        found, _total = await store.search(
+            self._db, self._visibility(membership), query, limit=20, offset=0
+        )
+        wanted = fold(title)
+        return [c for c in found if fold(c.title) == wanted]
 
     async def summary(self, caller: Caller, days: int) -> Summary:
         """Challenges reported in the last `days` days, by category and severity."""

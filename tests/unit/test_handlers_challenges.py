@@ -617,3 +617,20 @@ async def test_the_confirmation_keeps_the_title_apart_from_the_next_sentence(
     await quick_flag(driver, MEMBER, "high route Buses bringing groups to the border")
     done = last(driver, MEMBER)
     assert "Buses bringing groups to the border\n\n1 coordinator is alerted." in done
+
+
+async def test_a_title_flagged_lately_is_pointed_out_and_the_flow_goes_on(
+    driver: BotDriver, partnership: Partnership, clock: FakeClock
+) -> None:
+    await driver.introduce(ADMIN, COORDINATOR, MEMBER)
+    number = await quick_flag(driver, MEMBER, "high route Convoy near Rosso")
+    clock.advance(days=2)
+    await driver.send(MEMBER, "/flag")
+    await driver.press(MEMBER, "New or shifting route")
+    await driver.press(MEMBER, "High")
+    told = texts(await driver.send(MEMBER, "convoy near ROSSO"))
+    assert f"#{number} was flagged with the same title" in told
+    assert "Step 4 of 9" in told  # the flow goes on
+    clock.advance(days=8)
+    await driver.send(MEMBER, "/back")
+    assert "same title" not in texts(await driver.send(MEMBER, "Convoy near Rosso"))

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
 from markupsafe import Markup
 from telegram import Message
 
@@ -197,6 +198,7 @@ async def _read(turn: FlagTurn, step: Step, text: str) -> FlagDraft:
             draft.severity = _named(turn, step, text, views.severity_words(_))
         case Step.TITLE:
             draft.title = clean_title(text)
+            await _point_out_the_same_title(turn, draft.title)
         case Step.DESCRIPTION:
             draft.description = clean_description(text)
             if not draft.description:
@@ -217,6 +219,21 @@ async def _read(turn: FlagTurn, step: Step, text: str) -> FlagDraft:
         case Step.CONFIDENTIALITY | Step.ATTACHMENTS:
             raise Stay(_(EXPECTED[step]))
     return draft
+
+
+async def _point_out_the_same_title(turn: FlagTurn, title: str) -> None:
+    """A challenge flagged lately with the same title may be this one: say so, and go on."""
+    caller = turn.context.require_caller()
+    for earlier in await turn.context.services.challenges.same_title_lately(caller, title):
+        await reply(
+            turn.update,
+            turn._(
+                "⚠️ #{number} was flagged with the same title on {day}: check with"
+                " /challenges that this is not the same challenge. You may go on.",
+                number=earlier.id,
+                day=format_date(earlier.created_at.date(), "medium", locale=turn._.language),
+            ),
+        )
 
 
 def _named(turn: FlagTurn, step: Step, text: str, names: Mapping[E, Iterable[str]]) -> E:
