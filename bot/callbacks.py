@@ -626,3 +626,10 @@ class FlowAction(CallbackData, prefix="fl:a"):
     token: DraftToken
     action: Word
     value: Word
+
+
+class FlowResume(CallbackData, prefix="fl:r"):
+    """Continue a flow's kept draft (from /resume)."""
+
+    flow: FlowName
+    token: DraftToken

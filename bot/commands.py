@@ -50,6 +50,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("meeting", N_("Log a meeting"), Capability.LOG_MEETINGS),
     Command("meetings", N_("Meetings of the partnership: list and search"), Capability.READ),
     Command("actions", N_("Open follow-up actions of meetings"), Capability.READ),
+    Command("resume", N_("Continue a draft left open"), Capability.READ),
     Command("milestones", N_("The action plan: progress, overdue, upcoming"), Capability.READ),
     Command("milestone", N_("One milestone and its history: /milestone CODE"), Capability.READ),
     Command("digest", N_("Your digest now; /digest settings for its schedule"), Capability.READ),

@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     poll_timeout: int = Field(default=10, ge=0, le=50)
     outbox_concurrency: int = Field(default=16, ge=1, le=100)
     urgent_reminder_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60)
+    #: A flow untouched this long is closed at the person's next message, its draft kept.
+    flow_timeout_hours: int = Field(default=24, ge=1, le=30 * 24)
     log_level: str = "INFO"
 
     _known_language = field_validator("default_language")(shipped_language)

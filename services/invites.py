@@ -29,8 +29,11 @@ CODE_BYTES = 12
 
 
 def new_code() -> str:
-    """A random, deep-link-safe code."""
-    return secrets.token_urlsafe(CODE_BYTES)
+    """A random, deep-link-safe code that never begins with "-" (a command line would read
+    it as an option: `invite revoke -abc...`)."""
+    while (code := secrets.token_urlsafe(CODE_BYTES)).startswith("-"):
+        pass
+    return code
 
 
 def looks_like_code(text: str) -> bool:

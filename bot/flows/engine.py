@@ -19,8 +19,9 @@ own). The engine gives every flow the same behaviour:
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from markupsafe import Markup
@@ -35,7 +36,16 @@ from telegram.ext import (
     filters,
 )
 
-from bot.callbacks import DraftToken, FlowAction, FlowChoice, FlowEdit, FlowName, FlowSave, Word
+from bot.callbacks import (
+    DraftToken,
+    FlowAction,
+    FlowChoice,
+    FlowEdit,
+    FlowName,
+    FlowResume,
+    FlowSave,
+    Word,
+)
 from bot.context import BotContext
 from bot.i18n import N_, Translator
 from bot.messaging import answer, reply, show, text_of
@@ -302,6 +312,7 @@ class Flow(Generic[D]):
         whether to continue it or start over (a command sent again must not drop it)."""
         kept = context.draft(self.name)
         if ask_first and "draft" in kept:
+            kept["touched"] = context.services.clock().isoformat()  # the question is fresh
             kept["pending"] = {
                 "draft": self.adapter.dump_python(draft, mode="json"),
                 "review": review,
@@ -349,7 +360,7 @@ class Flow(Generic[D]):
     async def ask(self, turn: Turn[D], intro: Markup | None = None) -> str:
         """Ask the current step's question."""
         _ = turn._
-        turn.state["at"] = "step"
+        turn.state.update(at="step", touched=turn.context.services.clock().isoformat())
         step = self.step(turn.state["step"])
         reviewing = bool(turn.state.get("reviewing"))
         parts: list[Markup] = [intro] if intro is not None else []
@@ -519,7 +530,12 @@ class Flow(Generic[D]):
     async def review(self, turn: Turn[D]) -> str:
         """The draft with a button per step, the flow's own buttons, and Save."""
         _ = turn._
-        turn.state.update(reviewing=True, queue=[], at="review")
+        turn.state.update(
+            reviewing=True,
+            queue=[],
+            at="review",
+            touched=turn.context.services.clock().isoformat(),
+        )
         flow, token = FlowName(self.name), DraftToken(turn.state["token"])
         draft = turn.draft  # steps not asked for this draft are not offered either
         edits = [
@@ -660,11 +676,61 @@ class Flow(Generic[D]):
             CallbackQueryHandler(self.action, pattern=FlowAction.pattern_with(**mine)),
             CommandHandler("back", self.review_back),
         ]
+        for handler in (*asking, *reviewing):
+            handler.callback = self._unless_left_too_long(handler.callback)
         return {self.asking: asking, self.reviewing: reviewing}
+
+    def _unless_left_too_long(
+        self, callback: Callable[[Update, BotContext], Coroutine[Any, Any, Any]]
+    ) -> Callable[[Update, BotContext], Coroutine[Any, Any, Any]]:
+        """A flow untouched for FLOW_TIMEOUT_HOURS is closed at the person's next message,
+        its draft kept for /resume (or for the flow's command, which offers to continue)."""
+
+        async def fresh(update: Update, context: BotContext) -> object:
+            state = context.draft(self.name)
+            touched = state.get("touched")
+            limit = timedelta(hours=context.settings.flow_timeout_hours)
+            if touched and context.services.clock() - datetime.fromisoformat(touched) > limit:
+                await answer(update)
+                _ = context._
+                await reply(
+                    update,
+                    _.plural(
+                        "You left {flow} untouched for more than {count} hour: it is closed,"
+                        " and its draft is kept. Send /resume to continue it.",
+                        "You left {flow} untouched for more than {count} hours: it is closed,"
+                        " and its draft is kept. Send /resume to continue it.",
+                        context.settings.flow_timeout_hours,
+                        flow=_.text(self.title),
+                    ),
+                )
+                return END
+            return await callback(update, context)
+
+        return fresh
+
+    async def resume(self, update: Update, context: BotContext) -> object:
+        """A kept draft's button (from /resume): the flow goes on where it was left."""
+        state = context.draft(self.name)
+        if "draft" not in state or FlowResume.of(update).token != state.get("token"):
+            await answer(update, context._.text(texts.BUTTON_EXPIRED))
+            return END
+        await answer(update)
+        await self.show_again(update, context, context._("Here is where you were."))
+        return self.reviewing if state.get("at") == "review" else self.asking
+
+    def resume_button(self, context: BotContext) -> InlineKeyboardButton | None:
+        """The button that continues this flow's kept draft; None if there is none."""
+        state = context.draft(self.name)
+        if "draft" not in state:
+            return None
+        label = context._.text(CONTINUE_WHAT).format(flow=context._.text(self.title))
+        return button(label, FlowResume(FlowName(self.name), DraftToken(state["token"])))
 
 
 SAVE = N_("Save")
 CONTINUE = N_("Continue the draft")
+CONTINUE_WHAT = N_("Continue: {flow}")
 START_OVER = N_("Start over")
 #: The flow's own actions of the engine: continue the kept draft, or start a new one.
 KEEP_DRAFT = "keep"

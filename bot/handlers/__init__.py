@@ -110,6 +110,13 @@ async def _read_only_inside_a_flow(update: Update, context: BotContext) -> None:
     await READ_ONLY[command](update, context)
 
 
+def _cancelling(name: str | None) -> Callback:
+    async def cancel(update: Update, context: BotContext) -> int:
+        return await fallback.cancel(update, context, name)
+
+    return cancel
+
+
 def _reminding_of(name: str | None) -> Callback:
     async def remind(update: Update, context: BotContext) -> None:
         await fallback.busy_in_flow(update, context, name)
@@ -123,7 +130,7 @@ def _flow_fallbacks(
     """What every flow understands at any step, besides its own answers (`name`: the flow,
     to remind the person of where they are)."""
     return [
-        CommandHandler("cancel", fallback.cancel),
+        CommandHandler("cancel", _cancelling(name)),
         CommandHandler(list(READ_ONLY), _read_only_inside_a_flow),
         MessageHandler(filters.COMMAND, _reminding_of(name)),
         MessageHandler(NOT_TEXT, fallback.wrong_kind_of_answer),
@@ -168,6 +175,9 @@ def _flow(
 
     One flow at a time: PTB would let a second flow start while another waits for an
     answer, and the two would then compete for the person's messages."""
+    if name in FLOWS:  # a kept draft continues from /resume
+        resumed = cb.FlowResume.pattern_with(flow=name)
+        entry_points = [*entry_points, CallbackQueryHandler(FLOWS[name].resume, pattern=resumed)]
     for entry in entry_points:
         entry.callback = _unless_another_flow_is_open(name, entry.callback)
     return ConversationHandler(
@@ -435,6 +445,7 @@ def register(application: PartnerbotApplication) -> None:
             challenges.escalation_scope_pressed, pattern=cb.EscalationScope.pattern()
         ),
         CommandHandler("cancel", fallback.nothing_to_cancel),
+        CommandHandler("resume", fallback.resume_menu, filters=PRIVATE),
         # Private-only commands sent in a group: point to the private chat.
         CommandHandler(PRIVATE_ONLY, fallback.private_only),
         # Fallbacks: must stay last.

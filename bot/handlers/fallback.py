@@ -12,16 +12,15 @@ from bot.flows.engine import FLOWS
 from bot.i18n import Verbatim
 from bot.messaging import answer, reply, text_of
 from bot.views import texts
+from bot.views.keyboards import keyboard
 
 
-async def cancel(update: Update, context: BotContext) -> int:
-    """Leave the current flow; what it collected is dropped."""
-    flows = (
-        *("invite", "vouch", "profile", "broadcast", "contact", "meeting", "milestone", "flag"),
-        "challenge_status",
-    )
-    for name in flows:
-        context.discard_draft(name)
+async def cancel(update: Update, context: BotContext, name: str | None = None) -> int:
+    """Leave the current flow (`name`); what it collected is dropped, and the drafts other
+    flows keep (for /resume) stay."""
+    flows = (name,) if name is not None else tuple(FLOWS)
+    for flow in flows:
+        context.discard_draft(flow)
     await reply(
         update, context._("Stopped. Nothing was changed. Send /help to see what you can do.")
     )
@@ -105,3 +104,13 @@ async def unexpected_message(update: Update, context: BotContext) -> None:
 async def stale_button(update: Update, context: BotContext) -> None:
     """A button of an old message (the flow ended, or the bot was updated)."""
     await answer(update, context._.text(texts.BUTTON_EXPIRED))
+
+
+async def resume_menu(update: Update, context: BotContext) -> None:
+    """/resume: the drafts kept of flows left open too long, each with a button to continue."""
+    _ = context._
+    buttons = [b for flow in FLOWS.values() if (b := flow.resume_button(context)) is not None]
+    if not buttons:
+        await reply(update, _("You have no draft to continue."))
+        return
+    await reply(update, _("Your drafts:"), keyboard([[b] for b in buttons]))

@@ -126,5 +126,4 @@ async def _filter_asked(update: Update, context: BotContext, what: str, key: Lis
 
 async def filter_cancel(update: Update, context: BotContext) -> int:
     """/cancel while typing a filter: the list stays as it was."""
-    context.discard_draft(FILTER.name)
-    return await fallback.cancel(update, context)
+    return await fallback.cancel(update, context, FILTER.name)

@@ -100,3 +100,12 @@ def test_every_subcommand_explains_itself(capsys: pytest.CaptureFixture[str]) ->
             main(argv)
         assert exit_code.value.code == 0
         assert "usage:" in capsys.readouterr().out
+
+
+def test_invite_codes_never_begin_with_a_dash() -> None:
+    """The command line would take such a code for an option."""
+    from services.invites import looks_like_code, new_code
+
+    codes = [new_code() for _ in range(2000)]
+    assert not any(code.startswith("-") for code in codes)
+    assert all(looks_like_code(code) for code in codes)

@@ -728,3 +728,25 @@ async def test_a_past_due_date_is_confirmed_and_a_meeting_ahead_is_warned_of(
     await driver.press(MEMBER, "The whole partnership")
     await driver.press(MEMBER, "Done")
     assert "⚠️ overdue since Nov 20, 2026" in last(driver, MEMBER)
+
+
+async def test_a_flow_left_for_a_day_is_closed_its_draft_kept_for_resume(
+    driver: BotDriver, partnership: Partnership, clock: FakeClock
+) -> None:
+    assert "no draft to continue" in texts(await driver.send(MEMBER, "/resume"))
+    await driver.send(MEMBER, "/meeting")
+    await driver.send(MEMBER, "yesterday 10:00")
+    await driver.send(MEMBER, "Left for a day")
+    clock.advance(hours=25)
+    closed = texts(await driver.send(MEMBER, "an answer a day late"))
+    assert "You left logging a meeting untouched for more than 24 hours" in closed
+    assert "/resume" in closed
+    # The flow is closed: other commands work as usual.
+    assert "You are in the middle" not in texts(await driver.send(MEMBER, "/flag"))
+    await driver.send(MEMBER, "/cancel")
+    await driver.send(MEMBER, "/resume")
+    await driver.press(MEMBER, "Continue: logging a meeting")
+    resumed = last(driver, MEMBER)
+    assert "Here is where you were." in resumed and "What kind of meeting was it?" in resumed
+    await driver.press(MEMBER, "Other")
+    assert "Step 4 of 10" in last(driver, MEMBER)
