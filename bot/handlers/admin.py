@@ -113,14 +113,16 @@ async def _show_member(update: Update, context: BotContext, member_id: int, page
     target = await context.services.members.get(caller, member_id)
     name = await context.services.members.name_of(member_id)
     assert caller.role is not None
+    # Nobody is offered to change their own role (the last-admin rule holds anyway).
+    yourself = member_id == caller.identity.user_id
     rows = [
         [button(texts.role_name(_, role), MemberRole(member_id, role, page))]
         for role in Role
-        if role is not target.role and may_manage(caller.role, target.role, role)
+        if not yourself and role is not target.role and may_manage(caller.role, target.role, role)
     ]
     if may_manage(caller.role, target.role):
         rows += _vouch_buttons(_, target, page)
-    if may_manage(caller.role, target.role) and member_id != caller.identity.user_id:
+    if may_manage(caller.role, target.role) and not yourself:
         rows.append([button(_.text(texts.REMOVE), MemberRemove(member_id, page))])
     rows.append([button("«", MemberList(page))])
     details = Markup("\n").join(

@@ -307,3 +307,15 @@ async def test_one_flow_at_a_time(driver: BotDriver, partnership: Partnership) -
     assert "Invite people as" in texts(await driver.send(COORDINATOR, "/invite"))
     await driver.send(COORDINATOR, "/cancel")
     assert "Which organisation" in texts(await driver.send(COORDINATOR, "/profile"))
+
+
+async def test_an_admin_is_not_offered_to_change_their_own_role(
+    driver: BotDriver, partnership: Partnership
+) -> None:
+    await driver.send(ADMIN, "/members")
+    await driver.press(ADMIN, "Aminata")
+    own = buttons(driver.last_keyboard_message(ADMIN.id))
+    assert not any(label in own for label in ("coordinator", "member", "observer"))
+    await driver.send(ADMIN, "/members")
+    await driver.press(ADMIN, "Carlos")
+    assert "member" in buttons(driver.last_keyboard_message(ADMIN.id))
