@@ -486,6 +486,7 @@ def _plan_import(arguments: argparse.Namespace, settings: Settings) -> int:
     print(
         f"Imported {arguments.file} into {name}: {report.pillars} pillars,"
         f" {len(report.added)} milestones added, {len(report.updated)} updated,"
+        f" {len(report.unchanged)} unchanged,"
         f" {len(report.removed)} removed."
     )
     if report.removed:

@@ -127,6 +127,8 @@ class ImportReport:
     pillars: int
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
+    #: Milestones the file repeats as they were.
+    unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     #: History entries that went with the removed milestones.
     removed_updates: int = 0
@@ -193,7 +195,12 @@ async def store_plan(
             await _store_milestone(
                 tx, partnership_id, pillar_id, index, entry, assignees, old, now, source
             )
-            (report.updated if old else report.added).append(entry.code)
+            if old is None:
+                report.added.append(entry.code)
+            elif _as_kept(old) != _as_kept(await store.get(tx, partnership_id, old.id)):
+                report.updated.append(entry.code)
+            else:
+                report.unchanged.append(entry.code)
     gone = list(existing.values())
     removed_updates = await store.count_updates(tx, [m.id for m in gone])
     await store.delete_milestones(tx, [m.id for m in gone])
@@ -202,9 +209,29 @@ async def store_plan(
         pillars=report.pillars,
         added=report.added,
         updated=report.updated,
+        unchanged=report.unchanged,
         removed=sorted(m.code for m in gone),
         removed_updates=removed_updates,
         unresolved=sorted(resolve.unresolved, key=str.casefold),
+    )
+
+
+def _as_kept(milestone: Milestone | None) -> tuple[object, ...] | None:
+    """What an import may change of a milestone (its times aside)."""
+    if milestone is None:
+        return None
+    return (
+        milestone.pillar_id,
+        milestone.code,
+        milestone.position,
+        milestone.title,
+        milestone.description,
+        milestone.owner,
+        milestone.assignees,
+        milestone.due_on,
+        milestone.date_inferred,
+        milestone.status,
+        milestone.progress,
     )
 
 

@@ -293,7 +293,10 @@ def test_plan_commands(
     assert main(["plan", "export", "--partnership", "cop-mali", str(default)]) == 0
     assert main(["plan", "import", "--partnership", "jit-mauritanie", str(default)]) == 0
     out = capsys.readouterr().out
-    assert "38 milestones added, 0 updated, 3 removed" in out and "A1, A2, B1" in out
+    assert "38 milestones added, 0 updated, 0 unchanged, 3 removed" in out and "A1, A2, B1" in out
+    # The same file again changes nothing, and says so.
+    assert main(["plan", "import", "--partnership", "jit-mauritanie", str(default)]) == 0
+    assert "0 milestones added, 0 updated, 38 unchanged, 0 removed" in capsys.readouterr().out
     assert main(["digest", "schedule", "--partnership", "cop-mali", "--frequency", "daily",
                  "--hour", "7"]) == 0  # fmt: skip
     assert "daily at 07:00 (UTC)" in capsys.readouterr().out
