@@ -69,7 +69,10 @@ class PartnershipService:
         if any("," in country for country in countries):
             raise InvalidInput("countries", "country names cannot contain commas")
         if await partnership_store.get_by_slug(self._db, slug) is not None:
-            raise InvalidInput("slug", f"'{slug}' is taken")
+            free = await self._free_slug(slug)
+            raise InvalidInput(
+                "slug", f"'{slug}' is taken: give another with --slug, e.g. --slug {free}"
+            )
         now = self._clock()
         async with self._db.transaction() as tx:
             partnership_id = await partnership_store.insert(
@@ -95,6 +98,13 @@ class PartnershipService:
         created = await partnership_store.get(self._db, partnership_id)
         assert created is not None
         return created
+
+    async def _free_slug(self, taken: str) -> str:
+        """A slug like `taken` that no partnership has yet: taken-2, taken-3, ..."""
+        number = 2
+        while await partnership_store.get_by_slug(self._db, f"{taken}-{number}") is not None:
+            number += 1
+        return f"{taken}-{number}"
 
     async def by_slug(self, slug: str) -> Partnership:
         """A partnership by slug, or NotFound."""

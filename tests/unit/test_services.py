@@ -128,3 +128,16 @@ async def test_identify_follows_telegram_name_and_language_changes(services: Ser
     await services.access.set_language(caller, "ar")
     again = await services.access.identify(person(5, "New name", "pt-br"))
     assert again.language("en") == "ar"
+
+
+async def test_a_taken_partnership_name_suggests_a_free_slug(services: Services) -> None:
+    for _ in range(2):
+        await services.partnerships.create(
+            name="COP Mali", kind=PartnershipKind.COP, countries=(), timezone="UTC",
+            language="fr", plan=None, slug="cop-mali" if _ == 0 else "cop-mali-2",
+        )  # fmt: skip
+    with pytest.raises(InvalidInput) as refused:
+        await services.partnerships.create(
+            name="COP Mali", kind=PartnershipKind.COP, countries=(), timezone="UTC", language="fr"
+        )
+    assert "--slug cop-mali-3" in str(refused.value)
