@@ -54,12 +54,16 @@ async def start(update: Update, context: BotContext) -> None:
 
 
 async def help_command(update: Update, context: BotContext) -> None:
-    """List exactly the commands the caller's role may use."""
-    await reply(update, help_text(context._, context.require_caller()))
+    """List exactly the commands the caller's role may use (in a group: those that work
+    there)."""
+    chat = update.effective_chat
+    in_group = chat is not None and chat.type != ChatType.PRIVATE
+    await reply(update, help_text(context._, context.require_caller(), in_group=in_group))
 
 
-def help_text(_: Translator, caller: Caller) -> Markup:
-    """The caller's partnership and role, then their commands."""
+def help_text(_: Translator, caller: Caller, *, in_group: bool = False) -> Markup:
+    """The caller's partnership and role, then their commands (in a group: only the
+    group's)."""
     membership = caller.membership
     assert membership is not None
     parts = [
@@ -68,13 +72,13 @@ def help_text(_: Translator, caller: Caller) -> Markup:
             partnership=bold(membership.partnership.name),
             role=texts.role_name(_, membership.role),
         ),
-        Markup(""),
-        _("What you can do:"),
     ]
-    parts += [
-        Markup("/{name} — {description}").format(name=c.name, description=_(c.description))
-        for c in commands_for(membership.role)
-    ]
+    if not in_group:
+        parts += [Markup(""), _("What you can do:")]
+        parts += [
+            Markup("/{name} — {description}").format(name=c.name, description=_(c.description))
+            for c in commands_for(membership.role)
+        ]
     in_groups = commands_for(membership.role, Where.GROUP)
     if in_groups:
         parts += [Markup(""), _("In a group chat:")]

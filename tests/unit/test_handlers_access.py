@@ -178,3 +178,14 @@ async def test_people_are_answered_in_their_telegram_language_then_the_partnersh
     assert "invitation only" in texts(
         await driver.send(LocalUser(704, "X", language_code="de"), "/help")
     )
+
+
+async def test_help_in_a_group_lists_only_what_works_there(
+    driver: BotDriver, partnership: Partnership
+) -> None:
+    group = driver.updates.group_chat(-100321, "COP team")
+    await driver.send(ADMIN, "/linkgroup", chat=group)
+    in_group = texts(await driver.send(MEMBER, "/help", chat=group))
+    assert "/digest" in in_group and "/meeting" in in_group
+    assert "/contacts" not in in_group and "/mycard" not in in_group
+    assert "/contacts" in texts(await driver.send(MEMBER, "/help"))
