@@ -105,17 +105,27 @@ def _first_action(found: ActionPage) -> int:
 
 def _actions_keyboard(found: ActionPage) -> InlineKeyboardMarkup | None:
     start = _first_action(found)
-    buttons = [
-        button(f"✔ {start + offset}", ActionDone(item.action.id, found.page))
+    # Each button says what it does and to what: ✔ marks an action done, 📝 opens its meeting.
+    rows = [
+        [
+            button(
+                f"✔ {start + offset}. {shorten(item.action.what, 40)}",
+                ActionDone(item.action.id, found.page),
+            )
+        ]
         for offset, item in enumerate(found.items)
         if item.may_close
     ]
-    rows = in_rows(buttons, 4)
-    opened = [
-        button(f"📝 {start + offset}", MeetingOpen(item.meeting.id))
-        for offset, item in enumerate(found.items)
-    ]
-    rows += in_rows(opened, 4)
+    rows += in_rows(
+        [
+            button(
+                f"📝 {start + offset}. {shorten(item.meeting.title, 24)}",
+                MeetingOpen(item.meeting.id),
+            )
+            for offset, item in enumerate(found.items)
+        ],
+        2,
+    )
     paging = pager(found.page, found.pages, ActionList)
     if paging:
         rows.append(paging)

@@ -12,7 +12,7 @@ from bot.i18n import N_
 from bot.messaging import show
 from bot.views.broadcasts import broadcast_status, delivery_figures
 from bot.views.keyboards import button, in_rows, keyboard
-from bot.views.render import bold, format_moment
+from bot.views.render import bold, format_moment, shorten
 from services.access import Capability
 
 
@@ -73,8 +73,10 @@ async def alerts(update: Update, context: BotContext) -> None:
             )
             + delivery_figures(_, summary.counts)
         )
-        buttons.append(button(str(number), AlertOpen(summary.broadcast.id)))
-    await show(update, Markup("\n").join(lines), keyboard(in_rows(buttons, 5)))
+        # The button says what it opens: who received, acknowledged, could not be reached.
+        label = f"👥 {number}. {shorten(summary.broadcast.body, 30)}"
+        buttons.append(button(label, AlertOpen(summary.broadcast.id)))
+    await show(update, Markup("\n").join(lines), keyboard(in_rows(buttons, 1)))
 
 
 async def alert_detail(update: Update, context: BotContext) -> None:

@@ -111,7 +111,7 @@ async def test_log_list_open_edit_and_close_an_action(botapi: BotApiServer, tmp_
         await member.send("/actions")
         actions = await until(member, "open follow-up action")
         assert "Draft the joint report" in actions.text and "yours: 1" in actions.text
-        await member.press("✔ 1")
+        await member.press("✔ 1. Draft the joint report")
         closed = await member.next_edit(actions)
         assert "Marked done: Draft the joint report" in closed.text
         assert "No open follow-up actions" in closed.text

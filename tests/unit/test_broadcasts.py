@@ -46,6 +46,8 @@ async def test_broadcast_reaches_everyone_who_acknowledges_once(
     status = driver.api.sent_to(COORDINATOR.id)[-1]["text"]
     assert "Delivered 3 · pending 0 · failed 0 · acknowledged 1 of 3" in status
     await driver.send(COORDINATOR, "/alerts")
+    # The button says what it opens.
+    assert "👥 1. Meeting moved to <Thursday> &…" in buttons_of(driver)
     await driver.press(COORDINATOR, "1")
     detail = driver.text_of(COORDINATOR.id)
     assert "Not acknowledged yet: Aminata, Olga" in detail

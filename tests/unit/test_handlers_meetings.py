@@ -447,7 +447,8 @@ async def test_actions_mine_first_overdue_and_done(
     assert "2 open follow-up actions — yours: 1, overdue: 1." in listing
     assert listing.index("Moussa task") < listing.index("Late &lt;report&gt;")
     assert "overdue since Nov 20, 2026" in listing
-    assert buttons(driver.last_keyboard_message(MEMBER.id))[:1] == ["✔ 1"]  # only their own
+    # only their own; each button says what it does, to what
+    assert buttons(driver.last_keyboard_message(MEMBER.id))[:1] == ["✔ 1. Moussa task"]
     old_list = dict(driver.last_keyboard_message(MEMBER.id))
     await driver.press(MEMBER, "✔ 1")
     assert "Marked done: <b>Moussa task</b>" in last(driver, MEMBER)
