@@ -751,3 +751,12 @@ async def test_a_flow_left_for_a_day_is_closed_its_draft_kept_for_resume(
     assert "Here is where you were." in resumed and "What kind of meeting was it?" in resumed
     await driver.press(MEMBER, "Other")
     assert "Step 4 of 10" in last(driver, MEMBER)
+
+
+async def test_the_first_step_accepts_now_with_one_press(
+    driver: BotDriver, partnership: Partnership
+) -> None:
+    first = await driver.send(MEMBER, "/meeting")
+    assert "Now:" in texts(first) and "✓ Keep this date and time" in buttons(first[-1])
+    await driver.press(MEMBER, "Keep this date and time")
+    assert "Step 2 of 10" in last(driver, MEMBER)

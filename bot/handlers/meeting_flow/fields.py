@@ -11,7 +11,7 @@ from markupsafe import Markup
 from telegram import Message
 
 from bot.flows.engine import Choice, Invalid, Step, Turn
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from bot.messaging import reply
 from bot.views import meetings as views
 from bot.views import texts
@@ -34,6 +34,7 @@ from services.meeting_fields import (
 Meeting = Turn[MeetingDraft]
 #: The fields whose answer is free text kept as typed (cleaned).
 TEXTS = (Field.LOCATION, Field.SUMMARY, Field.DECISIONS)
+KEEP_WHEN = N_("Keep this date and time")
 
 
 async def people(turn: Meeting) -> list[MemberInPartnership]:
@@ -270,6 +271,17 @@ def attachment_of(message: Message) -> Attachment | None:
     return None
 
 
+async def _keep_when(turn: Meeting) -> list[Choice]:
+    """The date it has (now, when the flow starts), accepted with one press."""
+    if turn.draft.held_at is None:
+        return []
+    return [Choice("✓ " + turn._.text(KEEP_WHEN), "keep")]
+
+
+async def _when_kept(turn: Meeting, value: str) -> MeetingDraft:
+    return turn.draft
+
+
 # -- the steps ------------------------------------------------------------------------------------
 
 
@@ -282,11 +294,13 @@ def field_step(meeting_field: Field) -> Step[MeetingDraft]:
         **{f: _text_reader(f) for f in (Field.TITLE, *TEXTS)},
     }
     choices = {
+        Field.WHEN: _keep_when,
         Field.KIND: _kinds,
         Field.CONFIDENTIALITY: _confidentiality,
         Field.ATTACHMENTS: _attachment_buttons,
     }
     chosen = {
+        Field.WHEN: _when_kept,
         Field.KIND: _kind_chosen,
         Field.CONFIDENTIALITY: _confidentiality_chosen,
         Field.ATTACHMENTS: _attachment_pressed,
