@@ -464,6 +464,8 @@ class Flow(Generic[D]):
             return self.asking
         try:
             turn.draft = await step.chosen(turn, pressed.value)
+        except Stay as stay:
+            return await self.stay(turn, stay)
         except Invalid as invalid:
             await self.refuse(turn, invalid)
             return self.asking

@@ -760,3 +760,22 @@ async def test_the_first_step_accepts_now_with_one_press(
     assert "Now:" in texts(first) and "✓ Keep this date and time" in buttons(first[-1])
     await driver.press(MEMBER, "Keep this date and time")
     assert "Step 2 of 10" in last(driver, MEMBER)
+
+
+async def test_more_than_ten_members_page_on_who_will_do_it(
+    driver: BotDriver, partnership: Partnership
+) -> None:
+    for number in range(12):
+        await driver.app.services.partnerships.add_member(
+            partnership, user_id=9100 + number, name=f"Zed {number:02}", role=Role.MEMBER
+        )
+    await driver.send(MEMBER, "/meeting Page through owners\nwhen: yesterday\nkind: other")
+    await driver.press(MEMBER, "✎ Follow-up actions")
+    await driver.press(MEMBER, "Add an action")
+    await driver.send(MEMBER, "Call the embassy")
+    first = buttons(driver.last_keyboard_message(MEMBER.id))
+    assert "More members ▸" in first and "Zed 11" not in first
+    await driver.press(MEMBER, "More members ▸")
+    assert "Other members of the partnership" in last(driver, MEMBER)
+    await driver.press(MEMBER, "Zed 11")
+    assert "When is it due" in last(driver, MEMBER)

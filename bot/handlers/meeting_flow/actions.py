@@ -9,7 +9,7 @@ from datetime import date
 
 from markupsafe import Markup
 
-from bot.flows.engine import Choice, Invalid, Step
+from bot.flows.engine import Choice, Invalid, Stay, Step
 from bot.handlers.meeting_flow.fields import (
     Meeting,
     always,
@@ -41,6 +41,8 @@ OWNER_BUTTONS = 10
 #: The flow's own action that keeps a due date already past.
 PAST_DUE = "pastdue"
 KEEP_PAST_DUE = N_("Keep this date")
+MORE_MEMBERS = N_("More members ▸")
+OTHER_MEMBERS = N_("Other members of the partnership:")
 WHAT, WHO, DUE, MENU = "what", "who", "due", Field.ACTIONS.value
 #: The questions of one action, in order.
 ONE_ACTION = (WHAT, WHO, DUE)
@@ -138,16 +140,22 @@ async def _who_question(turn: Meeting) -> Markup:
 
 
 async def _owners(turn: Meeting) -> list[Choice]:
-    """The caller, the members among the participants, then other members; Nobody yet."""
+    """The caller, the members among the participants, then other members, a page at a
+    time (More ▸ turns the page); Nobody yet."""
     caller = turn.context.require_caller()
     members = await people(turn)
     names = {m.member_id: m.name for m in members}
     ordered = [caller.identity.user_id]
     ordered += [p.member_id for p in turn.draft.participants if p.member_id is not None]
     ordered += [m.member_id for m in members]
-    owners = [(m, names[m]) for m in dict.fromkeys(ordered) if m in names][:OWNER_BUTTONS]
+    everyone = [(m, names[m]) for m in dict.fromkeys(ordered) if m in names]
+    pages = max((len(everyone) + OWNER_BUTTONS - 1) // OWNER_BUTTONS, 1)
+    page = int(turn.extra.get("owner_page", 0)) % pages
+    owners = everyone[page * OWNER_BUTTONS : (page + 1) * OWNER_BUTTONS]
     turn.extra["owners"] = [[member_id, name] for member_id, name in owners]
     choices = [Choice(shorten(name, 30), str(n)) for n, (_m, name) in enumerate(owners)]
+    if pages > 1:
+        choices.append(Choice(turn._.text(MORE_MEMBERS), "more"))
     return [*choices, Choice(turn._.text(views.NOBODY_YET), "none")]
 
 
@@ -155,6 +163,9 @@ async def _owner_chosen(turn: Meeting, value: str) -> MeetingDraft:
     action = _existing(turn)
     if value == "none":
         return _with_action(turn, replace(action, owner_id=None, owner_name=""))
+    if value == "more":
+        turn.extra["owner_page"] = int(turn.extra.get("owner_page", 0)) + 1
+        raise Stay(turn._(OTHER_MEMBERS))
     owners = turn.extra.get("owners") or []
     if not value.isdigit() or int(value) >= len(owners):
         raise Invalid(texts.expired(turn._))
