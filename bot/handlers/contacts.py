@@ -40,7 +40,7 @@ from bot.throttling import spend
 from bot.views import contacts as views
 from bot.views import texts
 from bot.views.keyboards import button, in_rows, keyboard, pager
-from bot.views.render import bold, shorten
+from bot.views.render import bold, country_name, shorten
 from domain.contacts import Contact
 from services.access import Capability
 from services.contact_csv import vcard
@@ -189,7 +189,10 @@ async def _directory(update: Update, context: BotContext) -> None:
     if directory.countries:
         parts.append(_("Browse by country:"))
     buttons = [
-        button(f"{shorten(name, 30)} ({count})", ContactsOfCountry(_digest(name)))
+        button(
+            f"{shorten(country_name(name, _.language), 30)} ({count})",
+            ContactsOfCountry(_digest(name)),
+        )
         for name, count in directory.countries[:COUNTRY_BUTTONS]
     ]
     rows = in_rows(buttons, 2)

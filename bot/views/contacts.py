@@ -10,7 +10,7 @@ from markupsafe import Markup, escape
 
 from bot.callbacks import ContactLink
 from bot.i18n import N_, Translator, translator
-from bot.views.render import bold, code, shorten
+from bot.views.render import bold, code, country_name, shorten
 from domain.contacts import Contact
 from services.contact_csv import COLUMNS, CsvRefused, FileProblem
 from services.contact_fields import (
@@ -117,6 +117,8 @@ def value_text(_: Translator, field: Field, draft: ContactDraft) -> str:
             return phone_for_display(draft.phone) if draft.phone else ""
         case Field.TELEGRAM:
             return f"@{draft.telegram}" if draft.telegram else ""
+        case Field.COUNTRY:
+            return country_name(draft.country, _.language) if draft.country else ""
         case _:
             value = getattr(draft, field.value)
             return str(value) if value else ""
@@ -159,8 +161,9 @@ def review_card(_: Translator, draft: ContactDraft) -> Markup:
 
 def result_line(_: Translator, number: int, contact: Contact) -> Markup:
     """One search result: number, name in bold, then role, organisation and country."""
+    country = country_name(contact.country, _.language) if contact.country else None
     details = " · ".join(
-        shorten(part, 80) for part in (contact.role, contact.organisation, contact.country) if part
+        shorten(part, 80) for part in (contact.role, contact.organisation, country) if part
     )
     return _(
         "{number}. {name} — {details}", number=number, name=bold(contact.name), details=details

@@ -10,6 +10,8 @@ from babel import Locale
 from babel.dates import format_date, format_time
 from markupsafe import Markup, escape
 
+from services.contact_fields import region_of
+
 #: Telegram's limit is 4096 characters after entity parsing; raw HTML is never shorter
 #: than its parsed text, so keeping raw chunks under the limit is always safe.
 MESSAGE_LIMIT = 4096
@@ -110,3 +112,12 @@ def code(value: object) -> Markup:
 def lines(*parts: Markup | str) -> Markup:
     """Join escaped parts with line breaks; plain str parts are escaped too."""
     return Markup("\n").join(parts)
+
+
+def country_name(country: str, language: str) -> str:
+    """A country as the reader's language names it (CLDR, through Babel): 'Senegal' reads
+    'Sénégal' in French and 'السنغال' in Arabic; a name no country has stays as stored."""
+    region = region_of(country)
+    if region is None:
+        return country
+    return str(Locale.parse(language).territories.get(region, country))
