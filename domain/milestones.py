@@ -21,15 +21,25 @@ class MilestoneStatus(StrEnum):
         return self in (MilestoneStatus.PLANNED, MilestoneStatus.IN_PROGRESS)
 
 
+def _in(texts: dict[str, str], language: str, default: str) -> str:
+    """The text in `language`, else English, else any, else `default`."""
+    return texts.get(language) or texts.get("en") or next(iter(texts.values()), default)
+
+
 @dataclass(frozen=True, slots=True)
 class PlanInfo:
-    """The plan of a partnership: its name and where it came from."""
+    """The plan of a partnership: its name and where it came from; `titles` maps a language
+    to the name in it."""
 
     partnership_id: int
-    title: str
+    titles: dict[str, str]
     reference: str | None
     source: str
     imported_at: datetime
+
+    def title(self, language: str) -> str:
+        """The name in `language`, else English, else any."""
+        return _in(self.titles, language, self.reference or "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,11 +54,7 @@ class Pillar:
 
     def title(self, language: str) -> str:
         """The title in `language`, else English, else any."""
-        return (
-            self.titles.get(language)
-            or self.titles.get("en")
-            or next(iter(self.titles.values()), self.code)
-        )
+        return _in(self.titles, language, self.code)
 
 
 @dataclass(frozen=True, slots=True)

@@ -179,7 +179,7 @@ async def store_plan(
     """Write `plan` as the partnership's plan inside the caller's transaction."""
     existing = {m.code.casefold(): m for m in await store.all_of(tx, partnership_id)}
     await store.put_plan(
-        tx, partnership_id, title=plan.title, reference=plan.reference, source=source, now=now
+        tx, partnership_id, titles=plan.title, reference=plan.reference, source=source, now=now
     )
     report = ImportReport(pillars=len(plan.pillars))
     kept_pillars: list[int] = []
@@ -382,7 +382,7 @@ class MilestoneService:
             )
             for pillar in await store.pillars(self._db, partnership.id)
         ]
-        plan = PlanFile(title=info.title, reference=info.reference, pillars=pillars)
+        plan = PlanFile(title=info.titles, reference=info.reference, pillars=pillars)
         return dump_plan(plan, name=partnership.name, slug=partnership.slug), len(milestones)
 
     # -- reading -------------------------------------------------------------------------------

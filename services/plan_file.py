@@ -17,6 +17,7 @@ from typing import Annotated, Any, Self
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -74,13 +75,25 @@ def _iso_date(value: object) -> object:
 
 
 def _titles(value: object) -> object:
-    """A pillar title is one text, or one per language."""
+    """A title is one text, or one per language."""
     return {"en": value} if isinstance(value, str) else value
+
+
+def _languages(titles: dict[str, str]) -> dict[str, str]:
+    """Titles are keyed by the languages Partnerbot speaks; at least one is given."""
+    unknown = [key for key in titles if key not in LANGUAGES]
+    if unknown:
+        raise ValueError(f"unknown language {unknown[0]!r}: use {', '.join(LANGUAGES)} as keys")
+    if not titles:
+        raise ValueError("give the title at least in one language")
+    return titles
 
 
 Code = Annotated[str, Field(pattern=CODE, description="letters, digits, . _ -; at most 16")]
 Due = Annotated[date, BeforeValidator(_iso_date)]
 Text = Annotated[str, Field(min_length=1, max_length=200)]
+#: A plan's or a pillar's title: one text (English), or {en: ..., fr: ..., ar: ...}.
+Titles = Annotated[dict[str, Text], BeforeValidator(_titles), AfterValidator(_languages)]
 
 
 class _Strict(BaseModel):
@@ -123,24 +136,14 @@ class PillarEntry(_Strict):
     """A pillar and its milestones."""
 
     code: Code
-    title: Annotated[dict[str, Text], BeforeValidator(_titles)]
+    title: Titles
     milestones: list[MilestoneEntry] = Field(default_factory=list, max_length=MAX_MILESTONES)
-
-    @field_validator("title")
-    @classmethod
-    def _languages(cls, titles: dict[str, str]) -> dict[str, str]:
-        unknown = [key for key in titles if key not in LANGUAGES]
-        if unknown:
-            raise ValueError(f"unknown language {unknown[0]!r}: use {', '.join(LANGUAGES)} as keys")
-        if not titles:
-            raise ValueError("give the title at least in one language")
-        return titles
 
 
 class PlanFile(_Strict):
     """A whole action plan."""
 
-    title: Text
+    title: Titles
     reference: str | None = Field(default=None, max_length=120)
     pillars: list[PillarEntry] = Field(min_length=1, max_length=MAX_PILLARS)
 

@@ -680,4 +680,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         END;
         """,
     ),
+    Migration(
+        "0011_plan_titles",
+        """
+        -- The plan's name per language, like its pillars' ({"en": ..., "fr": ...}); the
+        -- title column keeps the English (or only) name.
+        ALTER TABLE action_plans ADD COLUMN titles TEXT NOT NULL DEFAULT '{}';
+        UPDATE action_plans SET titles = json_object('en', title);
+        """,
+    ),
 )

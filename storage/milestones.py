@@ -71,18 +71,26 @@ async def put_plan(
     tx: Transaction,
     partnership_id: int,
     *,
-    title: str,
+    titles: dict[str, str],
     reference: str | None,
     source: str,
     now: datetime,
 ) -> None:
-    """Record the plan's name and source (one plan per partnership)."""
+    """Record the plan's name (per language) and source (one plan per partnership)."""
+    title = titles.get("en") or next(iter(titles.values()))
     await tx.execute(
-        "INSERT INTO action_plans (partnership_id, title, reference, source, imported_at)"
-        " VALUES (?, ?, ?, ?, ?) ON CONFLICT (partnership_id) DO UPDATE SET"
-        " title = excluded.title, reference = excluded.reference, source = excluded.source,"
-        " imported_at = excluded.imported_at",
-        (partnership_id, title, reference, source, to_db_time(now)),
+        "INSERT INTO action_plans (partnership_id, title, titles, reference, source, imported_at)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (partnership_id) DO UPDATE SET"
+        " title = excluded.title, titles = excluded.titles, reference = excluded.reference,"
+        " source = excluded.source, imported_at = excluded.imported_at",
+        (
+            partnership_id,
+            title,
+            json.dumps(titles, ensure_ascii=False),
+            reference,
+            source,
+            to_db_time(now),
+        ),
     )
 
 
@@ -95,7 +103,8 @@ async def plan_info(conn: Reader, partnership_id: int) -> PlanInfo | None:
         return None
     return PlanInfo(
         partnership_id=row["partnership_id"],
-        title=row["title"],
+        # Plans imported before titles per language have only the one title.
+        titles=json.loads(row["titles"]) or {"en": row["title"]},
         reference=row["reference"],
         source=row["source"],
         imported_at=from_db_time(row["imported_at"]),

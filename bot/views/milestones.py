@@ -118,7 +118,7 @@ def overview_text(_: Translator, overview: Overview, partnership: Partnership) -
         )
     overall = overview.overall
     parts: list[Markup] = [
-        Markup("📋 ") + bold(overview.plan.title),
+        Markup("📋 ") + bold(overview.plan.title(_.language)),
         _(
             "{partnership} · {today}",
             partnership=partnership.name,

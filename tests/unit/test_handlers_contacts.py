@@ -52,8 +52,7 @@ async def test_search_lists_results_and_opening_one_sends_a_contact_card(
     (results,) = await driver.send(MEMBER, "/contacts cote divoire")
     assert "1 contact matches <b>cote divoire</b>:" in results["text"]
     assert (
-        "<b>Koffi N&#39;Guessan</b> — Head of analysis · CENTIF · Côte d’Ivoire"
-        in results["text"]
+        "<b>Koffi N&#39;Guessan</b> — Head of analysis · CENTIF · Côte d’Ivoire" in results["text"]
     )
     sent = await driver.press(MEMBER, "Koffi")
     details = driver.text_of(MEMBER.id, -2)

@@ -14,7 +14,7 @@ from domain.milestones import MilestoneStatus
 from domain.models import Partnership, PartnershipKind, Role
 from services.errors import NotAllowed
 from services.milestones import ChartData
-from services.plan_file import parse_plan
+from services.plan_file import PlanRefused, parse_plan
 from storage import milestones as store
 from tests.fakes import BotDriver, texts
 from tests.helpers import buttons
@@ -236,3 +236,30 @@ def test_the_charts_subtitle_keeps_name_and_date_apart_right_to_left() -> None:
     assert chart_of(translator("en"), data, partnership).texts.subtitle == (
         "COP Senegal · Dec 6, 2026"
     )
+
+
+async def test_the_plans_name_reads_in_the_members_language(
+    driver: BotDriver, partnership: Partnership
+) -> None:
+    for language, title in (
+        ("Français", "Un plan d'action renouvelé de l'UE contre le trafic de migrants"),
+        ("العربية", "خطة العمل المتجددة للاتحاد الأوروبي لمكافحة تهريب المهاجرين"),
+    ):
+        await driver.send(MEMBER, "/language")
+        await driver.press(MEMBER, language)
+        assert title in texts(await driver.send(MEMBER, "/milestones")).replace("&#39;", "'")
+
+
+async def test_a_plan_named_in_one_text_or_per_language_exports_as_it_came(
+    driver: BotDriver, partnership: Partnership
+) -> None:
+    services = driver.app.services
+    one = "title: Plan commun\npillars:\n  - code: P1\n    title: Un\n    milestones: []\n"
+    await services.milestones.import_plan(partnership, parse_plan(one.encode()), source="a.yaml")
+    exported, _ = await services.milestones.export_plan(partnership)
+    assert parse_plan(exported.encode()).title == {"en": "Plan commun"}
+    await driver.send(MEMBER, "/language")
+    await driver.press(MEMBER, "Français")
+    assert "Plan commun" in texts(await driver.send(MEMBER, "/milestones"))
+    with pytest.raises(PlanRefused, match="unknown language 'xx'"):
+        parse_plan(one.replace("title: Plan commun", "title: {xx: Plan}").encode())
