@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gettext
+
 from markupsafe import Markup
 
 from bot.i18n import FIRST_STRONG_ISOLATE, POP_DIRECTIONAL_ISOLATE, Translator
@@ -87,3 +89,39 @@ def test_make_i18n_reads_the_code_as_the_check_does() -> None:
         name if spec is None else f"{name}:{','.join(map(str, spec))}"
         for name, spec in catalogs.KEYWORDS.items()
     }
+
+
+SAMPLE_COUNTS = (0, 1, 2, 3, 11, 100)
+
+
+def _forms_used_once(language: str) -> set[int]:
+    """The plural forms a catalog's header gives to one number only (e.g. "one" for n == 1):
+    only these may leave the number out ("a file", «ملفان»)."""
+    rule = gettext.c2py(catalogs.load(language).plural_expr)
+    chosen = [rule(n) for n in range(1001)]
+    return {form for form in set(chosen) if chosen.count(form) == 1}
+
+
+def test_every_plural_renders_at_every_sample_count_in_every_language() -> None:
+    plurals = [key for key in catalogs.extract() if isinstance(key, tuple)]
+    assert plurals, "no plural strings found: extraction is broken"
+    problems = []
+    for language in LANGUAGES:
+        catalog = catalogs.load(language)
+        header = catalog.num_plurals
+        single = _forms_used_once(language)
+        rule = gettext.c2py(catalog.plural_expr)
+        _ = Translator(language)
+        for singular, plural in plurals:
+            entry = catalog.get(singular)
+            if language != "en" and (entry is None or len(entry.string) != header):
+                problems.append(f"{language}: {singular!r} has not {header} forms")
+            values = {name: "X" for name in catalogs.PLACEHOLDER.findall(plural) if name != "count"}
+            for n in SAMPLE_COUNTS:
+                text = str(_.plural(singular, plural, n, **values))
+                form = rule(n)
+                if not text.strip() or catalogs.PLACEHOLDER.search(text):
+                    problems.append(f"{language} n={n}: {text!r}")
+                elif str(n) not in text and form not in single:
+                    problems.append(f"{language} n={n}: no count in {text!r}")
+    assert problems == []
