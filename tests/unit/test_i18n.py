@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import gettext
+import re
 
 from markupsafe import Markup
 
+from bot.handlers.challenge_list import _summary_label
 from bot.i18n import FIRST_STRONG_ISOLATE, POP_DIRECTIONAL_ISOLATE, Translator
+from bot.views import texts
 from domain.models import LANGUAGES
 from tools import catalogs
 
@@ -126,3 +129,29 @@ def test_every_plural_renders_at_every_sample_count_in_every_language() -> None:
                 elif str(n) not in text and form not in single:
                     problems.append(f"{language} n={n}: no count in {text!r}")
     assert problems == []
+
+
+#: Counts shown without a noun to agree with: a unit symbol, a sentence that names no thing.
+NOUNLESS_COUNTS = {"{count} min", "That makes {count}, the most a challenge takes."}
+
+
+def test_a_count_beside_a_noun_goes_through_plural() -> None:
+    # "{count} days" in a plain string is only right for some numbers in Arabic (and for none
+    # at 1 in English): a count is either a label's value ("Files (3)", "Removed: 3") or plural.
+    plain = {key for key in _literal_calls() if isinstance(key, str) and "{count}" in key}
+    assert plain, "no plain strings with a count found: the test reads nothing"
+    beside_a_noun = {
+        msgid
+        for msgid in plain - NOUNLESS_COUNTS
+        if not re.search(r"(: |\()\{count\}(\)|$)", msgid)
+    }
+    assert beside_a_noun == set()
+
+
+def test_limits_are_counted_in_the_language() -> None:
+    _ = Translator("ar")
+    assert "7\u2069 أيام" in _summary_label(_, 7)
+    assert "30\u2069 يومًا" in _summary_label(_, 30)
+    assert "100\u2069 حرف" in texts.query_too_long(_, 100)
+    assert "3\u2069 أحرف" in texts.query_too_long(_, 3)
+    assert texts.query_too_long(Translator("en"), 1) == "Search with at most 1 character."
