@@ -10,7 +10,9 @@ from markupsafe import Markup
 from bot.handlers.challenge_list import _summary_label
 from bot.i18n import FIRST_STRONG_ISOLATE, POP_DIRECTIONAL_ISOLATE, Translator
 from bot.views import texts
+from bot.views.meetings import meeting_card
 from domain.models import LANGUAGES
+from services.meeting_fields import MeetingDraft
 from tools import catalogs
 
 
@@ -155,3 +157,10 @@ def test_limits_are_counted_in_the_language() -> None:
     assert "100\u2069 حرف" in texts.query_too_long(_, 100)
     assert "3\u2069 أحرف" in texts.query_too_long(_, 3)
     assert texts.query_too_long(Translator("en"), 1) == "Search with at most 1 character."
+
+
+def test_the_meeting_card_spaces_its_labels_as_each_language_does() -> None:
+    draft = MeetingDraft(title="COP", location="Dakar")
+    french = meeting_card(Translator("fr"), draft, "Africa/Dakar")
+    assert "<b>Lieu</b>\u00a0: Dakar" in french
+    assert "<b>Location</b>: Dakar" in meeting_card(Translator("en"), draft, "Africa/Dakar")
