@@ -337,7 +337,8 @@ def parse_participants(
     """People and organisations separated by commas, semicolons or lines; each may be
     `Name (Organisation)` or `Name - Organisation`. An `@username` is the member it names;
     other names stay as typed until the author links them (`link_participant`)."""
-    items = [one_line(item) for item in re.split(r"[,;\n]", text)]
+    # Arabic writes its own comma (،) and semicolon (؛), as contact lists accept.
+    items = [one_line(item) for item in re.split(r"[,;\n،؛]", text)]
     items = [item for item in items if item]
     if not items:
         raise InvalidMeetingField(Field.PARTICIPANTS, Problem.EMPTY)

@@ -22,7 +22,7 @@ from bot.callbacks import (
     StatusFilter,
 )
 from bot.context import BotContext
-from bot.i18n import N_
+from bot.i18n import N_, Translator
 from bot.messaging import answer, show
 from bot.throttling import spend
 from bot.views import challenges as views
@@ -49,8 +49,12 @@ FILTER_LABELS: dict[ChallengeFilterField, str] = {
     "st": N_("Status"),
     "days": N_("Period"),
 }
-SUMMARY = N_("📊 Summary, {count} days")
 PERIODS = (7, 30, 90, 365)
+
+
+def _summary_label(_: Translator, days: int) -> str:
+    """The button of the summary over the last `days` days."""
+    return str(_.plural("📊 Summary, {count} day", "📊 Summary, {count} days", days))
 
 
 FilterCode = tuple[Category | Literal["-"], Severity | Literal["-"], StatusFilter, int]
@@ -196,7 +200,7 @@ async def _show_list(update: Update, context: BotContext, wanted: Filter, page: 
         ]
     )
     rows.append(
-        [button(str(_(SUMMARY, count=days)), ChallengeSummary(days)) for days in SUMMARY_PERIODS]
+        [button(_summary_label(_, days), ChallengeSummary(days)) for days in SUMMARY_PERIODS]
     )
     await show(update, views.list_text(_, result, wanted, partnership), keyboard(rows))
 
@@ -249,11 +253,7 @@ async def summary_pressed(update: Update, context: BotContext) -> None:
     summary = await context.services.challenges.summary(caller, days)
     partnership = caller.require_membership().partnership
     rows = [
-        [
-            button(str(_(SUMMARY, count=d)), ChallengeSummary(d))
-            for d in SUMMARY_PERIODS
-            if d != days
-        ],
+        [button(_summary_label(_, d), ChallengeSummary(d)) for d in SUMMARY_PERIODS if d != days],
         [button("«", ChallengeList(*_encode(Filter()), 0))],
     ]
     await show(update, views.summary_text(_, summary, partnership), keyboard(rows))

@@ -58,7 +58,7 @@ async def _filter_read(turn: Turn[MeetingFilter], typed: str) -> MeetingFilter:
     text = typed.strip()
     if draft.what == "q":
         if len(text) > MAX_QUERY:
-            raise Invalid(_("Search with at most {limit} characters.", limit=MAX_QUERY))
+            raise Invalid(texts.query_too_long(_, MAX_QUERY))
         spend(context, Expense.SEARCH)
         return replace(draft, narrowed=MeetingQuery(text, query.kind, query.since, query.until))
     membership = context.require_caller().require(Capability.READ)

@@ -93,7 +93,7 @@ async def list_command(update: Update, context: BotContext) -> None:
     """/meetings: the newest meetings; /meetings WORDS: those matching the words."""
     text = " ".join(context.args or []).strip()
     if len(text) > MAX_QUERY:
-        await reply(update, context._("Search with at most {limit} characters.", limit=MAX_QUERY))
+        await reply(update, texts.query_too_long(context._, MAX_QUERY))
         return
     if text:
         spend(context, Expense.SEARCH)

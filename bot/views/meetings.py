@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_time
 from markupsafe import Markup, escape
 
-from bot.i18n import FIRST_STRONG_ISOLATE, N_, POP_DIRECTIONAL_ISOLATE, Translator
+from bot.i18n import FIRST_STRONG_ISOLATE, N_, POP_DIRECTIONAL_ISOLATE, Translator, Verbatim
 from bot.views.render import bold, shorten
 from domain.meetings import AttachmentKind, FollowUp, Meeting, MeetingKind
 from services.meeting_fields import (
@@ -295,7 +295,9 @@ def link_label(suggestion: Suggestion) -> str:
 
 
 def _field_label(_: Translator, meeting_field: Field) -> Markup:
-    return Markup("<b>{}:</b> ").format(_.text(FIELD_LABELS[meeting_field]))
+    # Through the translator, for each language's spacing before the colon (French: « : »).
+    name = Verbatim(Markup("<b>{}</b>").format(_.text(FIELD_LABELS[meeting_field])))
+    return _("{label}: {value}", label=name, value=Verbatim(""))
 
 
 def list_line(_: Translator, number: int, meeting: Meeting, timezone: str) -> Markup:

@@ -79,6 +79,13 @@ def expired(_: Translator) -> Markup:
     return _(BUTTON_EXPIRED)
 
 
+def query_too_long(_: Translator, limit: int) -> Markup:
+    """A search longer than `limit` characters is refused."""
+    return _.plural(
+        "Search with at most {count} character.", "Search with at most {count} characters.", limit
+    )
+
+
 def role_name(_: Translator, role: Role) -> str:
     """A role's name in the reader's language."""
     return _.text(ROLE_NAMES[role])

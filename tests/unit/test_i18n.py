@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import gettext
+import re
+
 from markupsafe import Markup
 
+from bot.handlers.challenge_list import _summary_label
 from bot.i18n import FIRST_STRONG_ISOLATE, POP_DIRECTIONAL_ISOLATE, Translator
+from bot.views import texts
+from bot.views.meetings import meeting_card
 from domain.models import LANGUAGES
+from services.meeting_fields import MeetingDraft
 from tools import catalogs
 
 
@@ -87,3 +94,73 @@ def test_make_i18n_reads_the_code_as_the_check_does() -> None:
         name if spec is None else f"{name}:{','.join(map(str, spec))}"
         for name, spec in catalogs.KEYWORDS.items()
     }
+
+
+SAMPLE_COUNTS = (0, 1, 2, 3, 11, 100)
+
+
+def _forms_used_once(language: str) -> set[int]:
+    """The plural forms a catalog's header gives to one number only (e.g. "one" for n == 1):
+    only these may leave the number out ("a file", «ملفان»)."""
+    rule = gettext.c2py(catalogs.load(language).plural_expr)
+    chosen = [rule(n) for n in range(1001)]
+    return {form for form in set(chosen) if chosen.count(form) == 1}
+
+
+def test_every_plural_renders_at_every_sample_count_in_every_language() -> None:
+    plurals = [key for key in catalogs.extract() if isinstance(key, tuple)]
+    assert plurals, "no plural strings found: extraction is broken"
+    problems = []
+    for language in LANGUAGES:
+        catalog = catalogs.load(language)
+        header = catalog.num_plurals
+        single = _forms_used_once(language)
+        rule = gettext.c2py(catalog.plural_expr)
+        _ = Translator(language)
+        for singular, plural in plurals:
+            entry = catalog.get(singular)
+            forms = entry.string if entry is not None else None
+            if language != "en" and (not isinstance(forms, tuple | list) or len(forms) != header):
+                problems.append(f"{language}: {singular!r} has not {header} forms")
+            values = {name: "X" for name in catalogs.PLACEHOLDER.findall(plural) if name != "count"}
+            for n in SAMPLE_COUNTS:
+                text = str(_.plural(singular, plural, n, **values))
+                form = rule(n)
+                if not text.strip() or catalogs.PLACEHOLDER.search(text):
+                    problems.append(f"{language} n={n}: {text!r}")
+                elif str(n) not in text and form not in single:
+                    problems.append(f"{language} n={n}: no count in {text!r}")
+    assert problems == []
+
+
+#: Counts shown without a noun to agree with: a unit symbol, a sentence that names no thing.
+NOUNLESS_COUNTS = {"{count} min", "That makes {count}, the most a challenge takes."}
+
+
+def test_a_count_beside_a_noun_goes_through_plural() -> None:
+    # "{count} days" in a plain string is only right for some numbers in Arabic (and for none
+    # at 1 in English): a count is either a label's value ("Files (3)", "Removed: 3") or plural.
+    plain = {key for key in _literal_calls() if isinstance(key, str) and "{count}" in key}
+    assert plain, "no plain strings with a count found: the test reads nothing"
+    beside_a_noun = {
+        msgid
+        for msgid in plain - NOUNLESS_COUNTS
+        if not re.search(r"(: |\()\{count\}(\)|$)", msgid)
+    }
+    assert beside_a_noun == set()
+
+
+def test_limits_are_counted_in_the_language() -> None:
+    _ = Translator("ar")
+    assert "7\u2069 أيام" in _summary_label(_, 7)
+    assert "30\u2069 يومًا" in _summary_label(_, 30)
+    assert "100\u2069 حرف" in texts.query_too_long(_, 100)
+    assert "3\u2069 أحرف" in texts.query_too_long(_, 3)
+    assert texts.query_too_long(Translator("en"), 1) == "Search with at most 1 character."
+
+
+def test_the_meeting_card_spaces_its_labels_as_each_language_does() -> None:
+    draft = MeetingDraft(title="COP", location="Dakar")
+    french = meeting_card(Translator("fr"), draft, "Africa/Dakar")
+    assert "<b>Lieu</b>\u00a0: Dakar" in french
+    assert "<b>Location</b>: Dakar" in meeting_card(Translator("en"), draft, "Africa/Dakar")

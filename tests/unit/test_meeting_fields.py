@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from bot.i18n import Translator
 from domain.meetings import Attachment, AttachmentKind, MeetingKind, Participant
 from domain.models import MemberInPartnership, Role
 from services.meeting_fields import (
@@ -148,6 +149,23 @@ def test_participants_with_organisations() -> None:
     with pytest.raises(InvalidMeetingField) as raised:
         parse_participants(", ".join(f"P{i}" for i in range(40)), MEMBERS)
     assert raised.value.kind is Problem.TOO_MANY
+
+
+def test_participants_separated_by_arabic_commas_and_semicolons() -> None:
+    # The Arabic question shows its example with « ، », so the parser must split on it.
+    question = Translator("ar")(
+        "Who took part? Send names and organisations separated by commas, e.g. Amina (DPAF),"
+        " Carlos (Guardia Civil), Europol. A member's @username links that member; for other"
+        " names that may be members, the summary offers a button to link them."
+    )
+    example = question.split("مثل: ")[1].split(". ")[0]
+    expected = (
+        Participant("Amina", "DPAF", None),
+        Participant("Carlos", "Guardia Civil", None),
+        Participant("Europol", "", None),
+    )
+    assert parse_participants(example, MEMBERS) == expected
+    assert parse_participants("Amina (DPAF)؛ Carlos (Guardia Civil)، Europol", MEMBERS) == expected
 
 
 @pytest.mark.parametrize(

@@ -241,9 +241,10 @@ async def _take_attachment(turn: Meeting, message: Message) -> MeetingDraft:
     values = turn.draft
     if len(values.attachments) >= MAX_ATTACHMENTS:
         raise Invalid(
-            turn._(
-                "A meeting holds at most {limit} files. Press Done (/skip) to go on.",
-                limit=MAX_ATTACHMENTS,
+            turn._.plural(
+                "A meeting holds at most {count} file. Press Done (/skip) to go on.",
+                "A meeting holds at most {count} files. Press Done (/skip) to go on.",
+                MAX_ATTACHMENTS,
             )
         )
     turn.extra["attached"] = True
