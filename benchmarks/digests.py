@@ -67,7 +67,7 @@ def plan_of(rng: random.Random, milestones: int) -> PlanFile:
         pillars.append(
             PillarEntry(code=f"P{p + 1}", title={"en": f"Pillar {p + 1}"}, milestones=entries)
         )
-    return PlanFile(title="Benchmark plan", pillars=pillars)
+    return PlanFile(title={"en": "Benchmark plan"}, pillars=pillars)
 
 
 async def seed(

@@ -77,7 +77,7 @@ async def test_search_page_open_and_share_a_contact(botapi: BotApiServer, tmp_pa
         await member.send("/contacts COTE divoire")
         found = await member.next_message()
         assert "1 contact matches COTE divoire:" in found.text
-        assert "Koffi N'Guessan — Head of analysis · CENTIF · Côte d'Ivoire" in found.text
+        assert "Koffi N'Guessan — Head of analysis · CENTIF · Côte d’Ivoire" in found.text
         await member.send("/contacts senegal investigator")
         assert "Adama Sarr" in (await member.next_message()).text
 
