@@ -67,18 +67,19 @@ def _has_command(name: str) -> bool:
 def digest_text(_: Translator, digest: Digest) -> Markup:
     """A digest: overdue, due soon, completed since the last digest, then activity."""
     timezone = digest.partnership.timezone
-    since = format_moment(digest.since, timezone, _.language)
+    # A digest is read as a report, so its dates name the month, as a meeting's card does.
+    since = format_moment(digest.since, timezone, _.language, "long")
     parts: list[Markup] = [
         Markup("📰 ") + bold(_("Digest of {partnership}", partnership=digest.partnership.name)),
         _(
             "{today} · overall progress {progress} %",
-            today=day(digest.today, _.language),
+            today=day(digest.today, _.language, "full"),
             progress=digest.overall.progress,
         ),
     ]
     if digest.overdue:
         parts += [Markup(""), bold(_("⚠️ Overdue ({count})", count=len(digest.overdue)))]
-        parts += milestone_list(_, digest.overdue, digest.today)
+        parts += milestone_list(_, digest.overdue, digest.today, "long")
     if digest.due_soon:
         title = _(
             "📅 Due in the next {days} days ({count})",
@@ -86,11 +87,11 @@ def digest_text(_: Translator, digest: Digest) -> Markup:
             count=len(digest.due_soon),
         )
         parts += [Markup(""), bold(title)]
-        parts += milestone_list(_, digest.due_soon, digest.today)
+        parts += milestone_list(_, digest.due_soon, digest.today, "long")
     if digest.completed:
         title = _("✅ Completed since {since} ({count})", since=since, count=len(digest.completed))
         parts += [Markup(""), bold(title)]
-        parts += milestone_list(_, digest.completed, digest.today)
+        parts += milestone_list(_, digest.completed, digest.today, "long")
     if digest.empty:
         parts += [
             Markup(""),

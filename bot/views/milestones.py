@@ -12,7 +12,7 @@ from babel.dates import format_date
 from markupsafe import Markup
 
 from bot.i18n import N_, Translator
-from bot.views.render import bold, code, format_moment, shorten
+from bot.views.render import DateWidth, bold, code, format_moment, shorten
 from domain.milestones import Milestone, MilestoneStatus, Pillar
 from domain.models import Partnership
 from services.charts import ChartTexts, PillarBar, ProgressChart, isolated_run
@@ -48,9 +48,9 @@ def status_name(_: Translator, status: MilestoneStatus) -> str:
     return _.text(STATUS_NAMES[status])
 
 
-def day(value: date, language: str) -> str:
-    """A day as people of that language write it."""
-    return format_date(value, "medium", locale=language)
+def day(value: date, language: str, width: DateWidth = "medium") -> str:
+    """A day as people of that language write it (a list's medium form by default)."""
+    return format_date(value, width, locale=language)
 
 
 def icon(milestone: Milestone, today: date) -> str:
@@ -58,29 +58,33 @@ def icon(milestone: Milestone, today: date) -> str:
     return OVERDUE_ICON if milestone.overdue(today) else STATUS_ICONS[milestone.status]
 
 
-def due_text(_: Translator, milestone: Milestone) -> Markup:
+def due_text(_: Translator, milestone: Milestone, width: DateWidth = "medium") -> Markup:
     """`due 5 Mar 2026`, `due about 1 Jan 2017` for an estimated date, or `no due date`."""
     if milestone.due_on is None:
         return _("no due date")
-    when = day(milestone.due_on, _.language)
+    when = day(milestone.due_on, _.language, width)
     if milestone.date_inferred:
         return _("due about {date}", date=when)
     return _("due {date}", date=when)
 
 
-def milestone_line(_: Translator, milestone: Milestone, today: date) -> Markup:
+def milestone_line(
+    _: Translator, milestone: Milestone, today: date, width: DateWidth = "medium"
+) -> Markup:
     """One milestone in a list: icon, code, title, due date."""
     return Markup("{icon} {code} {title} — {due}").format(
         icon=icon(milestone, today),
         code=code(milestone.code),
         title=shorten(milestone.title, TITLE_LENGTH),
-        due=due_text(_, milestone),
+        due=due_text(_, milestone, width),
     )
 
 
-def milestone_list(_: Translator, milestones: list[Milestone], today: date) -> list[Markup]:
+def milestone_list(
+    _: Translator, milestones: list[Milestone], today: date, width: DateWidth = "medium"
+) -> list[Markup]:
     """Lines of a list, the rest counted in one line."""
-    lines = [milestone_line(_, m, today) for m in milestones[:LISTED]]
+    lines = [milestone_line(_, m, today, width) for m in milestones[:LISTED]]
     hidden = len(milestones) - LISTED
     if hidden > 0:
         lines.append(_.plural("… and {count} more", "… and {count} more", hidden))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -18,6 +19,9 @@ MESSAGE_LIMIT = 4096
 CAPTION_LIMIT = 1024
 _TAG = re.compile(r"<(/?)([a-zA-Z-]+)([^>]*)>")
 _ENTITY = re.compile(r"&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);")
+#: Babel's date widths: lists use "medium" (in Arabic all digits: 20‏/11‏/2026); reports
+#: and cards use "long" or "full", which name the month (20 نوفمبر 2026).
+DateWidth = Literal["medium", "long", "full"]
 
 
 def shorten(value: str, limit: int) -> str:
@@ -88,12 +92,14 @@ def _opening(tags: list[tuple[str, str]]) -> str:
     return "".join(tag for _, tag in tags)
 
 
-def format_moment(moment: datetime, timezone: str, language: str) -> str:
+def format_moment(
+    moment: datetime, timezone: str, language: str, width: DateWidth = "medium"
+) -> str:
     """A date and time as people of that language write it, in the given timezone."""
     # The language's own way of joining a date and a time, without the seconds.
     zone = ZoneInfo(timezone)
     local = moment.astimezone(zone)
-    date = format_date(local, "medium", locale=language)
+    date = format_date(local, width, locale=language)
     time = format_time(local, "short", tzinfo=zone, locale=language)
     pattern: str = Locale.parse(language).datetime_formats["medium"]
     return pattern.replace("{1}", date).replace("{0}", time)

@@ -97,27 +97,29 @@ async def test_digest_content_for_a_fixed_time(services: Services, clock: FakeCl
     english = str(digest_text(translator("en"), digest))
     assert english == (
         "📰 <b>Digest of COP Mauritanie</b>\n"
-        "Nov 30, 2026 · overall progress 40 %\n"
+        "Monday, November 30, 2026 · overall progress 40 %\n"
         "\n"
         "<b>⚠️ Overdue (1)</b>\n"
-        "⚠️ <code>LATE</code> Seminar report &lt;draft&gt; — due Nov 20, 2026\n"
+        "⚠️ <code>LATE</code> Seminar report &lt;draft&gt; — due November 20, 2026\n"
         "\n"
         "<b>📅 Due in the next 14 days (1)</b>\n"
-        "🗓 <code>SOON</code> Steering committee — due Dec 10, 2026\n"
+        "🗓 <code>SOON</code> Steering committee — due December 10, 2026\n"
         "\n"
-        "<b>✅ Completed since Nov 23, 2026, 9:00\u202fAM (1)</b>\n"
-        "✅ <code>NOW</code> Joint patrol agreement — due Nov 28, 2026\n"
+        "<b>✅ Completed since November 23, 2026, 9:00\u202fAM (1)</b>\n"
+        "✅ <code>NOW</code> Joint patrol agreement — due November 28, 2026\n"
         "\n"
-        "🤝 0 meetings held since Nov 23, 2026, 9:00\u202fAM — /meetings\n"
+        "🤝 0 meetings held since November 23, 2026, 9:00\u202fAM — /meetings\n"
         "🚩 New challenges: critical: 0 · high: 0 · medium: 0 · low: 0 — /challenges\n"
         "📌 Your follow-up actions: 0 open, 0 overdue — /actions\n"
         "\n"
         "More: /milestones · /digest settings"
     )
     french = str(digest_text(translator("fr"), digest))
-    assert "20 nov. 2026" in french and "10 déc. 2026" in french
+    assert "20 novembre 2026" in french and "10 décembre 2026" in french
     arabic = str(digest_text(translator("ar"), digest))
-    assert "20\u200f/11\u200f/2026" in arabic and f"{FIRST_STRONG_ISOLATE}COP Mauritanie" in arabic
+    # In the long form, as a meeting's card: the month named, not 20‏/11‏/2026.
+    assert "20 نوفمبر 2026" in arabic and "الاثنين، 30 نوفمبر 2026" in arabic
+    assert "\u200f/" not in arabic and f"{FIRST_STRONG_ISOLATE}COP Mauritanie" in arabic
     for language in ("en", "fr", "ar", "pt", "es"):
         assert html_problem(str(digest_text(translator(language), digest))) is None
     # On demand, the digest covers the time since the member's previous digest.
@@ -301,7 +303,7 @@ async def test_scheduled_digest_in_each_language_and_in_a_linked_group(
     # The member chose French; the admin and the observer wrote with Telegram in English; the
     # coordinator never wrote to the bot and the group has no language: the partnership's.
     member = driver.api.sent_to(MEMBER.id)[-1]
-    assert "Synthèse de COP Sénégal" in member["text"] and "7 déc. 2026" in member["text"]
+    assert "Synthèse de COP Sénégal" in member["text"] and "lundi 7 décembre 2026" in member["text"]
     labels = [b["text"] for row in member["reply_markup"]["inline_keyboard"] for b in row]
     assert len(labels) == 2
     in_group = driver.api.sent_to(group["id"])[-1]["text"]
