@@ -96,7 +96,7 @@ async def _country_choices(turn: Turn[ContactDraft]) -> list[Choice]:
     turn.extra["countries"] = countries
     language = turn._.language
     return [
-        Choice(shorten(country_name(name, language), 30), str(index))
+        Choice(shorten(country_name(name, language), 34), str(index))
         for index, name in enumerate(countries)
     ]
 

@@ -190,7 +190,7 @@ async def _directory(update: Update, context: BotContext) -> None:
         parts.append(_("Browse by country:"))
     buttons = [
         button(
-            f"{shorten(country_name(name, _.language), 30)} ({count})",
+            f"{shorten(country_name(name, _.language), 34)} ({count})",
             ContactsOfCountry(_digest(name)),
         )
         for name, count in directory.countries[:COUNTRY_BUTTONS]

@@ -126,4 +126,6 @@ def country_name(country: str, language: str) -> str:
     region = region_of(country)
     if region is None:
         return country
-    return str(Locale.parse(language).territories.get(region, country))
+    # Babel's "pt" is Brazil's; Partnerbot's Portuguese is Portugal's ("Polónia", not "Polônia").
+    names = Locale.parse("pt_PT" if language == "pt" else language).territories
+    return str(names.get(region, country))

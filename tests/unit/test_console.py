@@ -243,6 +243,10 @@ def test_the_tour_runs_from_the_command_line(tmp_path: Path) -> None:
     assert "?start=" in out
     assert "Someone> /help\nbot> " in out and "Mamadou> ::press COP Mauritania" in out
     assert "!!" not in out
+    # The tour meets each of the five languages once.
+    assert "Plan de Acción renovado de la UE" in out and "✅ completados: 27" in out
+    assert "Percorrer por país" in out and "Polónia" in out and "Côte d’Ivoire (Costa do Marfim) (4)" in out
+    assert "هذا الإجراء متاح لمنسقي الشراكة ومشرفيها فقط" in out
 
 
 def test_run_without_a_token_opens_the_console_on_demo_data(tmp_path: Path) -> None:
