@@ -347,6 +347,12 @@ class ContactAdd(CallbackData, prefix="ct:add"):
     pass
 
 
+class ContactAddShared(CallbackData, prefix="ct:addsh"):
+    """Add a contact someone shared in the chat (kept under `key` by the bot)."""
+
+    key: ListKey
+
+
 class ContactEdit(CallbackData, prefix="ct:edit"):
     contact_id: int
 

@@ -322,6 +322,16 @@ class ContactService:
         following = offset + len(found)
         return found, following if following < total else None
 
+    async def matching_shared(self, caller: Caller, name: str, phone: str | None) -> list[Contact]:
+        """The contacts a shared phone contact may be: same number first, then by name."""
+        membership = caller.require(Capability.READ)
+        found = await store.with_phone(self._db, membership.partnership_id, phone) if phone else []
+        by_name = await self.search(caller, name, page_size=5) if name.strip() else None
+        for contact in by_name.contacts if by_name else []:
+            if all(contact.id != known.id for known in found):
+                found.append(contact)
+        return found[:5]
+
     async def directory(self, caller: Caller) -> Directory:
         """The active partnership's directory in figures, with its countries."""
         membership = caller.require(Capability.READ)

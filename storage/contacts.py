@@ -208,6 +208,15 @@ async def same_as(
     return [_from_row(row) for row in rows]
 
 
+async def with_phone(conn: Reader, partnership_id: int, phone: str) -> list[Contact]:
+    """The partnership's contacts with this phone number (E.164)."""
+    rows = await conn.fetchall(
+        "SELECT * FROM contacts WHERE partnership_id = ? AND phone = ? ORDER BY id",
+        (partnership_id, phone),
+    )
+    return [_from_row(row) for row in rows]
+
+
 async def all_of(conn: Reader, partnership_id: int) -> list[Contact]:
     """Every contact of a partnership, by name."""
     rows = await conn.fetchall(

@@ -250,6 +250,9 @@ def contact_flow_handler() -> ConversationHandler[BotContext]:
         entry_points=[
             CommandHandler("addcontact", contact_flow.add_start, filters=PRIVATE),
             CallbackQueryHandler(contact_flow.add_start, pattern=cb.ContactAdd.pattern()),
+            CallbackQueryHandler(
+                contact_flow.add_shared_start, pattern=cb.ContactAddShared.pattern()
+            ),
             CallbackQueryHandler(contact_flow.edit_start, pattern=cb.ContactEdit.pattern()),
             CommandHandler("mycard", contact_flow.card_start, filters=PRIVATE),
         ],
@@ -387,6 +390,7 @@ def register(application: PartnerbotApplication) -> None:
         CallbackQueryHandler(contacts.link_pressed, pattern=cb.ContactLink.pattern()),
         CommandHandler("contacts_import", contact_files.import_help, filters=PRIVATE),
         MessageHandler(PRIVATE & CSV_FILE, contact_files.document_received),
+        MessageHandler(PRIVATE & filters.CONTACT, contacts.contact_shared),
         CallbackQueryHandler(
             contact_files.import_valid_rows, pattern=cb.ContactImportValidRows.pattern()
         ),

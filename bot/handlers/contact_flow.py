@@ -11,7 +11,7 @@ from enum import StrEnum
 from markupsafe import Markup
 from telegram import Update
 
-from bot.callbacks import ContactEdit
+from bot.callbacks import ContactAddShared, ContactEdit
 from bot.context import BotContext
 from bot.flows.engine import END, Choice, Flow, Invalid, Reads, Step, Turn
 from bot.i18n import N_, Translator
@@ -290,6 +290,27 @@ async def edit_start(update: Update, context: BotContext) -> object:
     return await FLOW.start(
         update, context, draft_of(contact), review=True, mode=Mode.EDIT, id=contact.id
     )
+
+
+#: Where a contact shared in the chat is kept for its "Add to the directory" button.
+SHARED_SLOT = "shared_contacts"
+
+
+async def add_shared_start(update: Update, context: BotContext) -> object:
+    """The "Add to the directory" button under a shared contact: the new-contact questions,
+    the shared name and number filled in (each step shows them; /skip keeps them)."""
+    membership = context.require_caller().require(Capability.MANAGE_CONTACTS)
+    shared = context.recall(SHARED_SLOT, ContactAddShared.of(update).key)
+    if shared is None:
+        await answer(update, context._.text(texts.BUTTON_EXPIRED))
+        return None
+    await answer(update)
+    intro = context._(
+        "New contact for the directory of {partnership}.",
+        partnership=bold(membership.partnership.name),
+    )
+    values = ContactDraft(name=str(shared["name"]), phone=shared["phone"])
+    return await FLOW.start(update, context, values, intro=intro, ask_first=True, mode=Mode.ADD)
 
 
 async def card_start(update: Update, context: BotContext) -> object:

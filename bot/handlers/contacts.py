@@ -20,6 +20,7 @@ from telegram.constants import ParseMode
 
 from bot.callbacks import (
     ContactAdd,
+    ContactAddShared,
     ContactDelete,
     ContactDeleteConfirmed,
     ContactDirectory,
@@ -34,6 +35,7 @@ from bot.callbacks import (
     ValueDigest,
 )
 from bot.context import BotContext, digest
+from bot.handlers.contact_flow import SHARED_SLOT
 from bot.i18n import Translator, Verbatim
 from bot.messaging import answer, show
 from bot.throttling import spend
@@ -44,6 +46,7 @@ from bot.views.render import bold, country_name, shorten
 from domain.contacts import Contact
 from services.access import Capability
 from services.contact_csv import vcard
+from services.contact_fields import InvalidField, phone
 from services.contacts import MAX_QUERY_LENGTH, PAGE_SIZE, ContactPage, draft_of
 from services.text import clean
 from services.throttle import Expense
@@ -376,3 +379,40 @@ def _inline_result(_: Translator, contact: Contact) -> InlineQueryResult:
             str(views.card(_, draft_of(contact))), parse_mode=ParseMode.HTML
         ),
     )
+
+
+def _shared_phone(number: str) -> str | None:
+    """A shared contact's number in E.164 (Telegram leaves out the +), or None if unusable."""
+    digits = number.strip()
+    try:
+        return phone(digits if digits.startswith("+") else f"+{digits}")
+    except InvalidField:
+        return None
+
+
+async def contact_shared(update: Update, context: BotContext) -> None:
+    """A phone contact shared outside a flow: which directory entries it may be (same number,
+    then same name); those who keep the directory may add it, name and number filled in for
+    them to check. The shared card is the sender's word, so nothing is saved from it as is."""
+    caller = context.require_caller()
+    message = update.effective_message
+    assert message is not None and message.contact is not None
+    shared = message.contact
+    name = clean(" ".join(p for p in (shared.first_name, shared.last_name) if p))[:80]
+    number = _shared_phone(shared.phone_number)
+    found = await context.services.contacts.matching_shared(caller, name, number)
+    _ = context._
+    label = bold(name or (number or shared.phone_number))
+    if found:
+        parts = [_("Already in the directory, perhaps:")]
+        parts += [views.result_line(_, i + 1, c) for i, c in enumerate(found)]
+        text = Markup("\n").join(parts)
+    else:
+        text = _("{name} is not in the directory.", name=label)
+    rows = [
+        [button(f"{i + 1}. {shorten(c.name, 40)}", ContactOpen(c.id))] for i, c in enumerate(found)
+    ]
+    if caller.can(Capability.MANAGE_CONTACTS) and not any(c.phone == number for c in found):
+        key = context.remember(SHARED_SLOT, {"name": name, "phone": number})
+        rows.append([button(_.text(views.ADD_SHARED), ContactAddShared(ListKey(key)))])
+    await show(update, text, keyboard(rows) if rows else None)

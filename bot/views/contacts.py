@@ -82,6 +82,7 @@ PROMPTS = {
 
 SAVE = N_("Save")
 ADD_CONTACT = N_("Add a contact")
+ADD_SHARED = N_("➕ Add to the directory")
 BY_ORGANISATION = N_("By organisation")
 BACK_TO_RESULTS = N_("Back to the results")
 EDIT = N_("Edit")

@@ -566,3 +566,48 @@ async def test_the_console_searches_imports_and_shows_inline_results(
     assert "bot (inline)> [1] Abdoulaye Issoufou +22790002214" in out
     assert "Import into NETCOP demo — West Africa done. Added: 1." in out
     assert "bot (inline)> (no results)" in out
+
+
+async def test_a_shared_contact_is_looked_up_and_only_a_coordinator_may_add_it(
+    driver: BotDriver, directory: Partnership
+) -> None:
+    # Telegram sends the number without its +; the same number is a match, whatever the name.
+    known = {"phone_number": "2250701002211", "first_name": "K.", "last_name": "Koffi"}
+    (found,) = await driver.send_content(MEMBER, contact=known)
+    assert "Already in the directory, perhaps:" in found["text"]
+    assert "<b>Koffi N&#39;Guessan</b>" in found["text"]
+    assert buttons(found) == ["1. Koffi N'Guessan"]
+    await driver.press(MEMBER, "Koffi")
+    assert "Head of analysis" in driver.text_of(MEMBER.id, -2)
+    stranger = {"phone_number": "+221 77 000 9999", "first_name": "Awa", "last_name": "<Diop>"}
+    (unknown,) = await driver.send_content(MEMBER, contact=stranger)
+    assert "<b>Awa &lt;Diop&gt;</b> is not in the directory." in unknown["text"]
+    assert "reply_markup" not in unknown  # members look up; they do not add
+    (offered,) = await driver.send_content(COORDINATOR, contact=stranger)
+    assert buttons(offered) == ["➕ Add to the directory"]
+    await driver.press(COORDINATOR, "Add to the directory")
+    # The new-contact questions, name and number filled in from the card for the coordinator
+    # to check: the card is the sender's word, so nothing is saved without them.
+    step = driver.text_of(COORDINATOR.id)
+    assert "Step 1 of 11" in step and "Now: Awa &lt;Diop&gt;" in step
+    await driver.send(COORDINATOR, "/skip")
+    await driver.send(COORDINATOR, "Police nationale")
+    for _ in range(2):  # type, country
+        await driver.press(COORDINATOR, buttons(driver.last_keyboard_message(COORDINATOR.id))[0])
+    for _ in range(3):  # role, expertise, languages
+        await driver.send(COORDINATOR, "/skip")
+    step = driver.text_of(COORDINATOR.id)
+    assert "Step 8 of 11" in step and "Now: +221 77 000 99 99" in step, step
+    assert await store.with_phone(driver.app.services.db, directory.id, "+221770009999") == []
+
+
+async def test_a_shared_contact_answers_in_the_readers_language_and_not_to_strangers(
+    driver: BotDriver, directory: Partnership
+) -> None:
+    await driver.send(MEMBER, "/language")
+    await driver.press(MEMBER, "Français")
+    card = {"phone_number": "+221770009999", "first_name": "Awa"}
+    assert "<b>Awa</b> ne figure pas dans l'annuaire." in texts(
+        await driver.send_content(MEMBER, contact=card)
+    )
+    assert "Awa" not in texts(await driver.send_content(STRANGER, contact=card))
