@@ -16,7 +16,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from markupsafe import Markup, escape
 
-from domain.models import LANGUAGES, RTL_LANGUAGES
+from domain.models import LANGUAGES, RTL_LANGUAGES, cldr_locale
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "messages"
@@ -57,6 +57,8 @@ class Translator:
     def __init__(self, language: str) -> None:
         self.language = language if language in LANGUAGES else "en"
         self.rtl = self.language in RTL_LANGUAGES
+        #: The Babel locale for dates and names (Portugal's for Portuguese).
+        self.locale = cldr_locale(self.language)
         self._catalog = _catalog(self.language)
 
     def _prepare(self, value: object) -> object:

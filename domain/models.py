@@ -19,6 +19,14 @@ LANGUAGE_NAMES: dict[str, str] = {
     "es": "Español",
 }
 RTL_LANGUAGES = frozenset({"ar"})
+#: The CLDR locale of a language where Babel's default is another country's: Babel's "pt" is
+#: Brazil's, Partnerbot's Portuguese is Portugal's (dates 06/12/2026, "Polónia").
+CLDR_LOCALES: dict[str, str] = {"pt": "pt_PT"}
+
+
+def cldr_locale(language: str) -> str:
+    """The Babel locale for dates, numbers and names in `language`."""
+    return CLDR_LOCALES.get(language, language)
 
 
 class Role(StrEnum):

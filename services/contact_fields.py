@@ -18,7 +18,7 @@ from typing import Any
 import phonenumbers
 from babel import Locale
 
-from domain.models import LANGUAGES
+from domain.models import LANGUAGES, cldr_locale
 from services.errors import InvalidInput
 from services.text import clean
 
@@ -231,7 +231,7 @@ def _names(language: str) -> dict[str, str]:
     """Language names in one language, by ISO 639 code (regional variants left out)."""
     return {
         str(code): str(name)
-        for code, name in Locale.parse(language).languages.items()
+        for code, name in Locale.parse(cldr_locale(language)).languages.items()
         if "_" not in str(code)
     }
 

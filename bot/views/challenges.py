@@ -137,7 +137,7 @@ def observed_text(_: Translator, observed: Observed, timezone: str) -> str:
     if observed.has_time:
         return format_moment(observed.at, timezone, _.language)
     local = observed.at.astimezone(ZoneInfo(timezone)).date()
-    return format_date(local, "full", locale=_.language)
+    return format_date(local, "full", locale=_.locale)
 
 
 def coordinates_text(latitude: float, longitude: float) -> str:
@@ -520,7 +520,7 @@ def list_text(
                 when=format_date(
                     challenge.created_at.astimezone(ZoneInfo(partnership.timezone)).date(),
                     "medium",
-                    locale=_.language,
+                    locale=_.locale,
                 ),
             )
         )

@@ -12,6 +12,7 @@ from bot.commands import COMMANDS
 from bot.i18n import N_, Translator
 from bot.views.milestones import day, milestone_list
 from bot.views.render import bold, format_moment
+from domain.models import cldr_locale
 from services.digests import DUE_SOON_DAYS, Digest, DigestSettings, Frequency, Schedule
 
 SEVERITIES = {
@@ -37,12 +38,12 @@ def weekday_name(
     weekday: int, language: str, width: Literal["wide", "abbreviated"] = "wide"
 ) -> str:
     """Monday (0) to Sunday (6) in the reader's language (CLDR names)."""
-    return str(get_day_names(width, locale=language)[weekday])
+    return str(get_day_names(width, locale=cldr_locale(language))[weekday])
 
 
 def hour_text(hour: int, language: str) -> str:
     """08:00, or 8:00 AM, as the reader's language writes a time."""
-    return format_time(time(hour), "short", locale=language)
+    return format_time(time(hour), "short", locale=cldr_locale(language))
 
 
 def schedule_text(_: Translator, schedule: Schedule) -> Markup:

@@ -117,21 +117,21 @@ def full_moment(_: Translator, moment: datetime, timezone: str) -> Markup:
     local = moment.astimezone(zone)
     return _(
         "{date}, {time}",
-        date=format_date(local, "full", locale=_.language),
-        time=format_time(local, "short", tzinfo=zone, locale=_.language),
+        date=format_date(local, "full", locale=_.locale),
+        time=format_time(local, "short", tzinfo=zone, locale=_.locale),
     )
 
 
 def full_day(_: Translator, day: date) -> str:
     """A day with its weekday, as people of the reader's language write it."""
-    return format_date(day, "full", locale=_.language)
+    return format_date(day, "full", locale=_.locale)
 
 
 def short_day(_: Translator, moment: datetime | date, timezone: str | None = None) -> str:
     """A short date for lists."""
     if isinstance(moment, datetime):
         moment = moment.astimezone(ZoneInfo(timezone or "UTC")).date()
-    return format_date(moment, "medium", locale=_.language)
+    return format_date(moment, "medium", locale=_.locale)
 
 
 def problem(_: Translator, error: InvalidMeetingField) -> Markup:

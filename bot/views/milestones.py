@@ -14,7 +14,7 @@ from markupsafe import Markup
 from bot.i18n import N_, Translator
 from bot.views.render import DateWidth, bold, code, format_moment, shorten
 from domain.milestones import Milestone, MilestoneStatus, Pillar
-from domain.models import Partnership
+from domain.models import Partnership, cldr_locale
 from services.charts import ChartTexts, PillarBar, ProgressChart, isolated_run
 from services.milestones import (
     UPCOMING_DAYS,
@@ -50,7 +50,7 @@ def status_name(_: Translator, status: MilestoneStatus) -> str:
 
 def day(value: date, language: str, width: DateWidth = "medium") -> str:
     """A day as people of that language write it (a list's medium form by default)."""
-    return format_date(value, width, locale=language)
+    return format_date(value, width, locale=cldr_locale(language))
 
 
 def icon(milestone: Milestone, today: date) -> str:

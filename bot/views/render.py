@@ -11,6 +11,7 @@ from babel import Locale
 from babel.dates import format_date, format_time
 from markupsafe import Markup, escape
 
+from domain.models import cldr_locale
 from services.contact_fields import region_of
 
 #: Telegram's limit is 4096 characters after entity parsing; raw HTML is never shorter
@@ -99,9 +100,9 @@ def format_moment(
     # The language's own way of joining a date and a time, without the seconds.
     zone = ZoneInfo(timezone)
     local = moment.astimezone(zone)
-    date = format_date(local, width, locale=language)
-    time = format_time(local, "short", tzinfo=zone, locale=language)
-    pattern: str = Locale.parse(language).datetime_formats["medium"]
+    date = format_date(local, width, locale=cldr_locale(language))
+    time = format_time(local, "short", tzinfo=zone, locale=cldr_locale(language))
+    pattern: str = Locale.parse(cldr_locale(language)).datetime_formats["medium"]
     return pattern.replace("{1}", date).replace("{0}", time)
 
 
@@ -126,6 +127,5 @@ def country_name(country: str, language: str) -> str:
     region = region_of(country)
     if region is None:
         return country
-    # Babel's "pt" is Brazil's; Partnerbot's Portuguese is Portugal's ("Polónia", not "Polônia").
-    names = Locale.parse("pt_PT" if language == "pt" else language).territories
+    names = Locale.parse(cldr_locale(language)).territories
     return str(names.get(region, country))

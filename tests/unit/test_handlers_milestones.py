@@ -263,3 +263,11 @@ async def test_a_plan_named_in_one_text_or_per_language_exports_as_it_came(
     assert "Plan commun" in texts(await driver.send(MEMBER, "/milestones"))
     with pytest.raises(PlanRefused, match="unknown language 'xx'"):
         parse_plan(one.replace("title: Plan commun", "title: {xx: Plan}").encode())
+
+
+async def test_portuguese_dates_are_portugals(driver: BotDriver, partnership: Partnership) -> None:
+    """Babel's "pt" is Brazil's ("6 de jun. de 2023"); Portugal writes 06/06/2023."""
+    await driver.send(MEMBER, "/language")
+    await driver.press(MEMBER, "Português")
+    detail = texts(await driver.send(MEMBER, "/milestone M18"))
+    assert "06/06/2023" in detail and "jun. de 2023" not in detail

@@ -231,7 +231,7 @@ async def _point_out_the_same_title(turn: FlagTurn, title: str) -> None:
                 "⚠️ #{number} was flagged with the same title on {day}: check with"
                 " /challenges that this is not the same challenge. You may go on.",
                 number=earlier.id,
-                day=format_date(earlier.created_at.date(), "medium", locale=turn._.language),
+                day=format_date(earlier.created_at.date(), "medium", locale=turn._.locale),
             ),
         )
 
