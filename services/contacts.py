@@ -46,14 +46,20 @@ MAX_QUERY_LENGTH = 200
 #: column each narrows. Country names are matched as whole words (Niger is not Nigeria);
 #: the last word of the other filters may be the beginning of a word.
 FILTERS: dict[str, tuple[str, bool]] = {
-    **dict.fromkeys(("country", "pays", "pais"), ("country", False)),
+    **dict.fromkeys(("country", "pays", "pais", "بلد", "دولة"), ("country", False)),
     **dict.fromkeys(
-        ("org", "organisation", "organization", "organisme", "organizacion", "organizacao"),
+        (
+            *("org", "organisation", "organization", "organisme", "organizacion"),
+            *("organizacao", "جهة", "منظمة", "هيئة"),
+        ),
         ("organisation", True),
     ),
-    **dict.fromkeys(("role", "rol", "papel", "fonction", "funcao", "cargo"), ("role", True)),
-    **dict.fromkeys(("type", "tipo"), ("kind", True)),
-    **dict.fromkeys(("lang", "language", "langue", "idioma", "lingua"), ("languages", True)),
+    **dict.fromkeys(
+        ("role", "rol", "papel", "fonction", "funcao", "cargo", "منصب", "دور", "وظيفة"),
+        ("role", True),
+    ),
+    **dict.fromkeys(("type", "tipo", "نوع"), ("kind", True)),
+    **dict.fromkeys(("lang", "language", "langue", "idioma", "lingua", "لغة"), ("languages", True)),
 }
 _QUOTES = '"“”«»„'
 _FILTER = re.compile(

@@ -536,6 +536,9 @@ async def test_the_directory_speaks_each_members_language(
     )
     arabic_results = texts(await driver.send(arabic, "/contacts koffi"))
     assert "جهة اتصال واحدة تطابق" in arabic_results and "ساحل العاج" in arabic_results
+    # Arabic names the search filters in Arabic too (country:, role: also work).
+    assert "Adama Sarr" in texts(await driver.send(arabic, "/contacts منصب:investig بلد:senegal"))
+    assert "Adama Sarr" not in texts(await driver.send(arabic, "/contacts بلد:niger"))
     # Country names come from CLDR in the reader's language, whatever was typed.
     (menu,) = await driver.send(french, "/contacts")
     assert {"Sénégal (1)", "Niger (1)", "Côte d’Ivoire (1)"} <= set(buttons(menu))
