@@ -176,10 +176,12 @@ def problem(_: Translator, error: InvalidMeetingField) -> Markup:
                 limit=error.limit,
             )
         case Problem.TOO_MANY if error.meeting_field == Field.ACTIONS:
-            return _(
-                "A meeting holds at most {limit} follow-up actions. Put it in the summary"
+            return _.plural(
+                "A meeting holds at most {count} follow-up action. Put this one in the summary"
                 " instead, or leave it out.",
-                limit=error.limit,
+                "A meeting holds at most {count} follow-up actions. Put this one in the summary"
+                " instead, or leave it out.",
+                error.limit,
             )
         case Problem.TOO_MANY:
             return _(

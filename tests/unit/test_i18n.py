@@ -10,9 +10,9 @@ from markupsafe import Markup
 from bot.handlers.challenge_list import _summary_label
 from bot.i18n import FIRST_STRONG_ISOLATE, POP_DIRECTIONAL_ISOLATE, Translator
 from bot.views import texts
-from bot.views.meetings import meeting_card
+from bot.views.meetings import meeting_card, problem
 from domain.models import LANGUAGES
-from services.meeting_fields import MeetingDraft
+from services.meeting_fields import Field, InvalidMeetingField, MeetingDraft, Problem
 from tools import catalogs
 
 
@@ -164,3 +164,17 @@ def test_the_meeting_card_spaces_its_labels_as_each_language_does() -> None:
     french = meeting_card(Translator("fr"), draft, "Africa/Dakar")
     assert "<b>Lieu</b>\u00a0: Dakar" in french
     assert "<b>Location</b>: Dakar" in meeting_card(Translator("en"), draft, "Africa/Dakar")
+
+
+def test_the_follow_up_action_limit_agrees_with_its_number() -> None:
+    """Arabic review item 14: the limit is counted in the language, not pasted in."""
+
+    def said(language: str, limit: int) -> str:
+        error = InvalidMeetingField(Field.ACTIONS, Problem.TOO_MANY, limit=limit)
+        return str(problem(Translator(language), error))
+
+    assert said("en", 1).startswith("A meeting holds at most 1 follow-up action.")
+    assert said("en", 15).startswith("A meeting holds at most 15 follow-up actions.")
+    assert "إلا لإجراء متابعة واحد" in said("ar", 1)
+    assert "إجراءً للمتابعة" in said("ar", 15) and "إجراءات متابعة" in said("ar", 3)
+    assert "{count} acción" not in said("es", 1) and "1 acción de seguimiento" in said("es", 1)

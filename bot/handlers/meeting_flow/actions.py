@@ -109,9 +109,10 @@ async def _read_what(turn: Meeting, text: str) -> MeetingDraft:
     existing = _action(turn)
     if existing is None and len(turn.draft.actions) >= MAX_ACTIONS:
         raise Invalid(
-            turn._(
-                "A meeting holds at most {limit} follow-up actions. Send /skip to go on.",
-                limit=MAX_ACTIONS,
+            turn._.plural(
+                "A meeting holds at most {count} follow-up action. Send /skip to go on.",
+                "A meeting holds at most {count} follow-up actions. Send /skip to go on.",
+                MAX_ACTIONS,
             )
         )
     set_index(turn, min(index(turn), len(turn.draft.actions)))
