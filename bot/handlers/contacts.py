@@ -374,7 +374,7 @@ def _inline_result(_: Translator, contact: Contact) -> InlineQueryResult:
     return InlineQueryResultArticle(
         id=f"a{contact.id}",
         title=shorten(contact.name, 100),
-        description=shorten(views.summary(contact), 200),
+        description=shorten(views.summary(_, contact), 200),
         input_message_content=InputTextMessageContent(
             str(views.card(_, draft_of(contact))), parse_mode=ParseMode.HTML
         ),

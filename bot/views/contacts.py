@@ -171,11 +171,11 @@ def result_line(_: Translator, number: int, contact: Contact) -> Markup:
     )
 
 
-def summary(contact: Contact) -> str:
-    """A plain one-line description (inline results)."""
-    return " · ".join(
-        part for part in (contact.role, contact.organisation, contact.country) if part
-    )
+def summary(_: Translator, contact: Contact) -> str:
+    """A plain one-line description (inline results), the country named in the language of
+    the person sharing it, as the card they share is."""
+    country = country_name(contact.country, _.language) if contact.country else None
+    return " · ".join(part for part in (contact.role, contact.organisation, country) if part)
 
 
 def problem(_: Translator, invalid: InvalidField) -> Markup:

@@ -540,6 +540,8 @@ async def test_the_directory_speaks_each_members_language(
     assert "Adama Sarr" in texts(await driver.send(arabic, "/contacts منصب:investig بلد:senegal"))
     assert "Adama Sarr" not in texts(await driver.send(arabic, "/contacts بلد:niger"))
     # Country names come from CLDR in the reader's language, whatever was typed.
+    (article,) = (await driver.inline(arabic, "rabi"))["results"]
+    assert article["description"] == "Legal adviser · Agence <nationale> · النيجر"
     (menu,) = await driver.send(french, "/contacts")
     assert {"Sénégal (1)", "Niger (1)", "Côte d’Ivoire (1)"} <= set(buttons(menu))
     (menu,) = await driver.send(arabic, "/contacts")
