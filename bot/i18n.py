@@ -8,6 +8,7 @@ wrapped in Unicode isolates so Latin names, codes and numbers keep their own dir
 from __future__ import annotations
 
 import gettext
+from collections.abc import Iterable
 from functools import cache
 from io import BytesIO
 from pathlib import Path
@@ -86,6 +87,10 @@ class Translator:
         if not values:
             return template
         return template.format(**{name: self._prepare(value) for name, value in values.items()})
+
+    def join(self, items: Iterable[str]) -> str:
+        """Items of a list as the language separates them: the Arabic comma in Arabic."""
+        return ("، " if self.language == "ar" else ", ").join(items)
 
     def text(self, message: str) -> str:
         """Translate without HTML, for places that take plain text (command menus, alerts)."""

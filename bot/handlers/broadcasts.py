@@ -88,9 +88,9 @@ async def alert_detail(update: Update, context: BotContext) -> None:
     summary, waiting, unreachable = await context.services.broadcasts.detail(caller, broadcast_id)
     parts = [broadcast_status(_, summary, membership.partnership.timezone)]
     if waiting:
-        parts.append(_("Not acknowledged yet: {names}", names=", ".join(waiting)))
+        parts.append(_("Not acknowledged yet: {names}", names=_.join(waiting)))
     else:
         parts.append(_("Everyone has acknowledged."))
     if unreachable:
-        parts.append(_("Could not be reached: {names}", names=", ".join(unreachable)))
+        parts.append(_("Could not be reached: {names}", names=_.join(unreachable)))
     await show(update, Markup("\n\n").join(parts), keyboard([[button("«", AlertList())]]))

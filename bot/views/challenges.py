@@ -383,7 +383,7 @@ def detail_text(_: Translator, detail: ChallengeDetail) -> Markup:
         history.append(line)
     parts.append(Markup("\n").join(history))
     if detail.acknowledgements:
-        names = ", ".join(f"{a.name} ({role_name(_, a.role)})" for a in detail.acknowledgements)
+        names = _.join(f"{a.name} ({role_name(_, a.role)})" for a in detail.acknowledgements)
         parts.append(_("Acknowledged by: {names}", names=names))
     else:
         parts.append(_("Nobody has acknowledged it yet."))
@@ -477,7 +477,7 @@ def filter_text(_: Translator, wanted: Filter) -> Markup:
     elif not wanted.statuses:
         statuses = _.text(ALL_STATUSES)
     else:
-        statuses = ", ".join(status_name(_, s) for s in wanted.statuses)
+        statuses = _.join(status_name(_, s) for s in wanted.statuses)
     parts = [
         statuses,
         category_name(_, wanted.category) if wanted.category else _.text(ANY_CATEGORY),

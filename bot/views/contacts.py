@@ -111,9 +111,9 @@ def value_text(_: Translator, field: Field, draft: ContactDraft) -> str:
         case Field.ORGANISATION_TYPE:
             return type_name(_, draft.organisation_type)
         case Field.EXPERTISE:
-            return ", ".join(draft.expertise)
+            return _.join(draft.expertise)
         case Field.LANGUAGES:
-            return ", ".join(language_name(c, _.language) for c in draft.languages)
+            return _.join(language_name(c, _.language) for c in draft.languages)
         case Field.PHONE:
             return phone_for_display(draft.phone) if draft.phone else ""
         case Field.TELEGRAM:

@@ -10,8 +10,11 @@ from markupsafe import Markup
 from bot.handlers.challenge_list import _summary_label
 from bot.i18n import FIRST_STRONG_ISOLATE, POP_DIRECTIONAL_ISOLATE, Translator
 from bot.views import texts
+from bot.views.contacts import value_text
 from bot.views.meetings import meeting_card, problem
 from domain.models import LANGUAGES
+from services.contact_fields import ContactDraft
+from services.contact_fields import Field as ContactField
 from services.meeting_fields import Field, InvalidMeetingField, MeetingDraft, Problem
 from tools import catalogs
 
@@ -178,3 +181,10 @@ def test_the_follow_up_action_limit_agrees_with_its_number() -> None:
     assert "إلا لإجراء متابعة واحد" in said("ar", 1)
     assert "إجراءً للمتابعة" in said("ar", 15) and "إجراءات متابعة" in said("ar", 3)
     assert "{count} acción" not in said("es", 1) and "1 acción de seguimiento" in said("es", 1)
+
+
+def test_arabic_lists_are_separated_by_the_arabic_comma() -> None:
+    """The glossary: « ، » in Arabic lists, a Latin comma elsewhere (a contact's languages)."""
+    draft = ContactDraft("Awa", "CENTIF", languages=("fr", "en"))
+    assert value_text(Translator("ar"), ContactField.LANGUAGES, draft) == "الفرنسية، الإنجليزية"
+    assert value_text(Translator("fr"), ContactField.LANGUAGES, draft) == "français, anglais"

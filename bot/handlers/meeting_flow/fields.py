@@ -125,7 +125,7 @@ def _shown(_: Translator, meeting_field: Field, values: MeetingDraft) -> str | M
     if meeting_field is Field.KIND:
         return views.kind_name(_, values.kind) if values.kind is not None else None
     if meeting_field is Field.PARTICIPANTS:
-        return ", ".join(p.name for p in values.participants) or None
+        return _.join(p.name for p in values.participants) or None
     if meeting_field is Field.CONFIDENTIALITY:
         return _.text(views.RESTRICTED if values.restricted else views.EVERYONE)
     if meeting_field is Field.ATTACHMENTS:

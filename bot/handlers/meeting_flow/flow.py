@@ -60,7 +60,7 @@ async def _summary(turn: Meeting) -> Markup:
     if missing:
         title += Markup("\n") + _(
             "Still missing: {fields}.",
-            fields=", ".join(_.text(views.FIELD_LABELS[f]) for f in missing),
+            fields=_.join(_.text(views.FIELD_LABELS[f]) for f in missing),
         )
     today = local_today(turn.context.services.clock(), timezone(turn))
     card = views.meeting_card(_, values, timezone(turn), today=today)
