@@ -61,6 +61,8 @@ FILTERS: dict[str, tuple[str, bool]] = {
     **dict.fromkeys(("type", "tipo", "نوع"), ("kind", True)),
     **dict.fromkeys(("lang", "language", "langue", "idioma", "lingua", "لغة"), ("languages", True)),
 }
+#: Typed names are folded before the lookup, so the table's names are too (هيئة loses its hamza).
+_FOLDED_FILTERS = {fold(name): target for name, target in FILTERS.items()}
 _QUOTES = '"“”«»„'
 _FILTER = re.compile(
     rf"(?P<key>[^\s:{_QUOTES}]+):(?:[{_QUOTES}](?P<quoted>[^{_QUOTES}]*)[{_QUOTES}]?|(?P<bare>\S+))"
@@ -87,7 +89,7 @@ def parse_query(text: str) -> SearchTerms:
     rest: list[str] = []
     position = 0
     for found in _FILTER.finditer(text):
-        known = FILTERS.get(fold(found["key"]))
+        known = _FOLDED_FILTERS.get(fold(found["key"]))
         if known is None:
             continue  # not a filter: its words are searched like any others
         rest.append(text[position : found.start()])

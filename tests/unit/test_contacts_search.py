@@ -8,7 +8,7 @@ import pytest
 from domain.models import Partnership, PartnershipKind, Role
 from services.access import Caller, TelegramIdentity
 from services.contact_fields import ContactDraft, OrganisationType
-from services.contacts import DuplicateContact, parse_query
+from services.contacts import FILTERS, DuplicateContact, parse_query
 from services.container import Services
 from services.errors import NotAllowed, NotAMember, NotFound
 from storage import audit
@@ -157,6 +157,9 @@ def test_queries_are_read_into_words_and_filters() -> None:
         ("role", "chef", True),
     )
     assert parse_query("*").empty and not parse_query("a").empty
+    # Every filter name is recognised as typed, Arabic ones with hamza included.
+    for name, (column, _prefix) in FILTERS.items():
+        assert parse_query(f"{name}:x").filters[0][0] == column, name
 
 
 async def test_long_results_come_in_pages(services: Services, senegal: Partnership) -> None:
