@@ -332,6 +332,16 @@ def phone(value: str | None, country: str = "") -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def shared_card_phone(number: str) -> str | None:
+    """The number of a phone contact card shared in Telegram, in E.164 (Telegram leaves out
+    the +), or None when it is not a valid number."""
+    digits = number.strip()
+    try:
+        return phone(digits if digits.startswith("+") else f"+{digits}")
+    except InvalidField:
+        return None
+
+
 def phone_for_display(e164: str) -> str:
     """A stored number as people write it internationally: +221 77 000 22 01."""
     try:

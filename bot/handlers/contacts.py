@@ -46,7 +46,7 @@ from bot.views.render import bold, country_name, shorten
 from domain.contacts import Contact
 from services.access import Capability
 from services.contact_csv import vcard
-from services.contact_fields import InvalidField, phone
+from services.contact_fields import shared_card_phone
 from services.contacts import MAX_QUERY_LENGTH, PAGE_SIZE, ContactPage, draft_of
 from services.text import clean
 from services.throttle import Expense
@@ -381,15 +381,6 @@ def _inline_result(_: Translator, contact: Contact) -> InlineQueryResult:
     )
 
 
-def _shared_phone(number: str) -> str | None:
-    """A shared contact's number in E.164 (Telegram leaves out the +), or None if unusable."""
-    digits = number.strip()
-    try:
-        return phone(digits if digits.startswith("+") else f"+{digits}")
-    except InvalidField:
-        return None
-
-
 async def contact_shared(update: Update, context: BotContext) -> None:
     """A phone contact shared outside a flow: which directory entries it may be (same number,
     then same name); those who keep the directory may add it, name and number filled in for
@@ -399,7 +390,7 @@ async def contact_shared(update: Update, context: BotContext) -> None:
     assert message is not None and message.contact is not None
     shared = message.contact
     name = clean(" ".join(p for p in (shared.first_name, shared.last_name) if p))[:80]
-    number = _shared_phone(shared.phone_number)
+    number = shared_card_phone(shared.phone_number)
     found = await context.services.contacts.matching_shared(caller, name, number)
     _ = context._
     label = bold(name or (number or shared.phone_number))
