@@ -103,8 +103,7 @@ async def plan_info(conn: Reader, partnership_id: int) -> PlanInfo | None:
         return None
     return PlanInfo(
         partnership_id=row["partnership_id"],
-        # Plans imported before titles per language have only the one title.
-        titles=json.loads(row["titles"]) or {"en": row["title"]},
+        titles=json.loads(row["titles"]),
         reference=row["reference"],
         source=row["source"],
         imported_at=from_db_time(row["imported_at"]),
