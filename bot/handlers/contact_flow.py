@@ -18,7 +18,7 @@ from bot.i18n import N_, Translator
 from bot.messaging import answer, show
 from bot.views import contacts as views
 from bot.views import texts
-from bot.views.render import bold, country_name, shorten
+from bot.views.render import bold
 from services.access import Capability
 from services.contact_fields import (
     REQUIRED,
@@ -94,9 +94,8 @@ async def _type_chosen(turn: Turn[ContactDraft], value: str) -> ContactDraft:
 async def _country_choices(turn: Turn[ContactDraft]) -> list[Choice]:
     countries = await _countries(turn)
     turn.extra["countries"] = countries
-    language = turn._.language
     return [
-        Choice(shorten(country_name(name, language), 34), str(index))
+        Choice(views.country_label(turn._, name), str(index))
         for index, name in enumerate(countries)
     ]
 

@@ -42,7 +42,7 @@ from bot.throttling import spend
 from bot.views import contacts as views
 from bot.views import texts
 from bot.views.keyboards import button, in_rows, keyboard, pager
-from bot.views.render import bold, country_name, shorten
+from bot.views.render import bold, shorten
 from domain.contacts import Contact
 from services.access import Capability
 from services.contact_csv import vcard
@@ -193,7 +193,7 @@ async def _directory(update: Update, context: BotContext) -> None:
         parts.append(_("Browse by country:"))
     buttons = [
         button(
-            f"{shorten(country_name(name, _.language), 34)} ({count})",
+            f"{views.country_label(_, name)} ({count})",
             ContactsOfCountry(_digest(name)),
         )
         for name, count in directory.countries[:COUNTRY_BUTTONS]

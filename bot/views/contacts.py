@@ -160,6 +160,12 @@ def review_card(_: Translator, draft: ContactDraft) -> Markup:
     return Markup("\n").join(lines)
 
 
+def country_label(_: Translator, country: str) -> str:
+    """A country on a button, in the reader's language ("Côte d’Ivoire (Costa do Marfim)"
+    fits whole)."""
+    return shorten(country_name(country, _.language), 34)
+
+
 def result_line(_: Translator, number: int, contact: Contact) -> Markup:
     """One search result: number, name in bold, then role, organisation and country."""
     country = country_name(contact.country, _.language) if contact.country else None
