@@ -545,6 +545,14 @@ class ChallengeStatusChange(CallbackData, prefix="ch:st"):
     status: Status
 
 
+class ChallengeEdit(CallbackData, prefix="ch:ed"):
+    challenge_id: int
+
+
+class ChallengeReopen(CallbackData, prefix="ch:ro"):
+    challenge_id: int
+
+
 #: A list's statuses: the open ones, all, or one.
 StatusFilter = Status | Literal["open", "all"]
 

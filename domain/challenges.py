@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -49,6 +49,29 @@ class Status(StrEnum):
     CONFIRMED = "confirmed"
     RESOLVED = "resolved"
     DISMISSED = "dismissed"
+
+
+class EventKind(StrEnum):
+    """What a step of a challenge's history records."""
+
+    STATUS = "status"  # it moved on (or was reported: the first step)
+    EDIT = "edit"  # its fields were changed; `changes` says which, from what to what
+    REOPEN = "reopen"  # a resolved or dismissed challenge was opened again
+
+
+class EditedField(StrEnum):
+    """The fields an edit may change, as its history names them."""
+
+    CATEGORY = "category"
+    SEVERITY = "severity"
+    TITLE = "title"
+    DESCRIPTION = "description"
+    PLACE = "place"
+    LOCATION = "location"
+    ROUTE = "route"
+    OBSERVED = "observed"
+    RESTRICTED = "restricted"
+    ATTACHMENTS = "attachments"
 
 
 class EscalationOutcome(StrEnum):
@@ -120,7 +143,8 @@ class Challenge:
 
 @dataclass(frozen=True, slots=True)
 class ChallengeEvent:
-    """One step of a challenge's history: a status it reached, who moved it, their note."""
+    """One step of a challenge's history: a status it reached (or an edit, or a reopening),
+    who did it, their note."""
 
     id: int
     challenge_id: int
@@ -129,6 +153,10 @@ class ChallengeEvent:
     actor_name: str
     note: str
     at: datetime
+    kind: EventKind = EventKind.STATUS
+    #: An edit's changed fields: each with its value before and after, as text (a severity's
+    #: name, a pin's "lat,lon", a count of attachments...; None for empty).
+    changes: Mapping[EditedField, tuple[str | None, str | None]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

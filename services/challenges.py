@@ -7,7 +7,11 @@ Who is told what (README: "Challenges"):
 - escalation: a critical challenge (or high, as the partnership chooses) that no coordinator or
   admin acknowledged within the partnership's delay goes again to coordinators and admins, a
   second time after twice the delay; steps are stored, so a restart neither loses nor repeats one;
-- the reporter: each coordinator's acknowledgement and each change of status.
+- the reporter: each coordinator's acknowledgement and each change of status, edit and
+  reopening by someone else;
+- an edit that raises the severity to high or critical alerts the coordinators again (and, for
+  a challenge not restricted that was below high, every member and the linked groups, as a new
+  one would have been); a critical one nobody acknowledged yet is scheduled for escalation.
 Every message goes through the outbox; the bot supplies their texts (`ChallengeMessages`).
 """
 
@@ -15,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -28,9 +32,11 @@ from domain.challenges import (
     Category,
     Challenge,
     ChallengeEvent,
+    EditedField,
     EscalationOutcome,
     EscalationSettings,
     EscalationStep,
+    EventKind,
     NewChallenge,
     Severity,
     Status,
@@ -42,6 +48,7 @@ from services.challenges_input import (
     MAX_ATTACHMENTS,
     ChallengeDraft,
     Finding,
+    Observed,
     check_coordinates,
     clean_description,
     clean_note,
@@ -128,7 +135,13 @@ class ChallengeMessages(Protocol):
         ...
 
     def status_changed(self, card: ChallengeCard, event: ChallengeEvent, language: str) -> Rendered:
-        """To the reporter: it moved on."""
+        """To the reporter: it moved on, was edited or reopened by someone else."""
+        ...
+
+    def raised(
+        self, card: ChallengeCard, event: ChallengeEvent, audience: AlertAudience, language: str
+    ) -> Rendered:
+        """An edit raised its severity to high or critical."""
         ...
 
 
@@ -154,6 +167,18 @@ class ChallengeDetail:
     attachments: list[Attachment]
     can_manage: bool  # the viewer may move it through its lifecycle
     next_statuses: list[Status]  # empty unless the viewer may move it on
+    can_edit: bool = False  # the viewer may change its fields (it is open)
+    can_reopen: bool = False  # the viewer may reopen it (it is resolved or dismissed)
+
+
+@dataclass(frozen=True, slots=True)
+class Edited:
+    """The outcome of an edit: the challenge as it now stands, and its history's new step
+    (None when nothing changed)."""
+
+    challenge: Challenge
+    event: ChallengeEvent | None
+    alerted: int = 0  # coordinators told of a severity raised to high or critical
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,7 +300,31 @@ class ChallengeService:
             attachments=await store.attachments(self._db, challenge.id),
             can_manage=manages,
             next_statuses=next_statuses(challenge.status) if manages else [],
+            can_edit=challenge.is_open and self._may_edit(challenge, membership),
+            can_reopen=manages and not challenge.is_open,
         )
+
+    @staticmethod
+    def _may_edit(challenge: Challenge, membership: Membership) -> bool:
+        """Its reporter (while they may flag) and coordinators and admins."""
+        if membership.role.at_least(Capability.MANAGE_CHALLENGES.least_role):
+            return True
+        return challenge.reporter_id == membership.member_id and membership.role.at_least(
+            Capability.FLAG_CHALLENGES.least_role
+        )
+
+    async def draft_for_edit(self, caller: Caller, challenge_id: int) -> ChallengeDraft:
+        """A challenge as a draft to edit (NotAllowed unless the caller may edit it;
+        InvalidInput("status", "closed") once it is resolved or dismissed)."""
+        challenge, membership = await self._visible(caller, challenge_id)
+        self._check_editable(challenge, membership)
+        return draft_of(challenge, await store.attachments(self._db, challenge.id))
+
+    def _check_editable(self, challenge: Challenge, membership: Membership) -> None:
+        if not self._may_edit(challenge, membership):
+            raise NotAllowed(Capability.MANAGE_CHALLENGES.least_role)
+        if not challenge.is_open:
+            raise InvalidInput("status", "closed")
 
     def _visibility(self, membership: Membership) -> Visibility:
         return Visibility(
@@ -447,19 +496,34 @@ class ChallengeService:
         assert challenge is not None
         return challenge
 
-    async def _alert(self, challenge: Challenge) -> Submitted:
+    async def _alert(
+        self,
+        challenge: Challenge,
+        *,
+        occasion: str = "alert",
+        wide_too: bool = True,
+        render: Callable[[ChallengeCard, AlertAudience, str], Rendered] | None = None,
+        besides: int | None = None,
+    ) -> Submitted:
+        """Alert the coordinators (and, `wide_too`, for a high or critical challenge not
+        restricted, the members and linked groups); `occasion` names this round of alerts in
+        the outbox's keys, so a retry sends nothing twice. Neither the reporter nor `besides`
+        (who raised it) is alerted."""
         card = await self._card(challenge)
         partnership = card.partnership
+        render = render or self._messages.alert
         people = [
             (member, role)
             for member, role in await member_store.audience(self._db, partnership.id)
-            if member.id != challenge.reporter_id and not member.unreachable
+            if member.id not in (challenge.reporter_id, besides) and not member.unreachable
         ]
         coordinators = [m for m, r in people if r is Role.COORDINATOR] or [
             m for m, r in people if r is Role.ADMIN
         ]
         chosen = {m.id for m in coordinators}
-        wide = challenge.severity.rank >= Severity.HIGH.rank and not challenge.restricted
+        wide = (
+            wide_too and challenge.severity.rank >= Severity.HIGH.rank and not challenge.restricted
+        )
         members: list[Member] = []
         groups: list[int] = []
         if wide:
@@ -482,8 +546,8 @@ class ChallengeService:
                 await self._send(
                     challenge,
                     recipients,
-                    partial(self._messages.alert, card, audience),
-                    key=f"challenge:{challenge.id}:alert:{audience.value}",
+                    partial(render, card, audience),
+                    key=f"challenge:{challenge.id}:{occasion}:{audience.value}",
                     acknowledge=True,
                     urgent=challenge.severity.rank >= Severity.HIGH.rank,
                     audience={"to": audience.value},
@@ -652,14 +716,156 @@ class ChallengeService:
         updated = await store.get(self._db, challenge.id)
         event = await store.event(self._db, event_id)
         assert updated is not None and event is not None
-        if updated.reporter_id != membership.member_id:
-            card = await self._card(updated)
-            await self._tell_reporter(
-                card,
-                lambda language: self._messages.status_changed(card, event, language),
-                key=f"challenge:{updated.id}:event:{event_id}",
-            )
+        await self._tell_reporter_unless_self(updated, membership, event)
         return updated
+
+    async def edit(
+        self,
+        caller: Caller,
+        challenge_id: int,
+        original: ChallengeDraft,
+        edited: ChallengeDraft,
+        *,
+        note: str = "",
+        personal_data_confirmed: bool = False,
+    ) -> Edited:
+        """Change a challenge's fields (its reporter, coordinators and admins, while it is
+        open): what differs between `original` (the challenge as the editor began) and
+        `edited` is written over the challenge as it now stands, so two people editing
+        different fields at once both keep their changes. The history records each changed
+        field from and to; `note` goes with it (why the severity changed, say)."""
+        challenge, membership = await self._visible(caller, challenge_id)
+        self._check_editable(challenge, membership)
+        before, after = self.check(original), self.check(edited)
+        fields = _changed(before, after)
+        if not fields:
+            return Edited(challenge, None)
+        findings = personal_data(_texts(after, fields))
+        if findings and not personal_data_confirmed:
+            raise PersonalDataSuspected(findings)
+        note = clean_note(note)
+        attachments = await store.attachments(self._db, challenge.id)
+        now_values = _values(challenge, attachments)
+        new_values = _values(after, after.attachments)
+        changes = {  # in the fields' order, for the history
+            f: (now_values[f], new_values[f])
+            for f in EditedField
+            if f in fields and now_values[f] != new_values[f]
+        }
+        if not changes:
+            return Edited(challenge, None)
+        severity = after.severity if EditedField.SEVERITY in changes else challenge.severity
+        now = self._clock()
+        rule = await store.settings(self._db, challenge.partnership_id)
+        async with self._db.transaction() as tx:
+            await store.update_fields(tx, challenge.id, _columns(after, changes), now)
+            if EditedField.ATTACHMENTS in changes:
+                await store.replace_attachments(tx, challenge.id, after.attachments)
+            event_id = await store.add_event(
+                tx,
+                challenge.id,
+                challenge.status,
+                actor_id=membership.member_id,
+                actor_name=caller.identity.name,
+                note=note,
+                now=now,
+                kind=EventKind.EDIT,
+                changes=changes,
+            )
+            if (
+                escalates(severity, rule)
+                and challenge.acknowledged_at is None
+                and challenge.status is Status.REPORTED
+                and not await store.escalations(tx, challenge.id)
+            ):
+                delay = timedelta(minutes=rule.minutes)
+                await store.schedule_escalations(
+                    tx,
+                    challenge.id,
+                    [now + delay * step for step in range(1, 1 + ESCALATION_STEPS)],
+                )
+            await audit.record(
+                tx,
+                action="challenge.edit",
+                now=now,
+                partnership_id=challenge.partnership_id,
+                actor_id=membership.member_id,
+                challenge_id=challenge.id,
+                fields=sorted(changes),
+                personal_data_confirmed=sorted({f.kind.value for f in findings}),
+            )
+        updated = await store.get(self._db, challenge.id)
+        event = await store.event(self._db, event_id)
+        assert updated is not None and event is not None
+        alerted = 0
+        if severity.rank >= Severity.HIGH.rank and severity.rank > challenge.severity.rank:
+            was_wide = challenge.severity.rank >= Severity.HIGH.rank and not challenge.restricted
+            submitted = await self._alert(
+                updated,
+                occasion=f"raised:{event_id}",
+                wide_too=not was_wide,
+                besides=membership.member_id,
+                render=lambda card, audience, language: self._messages.raised(
+                    card, event, audience, language
+                ),
+            )
+            alerted = submitted.coordinators
+        await self._tell_reporter_unless_self(updated, membership, event)
+        return Edited(updated, event, alerted)
+
+    async def reopen(self, caller: Caller, challenge_id: int, note: str) -> Challenge:
+        """Open a resolved or dismissed challenge again (coordinators and admins), with a
+        note saying why: it goes back to acknowledged (reported if nobody acknowledged it)."""
+        challenge, membership = await self._visible(caller, challenge_id)
+        if not membership.role.at_least(Capability.MANAGE_CHALLENGES.least_role):
+            raise NotAllowed(Capability.MANAGE_CHALLENGES.least_role)
+        note = clean_note(note)
+        if not note:
+            raise InvalidInput("note", "empty")
+        if challenge.is_open:
+            raise InvalidInput("status", challenge.status.value)
+        status = Status.ACKNOWLEDGED if challenge.acknowledged_at else Status.REPORTED
+        now = self._clock()
+        async with self._db.transaction() as tx:
+            if not await store.set_status(tx, challenge.id, challenge.status, status, now):
+                raise InvalidInput("status", "changed meanwhile")
+            event_id = await store.add_event(
+                tx,
+                challenge.id,
+                status,
+                actor_id=membership.member_id,
+                actor_name=caller.identity.name,
+                note=note,
+                now=now,
+                kind=EventKind.REOPEN,
+            )
+            await audit.record(
+                tx,
+                action="challenge.reopen",
+                now=now,
+                partnership_id=challenge.partnership_id,
+                actor_id=membership.member_id,
+                challenge_id=challenge.id,
+                old=challenge.status.value,
+                new=status.value,
+            )
+        updated = await store.get(self._db, challenge.id)
+        event = await store.event(self._db, event_id)
+        assert updated is not None and event is not None
+        await self._tell_reporter_unless_self(updated, membership, event)
+        return updated
+
+    async def _tell_reporter_unless_self(
+        self, challenge: Challenge, membership: Membership, event: ChallengeEvent
+    ) -> None:
+        if challenge.reporter_id == membership.member_id:
+            return
+        card = await self._card(challenge)
+        await self._tell_reporter(
+            card,
+            lambda language: self._messages.status_changed(card, event, language),
+            key=f"challenge:{challenge.id}:event:{event.id}",
+        )
 
     # -- escalation -------------------------------------------------------------------------
 
@@ -804,3 +1010,103 @@ class ChallengeService:
 def new_key() -> str:
     """A fresh idempotency key for a draft."""
     return uuid.uuid4().hex
+
+
+def draft_of(challenge: Challenge, attachments: Sequence[Attachment]) -> ChallengeDraft:
+    """A stored challenge as a draft (to edit it)."""
+    observed = (
+        Observed(challenge.observed_at, challenge.observed_has_time)
+        if challenge.observed_at
+        else None
+    )
+    return ChallengeDraft(
+        category=challenge.category,
+        severity=challenge.severity,
+        title=challenge.title,
+        description=challenge.description,
+        place=challenge.place,
+        latitude=challenge.latitude,
+        longitude=challenge.longitude,
+        route=challenge.route,
+        observed=observed,
+        restricted=challenge.restricted,
+        attachments=list(attachments),
+    )
+
+
+def _values(
+    challenge: Challenge | NewChallenge, attachments: Sequence[Attachment]
+) -> dict[EditedField, str | None]:
+    """Each editable field as the text its history keeps (None for empty)."""
+    location = (
+        f"{challenge.latitude},{challenge.longitude}"
+        if challenge.latitude is not None and challenge.longitude is not None
+        else None
+    )
+    observed = challenge.observed_at
+    if observed is not None:
+        when: str | None = (
+            observed.isoformat() if challenge.observed_has_time else observed.date().isoformat()
+        )
+    else:
+        when = None
+    return {
+        EditedField.CATEGORY: challenge.category.value,
+        EditedField.SEVERITY: challenge.severity.value,
+        EditedField.TITLE: challenge.title,
+        EditedField.DESCRIPTION: challenge.description or None,
+        EditedField.PLACE: challenge.place,
+        EditedField.LOCATION: location,
+        EditedField.ROUTE: challenge.route,
+        EditedField.OBSERVED: when,
+        EditedField.RESTRICTED: "1" if challenge.restricted else "0",
+        EditedField.ATTACHMENTS: str(len(attachments)) if attachments else None,
+    }
+
+
+def _changed(before: NewChallenge, after: NewChallenge) -> set[EditedField]:
+    """The fields the editor changed."""
+    old, new = _values(before, before.attachments), _values(after, after.attachments)
+    changed = {f for f in EditedField if old[f] != new[f]}
+    # The same number of different files is a change too.
+    if list(before.attachments) != list(after.attachments):
+        changed.add(EditedField.ATTACHMENTS)
+    return changed
+
+
+def _texts(new: NewChallenge, fields: set[EditedField]) -> list[str]:
+    """The changed texts, to look for personal data in."""
+    texts = {
+        EditedField.TITLE: new.title,
+        EditedField.DESCRIPTION: new.description,
+        EditedField.PLACE: new.place or "",
+        EditedField.ROUTE: new.route or "",
+    }
+    return [text for f, text in texts.items() if f in fields and text]
+
+
+def _columns(new: NewChallenge, changes: Mapping[EditedField, object]) -> dict[str, object]:
+    """The challenge's columns an edit writes."""
+    columns: dict[str, object] = {}
+    for changed in changes:
+        match changed:
+            case EditedField.CATEGORY:
+                columns["category"] = new.category.value
+            case EditedField.SEVERITY:
+                columns["severity"] = new.severity.value
+            case EditedField.TITLE:
+                columns["title"] = new.title
+            case EditedField.DESCRIPTION:
+                columns["description"] = new.description
+            case EditedField.PLACE:
+                columns["place"] = new.place
+            case EditedField.LOCATION:
+                columns["latitude"], columns["longitude"] = new.latitude, new.longitude
+            case EditedField.ROUTE:
+                columns["route"] = new.route
+            case EditedField.OBSERVED:
+                columns["observed_at"] = new.observed_at
+                columns["observed_has_time"] = int(new.observed_has_time)
+            case EditedField.RESTRICTED:
+                columns["restricted"] = int(new.restricted)
+    return columns

@@ -6,8 +6,9 @@ checks the caller may see it. Tables come from migration 0006_challenges.
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,9 +18,11 @@ from domain.challenges import (
     Category,
     Challenge,
     ChallengeEvent,
+    EditedField,
     EscalationOutcome,
     EscalationSettings,
     EscalationStep,
+    EventKind,
     NewChallenge,
     Severity,
     Status,
@@ -130,6 +133,59 @@ async def set_status(
     return changed > 0
 
 
+#: The columns an edit may write (services/challenges.py `edit`).
+EDITABLE_COLUMNS = frozenset(
+    {
+        "category",
+        "severity",
+        "title",
+        "description",
+        "place",
+        "latitude",
+        "longitude",
+        "route",
+        "observed_at",
+        "observed_has_time",
+        "restricted",
+    }
+)
+
+
+async def update_fields(
+    tx: Transaction, challenge_id: int, values: Mapping[str, object], now: datetime
+) -> None:
+    """Write some of a challenge's columns (names from EDITABLE_COLUMNS; moments as
+    datetimes)."""
+    unknown = set(values) - EDITABLE_COLUMNS
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    # The names are checked against EDITABLE_COLUMNS above: none comes from outside.
+    assignments = "".join(f"{name} = ?, " for name in values)
+    await tx.execute(
+        f"UPDATE challenges SET {assignments}updated_at = ? WHERE id = ?",
+        (
+            *(to_db_time(v) if isinstance(v, datetime) else v for v in values.values()),
+            to_db_time(now),
+            challenge_id,
+        ),
+    )
+
+
+async def replace_attachments(
+    tx: Transaction, challenge_id: int, attachments: Sequence[Attachment]
+) -> None:
+    """A challenge's attachments become these, in this order."""
+    await tx.execute("DELETE FROM challenge_attachments WHERE challenge_id = ?", (challenge_id,))
+    await tx.executemany(
+        "INSERT INTO challenge_attachments (challenge_id, position, kind, file_id, file_name)"
+        " VALUES (?, ?, ?, ?, ?)",
+        [
+            (challenge_id, position, a.kind, a.file_id, a.file_name)
+            for position, a in enumerate(attachments)
+        ],
+    )
+
+
 async def add_event(
     tx: Transaction,
     challenge_id: int,
@@ -139,16 +195,32 @@ async def add_event(
     actor_name: str,
     note: str,
     now: datetime,
+    kind: EventKind = EventKind.STATUS,
+    changes: Mapping[EditedField, tuple[str | None, str | None]] | None = None,
 ) -> int:
     """Append a step to a challenge's history; returns its id."""
     return await tx.insert(
-        "INSERT INTO challenge_events (challenge_id, status, actor_id, actor_name, note, at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        (challenge_id, status.value, actor_id, actor_name, note, to_db_time(now)),
+        "INSERT INTO challenge_events"
+        " (challenge_id, status, actor_id, actor_name, note, at, kind, changes)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            challenge_id,
+            status.value,
+            actor_id,
+            actor_name,
+            note,
+            to_db_time(now),
+            kind.value,
+            json.dumps({f.value: list(values) for f, values in (changes or {}).items()}),
+        ),
     )
 
 
+_EDITED_FIELDS = frozenset(f.value for f in EditedField)
+
+
 def _event(row: sqlite3.Row) -> ChallengeEvent:
+    changes = json.loads(row["changes"])
     return ChallengeEvent(
         id=row["id"],
         challenge_id=row["challenge_id"],
@@ -157,6 +229,12 @@ def _event(row: sqlite3.Row) -> ChallengeEvent:
         actor_name=row["actor_name"],
         note=row["note"],
         at=from_db_time(row["at"]),
+        kind=EventKind(row["kind"]),
+        changes={
+            EditedField(name): (before, after)
+            for name, (before, after) in changes.items()
+            if name in _EDITED_FIELDS
+        },
     )
 
 

@@ -689,4 +689,15 @@ MIGRATIONS: tuple[Migration, ...] = (
         UPDATE action_plans SET titles = json_object('en', title);
         """,
     ),
+    Migration(
+        "0012_challenge_edits",
+        """
+        -- A challenge's history records its edits and reopenings besides its status changes;
+        -- an edit keeps which fields changed, from what to what ({"severity": ["medium",
+        -- "high"], ...}).
+        ALTER TABLE challenge_events ADD COLUMN kind TEXT NOT NULL DEFAULT 'status'
+            CHECK (kind IN ('status', 'edit', 'reopen'));
+        ALTER TABLE challenge_events ADD COLUMN changes TEXT NOT NULL DEFAULT '{}';
+        """,
+    ),
 )

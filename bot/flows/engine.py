@@ -381,7 +381,8 @@ class Flow(Generic[D]):
             parts.append(_("/skip leaves it empty."))
         if reviewing:
             parts.append(_("/back returns to the summary, /cancel stops without saving."))
-        elif step is self.steps[0]:
+        elif step.name == (names[0] if names else self.steps[0].name):
+            # The first question asked (the first step, unless this draft skips it).
             parts.append(_("/cancel stops without saving."))
         else:
             parts.append(_("/back returns to the previous step, /cancel stops without saving."))
@@ -577,7 +578,8 @@ class Flow(Generic[D]):
         """/back on the review: to the last step of a new draft; otherwise stay."""
         turn = self.turn(update, context)
         if self.back_from_review_to_steps(turn):
-            turn.state.update(reviewing=False, step=self.steps[-1].name)
+            names = self._sequence(turn)
+            turn.state.update(reviewing=False, step=names[-1] if names else self.steps[-1].name)
             return await self.ask(turn)
         return await self.review(turn)
 

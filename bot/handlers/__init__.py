@@ -304,24 +304,30 @@ def milestone_flow() -> ConversationHandler[BotContext]:
 
 def flag_flow() -> ConversationHandler[BotContext]:
     """/flag: category → severity → title → description → where → route → when → who sees
-    it → attachments → review (→ personal-data question) → submit."""
+    it → attachments → review (→ personal-data question) → submit; a challenge's Edit button:
+    the review (→ a note on a changed severity) → submit."""
     return _flow(
         flag.FLOW.name,
-        entry_points=[CommandHandler("flag", flag.flag_start, filters=PRIVATE)],
+        entry_points=[
+            CommandHandler("flag", flag.flag_start, filters=PRIVATE),
+            CallbackQueryHandler(flag.edit_start, pattern=cb.ChallengeEdit.pattern()),
+        ],
         # Every message besides text goes to the steps: each says what it takes.
         states=flag.FLOW.states(media=NOT_TEXT),
     )
 
 
 def challenge_status_flow() -> ConversationHandler[BotContext]:
-    """A lifecycle button of a challenge → an optional note → the change."""
+    """A lifecycle button of a challenge → an optional note → the change; Reopen → the
+    needed note → reopened."""
     flow = challenges.STATUS_CHANGE
     return _flow(
         flow.name,
         entry_points=[
             CallbackQueryHandler(
                 challenges.status_pressed, pattern=cb.ChallengeStatusChange.pattern()
-            )
+            ),
+            CallbackQueryHandler(challenges.reopen_pressed, pattern=cb.ChallengeReopen.pattern()),
         ],
         states=flow.states(),
         # Only its own old buttons are stale here: others go on to their handlers.

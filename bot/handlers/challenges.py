@@ -1,5 +1,5 @@
-"""Challenges after they are flagged: Open, the lifecycle with notes, /challenges with filters
-and a summary, /challenge_alerts (a member's opt-out) and /escalation (an admin's rule).
+"""Challenges after they are flagged: Open, the lifecycle with notes, Reopen, /challenge_alerts
+(a member's opt-out) and /escalation (an admin's rule). Edit opens the flag flow's review.
 
 Open, the map and the attachments always answer in the presser's private chat: pressed in a
 linked group, they show the group nothing more than the alert did.
@@ -16,9 +16,11 @@ from telegram.error import BadRequest, Forbidden
 
 from bot.callbacks import (
     ChallengeAlertsSwitch,
+    ChallengeEdit,
     ChallengeFiles,
     ChallengeMap,
     ChallengeOpen,
+    ChallengeReopen,
     ChallengeStatusChange,
     EscalationDelay,
     EscalationScope,
@@ -42,12 +44,12 @@ from services.errors import InvalidInput, NotAllowed
 DELAYS = (15, 30, 60, 120)
 MAP = N_("Map")
 ATTACHMENTS = N_("Attachments")
-WITHOUT_NOTE = N_("Without a note")
 TURN_OFF = N_("🔕 Turn them off")
 TURN_ON = N_("🔔 Turn them on")
 CRITICAL_ONLY = N_("Critical only")
 HIGH_AND_CRITICAL = N_("High and critical")
 MINUTES_BUTTON = N_("{count} min")
+MOVED_ON = N_("This button is out of date: the challenge moved on. Open it again.")
 
 
 # -- Open, map, attachments -------------------------------------------------------------------
@@ -74,7 +76,11 @@ def _detail_keyboard(context: BotContext, detail: ChallengeDetail) -> InlineKeyb
         for s in detail.next_statuses
     ]
     rows = in_rows(actions, 2)
+    if detail.can_reopen:
+        rows.append([button(_.text(views.REOPEN), ChallengeReopen(challenge.id))])
     more = []
+    if detail.can_edit:
+        more.append(button(_.text(views.EDIT), ChallengeEdit(challenge.id)))
     if challenge.latitude is not None and challenge.longitude is not None:
         more.append(button("📍 " + _.text(MAP), ChallengeMap(challenge.id)))
     if detail.attachments:
@@ -169,11 +175,21 @@ async def show_attachments(update: Update, context: BotContext) -> None:
 
 @dataclass(frozen=True, slots=True)
 class StatusChange:
-    """A lifecycle button pressed: the challenge, its new status, and the note for the history."""
+    """A lifecycle button pressed: the challenge, its new status, and the note for the history.
+    `reopen`: Reopen was pressed (the service chooses the status; the note is needed)."""
 
     id: int
     status: Status
     note: str = ""
+    reopen: bool = False
+
+
+async def _why_question(turn: Turn[StatusChange]) -> Markup:
+    return turn._(
+        "Reopen #{number}: send a note for the history saying why (what happened since,"
+        " a reference).",
+        number=turn.draft.id,
+    )
 
 
 async def _note_question(turn: Turn[StatusChange]) -> Markup:
@@ -187,7 +203,7 @@ async def _note_question(turn: Turn[StatusChange]) -> Markup:
 
 
 async def _without_note_choice(turn: Turn[StatusChange]) -> list[Choice]:
-    return [Choice(turn._.text(WITHOUT_NOTE), "none")]
+    return [Choice(turn._.text(views.WITHOUT_NOTE), "none")]
 
 
 async def _without_note(turn: Turn[StatusChange], value: str) -> StatusChange:
@@ -205,10 +221,14 @@ async def _note_read(turn: Turn[StatusChange], text: str) -> StatusChange:
 async def _change_status(turn: Turn[StatusChange]) -> None:
     """The change, with its note; the challenge as it now stands follows."""
     _, context, draft = turn._, turn.context, turn.draft
+    challenges = context.services.challenges
     try:
-        changed = await context.services.challenges.change_status(
-            context.require_caller(), draft.id, draft.status, draft.note
-        )
+        if draft.reopen:
+            changed = await challenges.reopen(context.require_caller(), draft.id, draft.note)
+        else:
+            changed = await challenges.change_status(
+                context.require_caller(), draft.id, draft.status, draft.note
+            )
     except InvalidInput as error:
         if error.field != "status":
             raise Invalid(_problem(context, error)) from error
@@ -238,6 +258,15 @@ STATUS_CHANGE: Flow[StatusChange] = Flow(
             reads=_note_read,
             choices=_without_note_choice,
             chosen=_without_note,
+            asked_if=lambda draft: not draft.reopen,
+        ),
+        Step(
+            name="why",
+            label=N_("Note"),
+            question=_why_question,
+            reads=_note_read,
+            required=True,
+            asked_if=lambda draft: draft.reopen,
         ),
     ),
     save=_change_status,
@@ -254,13 +283,24 @@ async def status_pressed(update: Update, context: BotContext) -> object:
     if not detail.can_manage:
         raise NotAllowed(Capability.MANAGE_CHALLENGES.least_role)
     if status not in detail.next_statuses:
-        await answer(
-            update,
-            _.text(N_("This button is out of date: the challenge moved on. Open it again.")),
-        )
+        await answer(update, _.text(MOVED_ON))
         return END
     await answer(update)
     return await STATUS_CHANGE.start(update, context, StatusChange(challenge_id, status))
+
+
+async def reopen_pressed(update: Update, context: BotContext) -> object:
+    """Reopen on a resolved or dismissed challenge: ask why."""
+    challenge_id = ChallengeReopen.of(update).challenge_id
+    detail = await context.services.challenges.detail(context.require_caller(), challenge_id)
+    if not detail.can_manage:
+        raise NotAllowed(Capability.MANAGE_CHALLENGES.least_role)
+    if not detail.can_reopen:
+        await answer(update, context._.text(MOVED_ON))
+        return END
+    await answer(update)
+    draft = StatusChange(challenge_id, detail.card.challenge.status, reopen=True)
+    return await STATUS_CHANGE.start(update, context, draft, at="why")
 
 
 def _problem(context: BotContext, error: InvalidInput) -> Markup:

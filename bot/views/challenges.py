@@ -20,9 +20,11 @@ from domain.challenges import (
     Category,
     Challenge,
     ChallengeEvent,
+    EditedField,
     EscalationOutcome,
     EscalationSettings,
     EscalationStep,
+    EventKind,
     Severity,
     Status,
 )
@@ -93,6 +95,22 @@ PERSONAL_DATA_NAMES = {
     PersonalData.ID_NUMBER: N_("an identity number"),
 }
 OPEN = N_("Open")
+EDIT = N_("✎ Edit")
+REOPEN = N_("↺ Reopen")
+WITHOUT_NOTE = N_("Without a note")
+#: The fields an edit changed, as a challenge's history names them.
+EDITED_FIELDS = {
+    EditedField.CATEGORY: N_("Category"),
+    EditedField.SEVERITY: N_("Severity"),
+    EditedField.TITLE: N_("Title"),
+    EditedField.DESCRIPTION: N_("Description"),
+    EditedField.PLACE: N_("Where"),
+    EditedField.LOCATION: N_("Location pin"),
+    EditedField.ROUTE: N_("Route"),
+    EditedField.OBSERVED: N_("When observed"),
+    EditedField.RESTRICTED: N_("Who sees it"),
+    EditedField.ATTACHMENTS: N_("Attachments"),
+}
 PERSONAL_DATA_RULE = N_(
     "⚠️ No personal data on suspects or migrants belongs here: no names, phone numbers,"
     " passport or identity numbers, nor photos of faces or of identity documents."
@@ -296,6 +314,34 @@ class ChallengeTexts:
             str(Markup("\n\n").join(parts)), buttons=(open_button(_, card.challenge.id),)
         )
 
+    def raised(
+        self, card: ChallengeCard, event: ChallengeEvent, audience: AlertAudience, language: str
+    ) -> Rendered:
+        """An edit raised the severity to high or critical: alerted as a new one would be."""
+        _ = translator(language)
+        challenge = card.challenge
+        header = _(
+            "⬆️ Challenge #{number} of {partnership} raised to {severity} by {name}.",
+            number=challenge.id,
+            partnership=card.partnership.name,
+            severity=bold(severity_name(_, challenge.severity)),
+            name=event.actor_name,
+        )
+        parts = [header, card_text(_, card, description_limit=ALERT_DESCRIPTION)]
+        if event.note:
+            parts.append(_("Note: {note}", note=event.note))
+        parts.append(_("Flagged by {name}.", name=card.reporter))
+        if audience is AlertAudience.COORDINATORS:
+            parts.append(_("Please acknowledge it, then open it to follow it up."))
+        elif audience is AlertAudience.MEMBERS:
+            parts.append(
+                _(
+                    "You receive the alerts of high and critical challenges;"
+                    " /challenge_alerts turns them off."
+                )
+            )
+        return Rendered(str(Markup("\n\n").join(parts)), buttons=(open_button(_, challenge.id),))
+
     def escalation(self, card: ChallengeCard, waited: timedelta, language: str) -> Rendered:
         """Nobody acknowledged it in time: for coordinators and admins."""
         _ = translator(language)
@@ -333,22 +379,57 @@ class ChallengeTexts:
         return Rendered(str(text), buttons=(open_button(_, challenge.id),))
 
     def status_changed(self, card: ChallengeCard, event: ChallengeEvent, language: str) -> Rendered:
-        """To the reporter: their challenge moved on."""
+        """To the reporter: their challenge moved on, was edited or reopened."""
         _ = translator(language)
         challenge = card.challenge
-        text = _(
-            "Your challenge #{number} ({title}) is now {status}, by {name}.",
-            number=challenge.id,
-            title=challenge.title,
-            status=bold(status_name(_, event.status)),
-            name=event.actor_name,
-        )
+        if event.kind is EventKind.EDIT:
+            text = _(
+                "Your challenge #{number} ({title}) was changed by {name}: {fields}.",
+                number=challenge.id,
+                title=challenge.title,
+                name=event.actor_name,
+                fields=changes_text(_, event),
+            )
+        elif event.kind is EventKind.REOPEN:
+            text = _(
+                "Your challenge #{number} ({title}) was reopened by {name}; it is now {status}.",
+                number=challenge.id,
+                title=challenge.title,
+                name=event.actor_name,
+                status=bold(status_name(_, event.status)),
+            )
+        else:
+            text = _(
+                "Your challenge #{number} ({title}) is now {status}, by {name}.",
+                number=challenge.id,
+                title=challenge.title,
+                status=bold(status_name(_, event.status)),
+                name=event.actor_name,
+            )
         if event.note:
             text += Markup("\n") + _("Note: {note}", note=event.note)
         return Rendered(str(text), buttons=(open_button(_, challenge.id),))
 
 
 TEXTS = ChallengeTexts()
+
+
+def _severity_of(value: str | None) -> Severity | None:
+    return next((s for s in Severity if s.value == value), None)
+
+
+def changes_text(_: Translator, event: ChallengeEvent) -> str:
+    """What an edit changed: the fields' names, a severity from and to."""
+    names: list[str] = []
+    for changed, (before, after) in event.changes.items():
+        name = _.text(EDITED_FIELDS[changed])
+        old, new = _severity_of(before), _severity_of(after)
+        if changed is EditedField.SEVERITY and old is not None and new is not None:
+            name = _.text(N_("{field}: {old} → {new}")).format(
+                field=name, old=severity_label(_, old), new=severity_label(_, new)
+            )
+        names.append(name)
+    return _.join(names)
 
 
 def _when(_: Translator, moment: datetime, timezone: str) -> str:
@@ -372,12 +453,28 @@ def detail_text(_: Translator, detail: ChallengeDetail) -> Markup:
     ]
     history = [_("History:")]
     for event in detail.events[-20:]:
-        line = _(
-            "• {when} — {status} ({name})",
-            when=_when(_, event.at, timezone),
-            status=status_name(_, event.status),
-            name=event.actor_name,
-        )
+        when = _when(_, event.at, timezone)
+        if event.kind is EventKind.EDIT:
+            line = _(
+                "• {when} — ✎ changed {fields} ({name})",
+                when=when,
+                fields=changes_text(_, event),
+                name=event.actor_name,
+            )
+        elif event.kind is EventKind.REOPEN:
+            line = _(
+                "• {when} — ↺ reopened: {status} ({name})",
+                when=when,
+                status=status_name(_, event.status),
+                name=event.actor_name,
+            )
+        else:
+            line = _(
+                "• {when} — {status} ({name})",
+                when=when,
+                status=status_name(_, event.status),
+                name=event.actor_name,
+            )
         if event.note:
             line += Markup(": ") + escape(event.note)
         history.append(line)

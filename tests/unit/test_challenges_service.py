@@ -3,15 +3,16 @@ sent once even when a run is cut short, and the rules of who may do what."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
 from bot.app import WORDING
-from domain.challenges import Category, ChallengeEvent, Severity, Status
+from domain.challenges import Category, ChallengeEvent, EditedField, EventKind, Severity, Status
 from domain.models import Partnership, PartnershipKind, Role
 from services.access import Caller, TelegramIdentity
-from services.challenges import AlertAudience, ChallengeCard
+from services.challenges import AlertAudience, ChallengeCard, PersonalDataSuspected
 from services.challenges_input import ChallengeDraft
 from services.container import Services, Wording
 from services.errors import InvalidInput, NotAllowed, NotFound
@@ -33,7 +34,12 @@ class PlainTexts:
         return Rendered(f"ack by {by}")
 
     def status_changed(self, card: ChallengeCard, event: ChallengeEvent, language: str) -> Rendered:
-        return Rendered(f"now {event.status.value}")
+        return Rendered(f"{event.kind.value} {event.status.value}")
+
+    def raised(
+        self, card: ChallengeCard, event: ChallengeEvent, audience: AlertAudience, language: str
+    ) -> Rendered:
+        return Rendered(f"raised {audience.value} #{card.challenge.id}")
 
 
 TEXTS = PlainTexts()
@@ -168,3 +174,146 @@ async def test_a_partnership_without_coordinators_alerts_its_admins(services: Se
     )  # fmt: skip
     assert (submitted.coordinators, submitted.members, submitted.escalation) == (1, 0, None)
     assert await deliveries(services) == [(10, f"alert coordinators #{submitted.challenge.id}")]
+
+
+async def test_the_reporter_edits_and_the_history_keeps_each_change_from_and_to(
+    services: Services, cop: Partnership
+) -> None:
+    reporter = await caller(services, 4)
+    flagged = await services.challenges.submit(reporter, draft(Severity.MEDIUM), key="k")
+    number = flagged.challenge.id
+    sent = len(await deliveries(services))
+    original = await services.challenges.draft_for_edit(reporter, number)
+    edited = replace(
+        original, description="Seen twice this week.", place="Rosso", latitude=16.5, longitude=-15.8
+    )
+    outcome = await services.challenges.edit(reporter, number, original, edited)
+    assert outcome.event is not None and outcome.event.kind is EventKind.EDIT
+    assert dict(outcome.event.changes) == {
+        EditedField.DESCRIPTION: (None, "Seen twice this week."),
+        EditedField.PLACE: (None, "Rosso"),
+        EditedField.LOCATION: (None, "16.5,-15.8"),
+    }
+    stored = await services.challenges.detail(reporter, number)
+    assert (stored.card.challenge.place, stored.card.challenge.latitude) == ("Rosso", 16.5)
+    assert [e.kind for e in stored.events] == [EventKind.STATUS, EventKind.EDIT]
+    # Nobody is alerted for a medium challenge edited by its own reporter.
+    assert len(await deliveries(services)) == sent
+    entry = await services.db.fetchone(
+        "SELECT detail FROM audit_log WHERE action = 'challenge.edit'"
+    )
+    assert entry is not None and "location" in entry["detail"] and "Rosso" not in entry["detail"]
+    # The same values again change nothing, and add no step to the history.
+    again = await services.challenges.edit(reporter, number, edited, edited)
+    assert again.event is None
+    assert len((await services.challenges.detail(reporter, number)).events) == 2
+
+
+async def test_a_severity_raised_to_high_alerts_as_a_new_one_would_and_the_reporter_is_told(
+    services: Services, cop: Partnership
+) -> None:
+    reporter, coordinator = await caller(services, 4), await caller(services, 2)
+    flagged = await services.challenges.submit(reporter, draft(Severity.LOW), key="k")
+    number = flagged.challenge.id
+    before = len(await deliveries(services))
+    original = await services.challenges.draft_for_edit(coordinator, number)
+    outcome = await services.challenges.edit(
+        coordinator,
+        number,
+        original,
+        replace(original, severity=Severity.HIGH),
+        note="A second group crossed",
+    )
+    assert outcome.event is not None and outcome.event.note == "A second group crossed"
+    assert outcome.event.changes[EditedField.SEVERITY] == ("low", "high")
+    new = [(chat, text) for chat, text in (await deliveries(services))[before:]]
+    # Coordinators (but not the editor), then every other member, then the reporter's notice.
+    assert sorted(new) == [
+        (1, f"raised members #{number}"),
+        (3, f"raised coordinators #{number}"),
+        (4, "edit reported"),
+        (5, f"raised members #{number}"),
+    ]
+    assert outcome.alerted == 1
+    # Lowering it again alerts nobody; raising a high one to critical tells coordinators only,
+    # and schedules the escalation a critical challenge has.
+    lowered = await services.challenges.draft_for_edit(coordinator, number)
+    await services.challenges.edit(
+        coordinator, number, lowered, replace(lowered, severity=Severity.MEDIUM)
+    )
+    medium = await services.challenges.draft_for_edit(coordinator, number)
+    await services.challenges.edit(
+        coordinator, number, medium, replace(medium, severity=Severity.HIGH)
+    )
+    high = await services.challenges.draft_for_edit(coordinator, number)
+    count = len(await deliveries(services))
+    await services.challenges.edit(
+        coordinator, number, high, replace(high, severity=Severity.CRITICAL)
+    )
+    latest = (await deliveries(services))[count:]
+    assert sorted(chat for chat, text in latest if text.startswith("raised")) == [3]
+    assert len((await services.challenges.detail(coordinator, number)).escalations) == 2
+
+
+async def test_two_people_editing_different_fields_at_once_both_keep_their_change(
+    services: Services, cop: Partnership
+) -> None:
+    reporter, coordinator = await caller(services, 4), await caller(services, 2)
+    number = (await services.challenges.submit(reporter, draft(Severity.LOW), key="k")).challenge.id
+    seen_by_both = await services.challenges.draft_for_edit(reporter, number)
+    await services.challenges.edit(
+        coordinator, number, seen_by_both, replace(seen_by_both, title="Track north of Agadez")
+    )
+    await services.challenges.edit(
+        reporter, number, seen_by_both, replace(seen_by_both, route="Agadez → Sebha")
+    )
+    challenge = (await services.challenges.detail(reporter, number)).card.challenge
+    assert (challenge.title, challenge.route) == ("Track north of Agadez", "Agadez → Sebha")
+
+
+async def test_only_the_reporter_coordinators_and_admins_edit_and_only_while_open(
+    services: Services, cop: Partnership
+) -> None:
+    reporter, coordinator = await caller(services, 4), await caller(services, 2)
+    number = (await services.challenges.submit(reporter, draft(Severity.LOW), key="k")).challenge.id
+    original = await services.challenges.draft_for_edit(reporter, number)
+    changed = replace(original, title="Changed")
+    for other in (5, 6):  # an observer; a member who did not report it
+        if other == 6:
+            await services.partnerships.add_member(cop, user_id=6, name="P6", role=Role.MEMBER)
+        with pytest.raises(NotAllowed):
+            await services.challenges.edit(await caller(services, other), number, original, changed)
+        with pytest.raises(NotAllowed):
+            await services.challenges.draft_for_edit(await caller(services, other), number)
+    await services.challenges.edit(await caller(services, 1), number, original, changed)
+    await services.challenges.change_status(coordinator, number, Status.RESOLVED, "")
+    with pytest.raises(InvalidInput, match="closed"):
+        await services.challenges.edit(reporter, number, changed, replace(changed, title="Again"))
+    detail = await services.challenges.detail(reporter, number)
+    assert not detail.can_edit and not detail.can_reopen
+    with pytest.raises(NotAllowed):
+        await services.challenges.reopen(reporter, number, "Seen again")
+    with pytest.raises(InvalidInput, match="empty"):
+        await services.challenges.reopen(coordinator, number, "  ")
+    assert (await services.challenges.detail(coordinator, number)).can_reopen
+    reopened = await services.challenges.reopen(coordinator, number, "Seen again on Monday")
+    assert reopened.status is Status.REPORTED  # nobody had acknowledged it
+    events = (await services.challenges.detail(reporter, number)).events
+    assert (events[-1].kind, events[-1].note) == (EventKind.REOPEN, "Seen again on Monday")
+    assert (4, "reopen reported") in await deliveries(services)
+    with pytest.raises(InvalidInput):  # open already
+        await services.challenges.reopen(coordinator, number, "Again")
+    await services.challenges.edit(reporter, number, changed, replace(changed, title="Again"))
+
+
+async def test_personal_data_in_an_edited_text_is_asked_about_first(
+    services: Services, cop: Partnership
+) -> None:
+    reporter = await caller(services, 4)
+    number = (await services.challenges.submit(reporter, draft(Severity.LOW), key="k")).challenge.id
+    original = await services.challenges.draft_for_edit(reporter, number)
+    edited = replace(original, description="The driver's phone is +221 77 123 45 67.")
+    with pytest.raises(PersonalDataSuspected):
+        await services.challenges.edit(reporter, number, original, edited)
+    assert (await services.challenges.detail(reporter, number)).card.challenge.description == ""
+    await services.challenges.edit(reporter, number, original, edited, personal_data_confirmed=True)

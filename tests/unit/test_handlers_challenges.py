@@ -4,15 +4,17 @@ members and coordinators use them."""
 from __future__ import annotations
 
 from bot.callbacks import (
+    ChallengeEdit,
     ChallengeFiles,
     ChallengeMap,
+    ChallengeReopen,
     ChallengeStatusChange,
     EscalationDelay,
 )
 from bot.config import Settings
 from bot.jobs.escalation import send_due_escalations
 from bot.local_api import LocalUser
-from domain.challenges import Status
+from domain.challenges import EditedField, Status
 from domain.models import Partnership, PartnershipKind, Role
 from storage import audit
 from tests.fakes import BotDriver, FakeClock, texts
@@ -634,3 +636,103 @@ async def test_a_title_flagged_lately_is_pointed_out_and_the_flow_goes_on(
     clock.advance(days=8)
     await driver.send(MEMBER, "/back")
     assert "same title" not in texts(await driver.send(MEMBER, "Convoy near Rosso"))
+
+
+async def test_the_reporter_edits_on_the_same_review_and_a_raised_severity_alerts_again(
+    driver: BotDriver, partnership: Partnership
+) -> None:
+    await driver.introduce(ADMIN, COORDINATOR, MEMBER, OBSERVER)
+    number = await quick_flag(driver, MEMBER, "medium route New track north of Agadez")
+    await driver.settle()
+    await driver.press(MEMBER, "Open")
+    await driver.press(MEMBER, "Edit")
+    assert f"#{number}: press a field to change it" in last(driver, MEMBER)
+    await driver.press(MEMBER, "Severity")
+    await driver.press(MEMBER, "High")
+    assert "Medium → 🟠 High. Send a note" in last(driver, MEMBER)
+    await driver.send(MEMBER, "A second <group> seen")
+    review = last(driver, MEMBER)
+    assert "Note on the severity: A second &lt;group&gt; seen" in review
+    await driver.press(MEMBER, "Description")
+    await driver.send(MEMBER, "Trucks leave at night from the bus station.")
+    await driver.press(MEMBER, "Submit")
+    done = last(driver, MEMBER)
+    assert f"Saved the changes to #{number}: Severity: 🟡 Medium → 🟠 High, Description." in done
+    assert "1 coordinator is alerted to the higher severity" in done
+    await driver.settle()
+    alert = alert_to(driver, COORDINATOR, "raised to")
+    assert f"Challenge #{number} of" in alert["text"] and "by Moussa" in alert["text"]
+    assert "Note: A second &lt;group&gt; seen" in alert["text"]
+    assert buttons(alert)[0] == "✅ Acknowledge"
+    await driver.press(COORDINATOR, "Open", message=alert)
+    view = driver.last_keyboard_message(COORDINATOR.id)
+    history = last(driver, COORDINATOR)
+    assert "✎ changed Severity: 🟡 Medium → 🟠 High, Description (Moussa): A second" in history
+    assert "Trucks leave at night" in history
+    # A coordinator edits too, and the reporter is told; Cancel leaves it as it is.
+    await driver.press(COORDINATOR, "Edit")
+    await driver.press(COORDINATOR, "Route")
+    await driver.send(COORDINATOR, "Agadez → Sebha")
+    await driver.press(COORDINATOR, "Cancel")
+    assert "The challenge is unchanged" in last(driver, COORDINATOR)
+    await driver.press(COORDINATOR, "Edit", message=view)
+    await driver.press(COORDINATOR, "Route")
+    await driver.send(COORDINATOR, "Agadez → Sebha")
+    await driver.press(COORDINATOR, "Submit")
+    await driver.settle()
+    assert f"#{number} (New track north of Agadez) was changed by Carlos: Route." in last(
+        driver, MEMBER
+    )
+    # Attachments are added, then removed, on the same step.
+    for action in ("add", "remove"):
+        await driver.press(COORDINATOR, "Edit", message=view)
+        await driver.press(COORDINATOR, "Attachments")
+        if action == "add":
+            await driver.send_content(COORDINATOR, photo=PHOTO)
+        else:
+            await driver.press(COORDINATOR, "Remove them")
+            assert "Attachments removed" in last(driver, COORDINATOR)
+        await driver.press(COORDINATOR, "Done")
+        await driver.press(COORDINATOR, "Submit")
+        assert "Saved the changes" in last(driver, COORDINATOR)
+    coordinator = await driver.app.services.access.identify_known(COORDINATOR.id)
+    assert coordinator is not None
+    detail = await driver.app.services.challenges.detail(coordinator, number)
+    changes = [event.changes for event in detail.events][-2:]
+    assert [c[EditedField.ATTACHMENTS] for c in changes] == [(None, "1"), ("1", None)]
+
+
+async def test_edits_are_refused_to_others_and_after_resolution_and_reopen_needs_a_note(
+    driver: BotDriver, partnership: Partnership
+) -> None:
+    await driver.introduce(ADMIN, COORDINATOR, MEMBER, OBSERVER)
+    number = await quick_flag(driver, MEMBER, "low other Leaflets at the market")
+    edit = ChallengeEdit(number).pack()
+    await driver.press_forged(OBSERVER, edit)
+    assert "Only coordinators and admins" in driver.answers()[-1]
+    await driver.press_forged(OBSERVER, ChallengeReopen(number).pack())
+    assert "Only coordinators and admins" in driver.answers()[-1]
+    await driver.press(MEMBER, "Open")
+    member_view = driver.last_keyboard_message(MEMBER.id)
+    assert "↺ Reopen" not in buttons(member_view)
+    await driver.settle()
+    await driver.press(COORDINATOR, "Open", message=alert_to(driver, COORDINATOR))
+    await driver.press(COORDINATOR, "Dismiss")
+    await driver.press(COORDINATOR, "Without a note")
+    # The reporter's old Edit button: closed now.
+    await driver.press(MEMBER, "Edit", message=member_view)
+    assert "can no longer be changed" in driver.answers()[-1]
+    await driver.press(COORDINATOR, "Reopen")
+    assert "saying why" in last(driver, COORDINATOR)
+    assert "/back" not in last(driver, COORDINATOR)
+    assert "This answer is needed" in texts(await driver.send(COORDINATOR, "/skip"))
+    await driver.send(COORDINATOR, "Seen again on <Monday>")
+    assert f"#{number} is now <b>reported</b>" in texts(driver.api.sent_to(COORDINATOR.id)[-2:])
+    await driver.settle()
+    told = last(driver, MEMBER)
+    assert "was reopened by Carlos; it is now <b>reported</b>" in told
+    assert "Note: Seen again on &lt;Monday&gt;" in told
+    history = last(driver, COORDINATOR)
+    assert "↺ reopened: reported (Carlos): Seen again on &lt;Monday&gt;" in history
+    await driver.press(MEMBER, "Edit", message=member_view)
+    assert "press a field to change it" in last(driver, MEMBER)

@@ -6,9 +6,10 @@ Submit, which asks first about what looks like personal data (flow.py). Each ste
 place when the answer does not fit and says what to send instead; the flow engine
 (bot/flows/engine.py) gives /skip, /back, the review's buttons and the draft kept across
 restarts. `/flag high instrumentalisation Buses near X` fills category, severity and title at
-once and goes straight to the review.
+once and goes straight to the review. A challenge's Edit button opens the same review over the
+challenge as it stands; a changed severity asks for a note.
 """
 
-from bot.handlers.flag.flow import FLOW, flag_start
+from bot.handlers.flag.flow import FLOW, edit_start, flag_start
 
-__all__ = ["FLOW", "flag_start"]
+__all__ = ["FLOW", "edit_start", "flag_start"]

@@ -34,6 +34,7 @@ from services.challenges_input import (
     TextTooLong,
     check_coordinates,
     clean_description,
+    clean_note,
     clean_place,
     clean_route,
     clean_title,
@@ -47,9 +48,17 @@ from services.errors import InvalidInput
 
 @dataclass
 class FlagDraft(ChallengeDraft):
-    """A challenge being flagged, with the partnership's timezone its dates are shown in."""
+    """A challenge being flagged or edited, with the partnership's timezone its dates are
+    shown in; an edit keeps the severity it began with and the note on changing it."""
 
     timezone: str = "UTC"
+    was_severity: Severity | None = None
+    severity_note: str = ""
+
+    @property
+    def severity_changed(self) -> bool:
+        """An edit changed the severity."""
+        return self.was_severity is not None and self.severity not in (None, self.was_severity)
 
 
 FlagTurn = Turn[FlagDraft]
@@ -114,8 +123,11 @@ TODAY = N_("Today")
 YESTERDAY = N_("Yesterday")
 CONTINUE = N_("Continue ▸")
 DONE = N_("Done ▸")
+REMOVE_ATTACHMENTS = N_("🗑 Remove them")
 #: The value of Continue (after a place) and Done (after attachments).
 NEXT = "next"
+#: The value of Remove them (the attachments so far).
+CLEAR = "clear"
 
 
 def problem(_: Translator, error: InvalidInput) -> Markup:
@@ -196,6 +208,7 @@ async def _read(turn: FlagTurn, step: Step, text: str) -> FlagDraft:
             draft.category = _named(turn, step, text, views.category_words(_))
         case Step.SEVERITY:
             draft.severity = _named(turn, step, text, views.severity_words(_))
+            _ask_why_severity_changed(turn, draft)
         case Step.TITLE:
             draft.title = clean_title(text)
             await _point_out_the_same_title(turn, draft.title)
@@ -357,6 +370,8 @@ async def _choices(turn: FlagTurn, step: Step) -> list[Choice]:
             return [Choice(_.text(TODAY), "0"), Choice(_.text(YESTERDAY), "1")]
         case Step.CONFIDENTIALITY:
             return [Choice(_.text(EVERYONE), "0"), Choice(_.text(RESTRICTED), "1")]
+        case Step.ATTACHMENTS if turn.draft.attachments:
+            return [Choice(_.text(DONE), NEXT), Choice(_.text(REMOVE_ATTACHMENTS), CLEAR)]
         case Step.ATTACHMENTS:
             return [Choice(_.text(DONE), NEXT)]
     return []
@@ -370,15 +385,73 @@ async def _chosen(turn: FlagTurn, step: Step, value: str) -> FlagDraft:
                 draft.category = Category(value)
             case Step.SEVERITY:
                 draft.severity = Severity(value)
+                _ask_why_severity_changed(turn, draft)
             case Step.OBSERVED:
                 zone = ZoneInfo(draft.timezone)
                 today = turn.context.services.clock().astimezone(zone).date()
                 draft.observed = observed_on(today - timedelta(days=int(value)), zone.key)
             case Step.CONFIDENTIALITY:
                 draft.restricted = value == "1"
+            case Step.ATTACHMENTS if value == CLEAR:
+                draft.attachments = []
+                raise Stay(turn._("Attachments removed. Send others, or press Done."), draft)
     except ValueError as error:
         raise Invalid(texts.expired(turn._)) from error
     return draft
+
+
+def _ask_why_severity_changed(turn: FlagTurn, draft: FlagDraft) -> None:
+    """An edit that changes the severity asks for a note next; back to where it began, the
+    note goes."""
+    if draft.severity_changed:
+        turn.state["queue"] = [SEVERITY_NOTE]
+    else:
+        draft.severity_note = ""
+
+
+async def _severity_note_question(turn: FlagTurn) -> Markup:
+    _ = turn._
+    draft = turn.draft
+    assert draft.was_severity is not None and draft.severity is not None
+    return _(
+        "Severity {old} → {new}. Send a note for the history saying why, or press Without a note.",
+        old=views.severity_label(_, draft.was_severity),
+        new=views.severity_label(_, draft.severity),
+    )
+
+
+async def _severity_note_read(turn: FlagTurn, text: str) -> FlagDraft:
+    draft = turn.draft
+    try:
+        draft.severity_note = clean_note(text)
+    except InvalidInput as error:
+        raise Invalid(problem(turn._, error)) from error
+    return draft
+
+
+async def _without_note(turn: FlagTurn) -> list[Choice]:
+    return [Choice(turn._.text(views.WITHOUT_NOTE), "none")]
+
+
+async def _no_note(turn: FlagTurn, value: str) -> FlagDraft:
+    draft = turn.draft
+    draft.severity_note = ""
+    return draft
+
+
+SEVERITY_NOTE = "severity_note"
+#: An edit's note on a changed severity: asked right after the severity, never on its own.
+SEVERITY_NOTE_STEP = FlowStep[FlagDraft](
+    name=SEVERITY_NOTE,
+    label=N_("Note"),
+    question=_severity_note_question,
+    shows=lambda _, draft: draft.severity_note or None,
+    reads=_severity_note_read,
+    choices=_without_note,
+    chosen=_no_note,
+    asked_if=lambda draft: draft.severity_changed,
+    on_review=False,
+)
 
 
 def _question(step: Step) -> Callable[[FlagTurn], Awaitable[Markup]]:
@@ -412,4 +485,10 @@ def _step(step: Step) -> FlowStep[FlagDraft]:
     )
 
 
-STEPS = tuple(_step(step) for step in Step)
+STEPS = tuple(
+    flow_step
+    for step in Step
+    for flow_step in (
+        (_step(step), SEVERITY_NOTE_STEP) if step is Step.SEVERITY else (_step(step),)
+    )
+)
