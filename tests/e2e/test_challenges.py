@@ -130,3 +130,69 @@ async def test_a_critical_challenge_from_flag_to_resolution(
         await outsider.send("/challenges")
         assert TITLE not in (await outsider.next_message()).content
         await outsider.expect_no_message()
+
+
+async def test_a_challenge_corrected_raised_dismissed_and_reopened(
+    botapi: BotApiServer, tmp_path: Path
+) -> None:
+    async with polling(botapi, tmp_path / "bot.sqlite3") as app:
+        await seed(app.services)
+        admin = botapi.user(id=ADMIN, first_name="Admin", started=True)
+        coordinator, *_others = [
+            botapi.user(id=user_id, first_name=f"Coordinator {n}", started=True)
+            for n, user_id in enumerate(COORDINATORS, start=1)
+        ]
+        reporter = botapi.user(id=REPORTER, first_name="Reporter")
+
+        await reporter.send("/flag medium route Trucks leaving Agadez at night")
+        await reporter.next_message()
+        await reporter.press("✓ Submit")
+        assert "Flagged as #1" in (await reporter.next_edit()).content
+        assert "Trucks leaving Agadez" in (await coordinator.next_message()).content
+
+        # The reporter corrects it: a higher severity with a note, and a route.
+        await reporter.press("🔎 Open")
+        await reporter.next_message()
+        await reporter.press("✎ Edit")
+        assert "#1: press a field" in (await reporter.next_message()).content
+        await reporter.press("✎ Severity")
+        await reporter.next_message()
+        await reporter.press("🟠 High")
+        assert "Send a note" in (await reporter.next_message()).content
+        await reporter.send("Three convoys this week")
+        await reporter.next_message()
+        await reporter.press("✎ Route")
+        await reporter.next_message()
+        await reporter.send("Agadez → Sebha")
+        assert "Agadez → Sebha" in (await reporter.next_message()).content
+        await reporter.press("✓ Submit")
+        saved = await reporter.next_edit()
+        assert "Saved the changes to #1: Severity: 🟡 Medium → 🟠 High, Route." in saved.content
+
+        # Coordinators are alerted again; a high challenge reaches every member now.
+        raised = await coordinator.next_message()
+        assert "raised to High by Reporter" in raised.content
+        assert "Three convoys this week" in raised.content
+        assert "raised to High" in (await admin.next_message()).content
+
+        # A coordinator dismisses it, then reopens it with a note; the reporter follows.
+        await coordinator.press("🔎 Open")
+        view = await coordinator.next_message()
+        assert "✎ changed Severity: 🟡 Medium → 🟠 High, Route (Reporter)" in view.content
+        await coordinator.press("→ Dismiss")
+        await coordinator.next_message()
+        await coordinator.press("Without a note")
+        assert "is now dismissed" in (await coordinator.next_message()).content
+        closed = await coordinator.next_message()
+        assert "↺ Reopen" in [b.text for row in closed.buttons for b in row]
+        assert "is now dismissed" in (await reporter.next_message()).content
+        await coordinator.press("↺ Reopen")
+        await coordinator.next_message()
+        await coordinator.send("Seen again near Arlit")
+        assert "is now reported" in (await coordinator.next_message()).content
+        await coordinator.next_message()
+        told = await reporter.next_message()
+        assert "was reopened by Coordinator 1" in told.content
+        assert "Seen again near Arlit" in told.content
+        assert app.worker is not None
+        await app.worker.settle()
