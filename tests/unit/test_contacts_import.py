@@ -125,7 +125,6 @@ async def test_bad_rows_are_reported_by_line_and_nothing_is_imported(
     ("data", "problem", "detail"),
     [
         (HEADER.encode() + "Jos\xe9,DPAF\n".encode("latin-1"), FileProblem.ENCODING, "2"),
-        ((HEADER + "José,DPAF\n").encode("utf-16"), FileProblem.ENCODING, "UTF-16"),
         (b"name;organisation\nAwa;CENTIF\n", FileProblem.DELIMITER, ";"),
         (b"name\torganisation\nAwa\tCENTIF\n", FileProblem.DELIMITER, "\t"),
         (b"name,phone\nAwa,+221770000001\n", FileProblem.MISSING_COLUMNS, "organisation"),
