@@ -39,6 +39,8 @@ _ESCAPED = re.compile(r"\\(.)", re.DOTALL)
 _TELEGRAM_LINK = re.compile(
     r"(?:https?://)?(?:www\.)?(?:t\.me|telegram\.me)/@?([A-Za-z0-9_]+)/?", re.IGNORECASE
 )
+# A property that declares quoted-printable in its parameters (not a continuation line).
+_DECLARES_QP = re.compile(r"^[^\s:][^:\r\n]*;(?:ENCODING=)?QUOTED-PRINTABLE[;:]", re.I | re.M)
 _MOBILE = frozenset({"CELL", "MOBILE", "IPHONE"})
 _NOT_VOICE = frozenset({"FAX", "PAGER", "MODEM"})
 
@@ -295,8 +297,11 @@ def cards(text: str, *, max_cards: int = MAX_ROWS) -> Iterator[tuple[int, list[C
         raise CsvRefused(FileProblem.EMPTY)
     number, depth = 0, 0
     lines: list[ContentLine] = []
+    # vobject joins a line ending in "=" to the next one when the line mentions
+    # quoted-printable anywhere, even in a value: only files that use it are read so.
+    quoted_printable = bool(_DECLARES_QP.search(text))
     try:
-        for logical, position in getLogicalLines(io.StringIO(text), allowQP=True):
+        for logical, position in getLogicalLines(io.StringIO(text), allowQP=quoted_printable):
             line = textLineToContentLine(logical, position)
             name, value = line.name.upper(), _value(line).strip().upper()
             if name == "BEGIN" and value == "VCARD":
