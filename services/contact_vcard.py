@@ -53,7 +53,7 @@ def escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("\n", "\\n").replace(",", "\\,").replace(";", "\\;")
 
 
-def fold(line: str, octets: int = LINE_OCTETS) -> str:
+def fold_line(line: str, octets: int = LINE_OCTETS) -> str:
     """A content line folded into lines of at most `octets` UTF-8 bytes (the space that
     starts each continuation counts), never inside a character's bytes."""
     parts: list[str] = []
@@ -125,7 +125,7 @@ def full_vcard(contact: Contact) -> str:
     if contact.notes:
         lines.append(f"NOTE:{escape(contact.notes)}")
     lines.append("END:VCARD")
-    return "\r\n".join(fold(line) for line in lines)
+    return "\r\n".join(fold_line(line) for line in lines)
 
 
 def write_vcards(contacts: Iterable[Contact]) -> bytes:
