@@ -18,7 +18,8 @@ from bot.config import Mode, Settings, explain
 from domain.models import LANGUAGES, Invite, PartnershipKind, Role
 from services.contact_csv import COLUMNS, CsvRefused, FileProblem
 from services.contact_fields import OrganisationType
-from services.contacts import ImportReport
+from services.contact_files import Layout
+from services.contacts import ExportFormat, ImportReport
 from services.container import Services
 from services.digests import Frequency, Schedule
 from services.errors import NotFound, ServiceError
@@ -116,35 +117,45 @@ def _parser() -> argparse.ArgumentParser:
 
     contacts = commands.add_parser(
         "contacts",
-        help="import or export a partnership's contact directory (CSV)",
-        description="CSV files are UTF-8 with commas between columns and a first row naming"
-        f" the columns: {', '.join(COLUMNS)}. Only name and organisation are required;"
-        " expertise topics are separated by semicolons, languages by commas, and phone"
-        " numbers carry their country code. organisation_type is empty or one of:"
-        f" {', '.join(kind.value for kind in OrganisationType)}.",
+        help="import or export a partnership's contact directory (CSV or vCard)",
+        description="Partnerbot's CSV files are UTF-8 with commas between columns and a first"
+        f" row naming the columns: {', '.join(COLUMNS)}. Only name and organisation are"
+        " required; expertise topics are separated by semicolons, languages by commas, and"
+        " phone numbers carry their country code. organisation_type is empty or one of:"
+        f" {', '.join(kind.value for kind in OrganisationType)}. Imports also read the CSV"
+        " exports of Google Contacts and Outlook, and vCard files (.vcf) from phones and mail"
+        " programs; UTF-16 files with a byte-order mark are read too.",
     )
     contact_commands = contacts.add_subparsers(dest="action", required=True)
     contacts_import = contact_commands.add_parser(
         "import",
-        help="add or update contacts from a CSV file",
-        description="Add the file's contacts to the partnership's directory. A row with the"
-        " same name and organisation, or the same phone number, as a contact already there"
-        " updates it. If any row is invalid, nothing is imported and every problem is listed"
-        " by line number, unless --skip-invalid is given.",
+        help="add or update contacts from a CSV or vCard file",
+        description="Add the file's contacts to the partnership's directory. A row (or card)"
+        " with the same name and organisation, or the same phone number, as a contact already"
+        " there updates it. If any row is invalid, nothing is imported and every problem is"
+        " listed by line number (by card number in a vCard file), unless --skip-invalid is"
+        " given.",
     )
     contacts_import.add_argument("--partnership", required=True, help="the partnership's slug")
-    contacts_import.add_argument("file", type=Path, metavar="FILE", help="the CSV file")
+    contacts_import.add_argument("file", type=Path, metavar="FILE", help="the CSV or vCard file")
     contacts_import.add_argument(
         "--skip-invalid", action="store_true", help="import the valid rows, leave out the others"
     )
     contacts_import.set_defaults(handler=_contacts_import)
     contacts_export = contact_commands.add_parser(
         "export",
-        help="write the directory as a CSV file",
-        description="Write every contact of the partnership as CSV (UTF-8), to FILE or to"
-        " the standard output; the file can be edited and imported again.",
+        help="write the directory as a CSV or vCard file",
+        description="Write every contact of the partnership as CSV (UTF-8), or as one vCard"
+        " file (.vcf) that phones import, to FILE or to the standard output; either file can"
+        " be imported again unchanged, and the CSV can be edited first.",
     )
     contacts_export.add_argument("--partnership", required=True, help="the partnership's slug")
+    contacts_export.add_argument(
+        "--format",
+        choices=[kind.value for kind in ExportFormat],
+        default=ExportFormat.CSV.value,
+        help="csv (default) or vcard",
+    )
     contacts_export.add_argument(
         "file", type=Path, nargs="?", metavar="FILE", help="where to write (default: stdout)"
     )
@@ -346,8 +357,8 @@ def _contacts_import(arguments: argparse.Namespace, settings: Settings) -> int:
 
     async def work(services: Services) -> ImportReport:
         partnership = await services.partnerships.by_slug(arguments.partnership)
-        return await services.contacts.import_csv(
-            partnership, data, skip_invalid=arguments.skip_invalid
+        return await services.contacts.import_file(
+            partnership, data, arguments.file.name, skip_invalid=arguments.skip_invalid
         )
 
     try:
@@ -357,16 +368,18 @@ def _contacts_import(arguments: argparse.Namespace, settings: Settings) -> int:
         return 1
     for problem in report.problems:
         print(f"{arguments.file}: {problem.describe()}", file=sys.stderr)
+    rows = "cards" if report.layout is Layout.VCARD else "rows"
     if not report.applied:
         print(
-            f"Nothing was imported: {report.invalid_rows} of {report.rows} rows have problems."
-            " Correct them, or run again with --skip-invalid to import the other rows.",
+            f"Nothing was imported: {report.invalid_rows} of {report.rows} {rows} have"
+            f" problems. Correct them, or run again with --skip-invalid to import the other"
+            f" {rows}.",
             file=sys.stderr,
         )
         return 1
     print(
         f"Imported {arguments.file}: {report.created} added, {report.updated} updated,"
-        f" {report.unchanged} unchanged, {report.invalid_rows} invalid rows left out."
+        f" {report.unchanged} unchanged, {report.invalid_rows} invalid {rows} left out."
     )
     return 0
 
@@ -375,26 +388,30 @@ def _file_problem(refused: CsvRefused) -> str:
     """A file-level refusal in English."""
     explanations = {
         FileProblem.EMPTY: "the file is empty",
-        FileProblem.ENCODING: "the file is not UTF-8 text (save it as 'CSV UTF-8')",
+        FileProblem.ENCODING: "the file is neither UTF-8 nor UTF-16 text (save it as 'CSV UTF-8')",
         FileProblem.DELIMITER: f"columns are separated by {refused.detail!r}, not commas",
         FileProblem.NOT_CSV: "the file cannot be read as CSV",
         FileProblem.MISSING_COLUMNS: f"the first row lacks the column(s) {refused.detail}",
         FileProblem.UNKNOWN_COLUMNS: f"unknown column(s) in the first row: {refused.detail}",
-        FileProblem.TOO_MANY_ROWS: f"more than {refused.detail} rows: split the file",
+        FileProblem.TOO_MANY_ROWS: f"more than {refused.detail} rows or cards: split the file",
+        FileProblem.NOT_VCARD: "the file cannot be read as vCards",
     }
     explanation = explanations[refused.problem]
     if refused.problem is FileProblem.ENCODING and refused.detail.isdigit():
         explanation += f"; first problem on line {refused.detail}"
+    if refused.problem is FileProblem.NOT_VCARD:
+        return explanation + (f" (card {refused.detail})." if refused.detail else ".")
     return explanation + f". Expected columns: {', '.join(COLUMNS)}."
 
 
 def _contacts_export(arguments: argparse.Namespace, settings: Settings) -> int:
     async def work(services: Services) -> tuple[bytes, int]:
         partnership = await services.partnerships.by_slug(arguments.partnership)
-        return await services.contacts.export_csv(partnership)
+        return await services.contacts.export_file(partnership, ExportFormat(arguments.format))
 
     data, count = _with_services(settings, work)
     if arguments.file is None:
+        # Both formats are UTF-8; the CSV's byte-order mark is for spreadsheets, not terminals.
         sys.stdout.write(data.decode("utf-8-sig"))
         return 0
     try:

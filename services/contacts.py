@@ -1,4 +1,5 @@
-"""The partner contact directory: search, contact cards, guided edits, CSV import and export.
+"""The partner contact directory: search, contact cards, guided edits, import and export of
+files (CSV in several layouts, and vCards).
 
 Every read and write is scoped to partnerships the caller belongs to; adding, editing,
 deleting, importing and exporting need `Capability.MANAGE_CONTACTS`, while any member keeps
@@ -19,7 +20,7 @@ from domain.contacts import Contact, ContactFields
 from domain.models import Partnership, Role
 from services.access import Caller, Capability, language_of
 from services.clock import Clock
-from services.contact_csv import CsvRow, read_rows, write_csv
+from services.contact_csv import write_csv
 from services.contact_fields import (
     ContactDraft,
     Field,
@@ -30,6 +31,9 @@ from services.contact_fields import (
     identity_key,
     language_names,
 )
+from services.contact_files import Layout, read_contacts
+from services.contact_rows import CsvRow
+from services.contact_vcard import write_vcards
 from services.errors import NotFound, ServiceError
 from services.outbox import OutboxService, Recipient, Rendered
 from services.text import clean
@@ -157,6 +161,13 @@ class LinkMessages(Protocol):
         ...
 
 
+class ExportFormat(StrEnum):
+    """The files a directory is exported as."""
+
+    CSV = "csv"  # Partnerbot's CSV layout, for spreadsheets (services.contact_csv)
+    VCARD = "vcard"  # one .vcf of every contact, for phones (services.contact_vcard)
+
+
 class RowProblem(StrEnum):
     """Why an import row was refused as a whole."""
 
@@ -167,23 +178,26 @@ class RowProblem(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class ImportProblem:
-    """Something wrong on one line of an imported file."""
+    """Something wrong on one line of an imported file (for vCards: on one card)."""
 
-    line: int
+    line: int  # the line of a CSV file, or the card's number (from 1) in a vCard file
     problem: InvalidField | RowProblem
-    detail: str = ""  # for REPEATED, the earlier line; for AMBIGUOUS/MEMBER_CARD, a name
+    detail: str = ""  # for REPEATED, the earlier line or card; for AMBIGUOUS/MEMBER_CARD, a name
+    by_card: bool = False  # `line` and a REPEATED `detail` are card numbers
 
     def describe(self) -> str:
         """In English, for the command line and logs."""
+        where = f"{'card' if self.by_card else 'line'} {self.line}"
         match self.problem:
             case RowProblem.REPEATED:
-                return f"line {self.line}: the same contact as line {self.detail}"
+                earlier = f"{'card' if self.by_card else 'line'} {self.detail}"
+                return f"{where}: the same contact as {earlier}"
             case RowProblem.AMBIGUOUS:
-                return f"line {self.line}: matches several contacts ({self.detail})"
+                return f"{where}: matches several contacts ({self.detail})"
             case RowProblem.MEMBER_CARD:
-                return f"line {self.line}: {self.detail} keeps their own card up to date"
+                return f"{where}: {self.detail} keeps their own card up to date"
             case InvalidField() as invalid:
-                return f"line {self.line}: {invalid.describe()}"
+                return f"{where}: {invalid.describe()}"
 
 
 @dataclass(slots=True)
@@ -196,6 +210,7 @@ class ImportReport:
     unchanged: int = 0
     problems: list[ImportProblem] = field(default_factory=list)
     applied: bool = False  # False when invalid rows stopped the whole import
+    layout: Layout | None = None  # the kind of file imported (None for drafts given directly)
 
     @property
     def invalid_rows(self) -> int:
@@ -655,32 +670,44 @@ class ContactService:
     # -- files ----------------------------------------------------------------------------
 
     async def import_for(
-        self, caller: Caller, data: bytes, *, skip_invalid: bool = False
+        self,
+        caller: Caller,
+        data: bytes,
+        *,
+        filename: str | None = None,
+        skip_invalid: bool = False,
     ) -> ImportReport:
-        """Import a CSV file into the active partnership (coordinators and admins)."""
+        """Import a contacts file into the active partnership (coordinators and admins)."""
         membership = caller.require(Capability.MANAGE_CONTACTS)
-        return await self.import_csv(
+        return await self.import_file(
             membership.partnership,
             data,
+            filename,
             actor_id=caller.identity.user_id,
             skip_invalid=skip_invalid,
         )
 
-    async def import_csv(
+    async def import_file(
         self,
         partnership: Partnership,
         data: bytes,
+        filename: str | None = None,
         *,
         actor_id: int | None = None,
         skip_invalid: bool = False,
     ) -> ImportReport:
-        """Import a CSV file (see services.contact_csv for its format).
+        """Import a contacts file: Partnerbot's CSV, Google's or Outlook's CSV export, or
+        vCards (see services.contact_files for how it is recognised and read).
 
-        Rows matching a contact of the partnership (same name and organisation, or same
-        phone) update it. Nothing is written if a row is invalid, unless `skip_invalid`.
-        A file that cannot be read at all raises CsvRefused.
+        Rows (cards) matching a contact of the partnership (same name and organisation, or
+        same phone) update it. Nothing is written if a row is invalid, unless
+        `skip_invalid`. A file that cannot be read at all raises CsvRefused.
         """
-        return await self._import(partnership, list(read_rows(data)), actor_id, skip_invalid, "csv")
+        read = read_contacts(data, filename)
+        report = ImportReport(layout=read.layout)
+        return await self._import(
+            partnership, read.rows, actor_id, skip_invalid, read.layout.value, report, read.by_card
+        )
 
     async def add_drafts(
         self, partnership: Partnership, drafts: Sequence[ContactDraft], *, source: str
@@ -692,7 +719,7 @@ class ContactService:
                 rows.append(CsvRow(line, check_draft(draft), ()))
             except InvalidField as problem:
                 rows.append(CsvRow(line, draft, (problem,)))
-        return await self._import(partnership, rows, None, False, source)
+        return await self._import(partnership, rows, None, False, source, ImportReport(), False)
 
     async def _import(
         self,
@@ -701,11 +728,12 @@ class ContactService:
         actor_id: int | None,
         skip_invalid: bool,
         source: str,
+        report: ImportReport,
+        by_card: bool,
     ) -> ImportReport:
-        report = ImportReport()
         now = self._clock()
         async with self._db.transaction() as tx:
-            plan = await self._plan(tx, partnership, rows, report)
+            plan = await self._plan(tx, partnership, rows, report, by_card)
             report.applied = skip_invalid or not report.problems
             if not report.applied:
                 return report
@@ -745,18 +773,20 @@ class ContactService:
         partnership: Partnership,
         rows: Iterable[CsvRow],
         report: ImportReport,
+        by_card: bool,
     ) -> list[tuple[int | None, ContactDraft]]:
         """What each valid row will do: (contact to update, or None to create; values).
 
-        Counts go into `report`, and problems, by line, too.
+        Counts go into `report`, and problems, by line (or card), too.
         """
+        problem = partial(ImportProblem, by_card=by_card)
         plan: list[tuple[int | None, ContactDraft]] = []
         seen: dict[str, int] = {}  # identity key, phone or existing contact id -> first line
         countries = await _known_countries(tx, partnership)
         for row in rows:
             report.rows += 1
             if row.problems:
-                report.problems += [ImportProblem(row.line, p) for p in row.problems]
+                report.problems += [problem(row.line, p) for p in row.problems]
                 continue
             draft = replace(row.draft, country=_spelled_as_known(row.draft.country, countries))
             if draft.country and draft.country not in countries:
@@ -772,12 +802,12 @@ class ContactService:
             keys += [f"id:{match.id}" for match in matches]
             earlier = next((seen[key] for key in keys if key in seen), None)
             if earlier is not None:
-                report.problems.append(ImportProblem(row.line, RowProblem.REPEATED, str(earlier)))
+                report.problems.append(problem(row.line, RowProblem.REPEATED, str(earlier)))
                 continue
             seen.update(dict.fromkeys(keys, row.line))
             if len(matches) > 1:
                 names = ", ".join(match.name for match in matches)
-                report.problems.append(ImportProblem(row.line, RowProblem.AMBIGUOUS, names))
+                report.problems.append(problem(row.line, RowProblem.AMBIGUOUS, names))
                 continue
             if not matches:
                 report.created += 1
@@ -787,20 +817,28 @@ class ContactService:
             if draft_of(existing) == draft:
                 report.unchanged += 1
             elif existing.member_id is not None:
-                report.problems.append(
-                    ImportProblem(row.line, RowProblem.MEMBER_CARD, existing.name)
-                )
+                report.problems.append(problem(row.line, RowProblem.MEMBER_CARD, existing.name))
             else:
                 report.updated += 1
                 plan.append((existing.id, draft))
         return plan
 
-    async def export_for(self, caller: Caller) -> tuple[bytes, int]:
-        """The active partnership's directory as CSV, and how many contacts it holds."""
+    async def export_for(
+        self, caller: Caller, file_format: ExportFormat = ExportFormat.CSV
+    ) -> tuple[bytes, int]:
+        """The active partnership's directory as a file (CSV by default, or vCards), and how
+        many contacts it holds."""
         membership = caller.require(Capability.MANAGE_CONTACTS)
-        return await self.export_csv(membership.partnership)
+        return await self.export_file(membership.partnership, file_format)
 
-    async def export_csv(self, partnership: Partnership) -> tuple[bytes, int]:
-        """A partnership's directory as CSV, and how many contacts it holds."""
+    async def export_file(
+        self, partnership: Partnership, file_format: ExportFormat = ExportFormat.CSV
+    ) -> tuple[bytes, int]:
+        """A partnership's directory as a file that `import_file` reads back unchanged (CSV
+        by default, or vCards), and how many contacts it holds."""
         contacts = await store.all_of(self._db, partnership.id)
-        return write_csv(contacts), len(contacts)
+        match file_format:
+            case ExportFormat.CSV:
+                return write_csv(contacts), len(contacts)
+            case ExportFormat.VCARD:
+                return write_vcards(contacts), len(contacts)

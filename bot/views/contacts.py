@@ -374,7 +374,9 @@ def file_problem(_: Translator, refused: CsvRefused) -> Markup:
                 " as CSV with commas (“CSV UTF-8 (comma delimited)”) and send it again.",
                 separator=code(separator),
             )
-        case FileProblem.NOT_CSV:
+        # A broken vCard file is told like a file that cannot be read, until it has a message
+        # of its own.
+        case FileProblem.NOT_CSV | FileProblem.NOT_VCARD:
             return _("This file cannot be read as CSV. Send a .csv file saved from a spreadsheet.")
         case FileProblem.MISSING_COLUMNS:
             return _(
