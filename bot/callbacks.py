@@ -36,6 +36,7 @@ from telegram import Update
 from domain.challenges import Category, Severity, Status
 from domain.meetings import MeetingKind
 from domain.models import Role
+from services.contacts import ExportFormat
 from services.digests import Frequency
 
 CALLBACK_LIMIT = 64
@@ -403,6 +404,10 @@ class ContactLink(CallbackData, prefix="ct:link"):
 
 class ContactImportValidRows(CallbackData, prefix="ct:imp"):
     pass
+
+
+class ContactExport(CallbackData, prefix="ct:exp"):
+    file_format: ExportFormat
 
 
 # -- the meeting flow ----------------------------------------------------------------------------

@@ -74,10 +74,15 @@ PRIVATE_ONLY = (
     # Challenges may be restricted; flagging one is not a conversation for a group.
     *("flag", "challenges", "challenge_alerts", "escalation"),
 )
-CSV_FILE = (
+#: A file of contacts: a CSV (ours, or a Google or Outlook export) or vCards from a phone.
+CONTACT_FILE = (
     filters.Document.FileExtension("csv")
     | filters.Document.MimeType("text/csv")
     | filters.Document.MimeType("text/comma-separated-values")
+    | filters.Document.FileExtension("vcf")
+    | filters.Document.MimeType("text/vcard")
+    | filters.Document.MimeType("text/x-vcard")
+    | filters.Document.MimeType("text/directory")
 )
 
 Handler = BaseHandler[Update, BotContext, Any]
@@ -395,12 +400,13 @@ def register(application: PartnerbotApplication) -> None:
         ),
         CallbackQueryHandler(contacts.link_pressed, pattern=cb.ContactLink.pattern()),
         CommandHandler("contacts_import", contact_files.import_help, filters=PRIVATE),
-        MessageHandler(PRIVATE & CSV_FILE, contact_files.document_received),
+        MessageHandler(PRIVATE & CONTACT_FILE, contact_files.document_received),
         MessageHandler(PRIVATE & filters.CONTACT, contacts.contact_shared),
         CallbackQueryHandler(
             contact_files.import_valid_rows, pattern=cb.ContactImportValidRows.pattern()
         ),
-        CommandHandler("contacts_export", contact_files.export, filters=PRIVATE),
+        CommandHandler("contacts_export", contact_files.export_asked, filters=PRIVATE),
+        CallbackQueryHandler(contact_files.export, pattern=cb.ContactExport.pattern()),
         InlineQueryHandler(contacts.inline_search),
         CommandHandler("meetings", meetings.list_command, filters=PRIVATE),
         CallbackQueryHandler(meetings.page, pattern=cb.MeetingList.pattern()),

@@ -25,6 +25,7 @@ from services.contact_fields import (
     language_name,
     phone_for_display,
 )
+from services.contact_files import Layout
 from services.contacts import ImportProblem, ImportReport, LinkRequest, RowProblem, draft_of
 from services.outbox import Rendered
 
@@ -90,7 +91,7 @@ DELETE = N_("Delete")
 YES_DELETE = N_("Yes, delete")
 NO_KEEP = N_("No, keep")
 DELETE_MY_CARD = N_("Delete my card")
-IMPORT_VALID_ROWS = N_("Import the valid rows only")
+IMPORT_VALID_ROWS = N_("Import the valid entries only")
 ASK_TO_LINK = N_("Ask a coordinator to link it to me")
 LINK_TO = N_("Link it to {name}")
 #: Problems listed in one import report; the others are counted.
@@ -283,29 +284,32 @@ def file_value_problem(_: Translator, invalid: InvalidField) -> Markup:
 
 
 def _row_problem(_: Translator, item: ImportProblem) -> Markup:
+    """One problem of an imported file, by line (by card in a vCard file)."""
+    where = _("Card {card}", card=item.line) if item.by_card else _("Line {line}", line=item.line)
     match item.problem:
         case RowProblem.REPEATED:
-            return _(
-                "Line {line}: the same contact as line {earlier}.",
-                line=item.line,
-                earlier=item.detail,
-            )
+            earlier = int(item.detail) if item.detail.isdigit() else 0
+            if item.by_card:
+                return _(
+                    "{where}: the same contact as card {earlier}.", where=where, earlier=earlier
+                )
+            return _("{where}: the same contact as line {earlier}.", where=where, earlier=earlier)
         case RowProblem.AMBIGUOUS:
             return _(
-                "Line {line}: it matches several contacts of the directory: {names}.",
-                line=item.line,
+                "{where}: it matches several contacts of the directory: {names}.",
+                where=where,
                 names=item.detail,
             )
         case RowProblem.MEMBER_CARD:
             return _(
-                "Line {line}: {name} keeps their own card up to date with /mycard.",
-                line=item.line,
+                "{where}: {name} keeps their own card up to date with /mycard.",
+                where=where,
                 name=item.detail,
             )
         case InvalidField() as invalid:
             return _(
-                "Line {line}, {field}: {problem}",
-                line=item.line,
+                "{where}, {field}: {problem}",
+                where=where,
                 field=_.text(FIELD_LABELS[invalid.contact_field]),
                 problem=file_value_problem(_, invalid),
             )
@@ -314,7 +318,16 @@ def _row_problem(_: Translator, item: ImportProblem) -> Markup:
 def import_report(_: Translator, report: ImportReport, partnership: str) -> Markup:
     """What an import did, or why it did nothing, with the problems by line."""
     parts: list[Markup] = []
-    if not report.applied:
+    cards = report.layout is Layout.VCARD
+    if not report.applied and cards:
+        parts.append(
+            _.plural(
+                "Nothing was imported: {count} card has problems.",
+                "Nothing was imported: {count} cards have problems.",
+                report.invalid_rows,
+            )
+        )
+    elif not report.applied:
         parts.append(
             _.plural(
                 "Nothing was imported: {count} row has problems.",
@@ -333,7 +346,15 @@ def import_report(_: Translator, report: ImportReport, partnership: str) -> Mark
                 unchanged=report.unchanged,
             )
         )
-        if report.problems:
+        if report.problems and cards:
+            parts.append(
+                _.plural(
+                    "{count} card with problems was left out:",
+                    "{count} cards with problems were left out:",
+                    report.invalid_rows,
+                )
+            )
+        elif report.problems:
             parts.append(
                 _.plural(
                     "{count} row with problems was left out:",
@@ -346,7 +367,7 @@ def import_report(_: Translator, report: ImportReport, partnership: str) -> Mark
     if hidden > 0:
         parts.append(_.plural("… and {count} more.", "… and {count} more.", hidden))
     if not report.applied:
-        parts.append(_("Correct the file and send it again, or import only the valid rows."))
+        parts.append(_("Correct the file and send it again, or import only the valid entries."))
     return Markup("\n").join(parts)
 
 
@@ -358,14 +379,15 @@ def file_problem(_: Translator, refused: CsvRefused) -> Markup:
             return _("The file is empty.")
         case FileProblem.ENCODING if refused.detail.isdigit():
             return _(
-                "The file is not UTF-8 text (the first problem is on line {line}). Save it"
-                " from your spreadsheet as “CSV UTF-8” and send it again.",
+                "The file is neither UTF-8 nor UTF-16 text (the first problem is on line"
+                " {line}). Save it from your spreadsheet as “CSV UTF-8”, or export the"
+                " contacts again as vCards, and send it again.",
                 line=int(refused.detail),
             )
         case FileProblem.ENCODING:
             return _(
-                "The file is not UTF-8 text. Save it from your spreadsheet as “CSV UTF-8”"
-                " and send it again."
+                "The file is neither UTF-8 nor UTF-16 text. Save it from your spreadsheet as"
+                " “CSV UTF-8”, or export the contacts again as vCards, and send it again."
             )
         case FileProblem.DELIMITER:
             separator = "Tab" if refused.detail == "\t" else refused.detail
@@ -374,10 +396,19 @@ def file_problem(_: Translator, refused: CsvRefused) -> Markup:
                 " as CSV with commas (“CSV UTF-8 (comma delimited)”) and send it again.",
                 separator=code(separator),
             )
-        # A broken vCard file is told like a file that cannot be read, until it has a message
-        # of its own.
-        case FileProblem.NOT_CSV | FileProblem.NOT_VCARD:
+        case FileProblem.NOT_CSV:
             return _("This file cannot be read as CSV. Send a .csv file saved from a spreadsheet.")
+        case FileProblem.NOT_VCARD if refused.detail.isdigit():
+            return _(
+                "This file cannot be read as vCards: card {card} is broken. Export the"
+                " contacts again from the phone or mail program and send the new .vcf file.",
+                card=int(refused.detail),
+            )
+        case FileProblem.NOT_VCARD:
+            return _(
+                "This file cannot be read as vCards. Export the contacts again from the phone"
+                " or mail program and send the new .vcf file."
+            )
         case FileProblem.MISSING_COLUMNS:
             return _(
                 "The first row must name the columns, and {columns} is missing. The columns"
@@ -387,14 +418,16 @@ def file_problem(_: Translator, refused: CsvRefused) -> Markup:
             )
         case FileProblem.UNKNOWN_COLUMNS:
             return _(
-                "Unknown columns in the first row: {columns}. The columns are: {expected}.",
+                "Unknown columns in the first row: {columns}. The columns are: {expected}."
+                " Exports of Google Contacts and Outlook are read as they are, and so are"
+                " vCard files.",
                 columns=refused.detail,
                 expected=expected,
             )
         case FileProblem.TOO_MANY_ROWS:
             return _.plural(
-                "The file has more than {count} row: split it and send the parts.",
-                "The file has more than {count} rows: split it and send the parts.",
+                "The file has more than {count} contact: split it and send the parts.",
+                "The file has more than {count} contacts: split it and send the parts.",
                 int(refused.detail) if refused.detail.isdigit() else 0,
             )
 

@@ -278,8 +278,8 @@ async def test_a_coordinator_adds_edits_and_imports_contacts(
         await coordinator.send_document("contacts.csv", rows.encode(), "text/csv")
         report = await until(coordinator, "Nothing was imported: 1 row has problems.")
         assert "Line 3, Phone:" in report.text
-        assert labels(report) == ["Import the valid rows only"]
-        await coordinator.press("Import the valid rows only", report)
+        assert labels(report) == ["Import the valid entries only"]
+        await coordinator.press("Import the valid entries only", report)
         imported = await coordinator.next_edit(report)
         assert "Added: 2." in imported.text and labels(imported) == []
 
@@ -300,6 +300,8 @@ async def test_a_coordinator_adds_edits_and_imports_contacts(
 
         # The directory as a CSV document.
         await coordinator.send("/contacts_export")
+        await coordinator.next_message()
+        await coordinator.press("📄 CSV (spreadsheet)")
         exported = await coordinator.next_message()
         assert exported.document is not None
         assert exported.document["file_name"].startswith("contacts-cop-senegal-")
@@ -347,3 +349,29 @@ async def test_a_member_keeps_their_own_card(botapi: BotApiServer, tmp_path: Pat
         assert "kept up to date by them" in details.text and "Edit" not in labels(details)
         card = await coordinator.next_message()
         assert card.contact is not None and card.contact["phone_number"] == "+221775550011"
+
+
+async def test_contacts_from_a_phone_and_back_to_one(botapi: BotApiServer, tmp_path: Path) -> None:
+    async with polling(botapi, tmp_path / "bot.sqlite3") as app:
+        cop = await seed(app.services)
+        coordinator = person(botapi, COORDINATOR)
+        before = len(await store.all_of(app.services.db, cop.id))
+        cards = (Path(__file__).parent.parent / "data" / "contacts" / "ios.vcf").read_bytes()
+        await coordinator.send_document("Contacts.vcf", cards, "text/x-vcard")
+        imported = await until(coordinator, "Import into COP Sénégal done.")
+        assert "Added:" in imported.text
+        after = await store.all_of(app.services.db, cop.id)
+        assert len(after) > before
+
+        # The whole directory as one .vcf, which imports back changing nothing.
+        await coordinator.send("/contacts_export")
+        await coordinator.next_message()
+        await coordinator.press("📇 vCard (phones)")
+        exported = await coordinator.next_message()
+        assert exported.document is not None
+        assert exported.document["file_name"].endswith(".vcf")
+        content = botapi.file(exported.document["file_id"]).content
+        assert content.count(b"BEGIN:VCARD") == len(after)
+        await coordinator.send_document("directory.vcf", content, "text/vcard")
+        again = await until(coordinator, "Import into COP Sénégal done.")
+        assert f"Unchanged: {len(after)}." in again.text

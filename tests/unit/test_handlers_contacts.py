@@ -46,6 +46,9 @@ async def directory(driver: BotDriver, partnership: Partnership) -> Partnership:
     return partnership
 
 
+DATA = Path(__file__).parent.parent / "data" / "contacts"
+
+
 async def test_search_lists_results_and_opening_one_sends_a_contact_card(
     driver: BotDriver, directory: Partnership
 ) -> None:
@@ -321,8 +324,8 @@ async def test_a_coordinator_imports_a_csv_document(
     assert "Line 4, Organisation: This column cannot be empty." in report["text"]
     assert "write it with its country code" in report["text"]
     assert "/cancel" not in report["text"] and "Send" not in report["text"]
-    assert buttons(report) == ["Import the valid rows only"]
-    await driver.press(COORDINATOR, "Import the valid rows only")
+    assert buttons(report) == ["Import the valid entries only"]
+    await driver.press(COORDINATOR, "Import the valid entries only")
     assert "Added: 1." in driver.text_of(COORDINATOR.id)
     assert "2 rows with problems were left out" in driver.text_of(COORDINATOR.id)
     semicolons = b"name;organisation\nA;B\n"
@@ -330,7 +333,7 @@ async def test_a_coordinator_imports_a_csv_document(
         await driver.send_document(COORDINATOR, semicolons, "contacts.csv")
     )
     latin1 = "name,organisation\nJosé,DPAF\n".encode("latin-1")
-    assert "not UTF-8 text (the first problem is on line 2)" in texts(
+    assert "neither UTF-8 nor UTF-16 text (the first problem is on line 2)" in texts(
         await driver.send_document(COORDINATOR, latin1, "contacts.csv")
     )
     assert len(await store.all_of(driver.app.services.db, directory.id)) == 5
@@ -343,15 +346,60 @@ async def test_a_coordinator_imports_a_csv_document(
 async def test_export_sends_the_directory_as_a_csv_document(
     driver: BotDriver, directory: Partnership
 ) -> None:
-    (sent,) = await driver.send(ADMIN, "/contacts_export")
+    await driver.send(ADMIN, "/contacts_export")
+    (sent,) = await driver.press(ADMIN, "CSV")
     assert sent["document"]["file_name"].startswith("contacts-cop-senegal-2026-11-30")
     assert "3 contacts (CSV, UTF-8)" in sent["caption"]
     upload = driver.calls("sendDocument")[-1].files["document"]
     rows = list(csv.DictReader(io.StringIO(upload.content.decode("utf-8-sig"))))
     assert [r["name"] for r in rows] == ["Adama Sarr", "Koffi N'Guessan", "Rabi <Maman> & Co"]
     explained = texts(await driver.send(ADMIN, "/contacts_import"))
-    assert "send a CSV file here" in explained
+    assert "a vCard file (.vcf)" in explained and "Google Contacts or Outlook" in explained
     assert "name, organisation, organisation_type" in explained
+
+
+async def test_the_directory_goes_to_a_phone_as_vcards_and_comes_back_unchanged(
+    driver: BotDriver, directory: Partnership
+) -> None:
+    await driver.send(ADMIN, "/contacts_export")
+    (sent,) = await driver.press(ADMIN, "vCard")
+    assert sent["document"]["file_name"] == "contacts-cop-senegal-2026-11-30.vcf"
+    assert "3 contacts (vCard). Open the file on a phone" in sent["caption"]
+    exported = driver.calls("sendDocument")[-1].files["document"].content
+    assert exported.count(b"BEGIN:VCARD") == 3 and b"FN:Rabi <Maman> & Co" in exported
+    reply = texts(await driver.send_document(ADMIN, exported, "contacts.vcf", "text/x-vcard"))
+    assert "Added: 0. Updated: 0. Unchanged: 3." in reply
+
+
+async def test_a_phones_vcards_are_imported_and_a_broken_file_is_refused_by_card(
+    driver: BotDriver, directory: Partnership
+) -> None:
+    android = (DATA / "android.vcf").read_bytes()
+    reply = texts(await driver.send_document(COORDINATOR, android, "00001.vcf", "text/x-vcard"))
+    assert "Import into <b>COP Sénégal</b> done. Added:" in reply
+    before = len(await store.all_of(driver.app.services.db, directory.id))
+    broken = b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:A\r\nORG:B\r\nEND:VCARD\r\nBEGIN:VCARD\r\nFN:C\r\n"
+    assert "card 2 is broken" in texts(
+        await driver.send_document(COORDINATOR, broken, "contacts.vcf", "text/vcard")
+    )
+    no_organisation = (
+        b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Awa Diop\r\nORG:CENTIF\r\nEND:VCARD\r\n"
+        b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ousmane\r\nTEL:+221770000077\r\nEND:VCARD\r\n"
+    )
+    (report,) = await driver.send_document(COORDINATOR, no_organisation, "x.vcf", "text/vcard")
+    assert "Nothing was imported: 1 card has problems." in report["text"]
+    assert "Card 2, Organisation:" in report["text"]
+    await driver.press(COORDINATOR, "Import the valid entries only")
+    assert "1 card with problems was left out" in driver.text_of(COORDINATOR.id)
+    assert len(await store.all_of(driver.app.services.db, directory.id)) == before + 1
+    unknown = b"Vorname,Nachname,Firma\nAwa,Diop,CENTIF\n"
+    assert "Exports of Google Contacts and Outlook are read as they are" in texts(
+        await driver.send_document(COORDINATOR, unknown, "kontakte.csv")
+    )
+    # A member may not import a phone's cards either.
+    assert "Only coordinators and admins" in texts(
+        await driver.send_document(MEMBER, android, "00001.vcf", "text/x-vcard")
+    )
 
 
 async def test_a_formula_in_a_members_card_reaches_the_export_as_text(
@@ -365,6 +413,7 @@ async def test_a_formula_in_a_members_card_reaches_the_export_as_text(
         await driver.send(MEMBER, "/skip")
     await driver.press(MEMBER, "✓ Save")
     await driver.send(COORDINATOR, "/contacts_export")
+    await driver.press(COORDINATOR, "CSV")
     exported = driver.calls("sendDocument")[-1].files["document"].content
     cells = [row[0] for row in csv.reader(io.StringIO(exported.decode("utf-8-sig")))]
     assert "'" + planted in cells and planted not in cells

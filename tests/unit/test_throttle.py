@@ -82,10 +82,12 @@ async def test_one_chart_too_many_is_refused_in_french_until_the_window_passed(
 
 
 async def test_exports_are_limited_too(driver: BotDriver, partnership: Partnership) -> None:
+    await driver.send(COORDINATOR, "/contacts_export")
+    choice = driver.last_keyboard_message(COORDINATOR.id)
     for _ in range(LIMITS[Expense.EXPORT].times):
-        await driver.send(COORDINATOR, "/contacts_export")
-    refused = texts(await driver.send(COORDINATOR, "/contacts_export"))
-    assert refused == "You asked for this too often. Try again in 60 seconds."
+        await driver.press(COORDINATOR, "CSV", message=choice)
+    await driver.press(COORDINATOR, "vCard", message=choice)
+    assert driver.answers()[-1] == "You asked for this too often. Try again in 60 seconds."
     assert len(driver.calls("sendDocument")) == LIMITS[Expense.EXPORT].times
 
 
