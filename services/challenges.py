@@ -683,12 +683,30 @@ class ChallengeService:
         note: str,
     ) -> Challenge:
         """Move a challenge on (coordinators and admins); the reporter is told."""
-        challenge, membership = await self._visible(caller, challenge_id)
-        if not membership.role.at_least(Capability.MANAGE_CHALLENGES.least_role):
-            raise NotAllowed(Capability.MANAGE_CHALLENGES.least_role)
+        challenge, membership = await self._managed(caller, challenge_id)
         note = clean_note(note)
         if status not in next_statuses(challenge.status):
             raise InvalidInput("status", challenge.status.value)
+        return await self._move(caller, membership, challenge, status, note, EventKind.STATUS)
+
+    async def _managed(self, caller: Caller, challenge_id: int) -> tuple[Challenge, Membership]:
+        """A challenge the caller sees and may move through its lifecycle."""
+        challenge, membership = await self._visible(caller, challenge_id)
+        if not membership.role.at_least(Capability.MANAGE_CHALLENGES.least_role):
+            raise NotAllowed(Capability.MANAGE_CHALLENGES.least_role)
+        return challenge, membership
+
+    async def _move(
+        self,
+        caller: Caller,
+        membership: Membership,
+        challenge: Challenge,
+        status: Status,
+        note: str,
+        kind: EventKind,
+    ) -> Challenge:
+        """Give a challenge a new status, with a step of its history, an audit entry and a
+        word to the reporter."""
         now = self._clock()
         async with self._db.transaction() as tx:
             # The status seen is checked again: two coordinators may press at once.
@@ -702,10 +720,11 @@ class ChallengeService:
                 actor_name=caller.identity.name,
                 note=note,
                 now=now,
+                kind=kind,
             )
             await audit.record(
                 tx,
-                action="challenge.status",
+                action="challenge.reopen" if kind is EventKind.REOPEN else "challenge.status",
                 now=now,
                 partnership_id=challenge.partnership_id,
                 actor_id=membership.member_id,
@@ -816,44 +835,14 @@ class ChallengeService:
     async def reopen(self, caller: Caller, challenge_id: int, note: str) -> Challenge:
         """Open a resolved or dismissed challenge again (coordinators and admins), with a
         note saying why: it goes back to acknowledged (reported if nobody acknowledged it)."""
-        challenge, membership = await self._visible(caller, challenge_id)
-        if not membership.role.at_least(Capability.MANAGE_CHALLENGES.least_role):
-            raise NotAllowed(Capability.MANAGE_CHALLENGES.least_role)
+        challenge, membership = await self._managed(caller, challenge_id)
         note = clean_note(note)
         if not note:
             raise InvalidInput("note", "empty")
         if challenge.is_open:
             raise InvalidInput("status", challenge.status.value)
         status = Status.ACKNOWLEDGED if challenge.acknowledged_at else Status.REPORTED
-        now = self._clock()
-        async with self._db.transaction() as tx:
-            if not await store.set_status(tx, challenge.id, challenge.status, status, now):
-                raise InvalidInput("status", "changed meanwhile")
-            event_id = await store.add_event(
-                tx,
-                challenge.id,
-                status,
-                actor_id=membership.member_id,
-                actor_name=caller.identity.name,
-                note=note,
-                now=now,
-                kind=EventKind.REOPEN,
-            )
-            await audit.record(
-                tx,
-                action="challenge.reopen",
-                now=now,
-                partnership_id=challenge.partnership_id,
-                actor_id=membership.member_id,
-                challenge_id=challenge.id,
-                old=challenge.status.value,
-                new=status.value,
-            )
-        updated = await store.get(self._db, challenge.id)
-        event = await store.event(self._db, event_id)
-        assert updated is not None and event is not None
-        await self._tell_reporter_unless_self(updated, membership, event)
-        return updated
+        return await self._move(caller, membership, challenge, status, note, EventKind.REOPEN)
 
     async def _tell_reporter_unless_self(
         self, challenge: Challenge, membership: Membership, event: ChallengeEvent

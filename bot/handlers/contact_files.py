@@ -23,7 +23,7 @@ from services.contact_csv import COLUMNS, CsvRefused
 from services.contacts import ExportFormat
 from services.throttle import Expense
 
-#: A CSV file that was refused because of invalid rows, kept to import its valid rows.
+#: A file refused because of invalid entries, kept (its id and name) to import the valid ones.
 PENDING_IMPORT = "contact_import"
 MAX_FILE_BYTES = 2 * 1024 * 1024
 

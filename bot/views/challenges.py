@@ -290,29 +290,33 @@ def _alert_header(_: Translator, card: ChallengeCard) -> Markup:
     return _("New challenge flagged in {partnership}", partnership=partnership)
 
 
+def _alert(
+    _: Translator, card: ChallengeCard, header: Markup, audience: AlertAudience, note: str = ""
+) -> Rendered:
+    """An alert: its header, the challenge, a note, who flagged it, what to do."""
+    parts = [header, card_text(_, card, description_limit=ALERT_DESCRIPTION)]
+    if note:
+        parts.append(_("Note: {note}", note=note))
+    parts.append(_("Flagged by {name}.", name=card.reporter))
+    if audience is AlertAudience.COORDINATORS:
+        parts.append(_("Please acknowledge it, then open it to follow it up."))
+    elif audience is AlertAudience.MEMBERS:
+        parts.append(
+            _(
+                "You receive the alerts of high and critical challenges;"
+                " /challenge_alerts turns them off."
+            )
+        )
+    return Rendered(str(Markup("\n\n").join(parts)), buttons=(open_button(_, card.challenge.id),))
+
+
 class ChallengeTexts:
     """The texts of the messages the challenge service sends, per language."""
 
     def alert(self, card: ChallengeCard, audience: AlertAudience, language: str) -> Rendered:
         """A new challenge, for coordinators, every member, or a linked group."""
         _ = translator(language)
-        parts = [
-            _alert_header(_, card),
-            card_text(_, card, description_limit=ALERT_DESCRIPTION),
-            _("Flagged by {name}.", name=card.reporter),
-        ]
-        if audience is AlertAudience.COORDINATORS:
-            parts.append(_("Please acknowledge it, then open it to follow it up."))
-        elif audience is AlertAudience.MEMBERS:
-            parts.append(
-                _(
-                    "You receive the alerts of high and critical challenges;"
-                    " /challenge_alerts turns them off."
-                )
-            )
-        return Rendered(
-            str(Markup("\n\n").join(parts)), buttons=(open_button(_, card.challenge.id),)
-        )
+        return _alert(_, card, _alert_header(_, card), audience)
 
     def raised(
         self, card: ChallengeCard, event: ChallengeEvent, audience: AlertAudience, language: str
@@ -327,20 +331,7 @@ class ChallengeTexts:
             severity=bold(severity_name(_, challenge.severity)),
             name=event.actor_name,
         )
-        parts = [header, card_text(_, card, description_limit=ALERT_DESCRIPTION)]
-        if event.note:
-            parts.append(_("Note: {note}", note=event.note))
-        parts.append(_("Flagged by {name}.", name=card.reporter))
-        if audience is AlertAudience.COORDINATORS:
-            parts.append(_("Please acknowledge it, then open it to follow it up."))
-        elif audience is AlertAudience.MEMBERS:
-            parts.append(
-                _(
-                    "You receive the alerts of high and critical challenges;"
-                    " /challenge_alerts turns them off."
-                )
-            )
-        return Rendered(str(Markup("\n\n").join(parts)), buttons=(open_button(_, challenge.id),))
+        return _alert(_, card, header, audience, note=event.note)
 
     def escalation(self, card: ChallengeCard, waited: timedelta, language: str) -> Rendered:
         """Nobody acknowledged it in time: for coordinators and admins."""
