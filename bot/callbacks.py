@@ -464,6 +464,15 @@ class MeetingFiles(CallbackData, prefix="mt:files"):
     meeting_id: int
 
 
+class MeetingMinutes(CallbackData, prefix="mt:min"):
+    meeting_id: int
+    file_format: Literal["pdf", "docx"]
+
+
+class MeetingCalendar(CallbackData, prefix="mt:ics"):
+    meeting_id: int
+
+
 class ActionList(CallbackData, prefix="ac:p"):
     page: int
 

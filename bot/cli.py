@@ -6,14 +6,15 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Literal
 from urllib.parse import urlparse
 
 from pydantic import ValidationError
 
-from bot.app import WORDING
+from bot import cli_reports
+from bot.cli_common import with_services
 from bot.config import Mode, Settings, explain
 from domain.models import LANGUAGES, Invite, PartnershipKind, Role
 from services.contact_csv import COLUMNS, CsvRefused, FileProblem
@@ -26,7 +27,6 @@ from services.errors import NotFound, ServiceError
 from services.milestones import ImportReport as ImportedPlan
 from services.plan_file import DEFAULT_PLAN, PlanFile, PlanRefused, parse_plan
 
-T = TypeVar("T")
 DEMO_DATABASE = Path("var/demo.sqlite3")
 
 
@@ -161,6 +161,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     contacts_export.set_defaults(handler=_contacts_export)
     _plan_parsers(commands)
+    cli_reports.add_parsers(commands)
     return parser
 
 
@@ -224,16 +225,6 @@ def _console(arguments: argparse.Namespace, settings: Settings) -> int:
     )
 
 
-def _with_services(settings: Settings, work: Callable[[Services], Awaitable[T]]) -> T:
-    async def go() -> T:
-        async with Services.opened(
-            settings.database_path, wording=WORDING, default_language=settings.default_language
-        ) as services:
-            return await work(services)
-
-    return asyncio.run(go())
-
-
 def _partnership_create(arguments: argparse.Namespace, settings: Settings) -> int:
     plan: PlanFile | Literal["default"] | None = "default"
     source = DEFAULT_PLAN.name
@@ -258,7 +249,7 @@ def _partnership_create(arguments: argparse.Namespace, settings: Settings) -> in
         )
         return created.slug
 
-    slug = _with_services(settings, work)
+    slug = with_services(settings, work)
     print(
         f"Created partnership '{slug}'. Next: python -m bot admin --partnership {slug} --user-id ID"
     )
@@ -274,7 +265,7 @@ def _partnership_list(arguments: argparse.Namespace, settings: Settings) -> int:
             for p in await services.partnerships.list_all()
         ]
 
-    for line in _with_services(settings, work) or ["(no partnerships yet)"]:
+    for line in with_services(settings, work) or ["(no partnerships yet)"]:
         print(line)
     return 0
 
@@ -287,7 +278,7 @@ def _admin(arguments: argparse.Namespace, settings: Settings) -> int:
         )
         return partnership.name
 
-    name = _with_services(settings, work)
+    name = with_services(settings, work)
     print(f"User {arguments.user_id} is now an admin of {name}.")
     return 0
 
@@ -304,7 +295,7 @@ def _invite_create(arguments: argparse.Namespace, settings: Settings) -> int:
             country=arguments.country,
         )
 
-    invite = _with_services(settings, work)
+    invite = with_services(settings, work)
     until = invite.expires_at.isoformat(timespec="minutes")
     print(
         f"Invite code: {invite.code} (role {arguments.role}, {arguments.uses} use(s),"
@@ -322,7 +313,7 @@ def _invite_revoke(arguments: argparse.Namespace, settings: Settings) -> int:
     async def work(services: Services) -> bool:
         return await services.invites.revoke(arguments.code)
 
-    if not _with_services(settings, work):
+    if not with_services(settings, work):
         print(f"No invite with code {arguments.code}.", file=sys.stderr)
         return 1
     print("Revoked.")
@@ -336,7 +327,7 @@ def _member_readmit(arguments: argparse.Namespace, settings: Settings) -> int:
         return partnership.name
 
     try:
-        name = _with_services(settings, work)
+        name = with_services(settings, work)
     except NotFound:
         print(
             f"User {arguments.user_id} was not removed from {arguments.partnership}"
@@ -362,7 +353,7 @@ def _contacts_import(arguments: argparse.Namespace, settings: Settings) -> int:
         )
 
     try:
-        report = _with_services(settings, work)
+        report = with_services(settings, work)
     except CsvRefused as refused:
         print(f"error: {arguments.file}: {_file_problem(refused)}", file=sys.stderr)
         return 1
@@ -409,7 +400,7 @@ def _contacts_export(arguments: argparse.Namespace, settings: Settings) -> int:
         partnership = await services.partnerships.by_slug(arguments.partnership)
         return await services.contacts.export_file(partnership, ExportFormat(arguments.format))
 
-    data, count = _with_services(settings, work)
+    data, count = with_services(settings, work)
     if arguments.file is None:
         # Both formats are UTF-8; the CSV's byte-order mark is for spreadsheets, not terminals.
         sys.stdout.write(data.decode("utf-8-sig"))
@@ -499,7 +490,7 @@ def _plan_import(arguments: argparse.Namespace, settings: Settings) -> int:
         )
         return partnership.name, report
 
-    name, report = _with_services(settings, work)
+    name, report = with_services(settings, work)
     print(
         f"Imported {arguments.file} into {name}: {report.pillars} pillars,"
         f" {len(report.added)} milestones added, {len(report.updated)} updated,"
@@ -523,7 +514,7 @@ def _plan_export(arguments: argparse.Namespace, settings: Settings) -> int:
         partnership = await services.partnerships.by_slug(arguments.partnership)
         return await services.milestones.export_plan(partnership)
 
-    text, count = _with_services(settings, work)
+    text, count = with_services(settings, work)
     if arguments.file is None:
         sys.stdout.write(text)
         return 0
@@ -549,7 +540,7 @@ def _digest_schedule(arguments: argparse.Namespace, settings: Settings) -> int:
             await services.digests.set_partnership_schedule(partnership, schedule)
         return partnership.timezone, schedule
 
-    timezone, schedule = _with_services(settings, work)
+    timezone, schedule = with_services(settings, work)
     when = {
         Frequency.OFF: "off",
         Frequency.DAILY: f"daily at {schedule.hour:02}:00",

@@ -54,6 +54,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("milestones", N_("The action plan: progress, overdue, upcoming"), Capability.READ),
     Command("milestone", N_("One milestone and its history: /milestone CODE"), Capability.READ),
     Command("digest", N_("Your digest now; /digest settings for its schedule"), Capability.READ),
+    Command("report", N_("A report for the period: PDF, Word or Excel"), Capability.READ),
+    Command("calendar", N_("Meetings and due dates for your calendar"), Capability.READ),
     Command("contacts", N_("Search the partner contacts"), Capability.READ),
     Command("mycard", N_("Your own contact card in the directory"), Capability.READ),
     Command("partnership", N_("Switch to another partnership"), Capability.READ),
@@ -69,8 +71,16 @@ COMMANDS: tuple[Command, ...] = (
         Capability.CONFIGURE_ESCALATION,
     ),
     Command("addcontact", N_("Add a partner contact"), Capability.MANAGE_CONTACTS),
-    Command("contacts_import", N_("Import contacts from a CSV file"), Capability.MANAGE_CONTACTS),
-    Command("contacts_export", N_("Export the contacts as a CSV file"), Capability.MANAGE_CONTACTS),
+    Command(
+        "contacts_import",
+        N_("Import contacts from a phone, Outlook, Google or a CSV file"),
+        Capability.MANAGE_CONTACTS,
+    ),
+    Command(
+        "contacts_export",
+        N_("Export the contacts for a spreadsheet or a phone"),
+        Capability.MANAGE_CONTACTS,
+    ),
     Command("cancel", N_("Stop what you are doing"), Capability.READ),
     Command(
         "linkgroup", N_("Link this group to your partnership"), Capability.LINK_GROUP, Where.GROUP

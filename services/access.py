@@ -30,6 +30,7 @@ class Capability(StrEnum):
     UPDATE_MILESTONES = "update_milestones"
     LOG_MEETINGS = "log_meetings"
     MANAGE_MEETINGS = "manage_meetings"
+    REPORT_RESTRICTED = "report_restricted"
 
     @property
     def least_role(self) -> Role:
@@ -55,6 +56,8 @@ _LEAST_ROLE = {
     Capability.LOG_MEETINGS: Role.MEMBER,
     # Editing and deleting the meetings of others; anyone may edit their own.
     Capability.MANAGE_MEETINGS: Role.COORDINATOR,
+    # Reports that include restricted meetings and challenges (then marked restricted).
+    Capability.REPORT_RESTRICTED: Role.COORDINATOR,
 }
 
 

@@ -79,6 +79,8 @@ OPEN_STATUSES = (*LIFECYCLE[:-1],)
 ESCALATION_STEPS = 2
 ESCALATION_MINUTES = (5, 1440)
 PAGE_SIZE = 8
+#: The most challenges a map shows.
+MAP_POINTS = 500
 SUMMARY_PERIODS = (30, 90)
 
 
@@ -355,6 +357,23 @@ class ChallengeService:
                 self._db, visibility, query, limit=PAGE_SIZE, offset=page * PAGE_SIZE
             )
         return ChallengePage(found, page, pages, total)
+
+    async def pinned(self, caller: Caller, wanted: Filter) -> list[Challenge]:
+        """The active partnership's challenges the caller sees that match `wanted` and have a
+        location pin (for a map), most serious first; at most MAP_POINTS."""
+        membership = caller.require(Capability.READ)
+        query = Query(
+            category=wanted.category,
+            severity=wanted.severity,
+            statuses=wanted.statuses,
+            since=self._clock() - timedelta(days=wanted.days) if wanted.days else None,
+            match=prefix_match(wanted.text),
+            pinned=True,
+        )
+        found, _total = await store.search(
+            self._db, self._visibility(membership), query, limit=MAP_POINTS, offset=0
+        )
+        return found
 
     async def same_title_lately(
         self, caller: Caller, title: str, days: int = SAME_TITLE_DAYS

@@ -20,6 +20,7 @@ from services.members import MemberService
 from services.milestones import MilestoneService
 from services.outbox import OutboxService
 from services.partnerships import PartnershipService
+from services.reports import ReportService
 from services.throttle import LIMITS, Expense, Limit, Throttle
 from services.updates import UpdateLog
 from storage.db import Database
@@ -50,6 +51,7 @@ class Services:
     broadcasts: BroadcastService
     challenges: ChallengeService
     meetings: MeetingService
+    reports: ReportService
     milestones: MilestoneService
     digests: DigestService
     throttle: Throttle
@@ -82,6 +84,7 @@ class Services:
             contacts=ContactService(db, clock, outbox, wording.contact_links, default_language),
             meetings=MeetingService(db, clock, default_language),
             milestones=MilestoneService(db, clock),
+            reports=ReportService(db, clock),
             digests=DigestService(db, clock, sources=[MeetingActivity(db), ChallengeActivity(db)]),
             throttle=Throttle(clock, limits),
         )

@@ -147,6 +147,26 @@ class ChartData:
     today: date
 
 
+def chart_data_of(
+    pillars: list[PillarSummary], milestones: list[Milestone], timezone: str, today: date
+) -> ChartData:
+    """What a progress chart shows of these milestones (cancelled ones do not count); a
+    milestone done without a recorded day counts as done on its due day."""
+    zone = ZoneInfo(timezone)
+    counted = [m for m in milestones if m.status is not MilestoneStatus.CANCELLED]
+    done = [
+        m.completed_at.astimezone(zone).date() if m.completed_at else m.due_on
+        for m in counted
+        if m.status is MilestoneStatus.DONE
+    ]
+    return ChartData(
+        pillars=pillars,
+        due=sorted(m.due_on for m in counted if m.due_on is not None),
+        done=sorted(d for d in done if d is not None),
+        today=today,
+    )
+
+
 def check_progress(text: str) -> int:
     """A typed percentage: `40`, `40 %`, `40%`; InvalidInput unless 0-100."""
     cleaned = text.strip().removesuffix("%").strip().translate(_ARABIC_DIGITS)
@@ -478,18 +498,8 @@ class MilestoneService:
         overview = await self.overview(caller)
         membership = caller.require_membership()
         milestones = await store.all_of(self._db, membership.partnership_id)
-        timezone = ZoneInfo(membership.partnership.timezone)
-        counted = [m for m in milestones if m.status is not MilestoneStatus.CANCELLED]
-        done = [
-            m.completed_at.astimezone(timezone).date() if m.completed_at else m.due_on
-            for m in counted
-            if m.status is MilestoneStatus.DONE
-        ]
-        return ChartData(
-            pillars=overview.pillars,
-            due=sorted(m.due_on for m in counted if m.due_on is not None),
-            done=sorted(d for d in done if d is not None),
-            today=overview.today,
+        return chart_data_of(
+            overview.pillars, milestones, membership.partnership.timezone, overview.today
         )
 
     # -- updating ------------------------------------------------------------------------------

@@ -113,6 +113,13 @@ class PartnershipService:
             raise NotFound(slug)
         return found
 
+    async def get(self, partnership_id: int) -> Partnership:
+        """A partnership by id (NotFound if it is gone)."""
+        found = await partnership_store.get(self._db, partnership_id)
+        if found is None:
+            raise NotFound("partnership")
+        return found
+
     async def list_all(self) -> list[Partnership]:
         """Every partnership."""
         return await partnership_store.list_all(self._db)

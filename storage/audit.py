@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import datetime
 from typing import Any
 
@@ -34,13 +35,23 @@ async def recent(conn: Reader, partnership_id: int | None, limit: int = 50) -> l
         "SELECT * FROM audit_log WHERE partnership_id IS ? ORDER BY id DESC LIMIT ?",
         (partnership_id, limit),
     )
-    return [
-        AuditEntry(
-            at=from_db_time(row["at"]),
-            partnership_id=row["partnership_id"],
-            actor_id=row["actor_id"],
-            action=row["action"],
-            detail=json.loads(row["detail"]),
-        )
-        for row in rows
-    ]
+    return [_entry(row) for row in rows]
+
+
+async def latest(conn: Reader, partnership_id: int, action: str) -> AuditEntry | None:
+    """A partnership's newest entry of one action, if any."""
+    row = await conn.fetchone(
+        "SELECT * FROM audit_log WHERE partnership_id = ? AND action = ? ORDER BY id DESC LIMIT 1",
+        (partnership_id, action),
+    )
+    return None if row is None else _entry(row)
+
+
+def _entry(row: sqlite3.Row) -> AuditEntry:
+    return AuditEntry(
+        at=from_db_time(row["at"]),
+        partnership_id=row["partnership_id"],
+        actor_id=row["actor_id"],
+        action=row["action"],
+        detail=json.loads(row["detail"]),
+    )

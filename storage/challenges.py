@@ -440,6 +440,7 @@ class Query:
     statuses: tuple[Status, ...] = ()
     since: datetime | None = None
     match: str | None = None  # an FTS5 query over challenges_fts
+    pinned: bool = False  # only those with a location pin
 
 
 def _where(visibility: Visibility, query: Query) -> tuple[str, list[object]]:
@@ -460,6 +461,8 @@ def _where(visibility: Visibility, query: Query) -> tuple[str, list[object]]:
     if query.match is not None:
         parts.append("c.id IN (SELECT rowid FROM challenges_fts WHERE challenges_fts MATCH ?)")
         params.append(query.match)
+    if query.pinned:
+        parts.append("c.latitude IS NOT NULL AND c.longitude IS NOT NULL")
     return " AND ".join(parts), params
 
 
@@ -480,6 +483,36 @@ async def search(
         [*params, limit, offset],
     )
     return [_challenge(row) for row in rows], int(total[0]) if total else 0
+
+
+async def created_between(
+    conn: Reader, visibility: Visibility, start: datetime, end: datetime
+) -> list[Challenge]:
+    """The challenges flagged in [start, end) that `visibility` sees, oldest first."""
+    condition, params = visibility.condition()
+    rows = await conn.fetchall(
+        f"{_SELECT} WHERE {condition} AND c.created_at >= ? AND c.created_at < ?"
+        " ORDER BY c.created_at, c.id",
+        [*params, to_db_time(start), to_db_time(end)],
+    )
+    return [_challenge(row) for row in rows]
+
+
+async def events_of(conn: Reader, challenge_ids: Sequence[int]) -> dict[int, list[ChallengeEvent]]:
+    """The histories of several challenges, oldest step first, by challenge."""
+    histories: dict[int, list[ChallengeEvent]] = {number: [] for number in challenge_ids}
+    # In slices: SQLite limits the parameters of one statement.
+    for first in range(0, len(challenge_ids), 500):
+        chunk = challenge_ids[first : first + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = await conn.fetchall(
+            f"SELECT * FROM challenge_events WHERE challenge_id IN ({marks})"
+            " ORDER BY challenge_id, id",
+            list(chunk),
+        )
+        for row in rows:
+            histories[row["challenge_id"]].append(_event(row))
+    return histories
 
 
 async def counts(

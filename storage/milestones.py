@@ -321,6 +321,18 @@ async def history(conn: Reader, milestone_id: int, limit: int) -> list[Milestone
     return [_update(row) for row in rows]
 
 
+async def updates_between(
+    conn: Reader, partnership_id: int, start: datetime, end: datetime
+) -> list[MilestoneUpdate]:
+    """Every update of a partnership's milestones made in [start, end), oldest first."""
+    rows = await conn.fetchall(
+        "SELECT u.* FROM milestone_updates u JOIN milestones m ON m.id = u.milestone_id"
+        " WHERE m.partnership_id = ? AND u.at >= ? AND u.at < ? ORDER BY u.at, u.id",
+        (partnership_id, to_db_time(start), to_db_time(end)),
+    )
+    return [_update(row) for row in rows]
+
+
 async def count_updates(conn: Reader, milestone_ids: Sequence[int]) -> int:
     """How many history entries some milestones have."""
     if not milestone_ids:

@@ -41,6 +41,7 @@ from bot.handlers import (
     contact_flow,
     contacts,
     digests,
+    documents,
     errors,
     fallback,
     flag,
@@ -49,6 +50,7 @@ from bot.handlers import (
     meetings,
     milestones,
     preferences,
+    reports,
     start,
 )
 from bot.handlers.meeting_flow import flow as meeting_flow
@@ -73,6 +75,8 @@ PRIVATE_ONLY = (
     *("milestones", "milestone"),
     # Challenges may be restricted; flagging one is not a conversation for a group.
     *("flag", "challenges", "challenge_alerts", "escalation"),
+    # Reports may hold restricted items and go to one person.
+    *("report", "calendar"),
 )
 #: A file of contacts: a CSV (ours, or a Google or Outlook export) or vCards from a phone.
 CONTACT_FILE = (
@@ -322,6 +326,15 @@ def flag_flow() -> ConversationHandler[BotContext]:
     )
 
 
+def report_flow() -> ConversationHandler[BotContext]:
+    """/report: period → format → language (→ restricted items) → the file."""
+    return _flow(
+        reports.FLOW.name,
+        entry_points=[CommandHandler("report", reports.report_start, filters=PRIVATE)],
+        states=reports.FLOW.states(),
+    )
+
+
 def challenge_status_flow() -> ConversationHandler[BotContext]:
     """A lifecycle button of a challenge → an optional note → the change; Reopen → the
     needed note → reopened."""
@@ -357,6 +370,7 @@ def register(application: PartnerbotApplication) -> None:
         meeting_filter_handler(),
         flag_flow(),
         milestone_flow(),
+        report_flow(),
         CommandHandler("start", start.start),
         CommandHandler("help", start.help_command),
         CommandHandler("language", preferences.language_menu, filters=PRIVATE),
@@ -419,6 +433,9 @@ def register(application: PartnerbotApplication) -> None:
             meetings.delete_confirmed, pattern=cb.MeetingDeleteConfirmed.pattern()
         ),
         CallbackQueryHandler(meetings.files, pattern=cb.MeetingFiles.pattern()),
+        CallbackQueryHandler(documents.minutes, pattern=cb.MeetingMinutes.pattern()),
+        CallbackQueryHandler(documents.meeting_calendar, pattern=cb.MeetingCalendar.pattern()),
+        CommandHandler("calendar", documents.calendar, filters=PRIVATE),
         CommandHandler("actions", actions.actions_command, filters=PRIVATE),
         CallbackQueryHandler(actions.actions_page, pattern=cb.ActionList.pattern()),
         CallbackQueryHandler(actions.action_done, pattern=cb.ActionDone.pattern()),

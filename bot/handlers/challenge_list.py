@@ -1,13 +1,16 @@
-"""/challenges: lists of challenges with filters and text search, their pages, and the
-summary for 30 or 90 days."""
+"""/challenges: lists of challenges with filters and text search, their pages, the summary for
+30 or 90 days, and `/challenges map`: those with a location on a map."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from typing import Any, Literal
 
 from markupsafe import Markup
+from services.maps import MapPoint, challenge_map
 from telegram import InlineKeyboardButton, Update
+from telegram.constants import ChatAction
 
 from bot.callbacks import (
     CallbackData,
@@ -22,6 +25,7 @@ from bot.callbacks import (
     StatusFilter,
 )
 from bot.context import BotContext
+from bot.documents.files import map_texts
 from bot.i18n import N_, Translator
 from bot.messaging import answer, show
 from bot.throttling import spend
@@ -29,13 +33,14 @@ from bot.views import challenges as views
 from bot.views import texts
 from bot.views.keyboards import button, in_rows, keyboard, pager
 from domain.challenges import Category, Severity, Status
+from services.access import Capability
 from services.challenges import (
     OPEN_STATUSES,
     SUMMARY_PERIODS,
     Filter,
 )
 from services.challenges_input import match_word, vocabulary
-from services.text import clean
+from services.text import clean, fold
 from services.throttle import Expense
 
 #: Where the searched words of challenge lists are kept for their buttons.
@@ -50,6 +55,11 @@ FILTER_LABELS: dict[ChallengeFilterField, str] = {
     "days": N_("Period"),
 }
 PERIODS = (7, 30, 90, 365)
+#: The word after /challenges that asks for a map (besides the English "map").
+MAP_WORD = N_("map")
+MAP_TITLE = N_("{partnership}: challenges, {period}")
+#: A map's period unless another is typed.
+MAP_DAYS = 90
 
 
 def _summary_label(_: Translator, days: int) -> str:
@@ -156,10 +166,52 @@ def _typed_filter(context: BotContext, words: list[str]) -> Filter:
 
 
 async def list_command(update: Update, context: BotContext) -> None:
-    """/challenges, optionally with filter words."""
-    if context.args:
+    """/challenges, optionally with filter words; `/challenges map [filters]` draws them."""
+    words = list(context.args or [])
+    if words and fold(words[0]) in _map_words(context._):
+        await _send_map(update, context, _typed_filter(context, words[1:]))
+        return
+    if words:
         spend(context, Expense.SEARCH)
-    await _show_list(update, context, _typed_filter(context, list(context.args or [])), 0)
+    await _show_list(update, context, _typed_filter(context, words), 0)
+
+
+def _map_words(_: Translator) -> set[str]:
+    """The word that asks for a map, in English and in the reader's language."""
+    return {"map", fold(_.text(MAP_WORD))}
+
+
+async def _send_map(update: Update, context: BotContext, wanted: Filter) -> None:
+    """The challenges that match and have a location, on a map (drawn in a worker thread);
+    ninety days unless another period was typed."""
+    _ = context._
+    spend(context, Expense.CHART)
+    caller = context.require_caller()
+    partnership = caller.require(Capability.READ).partnership
+    wanted = wanted if wanted.days else replace(wanted, days=MAP_DAYS)
+    found = await context.services.challenges.pinned(caller, wanted)
+    chat = update.effective_chat
+    assert chat is not None
+    await chat.send_action(ChatAction.UPLOAD_PHOTO)
+    period = views.period_text(_, wanted.days).lower()
+    title = _.text(MAP_TITLE).format(partnership=partnership.name, period=period)
+    points = [
+        MapPoint(c.latitude, c.longitude, c.severity, f"#{c.id}")
+        for c in found
+        if c.latitude is not None and c.longitude is not None
+    ]
+    png = await asyncio.to_thread(challenge_map, points, map_texts(_, title), rtl=_.rtl)
+    caption = _.plural(
+        "{count} challenge with a location, by severity. /challenges lists them.",
+        "{count} challenges with a location, by severity. /challenges lists them.",
+        len(points),
+    )
+    await chat.send_photo(
+        photo=png,
+        filename=f"{partnership.slug}-challenges-map.png",
+        caption=caption,
+        protect_content=any(c.restricted for c in found),
+    )
 
 
 async def list_pressed(update: Update, context: BotContext) -> None:

@@ -16,6 +16,7 @@ from telegram.helpers import create_deep_linked_url
 
 from bot.callbacks import (
     ListKey,
+    MeetingCalendar,
     MeetingClearFilters,
     MeetingDates,
     MeetingDelete,
@@ -25,6 +26,7 @@ from bot.callbacks import (
     MeetingKindChosen,
     MeetingKindMenu,
     MeetingList,
+    MeetingMinutes,
     MeetingOpen,
     MeetingSearch,
 )
@@ -268,6 +270,13 @@ async def _show_meeting(
     if meeting.attachments:
         label = _.text(views.FILES).format(count=len(meeting.attachments))
         rows.append([button("📎 " + label, MeetingFiles(meeting.id))])
+    documents = [
+        button(_.text(views.MINUTES_WORD), MeetingMinutes(meeting.id, "docx")),
+        button(_.text(views.MINUTES_PDF), MeetingMinutes(meeting.id, "pdf")),
+    ]
+    if not meeting.restricted:
+        documents.append(button(_.text(views.ADD_TO_CALENDAR), MeetingCalendar(meeting.id)))
+    rows.append(documents)
     if back is not None and recall(context, back.list_key) is not None:
         rows.append([button("« " + _.text(views.BACK), back)])
     await show(update, card, keyboard(rows) if rows else None, protect=meeting.restricted)
