@@ -17,6 +17,7 @@ import io
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import cast
 
 import docx
 from docx.document import Document as WordDocument
@@ -406,12 +407,19 @@ def _size(rpr: BaseOxmlElement, points: float) -> None:
 def _child(
     parent: BaseOxmlElement, tag: str, order: tuple[str, ...], **attributes: str
 ) -> BaseOxmlElement:
-    """`parent`'s `tag` child, added in schema order when missing, with `attributes` set."""
+    """`parent`'s `tag` child, added in schema order when missing, with `attributes` set.
+
+    Elements python-docx has no class for are plain lxml elements: only lxml's own methods
+    are used on them, here and by callers."""
     child = parent.find(qn(tag))
     if child is None:
         child = OxmlElement(tag)
-        parent.insert_element_before(child, *order[order.index(tag) + 1 :])
+        later = {qn(name) for name in order[order.index(tag) + 1 :]}
+        successor = next((sibling for sibling in parent if sibling.tag in later), None)
+        if successor is None:
+            parent.append(child)
+        else:
+            successor.addprevious(child)
     for name, value in attributes.items():
         child.set(qn(f"w:{name}"), value)
-    assert isinstance(child, BaseOxmlElement)
-    return child
+    return cast("BaseOxmlElement", child)
