@@ -14,7 +14,7 @@ from docx.shared import Mm
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from bot.documents.docx import render_docx
+from bot.documents.docx import _PPR, _RPR, _SECTPR, _TCPR, _TRPR, render_docx
 from bot.documents.model import (
     Bullets,
     Document,
@@ -321,3 +321,21 @@ def test_a_tall_picture_is_scaled_down_to_fit_the_page() -> None:
     assert picture.height <= Mm(257) * 0.7 + 1
     assert picture.width < Mm(166)
     assert abs(picture.width / picture.height - 1 / 6) < 0.01
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_properties_are_written_in_the_order_word_requires(language: str) -> None:
+    word = _read(_report(language))
+    parts = [
+        word.element,
+        word.styles.element,
+        word.sections[0].header._element,
+        word.sections[0].footer._element,
+    ]
+    for part in parts:
+        for tag, order in [("w:pPr", _PPR), ("w:rPr", _RPR), ("w:trPr", _TRPR),
+                           ("w:tcPr", _TCPR), ("w:sectPr", _SECTPR)]:  # fmt: skip
+            rank = {qn(name): i for i, name in enumerate(order)}
+            for properties in part.iter(qn(tag)):
+                ranks = [rank[child.tag] for child in properties if child.tag in rank]
+                assert ranks == sorted(ranks), (tag, [child.tag for child in properties])
