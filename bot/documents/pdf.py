@@ -372,8 +372,10 @@ class _ReportPDF(FPDF):
         self.set_line_width(0.2)
         # Rows between the shaded ones take the current fill colour.
         self.set_fill_color(255, 255, 255)
+        # Widths that do not match the columns would stop fpdf2: share the width evenly then.
+        widths = table.widths if len(table.widths) == columns else (1.0,) * columns
         with self.table(
-            col_widths=[table.widths[i] for i in order],
+            col_widths=[widths[i] for i in order],
             width=self.epw,
             borders_layout="HORIZONTAL_LINES",
             cell_fill_color=_ZEBRA,

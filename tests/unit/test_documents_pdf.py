@@ -77,7 +77,7 @@ def english() -> Document:
                     "Joint investigation team with Senegal",
                     "Training for border police in Nouadhibou, with a long description that "
                     "has to wrap onto a second line of the page to be read in full",
-                    "Exchange of liaison officers",
+                    "Exchange of liaison officers with commissioner أحمد الطاهر (Nouakchott)",
                 )
             ),
             Heading("Meetings", 2),
@@ -180,6 +180,8 @@ def test_english_report_reads_back() -> None:
     assert "No open challenges in this period." in everything
     assert "Meeting 60 with the Dakar prosecutors" in everything
     assert "420" in everything
+    # An Arabic name in English text is shaped right to left and read back as written.
+    assert "أحمد الطاهر" in everything
     # The table spans pages and its header comes back on each.
     table_pages = [text for text in texts if "Meeting 0" in text or "Meeting 6" in text]
     assert len(table_pages) >= 2
@@ -228,6 +230,35 @@ def test_arabic_table_starts_on_the_right() -> None:
 
     page.extract_text(visitor_text=visit)
     assert positions["المشاركون"] < positions["المكان"]
+
+
+def test_a_picture_is_never_split_from_its_caption() -> None:
+    filler = tuple(Paragraph.of("Filler text of the report. " * 40) for _ in range(4))
+    document = Document(
+        title="Report",
+        language="en",
+        rtl=False,
+        cover=(),
+        body=(*filler, Image(chart_png(), caption="Meetings per month", width=1.0)),
+    )
+    reader = PdfReader(io.BytesIO(render_pdf(document)))
+    drawn = [
+        page for page in reader.pages if re.search(rb"/I\d+ Do", page.get_contents().get_data())
+    ]
+    assert len(drawn) == 1
+    assert drawn[0] is reader.pages[-1]
+    assert "Meetings per month" in drawn[0].extract_text()
+
+
+def test_a_table_with_mismatched_widths_still_renders() -> None:
+    document = Document(
+        title="Report",
+        language="en",
+        rtl=False,
+        cover=(),
+        body=(Table(header=("A", "B", "C"), rows=(("1", "2", "3"),), widths=(1, 2)),),
+    )
+    assert "A B C" in " ".join(pages_text(render_pdf(document))[1].split())
 
 
 @pytest.mark.parametrize(
