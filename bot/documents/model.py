@@ -98,7 +98,7 @@ class Document:
 
     `marking` (e.g. "RESTRICTED" in the document's language), when set, is printed on the cover
     and in every page's header (PDF) or the section header (Word). `footer` is printed on every
-    page with the page number. `title` also becomes the file's metadata title; `language` is a
+    page with the page number (`page_label`). `title` also becomes the file's metadata title; `language` is a
     shipped language code (en, fr, ar, pt, es), `rtl` true for Arabic."""
 
     title: str
@@ -110,6 +110,8 @@ class Document:
     marking: str | None = None
     author: str = "Partnerbot"
     created: datetime | None = None
+    #: The page number where a format prints it (PDF), in the document's language.
+    page_label: str = "{page} / {pages}"
 
 
 CellValue = str | int | float | date | datetime | None

@@ -64,12 +64,10 @@ _WARNING_LINE = (214, 134, 0)
 _MARKDOWN = re.compile(r"(\\|\*\*|__|~~|--)")
 
 
-def render_pdf(document: Document, page_label: str = "{page} / {pages}") -> bytes:
-    """The document as PDF bytes.
-
-    `page_label` is the footer's page number, translated by the caller (e.g. "page {page} /
-    {pages}"): `{page}` is the page's number, `{pages}` the number of pages."""
-    pdf = _ReportPDF(document, page_label)
+def render_pdf(document: Document) -> bytes:
+    """The document as PDF bytes; its footer numbers pages with `Document.page_label`
+    (`{page}` the page's number, `{pages}` the number of pages)."""
+    pdf = _ReportPDF(document, document.page_label)
     pdf.write_cover()
     pdf.add_page()
     for block in document.body:

@@ -38,6 +38,7 @@ from domain.models import Partnership
 from services.reports import ReportData
 
 RESTRICTED = N_("RESTRICTED")
+PAGE_LABEL = N_("page {page} / {pages}")
 PERSONAL_DATA_REMINDER = N_(
     "Reminder: no personal data on suspects or migrants belongs in this document. Operational"
     " intelligence goes through official channels, such as Europol's SIENA."
@@ -120,6 +121,7 @@ def report_document(
         footer=f"{data.partnership.name} · {period}",
         marking=_t(_, RESTRICTED) if data.restricted else None,
         created=data.made_at,
+        page_label=_.text(PAGE_LABEL),
     )
 
 
@@ -519,6 +521,7 @@ def minutes_document(meeting: Meeting, partnership: Partnership, _: Translator) 
         footer=f"{partnership.name} · {meeting.title} · {when}",
         marking=_t(_, RESTRICTED) if meeting.restricted else None,
         created=meeting.updated_at,
+        page_label=_.text(PAGE_LABEL),
     )
 
 
@@ -727,6 +730,7 @@ def report_workbook(data: ReportData, _: Translator) -> Workbook:
         title=f"{_t(_, N_('Activity report'))} — {partnership.name} — {_period_text(data, _)}",
         marking=_t(_, RESTRICTED) if data.restricted else None,
         created=data.made_at,
+        page_label=_.text(PAGE_LABEL),
     )
 
 

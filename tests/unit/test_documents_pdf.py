@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import io
 import re
 from datetime import UTC, datetime
@@ -159,7 +161,7 @@ def pages_text(pdf: bytes) -> list[str]:
 
 
 def test_english_report_reads_back() -> None:
-    pdf = render_pdf(english(), page_label="page {page} / {pages}")
+    pdf = render_pdf(replace(english(), page_label="page {page} / {pages}"))
     reader = PdfReader(io.BytesIO(pdf))
     texts = pages_text(pdf)
     count = len(texts)
