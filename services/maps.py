@@ -19,11 +19,12 @@ import json
 import math
 import textwrap
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from babel import Locale
 from matplotlib import patheffects
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -31,6 +32,7 @@ from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.path import Path as GeoPath
+from matplotlib.transforms import Bbox
 
 from domain.challenges import Severity
 from services.charts import DPI, FONT, TEXT_COLOUR, WIDTH_INCHES, Side, visual
@@ -47,6 +49,15 @@ LAND_COLOUR = "#e0e0e0"
 BORDER_COLOUR = "#ffffff"
 SEA_COLOUR = "#d6e9f5"
 MUTED_COLOUR = "#555555"
+NAME_COLOUR = "#7a7a7a"
+NAME_SIZE = 8.5
+#: Characters per line of a country's name.
+NAME_WIDTH = 14
+EMPTY_SIZE = 15
+#: Characters per line of the message shown when no challenge has a place.
+EMPTY_WIDTH = 36
+#: A country is named when its largest part covers at least this share of the map.
+MIN_NAMED_SHARE = 0.004
 #: Dots carry their labels ("#12") only up to this many; beyond, labels hide the map.
 MAX_LABELS = 25
 #: West, south, east, north in degrees: West Africa and the Mediterranean, shown with no point.
@@ -85,6 +96,8 @@ class MapTexts:
     legend: dict[Severity, str]
     attribution: str
     empty: str
+    #: Country names by ISO 3166-1 alpha-2 code (see `country_names`); without, none is shown.
+    countries: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -104,6 +117,11 @@ class MapView:
     south: float
     east: float
     north: float
+
+    @property
+    def middle(self) -> tuple[float, float]:
+        """Latitude and longitude of the middle of the view."""
+        return (self.south + self.north) / 2, (self.west + self.east) / 2
 
     def pixel(self, latitude: float, longitude: float) -> tuple[float, float]:
         """Where a place is drawn in the PNG, in pixels from its top left corner."""
@@ -133,6 +151,42 @@ def load_countries(path: Path = COUNTRIES_FILE) -> tuple[Country, ...]:
         path_ = GeoPath(np.array(vertices), np.concatenate(codes), readonly=True)
         countries.append(Country(iso=country["iso"], name=country["name"], path=path_))
     return tuple(countries)
+
+
+def _visible_middle(country: Country, view: MapView) -> tuple[tuple[float, float] | None, float]:
+    """Where the country's name goes on this view: the centroid of its largest part within the
+    view, with that part's area in square degrees. No place where the centroid falls outside
+    that part (a crescent), since the name would then sit on a neighbour."""
+    box = Bbox([[view.west, view.south], [view.east, view.north]])
+    if not box.overlaps(country.path.get_extents()):
+        return None, 0.0
+    middle: tuple[float, float] | None = None
+    largest = 0.0
+    for ring in country.path.clip_to_bbox(box).to_polygons(closed_only=True):
+        points = np.asarray(ring, dtype=np.float64)
+        xs, ys = points[:, 0], points[:, 1]
+        cross = xs * np.roll(ys, -1) - np.roll(xs, -1) * ys
+        area = float(cross.sum()) / 2
+        if abs(area) <= largest:
+            continue
+        largest = abs(area)
+        centre = (
+            float(((xs + np.roll(xs, -1)) * cross).sum()) / (6 * area),
+            float(((ys + np.roll(ys, -1)) * cross).sum()) / (6 * area),
+        )
+        middle = centre if GeoPath(points).contains_point(centre) else None
+    return middle, largest
+
+
+@functools.cache
+def country_names(language: str) -> dict[str, str]:
+    """The map's country names in a language (Babel's CLDR territory names), by ISO code."""
+    territories = Locale.parse(language).territories
+    return {
+        country.iso: str(territories[country.iso])
+        for country in load_countries()
+        if country.iso and country.iso in territories
+    }
 
 
 @functools.cache
@@ -232,6 +286,10 @@ def challenge_map(points: Sequence[MapPoint], texts: MapTexts, *, rtl: bool = Fa
     )
     axes.set_xlim(view.west, view.east)
     axes.set_ylim(view.south, view.north)
+    empty = textwrap.wrap(texts.empty, EMPTY_WIDTH, max_lines=3, placeholder=" …")
+    # With no dot, the message covers the middle of the map: no name goes under it.
+    reserved = [] if points else [_text_box(view.pixel(*view.middle), empty, EMPTY_SIZE, 1.0)]
+    _draw_names(axes, view, texts.countries, points, reserved, rtl)
     axes.set_xticks([])
     axes.set_yticks([])
     for spine in axes.spines.values():
@@ -244,11 +302,11 @@ def challenge_map(points: Sequence[MapPoint], texts: MapTexts, *, rtl: bool = Fa
         axes.text(
             0.5,
             0.5,
-            _wrapped(texts.empty, 36, rtl, lines=3),
+            "\n".join(visual(line, rtl) for line in empty),
             transform=axes.transAxes,
             ha="center",
             va="center",
-            fontsize=15,
+            fontsize=EMPTY_SIZE,
             family=FONT,
             color=TEXT_COLOUR,
             linespacing=1.3,
@@ -267,6 +325,85 @@ def challenge_map(points: Sequence[MapPoint], texts: MapTexts, *, rtl: bool = Fa
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=DPI, facecolor="white")
     return buffer.getvalue()
+
+
+Box = tuple[float, float, float, float]
+
+
+def _text_box(centre: tuple[float, float], lines: Sequence[str], size: float, pad: float) -> Box:
+    """Left, top, right, bottom in pixels of text centred there, estimated from its letters
+    (good enough to keep texts apart without measuring each); `pad` in multiples of `size`."""
+    half_width = (max((len(line) for line in lines), default=0) * 0.3 + pad) * size * DPI / 72
+    half_height = (len(lines) * 0.6 + pad) * size * DPI / 72
+    x, y = centre
+    return (x - half_width, y - half_height, x + half_width, y + half_height)
+
+
+def _draw_names(
+    axes: Axes,
+    view: MapView,
+    names: Mapping[str, str],
+    points: Sequence[MapPoint],
+    reserved: Sequence[Box],
+    rtl: bool,
+) -> None:
+    """Names of the countries large enough on this map, largest first, over no other name and
+    no dot or its label (moved a line down or up where that frees them)."""
+    view_area = (view.east - view.west) * (view.north - view.south)
+    left, top = view.pixel(view.north, view.west)
+    right, bottom = view.pixel(view.south, view.east)
+    taken = list(reserved)
+    for point in points:
+        # A dot, and its label beside it, above, on the reading side.
+        x, y = view.pixel(point.latitude, point.longitude)
+        reach = 60 if point.label and len(points) <= MAX_LABELS else 12
+        taken.append((x - (reach if rtl else 12), y - 40, x + (12 if rtl else reach), y + 12))
+    places = [
+        (country, *_visible_middle(country, view))
+        for country in load_countries()
+        if country.iso is not None and country.iso in names
+    ]
+    for country, middle, area in sorted(places, key=lambda place: place[2], reverse=True):
+        if area / view_area < MIN_NAMED_SHARE:
+            break
+        if middle is None or country.iso is None:
+            continue
+        wrapped = textwrap.wrap(names[country.iso], NAME_WIDTH, max_lines=3, placeholder="…")
+        if not wrapped:
+            continue
+        longitude, latitude = middle
+        x, y = view.pixel(latitude, longitude)
+        left_, top_, right_, bottom_ = _text_box((x, y), wrapped, NAME_SIZE, 0.0)
+        width, height = right_ - left_, bottom_ - top_
+        # Where it fits: in the middle, else a line or two below or above, else beside.
+        shifts = [(0.0, 0.0), (0.0, 1.1 * height), (0.0, -1.1 * height), (0.0, 2.2 * height)]
+        shifts += [(0.0, -2.2 * height), (1.1 * width, 0.0), (-1.1 * width, 0.0)]
+        for dx, dy in shifts:
+            box = (left_ + dx, top_ + dy, right_ + dx, bottom_ + dy)
+            if box[0] < left or box[2] > right or box[1] < top or box[3] > bottom:
+                continue
+            if not any(
+                box[0] < other[2] and other[0] < box[2] and box[1] < other[3] and other[1] < box[3]
+                for other in taken
+            ):
+                break
+        else:
+            continue
+        taken.append(box)
+        axes.annotate(
+            "\n".join(visual(text, rtl) for text in wrapped),
+            (longitude, latitude),
+            # Points, upwards; pixels were counted downwards.
+            xytext=(dx * 72 / DPI, -dy * 72 / DPI),
+            textcoords="offset points",
+            ha="center",
+            va="center",
+            fontsize=NAME_SIZE,
+            family=FONT,
+            color=NAME_COLOUR,
+            linespacing=1.1,
+            zorder=2,
+        )
 
 
 def _draw_legend(

@@ -88,38 +88,35 @@ def clip(ring: Ring, region: tuple[float, float, float, float] = REGION) -> Ring
     the same, and the map never shows beyond the box.
     """
     west, south, east, north = region
-    edges = (
-        (lambda p: p[0] >= west, lambda a, b: _at_x(a, b, west)),
-        (lambda p: p[0] <= east, lambda a, b: _at_x(a, b, east)),
-        (lambda p: p[1] >= south, lambda a, b: _at_y(a, b, south)),
-        (lambda p: p[1] <= north, lambda a, b: _at_y(a, b, north)),
-    )
+    # (axis, bound, whether inside is at or above the bound)
+    edges = ((0, west, True), (0, east, False), (1, south, True), (1, north, False))
     points = ring
-    for inside, cross in edges:
-        if not points:
-            break
+    for axis, bound, above in edges:
+
+        def inside(
+            point: Point, axis: int = axis, bound: float = bound, above: bool = above
+        ) -> bool:
+            return point[axis] >= bound if above else point[axis] <= bound
+
         kept: Ring = []
-        previous = points[-1]
+        previous = points[-1] if points else (0.0, 0.0)
         for point in points:
             if inside(point):
                 if not inside(previous):
-                    kept.append(cross(previous, point))
+                    kept.append(_crossing(previous, point, axis, bound))
                 kept.append(point)
             elif inside(previous):
-                kept.append(cross(previous, point))
+                kept.append(_crossing(previous, point, axis, bound))
             previous = point
         points = kept
     return points
 
 
-def _at_x(a: Point, b: Point, x: float) -> Point:
-    t = (x - a[0]) / (b[0] - a[0])
-    return (x, a[1] + t * (b[1] - a[1]))
-
-
-def _at_y(a: Point, b: Point, y: float) -> Point:
-    t = (y - a[1]) / (b[1] - a[1])
-    return (a[0] + t * (b[0] - a[0]), y)
+def _crossing(a: Point, b: Point, axis: int, bound: float) -> Point:
+    """Where the segment from a to b meets the line where coordinate `axis` is `bound`."""
+    t = (bound - a[axis]) / (b[axis] - a[axis])
+    x, y = a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1])
+    return (bound, y) if axis == 0 else (x, bound)
 
 
 def _area(ring: Ring) -> float:
@@ -150,9 +147,8 @@ def iso_alpha2(numeric: str | None) -> str | None:
     """ISO 3166-1 alpha-2 for a numeric code, as CLDR's territory aliases give it."""
     if not numeric:
         return None
-    aliases: dict[str, list[str]] = get_global("territory_aliases")
-    codes = aliases.get(numeric.zfill(3))
-    return codes[0] if codes else None
+    codes = get_global("territory_aliases").get(numeric.zfill(3))
+    return str(codes[0]) if codes else None
 
 
 def convert(topology: dict[str, Any]) -> dict[str, Any]:

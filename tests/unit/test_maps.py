@@ -21,6 +21,7 @@ from services.maps import (
     MapPoint,
     MapTexts,
     challenge_map,
+    country_names,
     data_attribution,
     load_countries,
     map_view,
@@ -43,6 +44,7 @@ ENGLISH = MapTexts(
     },
     attribution=data_attribution(),
     empty="No challenge with a location in this period.",
+    countries=country_names("en"),
 )
 ARABIC = MapTexts(
     title="التحديات الناشئة",
@@ -54,6 +56,7 @@ ARABIC = MapTexts(
     },
     attribution="صُنعت باستخدام Natural Earth. بيانات خرائط مجانية @ naturalearthdata.com.",
     empty="لا يوجد تحدٍّ له موقع في هذه الفترة.",
+    countries=country_names("ar"),
 )
 
 
@@ -173,3 +176,22 @@ def test_the_border_file_holds_the_partnership_countries() -> None:
         (left, bottom), (right, top) = country.path.get_extents().get_points()
         assert west <= left <= right <= east
         assert south <= bottom <= top <= north
+
+
+def test_country_names_come_in_the_reader_language() -> None:
+    assert country_names("en")["NE"] == "Niger"
+    assert country_names("fr")["MR"] == "Mauritanie"
+    assert country_names("ar")["LY"] == "ليبيا"
+    assert country_names("es")["ES"] == "España"
+
+
+def test_a_name_never_covers_a_dot() -> None:
+    # Agadez lies near the middle of Niger, where its name would go.
+    points = [MapPoint(*AGADEZ, Severity.CRITICAL, "#12")]
+    x, y = map_view(points).pixel(*AGADEZ)
+    picture = image(challenge_map(points, ENGLISH))
+
+    for dx, dy in ((0, 0), (-3, 0), (3, 0), (0, -3), (0, 3)):
+        pixel = picture.getpixel((round(x) + dx, round(y) + dy))
+        assert isinstance(pixel, tuple)
+        assert close(pixel, rgb(SEVERITY_COLOURS[Severity.CRITICAL]))
