@@ -7,7 +7,9 @@ longitudes shortened by the cosine of the view's middle latitude so that shapes 
 proportions near it. The view fits the points, never closer than a region a few hundred
 kilometres across; with no point it shows West Africa and the Mediterranean. Texts arrive
 translated; Arabic is shaped and laid out right to left as on the progress charts, with the
-title, legend and attribution on the right. Only the Agg renderer is used, and the borders are
+title, legend and attribution on the right. Countries are named in the reader's language
+(`country_names`, from CLDR through Babel) where there is room: never over a dot, its label,
+another name or the message of an empty map. Only the Agg renderer is used, and the borders are
 read once and never changed, so maps can be drawn in worker threads.
 """
 
