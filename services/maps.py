@@ -4,7 +4,7 @@ country borders, drawn offline with matplotlib's Agg renderer.
 The borders are Natural Earth's (public domain), shipped in `data/countries.json` (see
 `data/NATURAL_EARTH.md`); nothing is fetched. The projection is equirectangular, with
 longitudes shortened by the cosine of the view's middle latitude so that shapes keep their
-proportions near it. The view fits the points, never closer than a region a few hundred
+proportions near it. The view fits the points, never closer than a region some 2,000
 kilometres across; with no point it shows West Africa and the Mediterranean. Texts arrive
 translated; Arabic is shaped and laid out right to left as on the progress charts, with the
 title, legend and attribution on the right. Countries are named in the reader's language
