@@ -304,9 +304,7 @@ class ReportService:
         ago on, restricted ones left out; their own open follow-up actions with a due date;
         the plan's open milestones with a due date."""
         membership = caller.require(Capability.READ)
-        viewer = Viewer(
-            membership.member_id, privileged=membership.role.at_least(Role.COORDINATOR)
-        )
+        viewer = Viewer(membership.member_id, privileged=membership.role.at_least(Role.COORDINATOR))
         items = await self._calendar(membership.partnership, viewer, owner=membership.member_id)
         await self.record_export(caller, membership.partnership_id, what="calendar")
         return items

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.i18n import N_, Translator
+from bot.views import meetings as meeting_views
+from domain.meetings import Meeting
+from domain.models import Partnership
 from services.calendars import (
     CalendarEvent,
     action_event,
@@ -11,11 +15,6 @@ from services.calendars import (
     meeting_event,
     milestone_event,
 )
-
-from bot.i18n import N_, Translator
-from bot.views import meetings as meeting_views
-from domain.meetings import Meeting
-from domain.models import Partnership
 from services.reports import CalendarItems
 
 CALENDAR_NAME = N_("{partnership} (Partnerbot)")

@@ -4,16 +4,17 @@ challenges (matplotlib is loaded at start for charts anyway)."""
 
 from __future__ import annotations
 
-from services.maps import MapPoint, MapTexts
-from services.maps import challenge_map as draw_map
-
 from bot.documents.model import Document, Workbook
 from bot.i18n import N_, Translator
 from bot.views import challenges as challenge_views
 from domain.challenges import Severity
+from services.maps import MapPoint, MapTexts, country_names
+from services.maps import challenge_map as draw_map
 from services.reports import ReportData, ReportFormat
 
-MAP_ATTRIBUTION = N_("Borders: Natural Earth (public domain).")
+MAP_ATTRIBUTION = N_(
+    "Made with Natural Earth. Free vector and raster map data @ naturalearthdata.com."
+)
 
 
 def render_document(document: Document, file_format: ReportFormat) -> bytes:
@@ -55,4 +56,5 @@ def map_texts(_: Translator, title: str) -> MapTexts:
         legend={s: challenge_views.severity_name(_, s) for s in Severity},
         attribution=_.text(MAP_ATTRIBUTION),
         empty=_.text(N_("No challenge with a location in this period.")),
+        countries=country_names(_.locale),
     )

@@ -98,8 +98,8 @@ class Document:
 
     `marking` (e.g. "RESTRICTED" in the document's language), when set, is printed on the cover
     and in every page's header (PDF) or the section header (Word). `footer` is printed on every
-    page with the page number (`page_label`). `title` also becomes the file's metadata title; `language` is a
-    shipped language code (en, fr, ar, pt, es), `rtl` true for Arabic."""
+    page with the page number (`page_label`). `title` also becomes the file's metadata title;
+    `language` is a shipped language code (en, fr, ar, pt, es), `rtl` true for Arabic."""
 
     title: str
     language: str

@@ -31,7 +31,7 @@ from bot.i18n import N_, Translator
 from bot.views import challenges as challenge_views
 from bot.views import meetings as meeting_views
 from bot.views import milestones as milestone_views
-from bot.views.render import country_name, format_moment
+from bot.views.render import country_name, format_moment, period_text
 from domain.challenges import Category, ChallengeEvent, EventKind, Severity
 from domain.meetings import AttachmentKind, Meeting, MeetingKind
 from domain.models import Partnership
@@ -126,7 +126,7 @@ def report_document(
 
 
 def _period_text(data: ReportData, _: Translator) -> str:
-    return f"{_day(data.period.start, _)} – {_day(data.period.end, _)}"
+    return period_text(data.period.start, data.period.end, _.language)
 
 
 def _cover(data: ReportData, _: Translator, period: str) -> tuple[Block, ...]:
@@ -730,7 +730,6 @@ def report_workbook(data: ReportData, _: Translator) -> Workbook:
         title=f"{_t(_, N_('Activity report'))} — {partnership.name} — {_period_text(data, _)}",
         marking=_t(_, RESTRICTED) if data.restricted else None,
         created=data.made_at,
-        page_label=_.text(PAGE_LABEL),
     )
 
 

@@ -22,7 +22,7 @@ from bot.i18n import N_, Translator, translator
 from bot.messaging import reply
 from bot.throttling import spend
 from bot.views import milestones as milestone_views
-from bot.views.milestones import day
+from bot.views.render import period_text
 from domain.models import LANGUAGE_NAMES, LANGUAGES, Role
 from services.access import Capability
 from services.charts import render_progress_chart
@@ -67,14 +67,12 @@ ReportTurn = Turn[ReportRequest]
 
 async def _period_question(turn: ReportTurn) -> Markup:
     return turn._(
-        "Which period? Press a button, or send two days, e.g. 1/9/2026 - 30/11/2026, or"
-        " since 1/9."
+        "Which period? Press a button, or send two days, e.g. 1/9/2026 - 30/11/2026, or since 1/9."
     )
 
 
 def _period_label(_: Translator, title: str, period: Period) -> str:
-    days = f"{day(period.start, _.language, 'short')} – {day(period.end, _.language, 'short')}"
-    return f"{_.text(title)} ({days})"
+    return f"{_.text(title)} ({period_text(period.start, period.end, _.language)})"
 
 
 async def _period_choices(turn: ReportTurn) -> list[Choice]:
@@ -133,7 +131,7 @@ async def _period_read(turn: ReportTurn, text: str) -> ReportRequest:
 def _period_shows(_: Translator, draft: ReportRequest) -> str | None:
     if draft.start is None or draft.end is None:
         return None
-    return f"{day(draft.start, _.language)} – {day(draft.end, _.language)}"
+    return period_text(draft.start, draft.end, _.language)
 
 
 # -- format, language, restricted ---------------------------------------------------------------
@@ -200,6 +198,7 @@ async def _make(turn: ReportTurn) -> None:
     spend(context, Expense.EXPORT)
     caller = context.require_caller()
     progress = await reply(turn.update, _("Preparing the report: meetings and challenges…"))
+    assert progress is not None  # a private chat
     data = await context.services.reports.for_caller(
         caller, request.period, include_restricted=request.include_restricted
     )
@@ -258,10 +257,9 @@ async def _edit(progress: Message, text: Markup) -> None:
 
 def _caption(_: Translator, data: ReportData) -> Markup:
     text = _(
-        "Activity report of {partnership}, {start} – {end}.",
+        "Activity report of {partnership}, {period}.",
         partnership=data.partnership.name,
-        start=day(data.period.start, _.language),
-        end=day(data.period.end, _.language),
+        period=period_text(data.period.start, data.period.end, _.language),
     )
     if data.restricted:
         text += Markup(" ") + _("🔒 RESTRICTED: it includes restricted items.")
@@ -332,4 +330,3 @@ async def report_start(update: Update, context: BotContext) -> object:
     )
     draft = ReportRequest(may_restrict=membership.role.at_least(Role.COORDINATOR))
     return await FLOW.start(update, context, draft, intro=intro)
-

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date, format_time
+from babel.dates import format_date, format_interval, format_time
 from markupsafe import Markup, escape
 
 from domain.models import cldr_locale
@@ -104,6 +104,12 @@ def format_moment(
     time = format_time(local, "short", tzinfo=zone, locale=cldr_locale(language))
     pattern: str = Locale.parse(cldr_locale(language)).datetime_formats["medium"]
     return pattern.replace("{1}", date).replace("{0}", time)
+
+
+def period_text(start: date, end: date, language: str) -> str:
+    """From one day to another as people of that language write it ("Nov 1 – 30, 2026",
+    "1–30 nov. 2026")."""
+    return str(format_interval(start, end, "yMMMd", locale=cldr_locale(language)))
 
 
 def bold(value: object) -> Markup:

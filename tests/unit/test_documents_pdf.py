@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import io
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest

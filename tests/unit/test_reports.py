@@ -60,7 +60,7 @@ async def cop(services: Services, clock: FakeClock) -> Partnership:
             kind=MeetingKind.BILATERAL,
             actions=(),
             held_at=datetime(2026, 11, 30, 22, 30, tzinfo=UTC),
-        ),  # fmt: skip
+        ),
     )
     await services.meetings.save(
         named,
@@ -71,7 +71,7 @@ async def cop(services: Services, clock: FakeClock) -> Partnership:
             restricted=True,
             actions=(),
             participants=(Participant("U303", "DPAF", NAMED),),
-        ),  # fmt: skip
+        ),
     )
     await services.meetings.save(
         named,
@@ -81,7 +81,7 @@ async def cop(services: Services, clock: FakeClock) -> Partnership:
             title="October meeting",
             actions=(),
             held_at=datetime(2026, 10, 31, 12, tzinfo=UTC),
-        ),  # fmt: skip
+        ),
     )
     for title, severity, restricted, day in (
         ("Convoys near Agadez", Severity.HIGH, False, 5),
@@ -99,7 +99,7 @@ async def cop(services: Services, clock: FakeClock) -> Partnership:
                 restricted=restricted,
                 latitude=16.97,
                 longitude=7.99,
-            ),  # fmt: skip
+            ),
             key=title,
         )
     clock.now = datetime(2026, 12, 6, 9, tzinfo=UTC)
