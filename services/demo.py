@@ -8,7 +8,7 @@ partnerships obey the same rules as real ones.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Self
 
@@ -227,7 +227,8 @@ class DemoData:
     group: DemoGroup | None
     contacts: int
     created: tuple[str, ...]  # names of the partnerships this load created
-    history: HistoryLoaded = HistoryLoaded()  # what this load wrote of the demo's history
+    #: What this load wrote of the demo's history.
+    history: HistoryLoaded = field(default_factory=HistoryLoaded)
 
     @property
     def first_admin(self) -> DemoMember:

@@ -61,7 +61,7 @@ from storage.meetings import Filters, Viewer
 
 #: The kv key marking a partnership whose history was written (followed by its slug).
 MARKER = "demo.history."
-#: Minutes between a meeting and its minutes being logged.
+#: How long after a meeting its minutes are logged.
 LOGGED_AFTER = timedelta(hours=2)
 #: Local time of a step given without one.
 DEFAULT_TIME = time(10, 0)
@@ -256,9 +256,7 @@ class _SettableClock:
 Step = tuple[datetime, int, str, Callable[[], Awaitable[None]]]
 
 
-async def load_history(
-    services: Services, path: Path, people: Mapping[str, int]
-) -> HistoryLoaded:
+async def load_history(services: Services, path: Path, people: Mapping[str, int]) -> HistoryLoaded:
     """Write the history of each demo partnership that has none yet; `people` maps the
     usernames the file uses to member ids. HistoryDataError names the entry a service
     refused, or a person or partnership the demo does not know."""
@@ -355,14 +353,11 @@ class _Writer:
         membership = (
             None
             if member is None
-            else await member_store.membership(
-                self._services.db, member.id, self._partnership.id
-            )
+            else await member_store.membership(self._services.db, member.id, self._partnership.id)
         )
         if member is None or membership is None:
             raise HistoryDataError(
-                f"{self._path}: {place}: {username!r} is not a member of"
-                f" {self._partnership.slug!r}"
+                f"{self._path}: {place}: {username!r} is not a member of {self._partnership.slug!r}"
             )
         caller = Caller(
             TelegramIdentity(member.id, member.name, member.username, member.telegram_language),

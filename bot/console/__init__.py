@@ -19,4 +19,12 @@ from bot.console.run import DEMO_FILE, DEMO_HISTORY_FILE, run_console
 from bot.console.session import Console
 from bot.console.terminal import script_entries
 
-__all__ = ["DEMO_FILE", "DEMO_HISTORY_FILE", "Console", "LineFailed", "plain_text", "run_console", "script_entries"]
+__all__ = [
+    "DEMO_FILE",
+    "DEMO_HISTORY_FILE",
+    "Console",
+    "LineFailed",
+    "plain_text",
+    "run_console",
+    "script_entries",
+]
