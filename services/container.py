@@ -41,6 +41,8 @@ class Services:
 
     db: Database
     clock: Clock
+    wording: Wording
+    default_language: str
     access: AccessService
     invites: InviteService
     members: MemberService
@@ -76,6 +78,8 @@ class Services:
             broadcasts=BroadcastService(db, clock, outbox, default_language),
             challenges=ChallengeService(db, clock, outbox, wording.challenges, default_language),
             clock=clock,
+            wording=wording,
+            default_language=default_language,
             access=AccessService(db, clock),
             invites=InviteService(db, clock),
             members=MemberService(db, clock),
@@ -87,6 +91,18 @@ class Services:
             reports=ReportService(db, clock),
             digests=DigestService(db, clock, sources=[MeetingActivity(db), ChallengeActivity(db)]),
             throttle=Throttle(clock, limits),
+        )
+
+    def on_clock(self, clock: Clock) -> Services:
+        """The same services over the same database on another clock, without limits: to
+        write records dated in the past (the demo's history). Their outbox is their own, so
+        what they queue wakes no delivery worker."""
+        return Services.create(
+            self.db,
+            wording=self.wording,
+            default_language=self.default_language,
+            clock=clock,
+            limits={},
         )
 
     @classmethod

@@ -8,7 +8,7 @@ partnerships obey the same rules as real ones.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Self
 
@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from domain.models import LANGUAGES, PartnershipKind, Role
 from services.contact_fields import ContactDraft, OrganisationType
 from services.container import Services
+from services.demo_history import HistoryDataError, HistoryLoaded, load_history
 from services.partnerships import MAX_NAME_LENGTH, SLUG_PATTERN
 from services.validation import MAX_COUNTRY, MAX_ORGANISATION, known_timezone, shipped_language
 from storage import members as member_store
@@ -226,6 +227,8 @@ class DemoData:
     group: DemoGroup | None
     contacts: int
     created: tuple[str, ...]  # names of the partnerships this load created
+    #: What this load wrote of the demo's history.
+    history: HistoryLoaded = field(default_factory=HistoryLoaded)
 
     @property
     def first_admin(self) -> DemoMember:
@@ -268,9 +271,11 @@ def _describe(error: ValidationError) -> str:
     return "\n".join(lines)
 
 
-async def load_demo(services: Services, path: Path) -> DemoData:
-    """Create the demo partnerships with their members, unless they exist already, and fill
-    the contact directory of each demo partnership that has no contact yet.
+async def load_demo(services: Services, path: Path, history: Path | None = None) -> DemoData:
+    """Create the demo partnerships with their members, unless they exist already, fill
+    the contact directory of each demo partnership that has no contact yet and, with a
+    `history` file (services/demo_history.py), give each one untouched its year of meetings,
+    challenges and milestone updates.
 
     A partnership whose slug exists is left exactly as it is (members removed or roles
     changed while trying the bot stay that way), so loading twice changes nothing.
@@ -304,11 +309,18 @@ async def load_demo(services: Services, path: Path) -> DemoData:
             await _set_telegram_language(services, person)
         created.append(entry.name)
     await _load_contacts(services, demo)
+    loaded = HistoryLoaded()
+    if history is not None:
+        try:
+            loaded = await load_history(services, history, {p.username: p.id for p in demo.people})
+        except HistoryDataError as error:
+            raise DemoDataError(str(error)) from error
     return DemoData(
         members=tuple(_describe_member(person, demo) for person in demo.people),
         group=DemoGroup(demo.group.chat_id, demo.group.title) if demo.group else None,
         contacts=len(demo.contacts),
         created=tuple(created),
+        history=loaded,
     )
 
 

@@ -278,3 +278,20 @@ async def mark_reminded(tx: Transaction, broadcast_id: int, now: datetime) -> bo
         (to_db_time(now), broadcast_id),
     )
     return changed > 0
+
+
+async def last_broadcast_id(conn: Reader) -> int:
+    """The id of the newest broadcast, 0 without any: what is queued later has a higher one."""
+    value = await conn.fetchone("SELECT COALESCE(MAX(id), 0) AS last FROM broadcasts")
+    return int(value["last"]) if value else 0
+
+
+async def mark_written_as_sent(tx: Transaction, after_broadcast_id: int, now: datetime) -> int:
+    """Record the waiting deliveries of the broadcasts after `after_broadcast_id` as sent at
+    `now` without sending them: messages of a past written afterwards (the demo's history),
+    which nobody must receive today. Returns how many."""
+    return await tx.execute(
+        "UPDATE deliveries SET status = 'sent', sent_at = ?, last_error = NULL"
+        " WHERE status IN ('pending', 'failed') AND broadcast_id > ?",
+        (to_db_time(now), after_broadcast_id),
+    )

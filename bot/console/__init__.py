@@ -15,8 +15,16 @@ so every handler, flow and check runs as in production and nothing leaves the ma
 
 from bot.console.errors import LineFailed
 from bot.console.render import plain_text
-from bot.console.run import DEMO_FILE, run_console
+from bot.console.run import DEMO_FILE, DEMO_HISTORY_FILE, run_console
 from bot.console.session import Console
 from bot.console.terminal import script_entries
 
-__all__ = ["DEMO_FILE", "Console", "LineFailed", "plain_text", "run_console", "script_entries"]
+__all__ = [
+    "DEMO_FILE",
+    "DEMO_HISTORY_FILE",
+    "Console",
+    "LineFailed",
+    "plain_text",
+    "run_console",
+    "script_entries",
+]

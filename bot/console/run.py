@@ -10,14 +10,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
-from bot.app import build_application, running
+from bot.app import WORDING, build_application, running
 from bot.config import Settings
 from bot.console.session import Console
 from bot.console.terminal import script_entries
 from bot.local_api import LocalBotApi
-from services.demo import DemoDataError, load_demo
+from services.container import Services
+from services.demo import DemoData, DemoDataError, load_demo
 
 DEMO_FILE = Path(__file__).resolve().parents[2] / "data" / "demo.yaml"
+DEMO_HISTORY_FILE = DEMO_FILE.with_name("demo_history.yaml")
 
 
 @contextmanager
@@ -38,6 +40,15 @@ def _remove_database(database: Path) -> None:
         Path(f"{database}{suffix}").unlink(missing_ok=True)
 
 
+async def _load(settings: Settings, demo_file: Path, history_file: Path | None) -> DemoData:
+    """The demo written before the bot starts: no job or delivery worker runs meanwhile, so
+    none of them sees the history half written (services/demo_history.py)."""
+    async with Services.opened(
+        settings.database_path, wording=WORDING, default_language=settings.default_language
+    ) as services:
+        return await load_demo(services, demo_file, history_file)
+
+
 async def run_console(
     settings: Settings,
     *,
@@ -47,6 +58,7 @@ async def run_console(
     output: TextIO = sys.stdout,
     input_lines: Iterable[str] | None = None,
     demo_file: Path = DEMO_FILE,
+    history_file: Path | None = DEMO_HISTORY_FILE,
 ) -> int:
     """Run the bot on `database` with the demo data and talk to it.
 
@@ -66,14 +78,14 @@ async def run_console(
     api = LocalBotApi()
     # The console never talks to Telegram, so a configured token is not even handed over.
     local = settings.model_copy(update={"database_path": database, "bot_token": None})
-    application = build_application(local, request=api, rate_limiter=False)
     with _quiet_logs():
+        try:
+            demo = await _load(local, demo_file, history_file)
+        except DemoDataError as error:
+            output.write(f"!! {error}\n")
+            return 1
+        application = build_application(local, request=api, rate_limiter=False)
         async with running(application):
-            try:
-                demo = await load_demo(application.services, demo_file)
-            except DemoDataError as error:
-                output.write(f"!! {error}\n")
-                return 1
             console = Console(application, api, demo, output)
             try:
                 await console.banner(database, demo_file)

@@ -34,6 +34,7 @@ async def replay(
         fresh=False,
         output=output,
         demo_file=demo_file,
+        history_file=None,  # the history has tests of its own (test_demo.py); this is faster
     )
     return code, output.getvalue()
 

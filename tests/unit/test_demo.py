@@ -3,15 +3,22 @@ broken file is refused with an error naming the place of each problem."""
 
 from __future__ import annotations
 
+import io
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from bot.console import DEMO_FILE
+from bot.config import Settings
+from bot.console import DEMO_FILE, DEMO_HISTORY_FILE, run_console
+from domain.meetings import MeetingKind
 from domain.models import LANGUAGES, Role
 from services.container import Services
 from services.demo import DemoDataError, load_demo, read_demo_file
+from services.demo_history import HistoryDataError, read_history_file
+from services.meeting_fields import MeetingDraft, local_today
+from storage.db import Database
 
 MINIMAL = """
 people:
@@ -147,3 +154,135 @@ def test_not_yaml_and_missing_files_are_explained(tmp_path: Path) -> None:
         read_demo_file(write(tmp_path, "- just a list\n"))
     with pytest.raises(DemoDataError, match="demo data file not found"):
         read_demo_file(tmp_path / "missing.yaml")
+
+
+# -- the history ------------------------------------------------------------------------------
+
+
+async def test_the_history_loads_once_with_restricted_pinned_and_overdue_items(
+    services: Services, db: Database
+) -> None:
+    demo = await load_demo(services, DEMO_FILE, DEMO_HISTORY_FILE)
+    history = read_history_file(DEMO_HISTORY_FILE)
+    assert demo.history.partnerships == ("cop-mauritania-demo", "netcop-demo")
+    assert demo.history.meetings == len(history.meetings) >= 40
+    assert demo.history.challenges == len(history.challenges) >= 25
+    assert demo.history.milestone_updates == len(history.milestone_updates) >= 5
+    assert "fictional" in DEMO_HISTORY_FILE.read_text(encoding="utf-8")[:300].lower()
+
+    async def value(sql: str) -> int:
+        return int(await db.fetchvalue(sql))
+
+    assert await value("SELECT COUNT(*) FROM meetings") == demo.history.meetings
+    assert await value("SELECT COUNT(*) FROM meetings WHERE restricted = 1") >= 5
+    assert await value("SELECT COUNT(*) FROM challenges") == demo.history.challenges
+    assert await value("SELECT COUNT(*) FROM challenges WHERE restricted = 1") >= 3
+    assert await value("SELECT COUNT(*) FROM challenges WHERE latitude IS NOT NULL") >= 20
+    assert await value("SELECT COUNT(DISTINCT status) FROM challenges") >= 5
+    assert await value("SELECT COUNT(*) FROM challenge_events WHERE note != ''") >= 20
+    assert await value("SELECT COUNT(*) FROM challenge_events WHERE kind = 'reopen'") == 1
+    assert await value("SELECT COUNT(*) FROM milestone_updates") == demo.history.milestone_updates
+    # Everything of the past is dated in the past, spread over about a year.
+    now = services.clock()
+    oldest = await db.fetchvalue("SELECT MIN(held_at) FROM meetings")
+    assert oldest < (now - timedelta(days=300)).isoformat()
+    assert await db.fetchvalue("SELECT MAX(created_at) FROM challenges") < now.isoformat()
+    # Acknowledgements went through the alerts' buttons, as coordinators press them.
+    assert await value("SELECT COUNT(*) FROM challenges WHERE acknowledged_at IS NOT NULL") >= 20
+
+    # Follow-up actions: some done, some open, some overdue against the clock.
+    admin = await services.access.identify_known(demo.first_admin.user_id)
+    assert admin is not None and admin.membership is not None
+    actions = await services.meetings.actions(admin, 0)
+    assert actions.overdue >= 5 and actions.total > actions.overdue
+    assert await value("SELECT COUNT(*) FROM meeting_actions WHERE done_at IS NOT NULL") >= 20
+    today = local_today(now, admin.membership.partnership.timezone)
+    assert await services.meetings.due_reminders() == []  # nobody is reminded at start
+    assert all(i.action.due_on != today for i in actions.items)
+
+    # No message of the past waits in the outbox, and no escalation is still due.
+    assert await value("SELECT COUNT(*) FROM deliveries") > 0
+    assert await value("SELECT COUNT(*) FROM deliveries WHERE status != 'sent'") == 0
+    assert await value("SELECT COUNT(*) FROM challenge_escalations WHERE done_at IS NULL") == 0
+    assert await services.challenges.escalate_due() == 0
+
+    # A second start adds nothing.
+    again = await load_demo(services, DEMO_FILE, DEMO_HISTORY_FILE)
+    assert again.history.partnerships == ()
+    assert await value("SELECT COUNT(*) FROM meetings") == demo.history.meetings
+    assert await value("SELECT COUNT(*) FROM challenges") == demo.history.challenges
+
+
+async def test_a_partnership_already_in_use_gets_no_history(services: Services) -> None:
+    await load_demo(services, DEMO_FILE)
+    admin = await services.access.identify_known(read_demo_file(DEMO_FILE).people[0].id)
+    assert admin is not None and admin.membership is not None
+    meeting = MeetingDraft(held_at=services.clock(), title="Our own", kind=MeetingKind.OTHER)
+    await services.meetings.save(admin, admin.membership.partnership_id, meeting)
+    demo = await load_demo(services, DEMO_FILE, DEMO_HISTORY_FILE)
+    assert demo.history.partnerships == ("cop-mauritania-demo",)
+
+
+def test_a_broken_history_names_its_place(tmp_path: Path) -> None:
+    bad = """
+meetings:
+  - partnership: demo-one
+    days_ago: 10
+    kind: party
+    title: A meeting
+    author: awa_diop
+    actions:
+      - {what: Soon, owner: awa_diop, due_in: 1}
+"""
+    path = tmp_path / "history.yaml"
+    path.write_text(bad, encoding="utf-8")
+    with pytest.raises(HistoryDataError) as caught:
+        read_history_file(path)
+    assert "meetings[0].kind: Input should be" in str(caught.value)
+    assert "must not be due today or tomorrow" in str(caught.value)
+
+
+async def test_history_with_personal_data_is_refused(services: Services, tmp_path: Path) -> None:
+    history = """
+challenges:
+  - partnership: demo-one
+    days_ago: 10
+    reporter: seydou_keita
+    category: other
+    severity: low
+    title: Call this smuggler
+    description: His number is +221 77 123 45 67.
+"""
+    path = tmp_path / "history.yaml"
+    path.write_text(history, encoding="utf-8")
+    with pytest.raises(DemoDataError, match=r"challenges\[0\] refused: PersonalDataSuspected"):
+        await load_demo(services, write(tmp_path, MINIMAL), path)
+
+
+async def test_the_console_starts_on_the_history_and_shows_it(
+    settings: Settings, tmp_path: Path
+) -> None:
+    script = tmp_path / "script.txt"
+    script.write_text("/meetings\n/actions\n/challenges\n", encoding="utf-8")
+    output = io.StringIO()
+    code = await run_console(
+        settings,
+        database=tmp_path / "console.sqlite3",
+        script=script,
+        fresh=False,
+        output=output,
+    )
+    out = output.getvalue()
+    assert code == 0, out
+    meetings, actions, challenges = (
+        out.split("Aïssatou> /meetings")[1].split("Aïssatou> /actions")[0],
+        out.split("Aïssatou> /actions")[1].split("Aïssatou> /challenges")[0],
+        out.split("Aïssatou> /challenges")[1],
+    )
+    assert "Comité de pilotage n° 8" in meetings  # the newest first: one still to come
+    assert "Préparation du comité de pilotage" in meetings
+    assert "overdue" in actions.lower()
+    assert "Nouveaux points de départ au sud de Conakry" in challenges
+    # Nothing of the past was delivered to the console's chats at start.
+    before_first_line = out.split("Aïssatou> /meetings")[0]
+    assert "Acknowledge" not in before_first_line and "challenge" not in before_first_line.lower()
