@@ -178,6 +178,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     # httpx logs every request URL, and URLs contain the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # fontTools narrates every font subset of a PDF at INFO.
+    logging.getLogger("fontTools").setLevel(logging.WARNING)
     handler: Callable[[argparse.Namespace, Settings], int] = arguments.handler
     try:
         return handler(arguments, settings)

@@ -110,7 +110,10 @@ def report_document(
     ]
     if map_png is not None:
         caption = _t(_, N_("Challenges of the period with a location, by severity."))
-        body += [Heading(_t(_, N_("Map of the challenges")), 1), Image(map_png, caption)]
+        body += [
+            Heading(_t(_, N_("Map of the challenges")), 1),
+            Image(map_png, caption, width=0.85),
+        ]
     body += _annex(data, _)
     return Document(
         title=_t(_, N_("Activity report")),
@@ -203,7 +206,7 @@ def _summary(data: ReportData, _: Translator) -> list[Block]:
                 )
                 for category in categories
             ),
-            (4, 1, 1, 1, 1, 1),
+            (3.6, 1.2, 1.4, 1.2, 1.3, 1.1),
             (False, True, True, True, True, True),
             empty=_t(_, N_("No challenge was flagged in this period.")),
         ),
@@ -355,7 +358,9 @@ def _plan(data: ReportData, _: Translator, chart_png: bytes | None) -> list[Bloc
     if data.plan is not None:
         blocks.append(Paragraph.of(data.plan.title(_.language)))
     if chart_png:
-        blocks.append(Image(chart_png, _t(_, N_("Progress by pillar, and planned versus done."))))
+        caption = _t(_, N_("Progress by pillar, and planned versus done."))
+        # The chart is drawn tall, for phones: narrower, it fits under the heading.
+        blocks.append(Image(chart_png, caption, width=0.6))
     blocks.append(
         Table(
             (
@@ -377,7 +382,7 @@ def _plan(data: ReportData, _: Translator, chart_png: bytes | None) -> list[Bloc
                 )
                 for record in data.pillars
             ),
-            (5, 1, 1, 1, 1, 1.2),
+            (4, 1.3, 1.6, 1.4, 1.4, 1.5),
             (False, True, True, True, True, True),
             empty=_t(_, N_("The partnership has no action plan yet.")),
         )
@@ -416,7 +421,7 @@ def _plan(data: ReportData, _: Translator, chart_png: bytes | None) -> list[Bloc
                 )
                 for milestone, update in updates
             ),
-            (1.5, 1, 1.5, 1, 5),
+            (1.7, 1.5, 1.6, 1.5, 4.2),
             (False, False, False, True, False),
             empty=_t(_, N_("No milestone was updated in this period.")),
         ),
