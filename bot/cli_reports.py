@@ -20,7 +20,6 @@ from domain.models import LANGUAGES
 from services.charts import render_progress_chart
 from services.container import Services
 from services.reports import CalendarItems, Period, ReportData, ReportFormat
-from storage.meetings import Viewer
 
 
 def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -79,13 +78,8 @@ def _report(arguments: argparse.Namespace, settings: Settings) -> int:
 
     async def work(services: Services) -> ReportData:
         partnership = await services.partnerships.by_slug(arguments.partnership)
-        data = await services.reports.gather(
-            partnership,
-            period,
-            requester="Partnerbot",
-            viewer=Viewer(None, privileged=True),
-            include_restricted=arguments.include_restricted,
-            with_contacts=True,
+        data = await services.reports.for_operator(
+            partnership, period, include_restricted=arguments.include_restricted
         )
         await services.reports.record(
             data, actor_id=None, file_format=file_format.value, language=arguments.language

@@ -207,6 +207,19 @@ class ReportService:
             with_contacts=caller.can(Capability.MANAGE_CONTACTS),
         )
 
+    async def for_operator(
+        self, partnership: Partnership, period: Period, *, include_restricted: bool
+    ) -> ReportData:
+        """The report an operator makes on the command line: they see what admins see."""
+        return await self.gather(
+            partnership,
+            period,
+            requester="Partnerbot",
+            viewer=Viewer(None, privileged=True),
+            include_restricted=include_restricted,
+            with_contacts=True,
+        )
+
     async def gather(
         self,
         partnership: Partnership,

@@ -26,6 +26,7 @@ class Expense(StrEnum):
     CHART = "chart"
     EXPORT = "export"
     IMPORT = "import"
+    REPORT = "report"
     SEARCH = "search"
 
 
@@ -43,6 +44,9 @@ LIMITS: Mapping[Expense, Limit] = {
     Expense.CHART: Limit(times=3, seconds=60),
     # An export reads and writes the whole directory; one is enough, a second after an edit.
     Expense.EXPORT: Limit(times=3, seconds=60),
+    # A period report reads the partnership's record and draws and writes a document: a few
+    # seconds of a core. One period in its three formats, and a second try, fit.
+    Expense.REPORT: Limit(times=4, seconds=60),
     # An import downloads and checks up to 10,000 rows. Correcting a refused file and sending
     # it again, then "import the valid rows only", takes a few of these.
     Expense.IMPORT: Limit(times=5, seconds=60),

@@ -185,7 +185,7 @@ def _summary(data: ReportData, _: Translator) -> list[Block]:
     blocks: list[Block] = [
         Heading(_t(_, N_("Summary in numbers")), 1),
         Table(
-            (_t(_, N_("Item")), _t(_, N_("Number"))),
+            (_t(_, N_("Item")), _t(_, N_("Count"))),
             tuple(rows),
             (4, 1),
             (False, True),
@@ -604,7 +604,7 @@ def report_workbook(data: ReportData, _: Translator) -> Workbook:
             _,
             N_("Challenges"),
             (
-                N_("Number"),
+                N_("No."),
                 N_("Flagged on"),
                 N_("Category"),
                 N_("Severity"),
@@ -642,7 +642,7 @@ def report_workbook(data: ReportData, _: Translator) -> Workbook:
         _sheet(
             _,
             N_("Challenge history"),
-            (N_("Number"), N_("Date"), N_("Step"), N_("By"), N_("Note")),
+            (N_("No."), N_("Date"), N_("Step"), N_("By"), N_("Note")),
             (
                 (r.challenge.id, local(e.at), _step(e, _), e.actor_name, e.note)
                 for r in data.challenges

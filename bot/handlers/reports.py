@@ -195,7 +195,6 @@ async def _make(turn: ReportTurn) -> None:
     """Gather, draw, write and send the report, saying how far it got in one message."""
     _, context, request = turn._, turn.context, turn.draft
     assert request.file_format is not None and request.language is not None
-    spend(context, Expense.EXPORT)
     caller = context.require_caller()
     progress = await reply(turn.update, _("Preparing the report: meetings and challenges…"))
     assert progress is not None  # a private chat
@@ -323,6 +322,8 @@ async def report_start(update: Update, context: BotContext) -> object:
     """/report: the questions, one by one."""
     _ = context._
     membership = context.require_caller().require(Capability.READ)
+    # Counted when asked for: nobody answers four questions to be told to wait.
+    spend(context, Expense.REPORT)
     intro = _(
         "A report of {partnership} for the people you answer to: a few questions, then the"
         " file. /cancel stops.",

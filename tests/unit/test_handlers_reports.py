@@ -172,6 +172,9 @@ async def test_minutes_calendar_and_map(driver: BotDriver, record: Partnership) 
     assert name.startswith("cop-senegal-minutes-2026-11-") and name.endswith(".docx")
     minutes = docx.Document(io.BytesIO(content))
     assert "Minutes" in [p.text for p in minutes.paragraphs]
+    await driver.press(ADMIN, "Minutes (PDF)")
+    name, content, _ = upload(driver)
+    assert name.endswith(".pdf") and b"%PDF" in content[:8]
     await driver.send(ADMIN, "/calendar")
     name, content, _ = upload(driver)
     calendar = Calendar.from_ical(content)

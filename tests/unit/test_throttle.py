@@ -56,6 +56,7 @@ def test_without_limits_nothing_is_counted(clock: FakeClock) -> None:
 def test_the_limits_leave_room_for_normal_use() -> None:
     assert all(limit.seconds == 60 for limit in LIMITS.values())
     assert LIMITS[Expense.CHART].times >= 3 and LIMITS[Expense.EXPORT].times >= 3
+    assert LIMITS[Expense.REPORT].times >= 3
     assert LIMITS[Expense.SEARCH].times >= 30
 
 
