@@ -43,6 +43,7 @@ from bot.documents.model import (
     Paragraph,
     Span,
     Table,
+    written_left_to_right,
 )
 
 # Schema order of the children of the elements we add to (ECMA-376 part 1, transitional):
@@ -154,12 +155,12 @@ def _heading(out: _Out, heading: Heading) -> None:
 
 def _body_paragraph(out: _Out, paragraph: Paragraph) -> None:
     style = {"body": None, "note": "Note", "warning": "Warning"}[paragraph.style]
-    _paragraph(out, paragraph.spans, style=style)
+    _paragraph(out, paragraph.spans, style=style, by_content=True)
 
 
 def _bullets(out: _Out, bullets: Bullets) -> None:
     for item in bullets.items:
-        _paragraph(out, (Span(item),), style="List Bullet")
+        _paragraph(out, (Span(item),), style="List Bullet", by_content=True)
 
 
 def _fields(out: _Out, fields: Fields) -> None:
@@ -218,21 +219,34 @@ def _paragraph(
     *,
     style: str | None = None,
     align: WD_ALIGN_PARAGRAPH | None = None,
+    by_content: bool = False,
 ) -> WordParagraph:
-    """A new body paragraph in the document's direction, with one run per span."""
+    """A new body paragraph in the document's direction (`by_content`: in its text's), with
+    one run per span."""
     paragraph = out.word.add_paragraph(style=style)
-    _fill(out, paragraph, spans, align)
+    _fill(out, paragraph, spans, align, by_content=by_content)
     return paragraph
 
 
 def _fill(
-    out: _Out, paragraph: WordParagraph, spans: tuple[Span, ...], align: WD_ALIGN_PARAGRAPH | None
+    out: _Out,
+    paragraph: WordParagraph,
+    spans: tuple[Span, ...],
+    align: WD_ALIGN_PARAGRAPH | None,
+    *,
+    by_content: bool = False,
 ) -> None:
     """Sets an existing paragraph's direction and alignment and adds its runs.
 
-    Without an alignment a paragraph starts at its start edge: the right in Arabic."""
-    if out.rtl:
+    Without an alignment a paragraph starts at its start edge: the right in Arabic.
+    `by_content`: in an Arabic document, a paragraph written in a left-to-right script (a
+    French summary) is laid out left to right."""
+    rtl = out.rtl and not (by_content and written_left_to_right("".join(s.text for s in spans)))
+    if rtl:
         _child(paragraph._p.get_or_add_pPr(), "w:bidi", _PPR)
+    elif out.rtl:
+        # The document's styles are right to left: this paragraph says it is not.
+        _child(paragraph._p.get_or_add_pPr(), "w:bidi", _PPR, val="0")
     if align is not None:
         paragraph.alignment = align
     for span in spans:
@@ -240,8 +254,7 @@ def _fill(
         if span.bold:
             run.bold = True
             run.font.cs_bold = True  # Arabic letters take their weight from the w:bCs twin.
-        if out.rtl:
-            run.font.rtl = True
+        run.font.rtl = True if rtl else (False if out.rtl else None)
 
 
 def _new_table(out: _Out, rows: int, widths: tuple[float, ...], style: str | None) -> WordTable:

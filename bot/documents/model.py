@@ -12,6 +12,7 @@ language is written right to left (Arabic): writers align and order everything t
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
@@ -112,6 +113,19 @@ class Document:
     created: datetime | None = None
     #: The page number where a format prints it (PDF), in the document's language.
     page_label: str = "{page} / {pages}"
+
+
+def written_left_to_right(text: str) -> bool:
+    """Whether a text's first letter of a script with a direction is left to right (a French
+    summary in an Arabic report): such a paragraph is laid out left to right, as a browser
+    does with `dir="auto"`. A text with no such letter takes the document's direction."""
+    for character in text:
+        direction = unicodedata.bidirectional(character)
+        if direction == "L":
+            return True
+        if direction in ("R", "AL"):
+            return False
+    return False
 
 
 CellValue = str | int | float | date | datetime | None

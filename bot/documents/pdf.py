@@ -17,6 +17,8 @@ import io
 import re
 import struct
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -38,6 +40,7 @@ from bot.documents.model import (
     PageBreak,
     Paragraph,
     Table,
+    written_left_to_right,
 )
 
 _FONT = "DejaVu"
@@ -263,14 +266,33 @@ class _ReportPDF(FPDF):
         self.set_text_color(*_TEXT)
         self.set_font(_FONT, size=_BODY_SIZE)
 
+    @contextmanager
+    def _direction_of(self, text: str) -> Iterator[Literal["L", "R"]]:
+        """Where a paragraph starts: in an Arabic document, one written in a left-to-right
+        script (a French summary) is shaped and aligned left to right while it is written."""
+        if not (self.rtl and written_left_to_right(text)):
+            yield self.start
+            return
+        self.set_text_shaping(True, direction="ltr")
+        try:
+            yield "L"
+        finally:
+            self.set_text_shaping(True, direction="rtl", script="arab", language="ar")
+
     def write_paragraph(self, paragraph: Paragraph) -> None:
         """Body text with its bold runs; a note smaller and grey, a warning in a shaded box."""
         text, markdown = self._spans(paragraph)
+        with self._direction_of(text) as start:
+            self._write_paragraph(paragraph, text, markdown, start)
+
+    def _write_paragraph(
+        self, paragraph: Paragraph, text: str, markdown: bool, start: Literal["L", "R"]
+    ) -> None:
         match paragraph.style:
             case "note":
                 self.set_font(_FONT, size=8.5)
                 self.set_text_color(*_GREY)
-                self.multi_cell(0, 4.3, text, align=self.start, markdown=markdown)
+                self.multi_cell(0, 4.3, text, align=start, markdown=markdown)
             case "warning":
                 self.set_font(_FONT, size=_BODY_SIZE)
                 self.set_fill_color(*_WARNING_FILL)
@@ -281,7 +303,7 @@ class _ReportPDF(FPDF):
                     0,
                     _LINE,
                     text,
-                    align=self.start,
+                    align=start,
                     markdown=markdown,
                     border=1,
                     fill=True,
@@ -291,7 +313,7 @@ class _ReportPDF(FPDF):
                 self.set_fill_color(255, 255, 255)
             case _:
                 self.set_font(_FONT, size=_BODY_SIZE)
-                self.multi_cell(0, _LINE, text, align=self.start, markdown=markdown)
+                self.multi_cell(0, _LINE, text, align=start, markdown=markdown)
         self.ln(2)
         self.set_text_color(*_TEXT)
         self.set_font(_FONT, size=_BODY_SIZE)
@@ -321,14 +343,15 @@ class _ReportPDF(FPDF):
             self.set_xy(bullet_x, y)
             self.cell(indent, _LINE, "•", align="C")
             self.set_xy(self.l_margin + (0 if self.rtl else indent), y)
-            self.multi_cell(
-                self.epw - indent,
-                _LINE,
-                printable(item),
-                align=self.start,
-                new_x="LMARGIN",
-                new_y="NEXT",
-            )
+            with self._direction_of(item) as start:
+                self.multi_cell(
+                    self.epw - indent,
+                    _LINE,
+                    printable(item),
+                    align=start,
+                    new_x="LMARGIN",
+                    new_y="NEXT",
+                )
             self.ln(0.8)
         self.ln(1.5)
 

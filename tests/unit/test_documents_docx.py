@@ -339,3 +339,25 @@ def test_properties_are_written_in_the_order_word_requires(language: str) -> Non
             for properties in part.iter(qn(tag)):
                 ranks = [rank[child.tag] for child in properties if child.tag in rank]
                 assert ranks == sorted(ranks), (tag, [child.tag for child in properties])
+
+
+def test_a_paragraph_in_a_latin_script_reads_left_to_right_in_an_arabic_document() -> None:
+    document = Document(
+        title="تقرير",
+        language="ar",
+        rtl=True,
+        cover=(),
+        body=(
+            Paragraph.of("Réunion tenue à Dakar."),
+            Paragraph.of("اجتماع في داكار."),
+            Bullets(("Envoyer le plan.", "إرسال الخطة.")),
+        ),
+    )
+    word = docx.Document(io.BytesIO(render_docx(document)))
+    directions = {
+        p.text: p._p.pPr.find(qn("w:bidi")).get(qn("w:val")) for p in word.paragraphs if p.text
+    }
+    assert directions["Réunion tenue à Dakar."] == "0"
+    assert directions["Envoyer le plan."] == "0"
+    assert directions["اجتماع في داكار."] is None  # on: right to left
+    assert directions["إرسال الخطة."] is None

@@ -287,3 +287,20 @@ def test_odd_characters_do_not_break_the_pdf() -> None:
     texts = pages_text(render_pdf(document))
     assert "Rapport" in texts[0]
     assert "☃" in texts[0]
+
+
+def test_a_paragraph_in_a_latin_script_reads_left_to_right_in_an_arabic_document() -> None:
+    document = Document(
+        title="تقرير",
+        language="ar",
+        rtl=True,
+        cover=(),
+        body=(
+            Paragraph.of("Réunion tenue à Dakar le 12 novembre."),
+            Bullets(("Envoyer le plan.",)),
+        ),
+    )
+    text = "\n".join(pages_text(render_pdf(document)))
+    # Left to right, the full stop ends the sentence instead of opening it.
+    assert "Réunion tenue à Dakar le 12 novembre." in text
+    assert "Envoyer le plan." in text
