@@ -53,6 +53,13 @@ class Settings(BaseSettings):
     #: A flow untouched this long is closed at the person's next message, its draft kept.
     flow_timeout_hours: int = Field(default=24, ge=1, le=30 * 24)
     log_level: str = "INFO"
+    #: Who answers for the data (the controller, its data-protection officer): named in
+    #: /privacy. Empty: people are sent to their partnership's coordinators.
+    privacy_contact: str = ""
+    #: A text file that replaces the built-in privacy notice; `{language}` in its name picks
+    #: one file per language (privacy.{language}.txt), the notice in the person's language
+    #: standing in for a language without its file.
+    privacy_notice_file: str = ""
 
     _known_language = field_validator("default_language")(shipped_language)
     _known_timezone = field_validator("default_timezone")(known_timezone)

@@ -20,6 +20,7 @@ from services.members import MemberService
 from services.milestones import MilestoneService
 from services.outbox import OutboxService
 from services.partnerships import PartnershipService
+from services.personal_data import PersonalDataService
 from services.reports import ReportService
 from services.throttle import LIMITS, Expense, Limit, Throttle
 from services.updates import UpdateLog
@@ -54,6 +55,7 @@ class Services:
     challenges: ChallengeService
     meetings: MeetingService
     reports: ReportService
+    personal_data: PersonalDataService
     milestones: MilestoneService
     digests: DigestService
     throttle: Throttle
@@ -89,6 +91,7 @@ class Services:
             meetings=MeetingService(db, clock, default_language),
             milestones=MilestoneService(db, clock),
             reports=ReportService(db, clock),
+            personal_data=PersonalDataService(db, clock),
             digests=DigestService(db, clock, sources=[MeetingActivity(db), ChallengeActivity(db)]),
             throttle=Throttle(clock, limits),
         )

@@ -50,6 +50,7 @@ from bot.handlers import (
     meetings,
     milestones,
     preferences,
+    privacy,
     reports,
     start,
 )
@@ -77,6 +78,8 @@ PRIVATE_ONLY = (
     *("flag", "challenges", "challenge_alerts", "escalation"),
     # Reports may hold restricted items and go to one person.
     *("report", "calendar"),
+    # Someone's own data is theirs alone.
+    *("mydata",),
 )
 #: A file of contacts: a CSV (ours, or a Google or Outlook export) or vCards from a phone.
 CONTACT_FILE = (
@@ -436,6 +439,8 @@ def register(application: PartnerbotApplication) -> None:
         CallbackQueryHandler(documents.minutes, pattern=cb.MeetingMinutes.pattern()),
         CallbackQueryHandler(documents.meeting_calendar, pattern=cb.MeetingCalendar.pattern()),
         CommandHandler("calendar", documents.calendar, filters=PRIVATE),
+        CommandHandler("privacy", privacy.privacy),
+        CommandHandler("mydata", privacy.my_data, filters=PRIVATE),
         CommandHandler("actions", actions.actions_command, filters=PRIVATE),
         CallbackQueryHandler(actions.actions_page, pattern=cb.ActionList.pattern()),
         CallbackQueryHandler(actions.action_done, pattern=cb.ActionDone.pattern()),

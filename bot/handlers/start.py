@@ -43,7 +43,10 @@ async def start(update: Update, context: BotContext) -> None:
             partnership=bold(caller.membership.partnership.name),
             role=texts.role_name(_, caller.membership.role),
         )
-        await reply(update, greeting + Markup("\n\n") + help_text(_, caller))
+        privacy = _("What Partnerbot keeps about you, and why: /privacy.")
+        await reply(
+            update, greeting + Markup("\n\n") + help_text(_, caller) + Markup("\n\n") + privacy
+        )
         return
     _ = context._
     if caller.membership is None:
