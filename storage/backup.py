@@ -239,7 +239,7 @@ def take_backup(
         except sqlite3.Error as error:
             raise BackupError(f"the copy of {database} failed: {error}") from error
         except OSError as error:
-            raise BackupError(f"cannot write to {directory}: {error.strerror}") from error
+            raise BackupError(f"cannot write to {directory}: {error.strerror or error}") from error
         problems = check_file(partial, known or known_migrations(), complete=True)
         if problems:
             raise BackupError(f"the copy of {database} is not sound: {'; '.join(problems)}")
