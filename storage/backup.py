@@ -316,6 +316,13 @@ def restore(
     file is kept as `<name>.before-restore-<stamp>`; the replacement is atomic."""
     if not backup.is_file():
         raise BackupError(f"there is no file {backup}")
+    beside = Path(f"{backup}-wal")
+    if beside.exists() and beside.stat().st_size > 0:
+        # The file is a live database, not a backup: part of its content is in the -wal.
+        raise BackupError(
+            f"{beside} holds changes not in {backup}: make a backup of it with"
+            " `python -m bot backup` and restore that"
+        )
     known = known or known_migrations()
     problems = check_file(backup, known, complete=False)
     if problems:

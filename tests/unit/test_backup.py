@@ -231,6 +231,8 @@ async def test_restore_is_refused_while_the_bot_holds_the_database(
     await broadcast(services, 3)
     with pytest.raises(BackupError, match="in use: the bot seems to be running"):
         restore(backup, db.path)
+    with pytest.raises(BackupError, match="-wal holds changes not in"):
+        restore(db.path, tmp_path / "copy.sqlite3")  # the live file is no backup
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DATABASE_PATH", str(db.path))
     assert main(["restore", str(backup)]) == 1
