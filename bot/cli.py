@@ -13,10 +13,11 @@ from urllib.parse import urlparse
 
 from pydantic import ValidationError
 
-from bot import cli_reports
+from bot import cli_backup, cli_reports
 from bot.cli_common import with_services
 from bot.config import Mode, Settings, explain
 from domain.models import LANGUAGES, Invite, PartnershipKind, Role
+from services.backups import DamagedDatabase, check_health
 from services.contact_csv import COLUMNS, CsvRefused, FileProblem
 from services.contact_fields import OrganisationType
 from services.contact_files import Layout
@@ -162,6 +163,7 @@ def _parser() -> argparse.ArgumentParser:
     contacts_export.set_defaults(handler=_contacts_export)
     _plan_parsers(commands)
     cli_reports.add_parsers(commands)
+    cli_backup.add_parsers(commands)
     return parser
 
 
@@ -186,6 +188,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ServiceError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    except DamagedDatabase as damaged:
+        print(f"error: {damaged}", file=sys.stderr)
+        return 3
 
 
 def _run(arguments: argparse.Namespace, settings: Settings) -> int:
@@ -196,6 +201,8 @@ def _run(arguments: argparse.Namespace, settings: Settings) -> int:
         )
     from bot.app import build_application
 
+    # Before anything else starts: the bot must not write to a damaged file.
+    check_health(settings.database_path)
     application = build_application(settings)
     if settings.mode is Mode.WEBHOOK:
         assert settings.webhook_url is not None

@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     #: one file per language (privacy.{language}.txt), the notice in the person's language
     #: standing in for a language without its file.
     privacy_notice_file: str = ""
+    #: Where the daily backup and `python -m bot backup` write; no daily backup without it.
+    backup_dir: Path | None = None
+    #: How many backups to keep in backup_dir (older ones are removed).
+    backup_keep: int = Field(default=7, ge=1, le=1000)
+    #: The hour (UTC) of the daily backup.
+    backup_hour: int = Field(default=3, ge=0, le=23)
 
     _known_language = field_validator("default_language")(shipped_language)
     _known_timezone = field_validator("default_timezone")(known_timezone)
@@ -85,6 +91,12 @@ class Settings(BaseSettings):
                 f" (Telegram's rule); make one with {MAKE_A_SECRET}"
             )
         return value
+
+    @field_validator("backup_dir", mode="before")
+    @classmethod
+    def _no_backup_dir(cls, value: object) -> object:
+        # BACKUP_DIR= (empty, as in .env.example) means no backups, not the current directory.
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("log_level")
     @classmethod

@@ -13,6 +13,7 @@ from typing import Any
 
 import aiosqlite
 
+from storage.backup import DamagedDatabase
 from storage.migrations import MIGRATIONS, Migration
 
 Params = Sequence[Any] | dict[str, Any]
@@ -50,12 +51,21 @@ class Database:
         self._writing_task: asyncio.Task[Any] | None = None  # holds the lock, if any
 
     async def open(self) -> None:
-        """Open both connections, configure them and apply pending migrations (idempotent)."""
+        """Open both connections, configure them and apply pending migrations (idempotent).
+
+        Raises DamagedDatabase, before writing anything, if SQLite's quick check finds the
+        file damaged."""
         if self._writer is not None:
             return
         if str(self.path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._writer = await self._connect()
+        writer = await self._connect()
+        try:
+            await _check_health(writer, self.path)
+        except BaseException:
+            await writer.close()
+            raise
+        self._writer = writer
         await self._writer.execute("PRAGMA journal_mode = WAL")
         await self._writer.execute("PRAGMA synchronous = NORMAL")
         await apply_migrations(self._writer, MIGRATIONS)
@@ -129,6 +139,17 @@ class Database:
                 raise
             finally:
                 self._writing_task = None
+
+
+async def _check_health(connection: aiosqlite.Connection, path: Path) -> None:
+    """Raise DamagedDatabase unless `PRAGMA quick_check` says ok."""
+    try:
+        async with connection.execute("PRAGMA quick_check(20)") as cursor:
+            problems = [str(row[0]) for row in await cursor.fetchall()]
+    except sqlite3.DatabaseError as error:
+        problems = [str(error)]
+    if problems != ["ok"]:
+        raise DamagedDatabase(path, problems)
 
 
 async def _roll_back(connection: aiosqlite.Connection, begin: asyncio.Future[Any]) -> None:

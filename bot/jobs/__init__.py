@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import UTC, time, timedelta
 
 from bot.commands import set_member_menu
 from bot.context import BotContext, PartnerbotApplication
+from bot.jobs.backups import take_daily_backup
 from bot.jobs.digests import send_due_digests
 from bot.jobs.escalation import escalate
 from bot.jobs.followups import send_action_reminders
@@ -39,6 +40,9 @@ def schedule_jobs(application: PartnerbotApplication) -> None:
     job_queue.run_repeating(
         _forget_old_updates, interval=timedelta(hours=6), first=timedelta(minutes=1)
     )
+    settings = application.settings
+    if settings.backup_dir is not None:
+        job_queue.run_daily(take_daily_backup, time(settings.backup_hour, tzinfo=UTC))
 
 
 async def refresh_personal_menus(application: PartnerbotApplication) -> None:
