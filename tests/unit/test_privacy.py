@@ -28,6 +28,12 @@ def settings(tmp_path: Path) -> Settings:
     )
 
 
+def write_notice(settings: Settings, language: str, text: str) -> None:
+    Path(settings.privacy_notice_file.replace("{language}", language)).write_text(
+        text, encoding="utf-8"
+    )
+
+
 async def test_the_notice_says_what_is_kept_and_how_to_see_it_in_the_persons_language(
     driver: BotDriver, partnership: Partnership, settings: Settings
 ) -> None:
@@ -39,10 +45,9 @@ async def test_the_notice_says_what_is_kept_and_how_to_see_it_in_the_persons_lan
     assert "/mydata" in texts(await driver.send(MEMBER, "/privacy"))
     assert "What Partnerbot keeps" not in texts(await driver.send(MEMBER, "/privacy"))
     # The operator's own notice, per language, replaces it; others keep the built-in one.
-    Path(settings.privacy_notice_file.replace("{language}", "fr")).write_text(
-        "Notre <politique> & vos droits", encoding="utf-8"
-    )
-    assert texts(await driver.send(MEMBER, "/privacy")) == "Notre &lt;politique&gt; &amp; vos droits"
+    write_notice(settings, "fr", "Notre <politique> & vos droits")
+    replaced = texts(await driver.send(MEMBER, "/privacy"))
+    assert replaced == "Notre &lt;politique&gt; &amp; vos droits"
     assert "What Partnerbot keeps" in texts(await driver.send(ADMIN, "/privacy"))
 
 
@@ -58,8 +63,13 @@ async def test_my_data_holds_the_restricted_meeting_i_am_named_in_and_nothing_i_
         await services.meetings.save(
             coordinator,
             partnership.id,
-            MeetingDraft(held_at=held, title=title, kind=MeetingKind.OPERATIONAL, restricted=True,
-                         participants=(Participant("Someone", "DPAF", named),)),  # fmt: skip
+            MeetingDraft(
+                held_at=held,
+                title=title,
+                kind=MeetingKind.OPERATIONAL,
+                restricted=True,
+                participants=(Participant("Someone", "DPAF", named),),
+            ),
         )
     await driver.send(ADMIN, "/invite")  # an invite made by someone else stays out
     await driver.send(MEMBER, "/mydata")
