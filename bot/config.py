@@ -27,6 +27,13 @@ class Mode(StrEnum):
     WEBHOOK = "webhook"
 
 
+class LogFormat(StrEnum):
+    """How log records are written."""
+
+    TEXT = "text"
+    JSON = "json"
+
+
 class Settings(BaseSettings):
     """Every setting of Partnerbot; `.env.example` lists them with example values."""
 
@@ -53,6 +60,11 @@ class Settings(BaseSettings):
     #: A flow untouched this long is closed at the person's next message, its draft kept.
     flow_timeout_hours: int = Field(default=24, ge=1, le=30 * 24)
     log_level: str = "INFO"
+    #: `json`: one JSON object a line, for log collectors.
+    log_format: LogFormat = LogFormat.TEXT
+    #: `/healthz` and `/metrics` are served on this port when set (bot/health.py).
+    health_port: int | None = Field(default=None, ge=1, le=65535)
+    health_listen: str = "127.0.0.1"
 
     _known_language = field_validator("default_language")(shipped_language)
     _known_timezone = field_validator("default_timezone")(known_timezone)
