@@ -129,7 +129,7 @@ class HealthService:
 async def check_file(path: Path, clock: Clock) -> HealthFacts:
     """The health facts of the database file at `path`, opened for this look only (for
     the command line; unhealthy if it cannot be opened)."""
-    if not path.exists():
+    if not await asyncio.to_thread(path.exists):
         return HealthFacts(clock(), database=False, problems=(f"no database at {path}",))
     db = Database(path)
     try:
