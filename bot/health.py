@@ -47,8 +47,9 @@ def health_json(application: PartnerbotApplication, facts: HealthFacts) -> dict[
 
 
 class _Healthz(RequestHandler):
-    def initialize(self, application: PartnerbotApplication) -> None:
-        self.bot_application = application
+    def initialize(self, bot_application: PartnerbotApplication) -> None:
+        # `application` is the tornado Application's name in a RequestHandler.
+        self.bot_application = bot_application
 
     async def get(self) -> None:
         facts = await health_facts(self.bot_application)
@@ -59,8 +60,9 @@ class _Healthz(RequestHandler):
 
 
 class _Metrics(RequestHandler):
-    def initialize(self, application: PartnerbotApplication) -> None:
-        self.bot_application = application
+    def initialize(self, bot_application: PartnerbotApplication) -> None:
+        # `application` is the tornado Application's name in a RequestHandler.
+        self.bot_application = bot_application
 
     async def get(self) -> None:
         services = self.bot_application.services
@@ -80,8 +82,8 @@ class HealthServer:
 
     def __init__(self, application: PartnerbotApplication, listen: str, port: int) -> None:
         routes: list[Any] = [
-            (r"/healthz", _Healthz, {"application": application}),
-            (r"/metrics", _Metrics, {"application": application}),
+            (r"/healthz", _Healthz, {"bot_application": application}),
+            (r"/metrics", _Metrics, {"bot_application": application}),
         ]
         self._server = HTTPServer(Application(routes))
         self._listen = listen
