@@ -91,6 +91,12 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("health_port", mode="before")
+    @classmethod
+    def _empty_port(cls, value: object) -> object:
+        # `HEALTH_PORT=` as in .env.example: not served.
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("log_level")
     @classmethod
     def _log_level(cls, value: str) -> str:
