@@ -17,8 +17,10 @@ from bot.commands import set_default_menus
 from bot.config import Settings
 from bot.context import BotContext, PartnerbotApplication
 from bot.handlers import register
+from bot.health import HealthServer
 from bot.jobs import schedule_jobs
 from bot.jobs.delivery import DeliveryWorker
+from bot.metrics import CountingRateLimiter, Metrics, registered_commands
 from bot.persistence import SQLitePersistence
 from bot.views import challenges as challenge_views
 from bot.views import contacts as contact_views
@@ -63,9 +65,13 @@ def build_application(
         db, settings.default_language, clock, LIMITS if settings.throttle else {}
     )
     token = settings.bot_token.get_secret_value() if settings.bot_token else OFFLINE_TOKEN
+    metrics = Metrics()
     builder = (
         ApplicationBuilder()
-        .application_class(PartnerbotApplication, {"services": services, "settings": settings})
+        .application_class(
+            PartnerbotApplication,
+            {"services": services, "settings": settings, "metrics": metrics},
+        )
         .token(token)
         .base_url(settings.bot_api_base_url)
         .base_file_url(settings.bot_api_base_file_url)
@@ -88,12 +94,15 @@ def build_application(
         # Replies to people share Telegram's limits with broadcasts; a 429 is retried.
         # One request every 1/30 s rather than bursts of 30 a second: the same average, but
         # no burst crosses Telegram's window, so broadcasts draw no 429s (benchmarks/README.md).
-        limiter: AIORateLimiter = AIORateLimiter(
-            overall_max_rate=1, overall_time_period=1 / 30, max_retries=3
+        limiter: AIORateLimiter = CountingRateLimiter(
+            metrics, overall_max_rate=1, overall_time_period=1 / 30, max_retries=3
         )
         builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
     application = cast(PartnerbotApplication, builder.build())
     register(application)
+    metrics.know_commands(
+        registered_commands(h for group in application.handlers.values() for h in group)
+    )
     return application
 
 
@@ -123,12 +132,21 @@ async def _on_startup(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.worker.start()
     await set_default_menus(application.bot)
     schedule_jobs(application)
+    settings = application.settings
+    if settings.health_port is not None:
+        application.health_server = HealthServer(
+            application, settings.health_listen, settings.health_port
+        )
+        application.health_server.start()
     log.info("Partnerbot started as @%s", application.bot.username)
 
 
 async def _on_stop(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Let messages in flight finish before the store closes."""
     application = cast(PartnerbotApplication, app)
+    if application.health_server is not None:
+        await application.health_server.stop()
+        application.health_server = None
     if application.worker is not None:
         await application.worker.stop()
         application.worker = None

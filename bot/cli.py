@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -16,6 +15,7 @@ from pydantic import ValidationError
 from bot import cli_backup, cli_reports
 from bot.cli_common import with_services
 from bot.config import Mode, Settings, explain
+from bot.logs import configure_logging
 from domain.models import LANGUAGES, Invite, PartnershipKind, Role
 from services.backups import DamagedDatabase, check_health
 from services.contact_csv import COLUMNS, CsvRefused, FileProblem
@@ -45,6 +45,15 @@ def _parser() -> argparse.ArgumentParser:
         " Without a token, start the local console on demo data instead.",
     )
     run.set_defaults(handler=_run)
+
+    status = commands.add_parser(
+        "status",
+        help="tell whether the bot is healthy, from its database (exit status 1 if not)",
+        description="Read the database: is it reachable, how many deliveries wait or were"
+        " given up, when the outbox last sent a message, which update was handled last."
+        " Exits with 0 when healthy, 1 when not.",
+    )
+    status.set_defaults(handler=_status)
 
     console = commands.add_parser(
         "console",
@@ -175,13 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as error:
         print(explain(error), file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # httpx logs every request URL, and URLs contain the token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    # fontTools narrates every font subset of a PDF at INFO.
-    logging.getLogger("fontTools").setLevel(logging.WARNING)
+    configure_logging(settings)
     handler: Callable[[argparse.Namespace, Settings], int] = arguments.handler
     try:
         return handler(arguments, settings)
@@ -222,6 +225,12 @@ def _run(arguments: argparse.Namespace, settings: Settings) -> int:
             allowed_updates=["message", "callback_query", "inline_query", "my_chat_member"],
         )
     return 0
+
+
+def _status(arguments: argparse.Namespace, settings: Settings) -> int:
+    from bot.status import print_status
+
+    return print_status(settings)
 
 
 def _console(arguments: argparse.Namespace, settings: Settings) -> int:

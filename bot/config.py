@@ -27,6 +27,13 @@ class Mode(StrEnum):
     WEBHOOK = "webhook"
 
 
+class LogFormat(StrEnum):
+    """How log records are written."""
+
+    TEXT = "text"
+    JSON = "json"
+
+
 class Settings(BaseSettings):
     """Every setting of Partnerbot; `.env.example` lists them with example values."""
 
@@ -66,6 +73,11 @@ class Settings(BaseSettings):
     backup_keep: int = Field(default=7, ge=1, le=1000)
     #: The hour (UTC) of the daily backup.
     backup_hour: int = Field(default=3, ge=0, le=23)
+    #: `json`: one JSON object a line, for log collectors.
+    log_format: LogFormat = LogFormat.TEXT
+    #: `/healthz` and `/metrics` are served on this port when set (bot/health.py).
+    health_port: int | None = Field(default=None, ge=1, le=65535)
+    health_listen: str = "127.0.0.1"
 
     _known_language = field_validator("default_language")(shipped_language)
     _known_timezone = field_validator("default_timezone")(known_timezone)
@@ -96,6 +108,10 @@ class Settings(BaseSettings):
     @classmethod
     def _no_backup_dir(cls, value: object) -> object:
         # BACKUP_DIR= (empty, as in .env.example) means no backups, not the current directory.
+    @field_validator("health_port", mode="before")
+    @classmethod
+    def _empty_port(cls, value: object) -> object:
+        # `HEALTH_PORT=` as in .env.example: not served.
         return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("log_level")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from typing import TYPE_CHECKING, Any, cast
 
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
@@ -11,8 +12,10 @@ from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 from bot.config import Settings
 
 if TYPE_CHECKING:
+    from bot.health import HealthServer
     from bot.jobs.delivery import DeliveryWorker
 from bot.i18n import Translator, translator
+from bot.metrics import Metrics
 from services.access import Caller, normalise_language
 from services.container import Services
 
@@ -33,11 +36,22 @@ class PartnerbotApplication(
 ):
     """The PTB Application, carrying the services and settings, saving state after each update."""
 
-    def __init__(self, *, services: Services, settings: Settings, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        services: Services,
+        settings: Settings,
+        metrics: Metrics | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.services = services
         self.settings = settings
         self.worker: DeliveryWorker | None = None  # started in post_init
+        self.metrics = metrics or Metrics()
+        self.health_server: HealthServer | None = None  # started in post_init when configured
+        #: When the last update was handled (time.time()), for the health check.
+        self.last_update_at: float | None = None
 
     async def process_update(self, update: object) -> None:
         """Handle an update, then save conversation state at once.
@@ -45,9 +59,15 @@ class PartnerbotApplication(
         PTB saves persistence on a timer; saving right after each update means a process
         killed between two messages resumes every conversation at the step it reached.
         """
-        await super().process_update(update)
-        if self.persistence is not None and self.running:
-            await self.update_persistence()
+        started = time.perf_counter()
+        try:
+            await super().process_update(update)
+            if self.persistence is not None and self.running:
+                await self.update_persistence()
+        finally:
+            # One place times every handler, errors and persistence included.
+            self.metrics.observe(update, time.perf_counter() - started)
+            self.last_update_at = time.time()
 
 
 class BotContext(CallbackContext[ExtBot[None], UserData, ChatData, BotData]):

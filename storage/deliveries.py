@@ -295,3 +295,17 @@ async def mark_written_as_sent(tx: Transaction, after_broadcast_id: int, now: da
         " WHERE status IN ('pending', 'failed') AND broadcast_id > ?",
         (to_db_time(now), after_broadcast_id),
     )
+
+
+async def status_totals(conn: Reader) -> dict[str, int]:
+    """How many deliveries are in each status, over the whole outbox (every status named)."""
+    rows = await conn.fetchall("SELECT status, COUNT(*) AS n FROM deliveries GROUP BY status")
+    totals = dict.fromkeys(("pending", "sending", "sent", "failed", "dead"), 0)
+    totals.update({row["status"]: int(row["n"]) for row in rows})
+    return totals
+
+
+async def last_sent_at(conn: Reader) -> datetime | None:
+    """When the outbox last delivered a message."""
+    row = await conn.fetchone("SELECT MAX(sent_at) FROM deliveries")
+    return from_db_time(row[0]) if row and row[0] else None

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from storage.db import Transaction, to_db_time
+from storage.db import Transaction, from_db_time, to_db_time
+from storage.rows import Reader
 
 
 async def claim(tx: Transaction, update_id: int, now: datetime) -> bool:
@@ -22,3 +23,11 @@ async def forget_before(tx: Transaction, cutoff: datetime) -> int:
     return await tx.execute(
         "DELETE FROM processed_updates WHERE processed_at < ?", (to_db_time(cutoff),)
     )
+
+
+async def latest(conn: Reader) -> tuple[int, datetime] | None:
+    """The newest handled update id and when it was handled; None before the first."""
+    row = await conn.fetchone(
+        "SELECT update_id, processed_at FROM processed_updates ORDER BY update_id DESC LIMIT 1"
+    )
+    return None if row is None else (int(row["update_id"]), from_db_time(row["processed_at"]))

@@ -38,6 +38,8 @@ ACKNOWLEDGE = N_("✅ Acknowledge")
 CHAT_INTERVAL = 1.0
 #: The longest the worker sleeps without looking at the outbox again.
 IDLE_CHECK = 60.0
+#: A worker that has not looked at the outbox for this long is stuck (it looks every IDLE_CHECK).
+HEARTBEAT_LIMIT = 2 * IDLE_CHECK + 30.0
 #: How long the author's progress message waits to gather several changes into one edit.
 PROGRESS_DELAY = 1.5
 
@@ -61,6 +63,8 @@ class DeliveryWorker:
         self._progress_shown: dict[int, str] = {}
         #: Set whenever the outbox has nothing in flight and nothing due (for tests, shutdown).
         self.idle = asyncio.Event()
+        #: The event loop's time of the worker's latest pass over the outbox.
+        self.heartbeat: float | None = None
         self._outbox.listeners.append(self.poke)
 
     def poke(self) -> None:
@@ -107,6 +111,7 @@ class DeliveryWorker:
             )
         loop = asyncio.get_running_loop()
         while True:
+            self.heartbeat = loop.time()
             self._wake.clear()
             pause = self._paused_until - loop.time()
             if pause > 0:
@@ -128,6 +133,13 @@ class DeliveryWorker:
             if not self._in_flight and not self._wake.is_set():
                 self.idle.set()
             await self._wait_for_work()
+
+    def alive(self) -> bool:
+        """True if the worker runs and looked at the outbox lately (or waits out a 429)."""
+        if self._loop_task is None or self._loop_task.done() or self.heartbeat is None:
+            return False
+        now = asyncio.get_running_loop().time()
+        return now - self.heartbeat < HEARTBEAT_LIMIT or now < self._paused_until
 
     async def _wait_for_work(self) -> None:
         """Sleep until poked, a message finishes, or the next retry is due."""
@@ -171,6 +183,9 @@ class DeliveryWorker:
             message = await self._send(delivery)
         except RetryAfter as error:
             seconds = _retry_after(error)
+            if self._app.bot.rate_limiter is None:
+                # With a rate limiter, it counted this 429 (and those it retried) already.
+                self._app.metrics.flood_waits.inc()
             self._paused_until = asyncio.get_running_loop().time() + seconds
             return RetryLater(f"flood control: retry after {seconds:g} s", after=seconds)
         except Forbidden as error:

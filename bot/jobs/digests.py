@@ -52,6 +52,7 @@ async def queue_due_digests(application: PartnerbotApplication) -> int:
             # One recipient's problem must not hold up everyone else's digest; the slot
             # stays due and is tried again at the next run.
             log.exception("could not queue the digest of chat %s", due.chat_id)
+    application.metrics.digests.inc(queued)
     return queued
 
 

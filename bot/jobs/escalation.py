@@ -25,4 +25,5 @@ async def send_due_escalations(services: Services) -> int:
 
 async def escalate(context: BotContext) -> None:
     """The periodic job (scheduled in bot/jobs/__init__.py)."""
-    await send_due_escalations(context.services)
+    sent = await send_due_escalations(context.services)
+    context.partnerbot.metrics.escalations.inc(sent)
