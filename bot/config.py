@@ -108,6 +108,8 @@ class Settings(BaseSettings):
     @classmethod
     def _no_backup_dir(cls, value: object) -> object:
         # BACKUP_DIR= (empty, as in .env.example) means no backups, not the current directory.
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("health_port", mode="before")
     @classmethod
     def _empty_port(cls, value: object) -> object:
