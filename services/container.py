@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from services.access import AccessService
+from services.audit import AuditService
 from services.broadcasts import BroadcastService
 from services.challenges import ChallengeMessages, ChallengeService
 from services.clock import Clock, utc_now
@@ -54,6 +55,7 @@ class Services:
     challenges: ChallengeService
     meetings: MeetingService
     reports: ReportService
+    audit: AuditService
     milestones: MilestoneService
     digests: DigestService
     throttle: Throttle
@@ -89,6 +91,7 @@ class Services:
             meetings=MeetingService(db, clock, default_language),
             milestones=MilestoneService(db, clock),
             reports=ReportService(db, clock),
+            audit=AuditService(db, clock),
             digests=DigestService(db, clock, sources=[MeetingActivity(db), ChallengeActivity(db)]),
             throttle=Throttle(clock, limits),
         )

@@ -33,6 +33,7 @@ from bot.handlers import (
     access,
     actions,
     admin,
+    audit,
     broadcast_flow,
     broadcasts,
     challenge_list,
@@ -77,6 +78,8 @@ PRIVATE_ONLY = (
     *("flag", "challenges", "challenge_alerts", "escalation"),
     # Reports may hold restricted items and go to one person.
     *("report", "calendar"),
+    # The audit log names who did what: for one admin's eyes.
+    "audit",
 )
 #: A file of contacts: a CSV (ours, or a Google or Outlook export) or vCards from a phone.
 CONTACT_FILE = (
@@ -477,6 +480,10 @@ def register(application: PartnerbotApplication) -> None:
         CallbackQueryHandler(
             challenges.escalation_scope_pressed, pattern=cb.EscalationScope.pattern()
         ),
+        CommandHandler("audit", audit.audit_command, filters=PRIVATE),
+        CallbackQueryHandler(audit.audit_page, pattern=cb.AuditPage.pattern()),
+        CallbackQueryHandler(audit.audit_people, pattern=cb.AuditPeople.pattern()),
+        CallbackQueryHandler(audit.audit_kinds, pattern=cb.AuditKinds.pattern()),
         CommandHandler("cancel", fallback.nothing_to_cancel),
         CommandHandler("resume", fallback.resume_menu, filters=PRIVATE),
         # Private-only commands sent in a group: point to the private chat.
