@@ -168,6 +168,9 @@ class AuditLine:
     actor_name: str
     action: str
     detail: dict[str, DetailValue]
+    #: The name of the member the entry is about (`member_id`), if they belong or belonged
+    #: to the partnership.
+    member_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,8 +230,9 @@ class AuditService:
             limit=PAGE_SIZE,
             offset=number * PAGE_SIZE,
         )
+        members = await store.member_names(self._db, partnership.id)
         return AuditPage(
-            lines=[_line(entry, names) for entry in entries],
+            lines=[_line(entry, names, members) for entry in entries],
             page=number,
             pages=pages,
             total=total,
@@ -278,15 +282,23 @@ class AuditService:
         }
 
 
-def _line(entry: AuditEntry, names: Mapping[int, str]) -> AuditLine:
+def _line(
+    entry: AuditEntry, names: Mapping[int, str], members: Mapping[int, str] | None = None
+) -> AuditLine:
     actor = entry.actor_id
+    detail = safe_detail(entry.action, entry.detail)
+    subject = detail.get("member_id")
+    member_name = None
+    if members is not None and isinstance(subject, int) and not isinstance(subject, bool):
+        member_name = members.get(subject)
     return AuditLine(
         at=entry.at,
         actor_id=actor,
         # Someone the bot no longer knows keeps their id, not a name.
         actor_name=BOT_NAME if actor is None else names.get(actor, f"#{actor}"),
         action=entry.action,
-        detail=safe_detail(entry.action, entry.detail),
+        detail=detail,
+        member_name=member_name,
     )
 
 

@@ -131,3 +131,14 @@ async def actors(conn: Reader, partnership_id: int) -> list[tuple[int, str, str 
         (partnership_id,),
     )
     return [(int(row["id"]), str(row["name"]), row["username"]) for row in rows]
+
+
+async def member_names(conn: Reader, partnership_id: int) -> dict[int, str]:
+    """The names of a partnership's members, present and removed."""
+    rows = await conn.fetchall(
+        "SELECT u.id, u.name FROM members u WHERE u.id IN"
+        " (SELECT member_id FROM memberships WHERE partnership_id = ?"
+        "  UNION SELECT member_id FROM removed_members WHERE partnership_id = ?)",
+        (partnership_id, partnership_id),
+    )
+    return {int(row["id"]): str(row["name"]) for row in rows}

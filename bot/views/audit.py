@@ -154,6 +154,8 @@ def details(_: Translator, line: AuditLine) -> list[Markup]:
     """The entry's safe details, each in words."""
     shown: list[Markup] = []
     detail = line.detail
+    if line.member_name is not None:
+        shown.append(bold(line.member_name))
     if "old" in detail and "new" in detail:
         shown.append(
             Markup("{} → {}").format(
@@ -162,6 +164,8 @@ def details(_: Translator, line: AuditLine) -> list[Markup]:
             )
         )
     for key, value in detail.items():
+        if key == "member_id" and line.member_name is not None:
+            continue  # shown first, by name
         if key in DETAIL_LABELS:
             shown.append(_(DETAIL_LABELS[key], value=_value(_, key, value, line.action)))
     return shown

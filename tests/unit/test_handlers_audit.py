@@ -62,7 +62,7 @@ async def test_an_admin_reads_the_newest_entries_in_french(
     role_line = lines[2]
     assert f"<b>Aminata</b> {FR(views.ACTION_PHRASES['member.role'])}" in role_line
     coordinator = role_name(FR, Role.COORDINATOR)
-    assert f"{role_name(FR, Role.MEMBER)} → {coordinator}" in role_line
+    assert f"(<b>Moussa</b>, {role_name(FR, Role.MEMBER)} → {coordinator})" in role_line
     # When, in the partnership's time zone and French dates.
     when = format_moment(driver.app.services.clock(), "Africa/Dakar", "fr")
     assert role_line.startswith(when)
