@@ -60,7 +60,7 @@ HOSTILE_ENTRIES: tuple[tuple[str, dict[str, Any]], ...] = (
             "unchanged": 1,
             "skipped_rows": 0,
         },
-    ),  # fmt: skip
+    ),
     ("broadcast.enqueue", {"broadcast_id": 8, "reference": "Jean Dupont", "recipients": 4}),
     # Keys that may be shown, with values that are no plain word: left out as well.
     (
