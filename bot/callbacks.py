@@ -36,6 +36,7 @@ from telegram import Update
 from domain.challenges import Category, Severity, Status
 from domain.meetings import MeetingKind
 from domain.models import Role
+from services.audit import AuditFamily
 from services.contacts import ExportFormat
 from services.digests import Frequency
 
@@ -618,6 +619,36 @@ class EscalationDelay(CallbackData, prefix="ch:cfg:min"):
 
 class EscalationScope(CallbackData, prefix="ch:cfg:high"):
     include_high: bool
+
+
+# -- the audit log ---------------------------------------------------------------------------------
+
+#: A filter of the audit log by family of actions; - for any.
+AuditFamilyFilter = AuditFamily | Literal["-"]
+
+
+class AuditPage(CallbackData, prefix="au:p"):
+    """A page of the audit log with its filters: one person (0 for anyone), one family, the
+    last days (0 for any time)."""
+
+    page: int
+    actor: int
+    family: AuditFamilyFilter
+    days: int
+
+
+class AuditPeople(CallbackData, prefix="au:w"):
+    """The people who acted, to show the entries of one."""
+
+    family: AuditFamilyFilter
+    days: int
+
+
+class AuditKinds(CallbackData, prefix="au:k"):
+    """The families of actions, to show the entries of one."""
+
+    actor: int
+    days: int
 
 
 # -- guided flows (bot/flows/engine.py): one family each for every flow's buttons ------------------

@@ -83,6 +83,7 @@ COMMANDS: tuple[Command, ...] = (
         N_("Export the contacts for a spreadsheet or a phone"),
         Capability.MANAGE_CONTACTS,
     ),
+    Command("audit", N_("Who did what: the audit log"), Capability.READ_AUDIT),
     Command("cancel", N_("Stop what you are doing"), Capability.READ),
     Command(
         "linkgroup", N_("Link this group to your partnership"), Capability.LINK_GROUP, Where.GROUP

@@ -31,6 +31,7 @@ class Capability(StrEnum):
     LOG_MEETINGS = "log_meetings"
     MANAGE_MEETINGS = "manage_meetings"
     REPORT_RESTRICTED = "report_restricted"
+    READ_AUDIT = "read_audit"
 
     @property
     def least_role(self) -> Role:
@@ -58,6 +59,8 @@ _LEAST_ROLE = {
     Capability.MANAGE_MEETINGS: Role.COORDINATOR,
     # Reports that include restricted meetings and challenges (then marked restricted).
     Capability.REPORT_RESTRICTED: Role.COORDINATOR,
+    # The audit log: who did what in the partnership.
+    Capability.READ_AUDIT: Role.ADMIN,
 }
 
 

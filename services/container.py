@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from services.access import AccessService
+from services.audit import AuditService
 from services.broadcasts import BroadcastService
 from services.challenges import ChallengeMessages, ChallengeService
 from services.clock import Clock, utc_now
@@ -56,6 +57,7 @@ class Services:
     meetings: MeetingService
     reports: ReportService
     personal_data: PersonalDataService
+    audit: AuditService
     milestones: MilestoneService
     digests: DigestService
     throttle: Throttle
@@ -92,6 +94,7 @@ class Services:
             milestones=MilestoneService(db, clock),
             reports=ReportService(db, clock),
             personal_data=PersonalDataService(db, clock),
+            audit=AuditService(db, clock),
             digests=DigestService(db, clock, sources=[MeetingActivity(db), ChallengeActivity(db)]),
             throttle=Throttle(clock, limits),
         )

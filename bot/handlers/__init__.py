@@ -33,6 +33,7 @@ from bot.handlers import (
     access,
     actions,
     admin,
+    audit,
     broadcast_flow,
     broadcasts,
     challenge_list,
@@ -80,6 +81,8 @@ PRIVATE_ONLY = (
     *("report", "calendar"),
     # Someone's own data is theirs alone.
     *("mydata",),
+    # The audit log names who did what: for one admin's eyes.
+    "audit",
 )
 #: A file of contacts: a CSV (ours, or a Google or Outlook export) or vCards from a phone.
 CONTACT_FILE = (
@@ -482,6 +485,10 @@ def register(application: PartnerbotApplication) -> None:
         CallbackQueryHandler(
             challenges.escalation_scope_pressed, pattern=cb.EscalationScope.pattern()
         ),
+        CommandHandler("audit", audit.audit_command, filters=PRIVATE),
+        CallbackQueryHandler(audit.audit_page, pattern=cb.AuditPage.pattern()),
+        CallbackQueryHandler(audit.audit_people, pattern=cb.AuditPeople.pattern()),
+        CallbackQueryHandler(audit.audit_kinds, pattern=cb.AuditKinds.pattern()),
         CommandHandler("cancel", fallback.nothing_to_cancel),
         CommandHandler("resume", fallback.resume_menu, filters=PRIVATE),
         # Private-only commands sent in a group: point to the private chat.
