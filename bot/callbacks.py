@@ -38,6 +38,7 @@ from domain.meetings import MeetingKind
 from domain.models import Role
 from services.contacts import ExportFormat
 from services.digests import Frequency
+from services.retention import Rule as RetentionRuleName
 
 CALLBACK_LIMIT = 64
 
@@ -618,6 +619,23 @@ class EscalationDelay(CallbackData, prefix="ch:cfg:min"):
 
 class EscalationScope(CallbackData, prefix="ch:cfg:high"):
     include_high: bool
+
+
+# -- retention (/retention, admins) -------------------------------------------------------------
+
+
+class RetentionMenu(CallbackData, prefix="rt:menu"):
+    pass
+
+
+class RetentionRule(CallbackData, prefix="rt:rule"):
+    rule: RetentionRuleName
+
+
+class RetentionSet(CallbackData, prefix="rt:set"):
+    rule: RetentionRuleName
+    #: In the rule's unit; 0: off.
+    value: int
 
 
 # -- guided flows (bot/flows/engine.py): one family each for every flow's buttons ------------------

@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 
 from pydantic import ValidationError
 
-from bot import cli_reports
+from bot import cli_reports, cli_retention
 from bot.cli_common import with_services
 from bot.config import Mode, Settings, explain
 from domain.models import LANGUAGES, Invite, PartnershipKind, Role
@@ -162,6 +162,7 @@ def _parser() -> argparse.ArgumentParser:
     contacts_export.set_defaults(handler=_contacts_export)
     _plan_parsers(commands)
     cli_reports.add_parsers(commands)
+    cli_retention.add_parsers(commands)
     return parser
 
 

@@ -31,6 +31,7 @@ class Capability(StrEnum):
     LOG_MEETINGS = "log_meetings"
     MANAGE_MEETINGS = "manage_meetings"
     REPORT_RESTRICTED = "report_restricted"
+    MANAGE_RETENTION = "manage_retention"
 
     @property
     def least_role(self) -> Role:
@@ -58,6 +59,8 @@ _LEAST_ROLE = {
     Capability.MANAGE_MEETINGS: Role.COORDINATOR,
     # Reports that include restricted meetings and challenges (then marked restricted).
     Capability.REPORT_RESTRICTED: Role.COORDINATOR,
+    # How long the partnership keeps sent texts, drafts, challenge files, departed names.
+    Capability.MANAGE_RETENTION: Role.ADMIN,
 }
 
 

@@ -21,6 +21,7 @@ from services.milestones import MilestoneService
 from services.outbox import OutboxService
 from services.partnerships import PartnershipService
 from services.reports import ReportService
+from services.retention import RetentionService
 from services.throttle import LIMITS, Expense, Limit, Throttle
 from services.updates import UpdateLog
 from storage.db import Database
@@ -56,6 +57,7 @@ class Services:
     reports: ReportService
     milestones: MilestoneService
     digests: DigestService
+    retention: RetentionService
     throttle: Throttle
 
     @classmethod
@@ -90,6 +92,7 @@ class Services:
             milestones=MilestoneService(db, clock),
             reports=ReportService(db, clock),
             digests=DigestService(db, clock, sources=[MeetingActivity(db), ChallengeActivity(db)]),
+            retention=RetentionService(db, clock),
             throttle=Throttle(clock, limits),
         )
 

@@ -51,6 +51,7 @@ from bot.handlers import (
     milestones,
     preferences,
     reports,
+    retention,
     start,
 )
 from bot.handlers.meeting_flow import flow as meeting_flow
@@ -77,6 +78,8 @@ PRIVATE_ONLY = (
     *("flag", "challenges", "challenge_alerts", "escalation"),
     # Reports may hold restricted items and go to one person.
     *("report", "calendar"),
+    # An admin's settings of the partnership.
+    "retention",
 )
 #: A file of contacts: a CSV (ours, or a Google or Outlook export) or vCards from a phone.
 CONTACT_FILE = (
@@ -477,6 +480,7 @@ def register(application: PartnerbotApplication) -> None:
         CallbackQueryHandler(
             challenges.escalation_scope_pressed, pattern=cb.EscalationScope.pattern()
         ),
+        *retention.handlers(PRIVATE),
         CommandHandler("cancel", fallback.nothing_to_cancel),
         CommandHandler("resume", fallback.resume_menu, filters=PRIVATE),
         # Private-only commands sent in a group: point to the private chat.
