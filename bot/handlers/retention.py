@@ -109,7 +109,7 @@ async def _choices(update: Update, context: BotContext, rule: Rule) -> None:
     rows = [*in_rows(choices, 2), [button("‹ " + _.text(BACK), RetentionMenu())]]
     await show(
         update,
-        bold(_.text(LABELS[rule])) + Markup("\n") + _("Remove them:"),
+        bold(_.text(LABELS[rule])) + Markup("\n") + _("Choose when they are removed:"),
         keyboard(rows),
     )
 
