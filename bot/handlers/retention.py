@@ -54,7 +54,8 @@ def rules_text(_: Translator, rules: Rules, partnership: str) -> Markup:
         )
     ]
     lines += [
-        Markup("• ") + _(LABELS[rule]) + Markup(": ") + period(_, rule, rules[rule])
+        Markup("• ")
+        + _("{rule}: {period}", rule=_.text(LABELS[rule]), period=period(_, rule, rules[rule]))
         for rule in Rule
     ]
     return Markup("\n").join(lines)
