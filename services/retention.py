@@ -35,6 +35,9 @@ from storage import retention as store
 from storage.db import Database, Transaction
 from storage.rows import Reader
 
+#: The name a departed member has once anonymised (the bot shows it translated).
+FORMER_MEMBER = store.FORMER_MEMBER
+
 
 class Rule(StrEnum):
     """What a retention rule clears."""

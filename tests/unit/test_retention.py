@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from bot.app import make_services
+from bot.callbacks import RemovedList
 from bot.cli import main
 from bot.config import Settings
 from bot.handlers.retention import SHORT, period
@@ -527,3 +528,23 @@ async def test_the_job_drops_an_old_draft_from_the_running_bot_and_its_flow_ends
     assert "left unused too long and has been removed" in replies
     replies = texts(await driver.send(MEMBER, "/flag"))
     assert "unfinished draft" not in replies
+
+
+async def test_an_anonymised_person_reads_as_a_former_member_in_the_admins_language(
+    driver: BotDriver, partnership: Partnership, clock: FakeClock
+) -> None:
+    services = driver.app.services
+    admin = LocalUser(ADMIN.id, ADMIN.first_name, language_code="fr")
+    await driver.send(admin, "/help")
+    caller = await services.access.identify(TelegramIdentity(ADMIN.id, "Aminata", None, "fr"))
+    await services.members.remove(caller, MEMBER.id)
+    clock.advance(days=91)
+    report = await run_retention(driver.app)
+    assert report.count(Rule.DEPARTED_MEMBERS, partnership.id) == 1
+    assert await services.members.name_of(MEMBER.id) == "Former member"
+
+    await driver.press_forged(admin, RemovedList(0).pack())
+    shown = driver.last_keyboard_message(admin.id)
+    labels = [b["text"] for row in shown["reply_markup"]["inline_keyboard"] for b in row]
+    assert translator("fr").text("Former member") in labels
+    assert MEMBER.first_name not in texts([shown]) + " ".join(labels)
