@@ -39,6 +39,7 @@ from domain.models import Role
 from services.audit import AuditFamily
 from services.contacts import ExportFormat
 from services.digests import Frequency
+from services.retention import Rule as RetentionRuleName
 
 CALLBACK_LIMIT = 64
 
@@ -649,6 +650,23 @@ class AuditKinds(CallbackData, prefix="au:k"):
 
     actor: int
     days: int
+
+
+# -- retention (/retention, admins) -------------------------------------------------------------
+
+
+class RetentionMenu(CallbackData, prefix="rt:menu"):
+    pass
+
+
+class RetentionRule(CallbackData, prefix="rt:rule"):
+    rule: RetentionRuleName
+
+
+class RetentionSet(CallbackData, prefix="rt:set"):
+    rule: RetentionRuleName
+    #: In the rule's unit; 0: off.
+    value: int
 
 
 # -- guided flows (bot/flows/engine.py): one family each for every flow's buttons ------------------

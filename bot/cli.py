@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 
 from pydantic import ValidationError
 
-from bot import cli_audit, cli_backup, cli_reports
+from bot import cli_audit, cli_backup, cli_reports, cli_retention
 from bot.cli_common import with_services
 from bot.config import Mode, Settings, explain
 from bot.logs import configure_logging
@@ -174,6 +174,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_reports.add_parsers(commands)
     cli_backup.add_parsers(commands)
     cli_audit.add_parsers(commands)
+    cli_retention.add_parsers(commands)
     return parser
 
 

@@ -72,6 +72,11 @@ COMMANDS: tuple[Command, ...] = (
         N_("When unacknowledged challenges are escalated"),
         Capability.CONFIGURE_ESCALATION,
     ),
+    Command(
+        "retention",
+        N_("How long sent texts, drafts and departed names are kept"),
+        Capability.MANAGE_RETENTION,
+    ),
     Command("addcontact", N_("Add a partner contact"), Capability.MANAGE_CONTACTS),
     Command(
         "contacts_import",

@@ -32,6 +32,7 @@ class Capability(StrEnum):
     MANAGE_MEETINGS = "manage_meetings"
     REPORT_RESTRICTED = "report_restricted"
     READ_AUDIT = "read_audit"
+    MANAGE_RETENTION = "manage_retention"
 
     @property
     def least_role(self) -> Role:
@@ -61,6 +62,8 @@ _LEAST_ROLE = {
     Capability.REPORT_RESTRICTED: Role.COORDINATOR,
     # The audit log: who did what in the partnership.
     Capability.READ_AUDIT: Role.ADMIN,
+    # How long the partnership keeps sent texts, drafts, challenge files, departed names.
+    Capability.MANAGE_RETENTION: Role.ADMIN,
 }
 
 

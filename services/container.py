@@ -23,6 +23,7 @@ from services.outbox import OutboxService
 from services.partnerships import PartnershipService
 from services.personal_data import PersonalDataService
 from services.reports import ReportService
+from services.retention import RetentionService
 from services.throttle import LIMITS, Expense, Limit, Throttle
 from services.updates import UpdateLog
 from storage.db import Database
@@ -60,6 +61,7 @@ class Services:
     audit: AuditService
     milestones: MilestoneService
     digests: DigestService
+    retention: RetentionService
     throttle: Throttle
 
     @classmethod
@@ -96,6 +98,7 @@ class Services:
             personal_data=PersonalDataService(db, clock),
             audit=AuditService(db, clock),
             digests=DigestService(db, clock, sources=[MeetingActivity(db), ChallengeActivity(db)]),
+            retention=RetentionService(db, clock),
             throttle=Throttle(clock, limits),
         )
 

@@ -700,4 +700,27 @@ MIGRATIONS: tuple[Migration, ...] = (
         ALTER TABLE challenge_events ADD COLUMN changes TEXT NOT NULL DEFAULT '{}';
         """,
     ),
+    Migration(
+        "0013_retention",
+        """
+        -- How long a partnership keeps what it no longer needs (services/retention.py): one
+        -- row per rule an admin set; without a row the rule's default applies. value is in
+        -- the rule's unit (days, or months for challenge files); NULL: the rule is off. The
+        -- rule names are checked by the service, so a new rule needs no new table.
+        CREATE TABLE retention_rules (
+            partnership_id INTEGER NOT NULL REFERENCES partnerships(id) ON DELETE CASCADE,
+            rule TEXT NOT NULL,
+            value INTEGER CHECK (value IS NULL OR value > 0),
+            changed_by INTEGER,
+            changed_at TEXT NOT NULL,
+            PRIMARY KEY (partnership_id, rule)
+        );
+
+        -- When a departed member's name, username and phone were replaced.
+        ALTER TABLE members ADD COLUMN anonymised_at TEXT;
+
+        -- Finished deliveries by age, for the daily blanking of their texts.
+        CREATE INDEX deliveries_finished ON deliveries(sent_at) WHERE status = 'sent';
+        """,
+    ),
 )

@@ -342,6 +342,10 @@ class Flow(Generic[D]):
             queue=list(queue),
             notes={name: str(note) for name, note in (notes or {}).items()},
         )
+        membership = context.caller.membership if context.caller is not None else None
+        if membership is not None:
+            # Whose retention rule applies to the draft (services/retention.py).
+            state["partnership"] = membership.partnership_id
         turn = Turn(self, update, context, state)
         turn.draft = draft
         turn.extra.update(extra)
@@ -692,6 +696,11 @@ class Flow(Generic[D]):
 
         async def fresh(update: Update, context: BotContext) -> object:
             state = context.draft(self.name)
+            if "draft" not in state:
+                # The draft was removed (retention) while the flow stayed open: it ends.
+                await answer(update)
+                await reply(update, context._(DRAFT_REMOVED))
+                return END
             touched = state.get("touched")
             limit = timedelta(hours=context.settings.flow_timeout_hours)
             if touched and context.services.clock() - datetime.fromisoformat(touched) > limit:
@@ -736,6 +745,10 @@ SAVE = N_("Save")
 CONTINUE = N_("Continue the draft")
 CONTINUE_WHAT = N_("Continue: {flow}")
 START_OVER = N_("Start over")
+DRAFT_REMOVED = N_(
+    "This draft was left unused too long and has been removed. Send the command again to start"
+    " afresh."
+)
 #: The flow's own actions of the engine: continue the kept draft, or start a new one.
 KEEP_DRAFT = "keep"
 NEW_DRAFT = "anew"

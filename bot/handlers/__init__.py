@@ -53,6 +53,7 @@ from bot.handlers import (
     preferences,
     privacy,
     reports,
+    retention,
     start,
 )
 from bot.handlers.meeting_flow import flow as meeting_flow
@@ -83,6 +84,8 @@ PRIVATE_ONLY = (
     *("mydata",),
     # The audit log names who did what: for one admin's eyes.
     "audit",
+    # An admin's settings of the partnership.
+    "retention",
 )
 #: A file of contacts: a CSV (ours, or a Google or Outlook export) or vCards from a phone.
 CONTACT_FILE = (
@@ -489,6 +492,7 @@ def register(application: PartnerbotApplication) -> None:
         CallbackQueryHandler(audit.audit_page, pattern=cb.AuditPage.pattern()),
         CallbackQueryHandler(audit.audit_people, pattern=cb.AuditPeople.pattern()),
         CallbackQueryHandler(audit.audit_kinds, pattern=cb.AuditKinds.pattern()),
+        *retention.handlers(PRIVATE),
         CommandHandler("cancel", fallback.nothing_to_cancel),
         CommandHandler("resume", fallback.resume_menu, filters=PRIVATE),
         # Private-only commands sent in a group: point to the private chat.

@@ -275,7 +275,10 @@ async def _show_removed(
         )
     else:
         text = _("Nobody removed from {partnership} is kept out.", partnership=partnership)
-    rows = [[button(person.name, ReadmitAsked(person.member_id, page))] for person in removed]
+    rows = [
+        [button(texts.person_name(_, person.name), ReadmitAsked(person.member_id, page))]
+        for person in removed
+    ]
     rows.append([button("«", MemberList(page))])
     await show(update, note + Markup("\n\n") + text if note else text, keyboard(rows))
 
@@ -294,7 +297,7 @@ async def readmit_asked(update: Update, context: BotContext) -> None:
         update,
         _(
             "Readmit {name} to {partnership}? They can then join again with an invite.",
-            name=bold(removed[member_id].name),
+            name=bold(texts.person_name(_, removed[member_id].name)),
             partnership=bold(caller.require_membership().partnership.name),
         ),
         keyboard(

@@ -12,6 +12,7 @@ from bot.jobs.digests import send_due_digests
 from bot.jobs.escalation import escalate
 from bot.jobs.followups import send_action_reminders
 from bot.jobs.reminders import send_due_reminders
+from bot.jobs.retention import apply_retention
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,8 @@ def schedule_jobs(application: PartnerbotApplication) -> None:
     job_queue.run_repeating(
         send_due_digests, interval=timedelta(minutes=1), first=timedelta(seconds=4)
     )
+    # Retention: daily, and at start-up so a bot restarted every night still applies it.
+    job_queue.run_repeating(apply_retention, interval=timedelta(days=1), first=timedelta(seconds=5))
     job_queue.run_repeating(
         _forget_old_updates, interval=timedelta(hours=6), first=timedelta(minutes=1)
     )

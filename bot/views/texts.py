@@ -17,6 +17,7 @@ from services.errors import (
     NotFound,
     ServiceError,
 )
+from services.retention import FORMER_MEMBER
 from services.throttle import Throttled
 
 ROLE_NAMES = {
@@ -132,3 +133,8 @@ def explain(_: Translator, error: ServiceError) -> Markup:
             return _(_FIELD_PROBLEMS[field])
         case _:
             return _("That did not work. Check what you sent and try again.")
+
+
+def person_name(_: Translator, name: str) -> str:
+    """A member's stored name as shown: an anonymised one in the reader's language."""
+    return _.text(N_("Former member")) if name == FORMER_MEMBER else name
