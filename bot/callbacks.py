@@ -316,6 +316,25 @@ class ReadmitConfirmed(CallbackData, prefix="mem:raok"):
     page: int
 
 
+class EraseAsked(CallbackData, prefix="mem:er"):
+    member_id: int
+    page: int
+
+
+class EraseConfirmed(CallbackData, prefix="mem:erok"):
+    member_id: int
+    page: int
+
+
+class LeaveConfirmed(CallbackData, prefix="leave"):
+    #: 1: the first answer; 2: the second, which erases.
+    step: int
+
+
+class StayHere(CallbackData, prefix="stay"):
+    pass
+
+
 # -- /invite -------------------------------------------------------------------------------------
 
 

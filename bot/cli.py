@@ -116,7 +116,9 @@ def _parser() -> argparse.ArgumentParser:
     invite_revoke.add_argument("code")
     invite_revoke.set_defaults(handler=_invite_revoke)
 
-    member = commands.add_parser("member", help="people removed from a partnership")
+    member = commands.add_parser(
+        "member", help="people removed from a partnership; erasing a person"
+    )
     member_commands = member.add_subparsers(dest="action", required=True)
     readmit = member_commands.add_parser(
         "readmit", help="let someone who was removed join again with an invite"
@@ -124,6 +126,17 @@ def _parser() -> argparse.ArgumentParser:
     readmit.add_argument("--partnership", required=True, help="the partnership's slug")
     readmit.add_argument("--user-id", required=True, type=int, help="their Telegram user id")
     readmit.set_defaults(handler=_member_readmit)
+    erase = member_commands.add_parser(
+        "erase",
+        help="forget a person: out of every partnership, name and personal data erased",
+        description="Take the person out of every partnership and erase what is theirs (card,"
+        " drafts, settings, the texts of messages sent to them); meetings, challenges and"
+        " milestones keep their part as 'former member', and their name, @username and phone"
+        " numbers are replaced wherever a text holds them. The audit log records the erasure,"
+        " not the data. This cannot be undone.",
+    )
+    erase.add_argument("--user-id", required=True, type=int, help="their Telegram user id")
+    erase.set_defaults(handler=_member_erase)
 
     contacts = commands.add_parser(
         "contacts",
@@ -337,6 +350,19 @@ def _invite_revoke(arguments: argparse.Namespace, settings: Settings) -> int:
         print(f"No invite with code {arguments.code}.", file=sys.stderr)
         return 1
     print("Revoked.")
+    return 0
+
+
+def _member_erase(arguments: argparse.Namespace, settings: Settings) -> int:
+    async def work(services: Services) -> None:
+        await services.erasure.erase_by_operator(arguments.user_id)
+
+    try:
+        with_services(settings, work)
+    except NotFound:
+        print(f"User {arguments.user_id} is not known: nothing to erase.", file=sys.stderr)
+        return 1
+    print(f"User {arguments.user_id} is erased.")
     return 0
 
 

@@ -63,6 +63,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("language", N_("Choose your language"), Capability.READ),
     Command("privacy", N_("What is kept about you, and why"), Capability.READ),
     Command("mydata", N_("Everything stored about you, as a file"), Capability.READ),
+    Command("leave", N_("Leave and be forgotten"), Capability.READ),
     Command("invite", N_("Invite someone; see and revoke invites"), Capability.INVITE),
     Command("members", N_("Members, roles and removals"), Capability.MANAGE_MEMBERS),
     Command("broadcast", N_("Send a message to the partnership"), Capability.BROADCAST),

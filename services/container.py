@@ -15,6 +15,7 @@ from services.clock import Clock, utc_now
 from services.contacts import ContactService, LinkMessages
 from services.digest_sources import ChallengeActivity, MeetingActivity
 from services.digests import DigestService
+from services.erasure import ErasureService
 from services.invites import InviteService
 from services.meetings import MeetingService
 from services.members import MemberService
@@ -58,6 +59,7 @@ class Services:
     meetings: MeetingService
     reports: ReportService
     personal_data: PersonalDataService
+    erasure: ErasureService
     audit: AuditService
     milestones: MilestoneService
     digests: DigestService
@@ -96,6 +98,7 @@ class Services:
             milestones=MilestoneService(db, clock),
             reports=ReportService(db, clock),
             personal_data=PersonalDataService(db, clock),
+            erasure=ErasureService(db, clock),
             audit=AuditService(db, clock),
             digests=DigestService(db, clock, sources=[MeetingActivity(db), ChallengeActivity(db)]),
             retention=RetentionService(db, clock),

@@ -392,3 +392,11 @@ async def holders_of_username(conn: Reader, partnership_id: int, username: str) 
         (partnership_id, username.lstrip("@")),
     )
     return [int(row["id"]) for row in rows]
+
+
+async def card_phones(conn: Reader, member_id: int) -> list[str]:
+    """The phone numbers on a person's own contact cards."""
+    rows = await conn.fetchall(
+        "SELECT phone FROM contacts WHERE member_id = ? AND phone IS NOT NULL", (member_id,)
+    )
+    return [str(row[0]) for row in rows]

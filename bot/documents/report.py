@@ -32,8 +32,9 @@ from bot.views import challenges as challenge_views
 from bot.views import meetings as meeting_views
 from bot.views import milestones as milestone_views
 from bot.views.render import country_name, format_moment, period_text
+from bot.views.texts import person_name
 from domain.challenges import Category, ChallengeEvent, EventKind, Severity
-from domain.meetings import AttachmentKind, Meeting, MeetingKind
+from domain.meetings import AttachmentKind, Meeting, MeetingKind, Participant
 from domain.models import Partnership
 from services.reports import ReportData
 
@@ -248,7 +249,7 @@ def _meeting_blocks(
                 tuple(
                     (
                         action.what,
-                        action.owner_name,
+                        person_name(_, action.owner_name),
                         _day(action.due_on, _) if action.due_on else "",
                         _t(_, N_("done")) if action.done else _t(_, N_("open")),
                     )
@@ -261,9 +262,12 @@ def _meeting_blocks(
 
 
 def _participants(meeting: Meeting, _: Translator) -> str:
-    return _.join(
-        f"{p.name} ({p.organisation})" if p.organisation else p.name for p in meeting.participants
-    )
+    return _.join(_participant(p, _) for p in meeting.participants)
+
+
+def _participant(participant: Participant, _: Translator) -> str:
+    name = person_name(_, participant.name)
+    return f"{name} ({participant.organisation})" if participant.organisation else name
 
 
 def _open_actions(data: ReportData, _: Translator) -> list[Block]:
@@ -271,7 +275,7 @@ def _open_actions(data: ReportData, _: Translator) -> list[Block]:
     rows = tuple(
         (
             record.action.what,
-            record.action.owner_name,
+            person_name(_, record.action.owner_name),
             _day(record.action.due_on, _) if record.action.due_on else "",
             record.meeting.title,
             _t(_, N_("overdue")) if record.overdue else _t(_, N_("open")),
@@ -325,7 +329,7 @@ def _challenges(data: ReportData, _: Translator) -> list[Block]:
                     _,
                     N_("{when} by {name}"),
                     when=_moment(challenge.created_at, partnership, _),
-                    name=record.reporter or "—",
+                    name=person_name(_, record.reporter) or "—",
                 ),
             ),
         ]
@@ -349,7 +353,8 @@ def _challenges(data: ReportData, _: Translator) -> list[Block]:
 
 def _event_line(event: ChallengeEvent, partnership: Partnership, _: Translator) -> str:
     when, what = _moment(event.at, partnership, _), _step(event, _)
-    line = f"{when} — {what} ({event.actor_name})" if event.actor_name else f"{when} — {what}"
+    who = person_name(_, event.actor_name)
+    line = f"{when} — {what} ({who})" if who else f"{when} — {what}"
     return f"{line}: {event.note}" if event.note else line
 
 
@@ -475,12 +480,7 @@ def minutes_document(meeting: Meeting, partnership: Partnership, _: Translator) 
         fields.append((_t(_, N_("Place")), meeting.location))
     body: list[Block] = [Heading(_t(_, N_("Participants")), 1)]
     body.append(
-        Bullets(
-            tuple(
-                f"{p.name} ({p.organisation})" if p.organisation else p.name
-                for p in meeting.participants
-            )
-        )
+        Bullets(tuple(_participant(p, _) for p in meeting.participants))
         if meeting.participants
         else Paragraph.of(_t(_, N_("No participant was recorded.")))
     )
@@ -502,7 +502,7 @@ def minutes_document(meeting: Meeting, partnership: Partnership, _: Translator) 
             tuple(
                 (
                     action.what,
-                    action.owner_name,
+                    person_name(_, action.owner_name),
                     _day(action.due_on, _) if action.due_on else "",
                     _t(_, N_("done")) if action.done else _t(_, N_("open")),
                 )
@@ -644,7 +644,7 @@ def report_workbook(data: ReportData, _: Translator) -> Workbook:
             N_("Challenge history"),
             (N_("No."), N_("Date"), N_("Step"), N_("By"), N_("Note")),
             (
-                (r.challenge.id, local(e.at), _step(e, _), e.actor_name, e.note)
+                (r.challenge.id, local(e.at), _step(e, _), person_name(_, e.actor_name), e.note)
                 for r in data.challenges
                 for e in r.events
             ),
@@ -690,7 +690,7 @@ def report_workbook(data: ReportData, _: Translator) -> Workbook:
                     milestone_views.status_name(_, u.status),
                     u.progress,
                     u.note,
-                    u.author_name,
+                    person_name(_, u.author_name),
                 )
                 for m, u in data.milestone_updates
             ),
@@ -758,7 +758,7 @@ def _action_rows(
                 local(meeting.held_at),
                 meeting.title,
                 action.what,
-                action.owner_name,
+                person_name(_, action.owner_name),
                 action.due_on,
                 local(action.done_at),
                 _.text(status),

@@ -81,7 +81,7 @@ PRIVATE_ONLY = (
     # Reports may hold restricted items and go to one person.
     *("report", "calendar"),
     # Someone's own data is theirs alone.
-    *("mydata",),
+    *("mydata", "leave"),
     # The audit log names who did what: for one admin's eyes.
     "audit",
     # An admin's settings of the partnership.
@@ -400,6 +400,8 @@ def register(application: PartnerbotApplication) -> None:
         CallbackQueryHandler(admin.removed_list, pattern=cb.RemovedList.pattern()),
         CallbackQueryHandler(admin.readmit_asked, pattern=cb.ReadmitAsked.pattern()),
         CallbackQueryHandler(admin.readmit_confirmed, pattern=cb.ReadmitConfirmed.pattern()),
+        CallbackQueryHandler(admin.erase_asked, pattern=cb.EraseAsked.pattern()),
+        CallbackQueryHandler(admin.erase_confirmed, pattern=cb.EraseConfirmed.pattern()),
         CallbackQueryHandler(broadcasts.acknowledge, pattern=cb.Acknowledge.pattern()),
         CommandHandler("alerts", broadcasts.alerts, filters=PRIVATE),
         CallbackQueryHandler(broadcasts.alerts, pattern=cb.AlertList.pattern()),
@@ -447,6 +449,9 @@ def register(application: PartnerbotApplication) -> None:
         CommandHandler("calendar", documents.calendar, filters=PRIVATE),
         CommandHandler("privacy", privacy.privacy),
         CommandHandler("mydata", privacy.my_data, filters=PRIVATE),
+        CommandHandler("leave", privacy.leave, filters=PRIVATE),
+        CallbackQueryHandler(privacy.leave_pressed, pattern=cb.LeaveConfirmed.pattern()),
+        CallbackQueryHandler(privacy.stay, pattern=cb.StayHere.pattern()),
         CommandHandler("actions", actions.actions_command, filters=PRIVATE),
         CallbackQueryHandler(actions.actions_page, pattern=cb.ActionList.pattern()),
         CallbackQueryHandler(actions.action_done, pattern=cb.ActionDone.pattern()),

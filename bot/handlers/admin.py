@@ -11,6 +11,8 @@ from telegram.ext import ConversationHandler
 
 from bot.callbacks import (
     AttributeCode,
+    EraseAsked,
+    EraseConfirmed,
     MemberConfirm,
     MemberList,
     MemberOpen,
@@ -55,6 +57,8 @@ WITHDRAW = N_("Withdraw the confirmation")
 AWAITING = "❔"
 REMOVED_BUTTON = N_("🚫 Removed: {count}")
 YES_READMIT = N_("Yes, readmit")
+ERASE = N_("🗑 Erase their data")
+YES_ERASE = N_("Yes, erase for good")
 NO_KEEP_OUT = N_("No, keep them out")
 
 
@@ -299,16 +303,64 @@ async def readmit_asked(update: Update, context: BotContext) -> None:
             "Readmit {name} to {partnership}? They can then join again with an invite.",
             name=bold(texts.person_name(_, removed[member_id].name)),
             partnership=bold(caller.require_membership().partnership.name),
+        )
+        + Markup("\n\n")
+        + _(
+            "Or erase them: their name and personal data are removed for good, and meetings"
+            " and challenges keep their part as a former member."
         ),
         keyboard(
             [
                 [
                     button(_.text(YES_READMIT), ReadmitConfirmed(member_id, page)),
                     button(_.text(NO_KEEP_OUT), RemovedList(page)),
+                ],
+                [button(_.text(ERASE), EraseAsked(member_id, page))],
+            ]
+        ),
+    )
+
+
+async def erase_asked(update: Update, context: BotContext) -> None:
+    """Ask once more before erasing a removed person."""
+    _ = context._
+    pressed = EraseAsked.of(update)
+    caller = context.require_caller()
+    removed = {p.member_id: p for p in await context.services.members.removed(caller)}
+    if pressed.member_id not in removed:
+        await _show_removed(update, context, pressed.page)
+        return
+    await show(
+        update,
+        _(
+            "Erase {name} for good? This cannot be undone.",
+            name=bold(texts.person_name(_, removed[pressed.member_id].name)),
+        ),
+        keyboard(
+            [
+                [
+                    button(_.text(YES_ERASE), EraseConfirmed(pressed.member_id, pressed.page)),
+                    button(_.text(NO_KEEP_OUT), RemovedList(pressed.page)),
                 ]
             ]
         ),
     )
+
+
+async def erase_confirmed(update: Update, context: BotContext) -> None:
+    """Erase them (a person still in another partnership is that partnership's to keep)."""
+    _ = context._
+    pressed = EraseConfirmed.of(update)
+    try:
+        await context.services.erasure.erase_removed(context.require_caller(), pressed.member_id)
+    except InvalidInput:
+        note = _(
+            "They are still a member of another partnership: only the command line, or"
+            " they themselves with /leave, can erase them."
+        )
+        await _show_removed(update, context, pressed.page, note)
+        return
+    await _show_removed(update, context, pressed.page, _("Erased."))
 
 
 async def readmit_confirmed(update: Update, context: BotContext) -> None:

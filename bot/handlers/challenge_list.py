@@ -8,7 +8,6 @@ from dataclasses import replace
 from typing import Any, Literal
 
 from markupsafe import Markup
-from services.maps import MapPoint, challenge_map
 from telegram import InlineKeyboardButton, Update
 from telegram.constants import ChatAction
 
@@ -40,6 +39,7 @@ from services.challenges import (
     Filter,
 )
 from services.challenges_input import match_word, vocabulary
+from services.maps import MapPoint, challenge_map
 from services.text import clean, fold
 from services.throttle import Expense
 

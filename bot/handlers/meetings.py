@@ -257,7 +257,7 @@ async def _show_meeting(
         draft_of(meeting),
         timezone,
         today=local_today(context.services.clock(), timezone),
-        author=authors[meeting.author_id],
+        author=texts.person_name(_, authors[meeting.author_id]),
     )
     rows: list[list[InlineKeyboardButton]] = []
     if context.services.meetings.may_edit(caller, meeting):

@@ -15,7 +15,7 @@ from markupsafe import Markup, escape
 from bot.callbacks import ChallengeOpen
 from bot.i18n import N_, Translator, translator
 from bot.views.render import bold, format_moment, shorten
-from bot.views.texts import role_name
+from bot.views.texts import person_name, role_name
 from domain.challenges import (
     Category,
     Challenge,
@@ -297,7 +297,7 @@ def _alert(
     parts = [header, card_text(_, card, description_limit=ALERT_DESCRIPTION)]
     if note:
         parts.append(_("Note: {note}", note=note))
-    parts.append(_("Flagged by {name}.", name=card.reporter))
+    parts.append(_("Flagged by {name}.", name=person_name(_, card.reporter)))
     if audience is AlertAudience.COORDINATORS:
         parts.append(_("Please acknowledge it, then open it to follow it up."))
     elif audience is AlertAudience.MEMBERS:
@@ -329,7 +329,7 @@ class ChallengeTexts:
             number=challenge.id,
             partnership=card.partnership.name,
             severity=bold(severity_name(_, challenge.severity)),
-            name=event.actor_name,
+            name=person_name(_, event.actor_name),
         )
         return _alert(_, card, header, audience, note=event.note)
 
@@ -345,7 +345,7 @@ class ChallengeTexts:
         parts = [
             header,
             card_text(_, card, description_limit=ALERT_DESCRIPTION),
-            _("Flagged by {name}.", name=card.reporter),
+            _("Flagged by {name}.", name=person_name(_, card.reporter)),
             _("Please acknowledge it now."),
         ]
         return Rendered(
@@ -378,7 +378,7 @@ class ChallengeTexts:
                 "Your challenge #{number} ({title}) was changed by {name}: {fields}.",
                 number=challenge.id,
                 title=challenge.title,
-                name=event.actor_name,
+                name=person_name(_, event.actor_name),
                 fields=changes_text(_, event),
             )
         elif event.kind is EventKind.REOPEN:
@@ -386,7 +386,7 @@ class ChallengeTexts:
                 "Your challenge #{number} ({title}) was reopened by {name}; it is now {status}.",
                 number=challenge.id,
                 title=challenge.title,
-                name=event.actor_name,
+                name=person_name(_, event.actor_name),
                 status=bold(status_name(_, event.status)),
             )
         else:
@@ -395,7 +395,7 @@ class ChallengeTexts:
                 number=challenge.id,
                 title=challenge.title,
                 status=bold(status_name(_, event.status)),
-                name=event.actor_name,
+                name=person_name(_, event.actor_name),
             )
         if event.note:
             text += Markup("\n") + _("Note: {note}", note=event.note)
@@ -437,7 +437,7 @@ def detail_text(_: Translator, detail: ChallengeDetail) -> Markup:
         card_text(_, card, description_limit=None),
         _(
             "Flagged by {name} on {when}. Status: {status}.",
-            name=card.reporter,
+            name=person_name(_, card.reporter),
             when=_when(_, challenge.created_at, timezone),
             status=bold(status_name(_, challenge.status)),
         ),
@@ -450,21 +450,21 @@ def detail_text(_: Translator, detail: ChallengeDetail) -> Markup:
                 "• {when} — ✎ changed {fields} ({name})",
                 when=when,
                 fields=changes_text(_, event),
-                name=event.actor_name,
+                name=person_name(_, event.actor_name),
             )
         elif event.kind is EventKind.REOPEN:
             line = _(
                 "• {when} — ↺ reopened: {status} ({name})",
                 when=when,
                 status=status_name(_, event.status),
-                name=event.actor_name,
+                name=person_name(_, event.actor_name),
             )
         else:
             line = _(
                 "• {when} — {status} ({name})",
                 when=when,
                 status=status_name(_, event.status),
-                name=event.actor_name,
+                name=person_name(_, event.actor_name),
             )
         if event.note:
             line += Markup(": ") + escape(event.note)

@@ -11,6 +11,7 @@ from markupsafe import Markup, escape
 
 from bot.i18n import FIRST_STRONG_ISOLATE, N_, POP_DIRECTIONAL_ISOLATE, Translator, Verbatim
 from bot.views.render import bold, shorten
+from bot.views.texts import person_name
 from domain.meetings import AttachmentKind, FollowUp, Meeting, MeetingKind
 from services.meeting_fields import (
     ActionDraft,
@@ -205,7 +206,9 @@ def owner_text(_: Translator, action: ActionDraft | FollowUp) -> Markup:
     if not action.owner_name:
         return _("not assigned yet")
     mark = Markup(" ✓") if action.owner_id is not None else Markup("")
-    return Markup("{name}{mark}").format(name=isolated(_, action.owner_name), mark=mark)
+    return Markup("{name}{mark}").format(
+        name=isolated(_, person_name(_, action.owner_name)), mark=mark
+    )
 
 
 def action_line(_: Translator, number: int, action: ActionDraft, today: date | None) -> Markup:
@@ -249,7 +252,7 @@ def meeting_card(
     if draft.participants:
         people = Markup(", ").join(
             Markup("{name}{org}{mark}").format(
-                name=isolated(_, p.name),
+                name=isolated(_, person_name(_, p.name)),
                 org=Markup(" ({})").format(isolated(_, p.organisation)) if p.organisation else "",
                 mark=Markup(" ✓") if p.member_id is not None else "",
             )

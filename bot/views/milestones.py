@@ -13,6 +13,7 @@ from markupsafe import Markup
 
 from bot.i18n import N_, Translator
 from bot.views.render import DateWidth, bold, code, format_moment, shorten
+from bot.views.texts import person_name
 from domain.milestones import Milestone, MilestoneStatus, Pillar
 from domain.models import Partnership, cldr_locale
 from services.charts import ChartTexts, PillarBar, ProgressChart, isolated_run
@@ -219,7 +220,7 @@ def milestone_text(_: Translator, view: MilestoneView, timezone: str) -> Markup:
         line = _(
             "{when} — {author}: {status}, {progress} %",
             when=format_moment(update.at, timezone, _.language),
-            author=update.author_name,
+            author=person_name(_, update.author_name),
             status=status_name(_, update.status),
             progress=update.progress,
         )

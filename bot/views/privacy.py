@@ -7,6 +7,9 @@ from markupsafe import Markup
 from bot.i18n import N_, Translator
 from bot.views.render import bold
 
+LEAVE = N_("Leave and be forgotten")
+LEAVE_FOR_GOOD = N_("Yes, erase everything")
+STAY = N_("Stay")
 #: What each table of a person's data holds, as they read it (storage/personal_data.py).
 TABLES = {
     "members": N_("Your profile (Telegram name, username, language)"),
