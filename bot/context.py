@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import time
+from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any, cast
 
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
@@ -52,6 +54,23 @@ class PartnerbotApplication(
         self.health_server: HealthServer | None = None  # started in post_init when configured
         #: When the last update was handled (time.time()), for the health check.
         self.last_update_at: float | None = None
+        #: Documents being made beside the update queue (see `start_document`).
+        self.documents: set[asyncio.Task[Any]] = set()
+
+    def start_document(
+        self, work: Coroutine[Any, Any, None], *, update: object | None = None
+    ) -> None:
+        """Make a document beside the update queue: PTB handles one update at a time, and a
+        report takes seconds, during which everyone else's messages would wait. Its errors
+        reach the error handler with `update`, which answers the person."""
+        task = self.create_task(work, update=update, name="document")
+        self.documents.add(task)
+        task.add_done_callback(self.documents.discard)
+
+    async def documents_done(self) -> None:
+        """Wait until every document being made is sent (tests, a clean stop)."""
+        while self.documents:
+            await asyncio.gather(*self.documents, return_exceptions=True)
 
     async def process_update(self, update: object) -> None:
         """Handle an update, then save conversation state at once.

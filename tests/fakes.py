@@ -105,6 +105,8 @@ class BotDriver:
     async def _process(self, data: JSON) -> None:
         self.last_update = data
         await self.app.process_update(self.updates.as_update(data, self.app.bot))
+        # What a handler started beside the update queue (a report) is part of its answer.
+        await self.app.documents_done()
         self.check_calls()
         if not self.bugs_expected:
             assert self.bugs == [], f"a handler failed: {self.bugs!r}"

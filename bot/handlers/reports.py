@@ -192,17 +192,29 @@ async def _typed_not_taken(turn: ReportTurn, text: str) -> ReportRequest:
 
 
 async def _make(turn: ReportTurn) -> None:
-    """Gather, draw, write and send the report, saying how far it got in one message."""
+    """Start the report beside the update queue (it takes seconds): other people's messages
+    are answered meanwhile; one message says how far it got, edited in place."""
     _, context, request = turn._, turn.context, turn.draft
     assert request.file_format is not None and request.language is not None
     caller = context.require_caller()
-    progress = await reply(turn.update, _("Preparing the report: meetings and challenges…"))
-    assert progress is not None  # a private chat
     data = await context.services.reports.for_caller(
         caller, request.period, include_restricted=request.include_restricted
     )
+    progress = await reply(turn.update, _("Preparing the report: meetings and challenges…"))
+    assert progress is not None  # a private chat
+    context.partnerbot.start_document(
+        _send_report(turn.update, context, data, request, progress), update=turn.update
+    )
+
+
+async def _send_report(
+    update: Update, context: BotContext, data: ReportData, request: ReportRequest, progress: Message
+) -> None:
+    """Draw, write and send the report, then note it in the audit log."""
+    _ = context._
+    assert request.file_format is not None and request.language is not None
     content = await _produce(data, request.file_format, request.language, progress, _)
-    chat = turn.update.effective_chat
+    chat = update.effective_chat
     assert chat is not None
     await chat.send_action(ChatAction.UPLOAD_DOCUMENT)
     await chat.send_document(
@@ -214,7 +226,7 @@ async def _make(turn: ReportTurn) -> None:
     await _edit(progress, _("The report is ready."))
     await context.services.reports.record(
         data,
-        actor_id=caller.identity.user_id,
+        actor_id=context.require_caller().identity.user_id,
         file_format=request.file_format.value,
         language=request.language,
     )
