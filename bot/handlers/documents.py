@@ -5,8 +5,6 @@ leaves the bot's protection for phones and mail servers."""
 
 from __future__ import annotations
 
-import asyncio
-
 from telegram import Update
 from telegram.constants import ChatAction
 
@@ -39,7 +37,7 @@ async def minutes(update: Update, context: BotContext) -> None:
     await chat.send_action(ChatAction.UPLOAD_DOCUMENT)
     file_format = ReportFormat(pressed.file_format)
     document = minutes_document(meeting, partnership, _)
-    content = await asyncio.to_thread(files.render_document, document, file_format)
+    content = await files.in_worker(files.render_document, document, file_format)
     await chat.send_document(
         document=content,
         filename=minutes_file_name(meeting, partnership, file_format.value),

@@ -1,11 +1,11 @@
 """/report: the period (last month, last quarter, since the last report, or typed days), the
 format (PDF, Word, Excel), the report's language, and for coordinators and admins whether to
 include restricted items; then a message that says how far it got, edited in place, and the
-file. Documents are drawn and written in worker threads: the bot keeps answering meanwhile."""
+file. The report is made beside the update queue, drawn and written in a worker process: the
+bot keeps answering everyone meanwhile."""
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -27,6 +27,7 @@ from domain.models import LANGUAGE_NAMES, LANGUAGES, Role
 from services.access import Capability
 from services.charts import render_progress_chart
 from services.errors import InvalidInput
+from services.maps import challenge_map as draw_map
 from services.meeting_fields import InvalidMeetingField, parse_range
 from services.reports import Period, ReportData, ReportFormat, last_month, last_quarter
 from services.throttle import Expense
@@ -239,23 +240,28 @@ async def _produce(
     progress: Message,
     _: Translator,
 ) -> bytes:
-    """The file, drawn and written in worker threads (see `files.render_report`)."""
+    """The file, drawn and written in the document process (`files.in_worker`)."""
     written = translator(language)
     if file_format is ReportFormat.XLSX:
         await _edit(progress, _("Preparing the report: writing the workbook…"))
-        return await asyncio.to_thread(files.render_workbook, report_workbook(data, written))
+        return await files.in_worker(files.render_workbook, report_workbook(data, written))
     await _edit(progress, _("Preparing the report: charts and map…"))
     chart = (
-        await asyncio.to_thread(
+        await files.in_worker(
             render_progress_chart, milestone_views.chart_of(written, data.chart, data.partnership)
         )
         if data.pillars
         else None
     )
-    challenge_map = await asyncio.to_thread(files.challenge_map, data, written)
+    shown = files.map_of(data, written)
+    challenge_map = (
+        None
+        if shown is None
+        else await files.in_worker(draw_map, shown[0], shown[1], rtl=written.rtl)
+    )
     await _edit(progress, _("Preparing the report: writing the document…"))
     document = report_document(data, written, chart_png=chart, map_png=challenge_map)
-    return await asyncio.to_thread(files.render_document, document, file_format)
+    return await files.in_worker(files.render_document, document, file_format)
 
 
 async def _edit(progress: Message, text: Markup) -> None:
