@@ -123,7 +123,8 @@ class _ReportPDF(FPDF):
         else:
             self.set_text_shaping(True, direction="ltr")
         # The total is drawn after the page is: its reserved room sits against the words.
-        self.alias_nb_pages(align="R" if document.rtl else "L")
+        # The alias reserves room for the number of pages: this one, up to 99,999.
+        self.alias_nb_pages(alias="{nbpg}", align="R" if document.rtl else "L")
         self.set_margins(_MARGIN, _MARGIN, _MARGIN)
         self.set_auto_page_break(True, margin=_MARGIN)
         self.set_title(printable(document.title).strip())
@@ -175,7 +176,7 @@ class _ReportPDF(FPDF):
         self.set_font(_FONT, size=8.5)
         self.set_text_color(*_GREY)
         number = self.page_label.format(page=self.page_no(), pages=self.str_alias_nb_pages)
-        number_width = self.get_string_width(number.replace(self.str_alias_nb_pages, "000")) + 2
+        number_width = self.get_string_width(number.replace(self.str_alias_nb_pages, "0000")) + 2
         footer = printable(self.document.footer).strip()
         footer_width = self.epw - number_width - 4
         self.set_x(self.l_margin + (number_width + 4 if self.rtl else 0))

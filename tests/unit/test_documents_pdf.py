@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import warnings
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -304,3 +305,13 @@ def test_a_paragraph_in_a_latin_script_reads_left_to_right_in_an_arabic_document
     # Left to right, the full stop ends the sentence instead of opening it.
     assert "Réunion tenue à Dakar le 12 novembre." in text
     assert "Envoyer le plan." in text
+
+
+def test_a_thousand_pages_are_numbered_without_running_out_of_room() -> None:
+    body = tuple(block for _ in range(1001) for block in (Paragraph.of("x"), PageBreak()))
+    document = Document(title="Year", language="en", rtl=False, cover=(), body=body)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # fpdf2 warns when the number overflows
+        pdf = render_pdf(document)
+    pages = PdfReader(io.BytesIO(pdf)).pages
+    assert "1001 / 1003" in pages[1000].extract_text()
