@@ -67,6 +67,39 @@ _WARNING_LINE = (214, 134, 0)
 _MARKDOWN = re.compile(r"(\\|\*\*|__|~~|--)")
 
 
+#: Scripts whose letters change shape or order (Arabic, Hebrew, Syriac, Thaana, N'Ko...) and
+#: the presentation forms: a text with one of these needs HarfBuzz.
+_COMPLEX = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
+
+
+def needs_shaping(document: Document) -> bool:
+    """Whether any text of the document is in a script that needs shaping."""
+    return any(_COMPLEX.search(text) for text in _texts(document))
+
+
+def _texts(document: Document) -> Iterator[str]:
+    yield document.title
+    yield document.footer
+    if document.marking:
+        yield document.marking
+    for block in (*document.cover, *document.body):
+        match block:
+            case Heading(text=text):
+                yield text
+            case Paragraph(spans=spans):
+                yield from (span.text for span in spans)
+            case Bullets(items=items):
+                yield from items
+            case Fields(pairs=pairs):
+                yield from (part for pair in pairs for part in pair)
+            case Table(header=header, rows=rows, empty=empty):
+                yield from header
+                yield from (cell for row in rows for cell in row)
+                yield empty
+            case Image(caption=caption):
+                yield caption
+
+
 def render_pdf(document: Document) -> bytes:
     """The document as PDF bytes; its footer numbers pages with `Document.page_label`
     (`{page}` the page's number, `{pages}` the number of pages)."""
@@ -120,8 +153,11 @@ class _ReportPDF(FPDF):
         self.add_font(_FONT, "B", str(_BOLD))
         if document.rtl:
             self.set_text_shaping(True, direction="rtl", script="arab", language="ar")
-        else:
+        elif needs_shaping(document):
             self.set_text_shaping(True, direction="ltr")
+        # Otherwise no shaping: fpdf2 shapes every line through HarfBuzz again and again while
+        # it breaks it, which makes a long report several times slower, for Latin text that
+        # needs none.
         # The total is drawn after the page is: its reserved room sits against the words.
         # The alias reserves room for the number of pages: this one, up to 99,999.
         self.alias_nb_pages(alias="{nbpg}", align="R" if document.rtl else "L")

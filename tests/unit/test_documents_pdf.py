@@ -24,7 +24,7 @@ from bot.documents.model import (
     Span,
     Table,
 )
-from bot.documents.pdf import printable, render_pdf
+from bot.documents.pdf import needs_shaping, printable, render_pdf
 
 CREATED = datetime(2026, 5, 31, 18, 30, tzinfo=UTC)
 CITIES = ("Dakar", "Nouakchott", "Bamako", "Niamey", "Madrid", "Lisboa")
@@ -315,3 +315,14 @@ def test_a_thousand_pages_are_numbered_without_running_out_of_room() -> None:
         pdf = render_pdf(document)
     pages = PdfReader(io.BytesIO(pdf)).pages
     assert "1001 / 1003" in pages[1000].extract_text()
+
+
+def test_only_documents_with_a_script_that_needs_it_are_shaped() -> None:
+    latin = Document(title="Report", language="fr", rtl=False, cover=(),
+                     body=(Paragraph.of("Réunion à Dakar — décisions…"),))  # fmt: skip
+    assert not needs_shaping(latin)
+    named = replace(latin, body=(*latin.body, Table(("Nom",), (("عائشة",),), (1,))))
+    assert needs_shaping(named)
+    # Shaped or not, the text reads back as written.
+    assert "Réunion à Dakar — décisions…" in "\n".join(pages_text(render_pdf(latin)))
+    assert "عائشة" in "\n".join(pages_text(render_pdf(named)))
