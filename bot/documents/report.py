@@ -243,22 +243,26 @@ def _meeting_blocks(
     if decisions:
         blocks += [Paragraph((Span(_t(_, N_("Decisions")), bold=True),)), Bullets(tuple(decisions))]
     if meeting.actions:
-        blocks.append(
-            Table(
-                (_t(_, N_("Action")), _t(_, N_("Owner")), _t(_, N_("Due")), _t(_, N_("Status"))),
-                tuple(
-                    (
-                        action.what,
-                        person_name(_, action.owner_name),
-                        _day(action.due_on, _) if action.due_on else "",
-                        _t(_, N_("done")) if action.done else _t(_, N_("open")),
-                    )
-                    for action in meeting.actions
-                ),
-                (5, 2, 1.5, 1),
-            )
-        )
+        blocks.append(_actions_table(meeting, _))
     return blocks
+
+
+def _actions_table(meeting: Meeting, _: Translator, empty: str = "") -> Table:
+    """A meeting's follow-up actions: what, who, when, done or open."""
+    return Table(
+        (_t(_, N_("Action")), _t(_, N_("Owner")), _t(_, N_("Due")), _t(_, N_("Status"))),
+        tuple(
+            (
+                action.what,
+                person_name(_, action.owner_name),
+                _day(action.due_on, _) if action.due_on else "",
+                _t(_, N_("done")) if action.done else _t(_, N_("open")),
+            )
+            for action in meeting.actions
+        ),
+        (5, 2, 1.5, 1),
+        empty=empty,
+    )
 
 
 def _participants(meeting: Meeting, _: Translator) -> str:
@@ -497,20 +501,7 @@ def minutes_document(meeting: Meeting, partnership: Partnership, _: Translator) 
     )
     body += [
         Heading(_t(_, N_("Follow-up actions")), 1),
-        Table(
-            (_t(_, N_("Action")), _t(_, N_("Owner")), _t(_, N_("Due")), _t(_, N_("Status"))),
-            tuple(
-                (
-                    action.what,
-                    person_name(_, action.owner_name),
-                    _day(action.due_on, _) if action.due_on else "",
-                    _t(_, N_("done")) if action.done else _t(_, N_("open")),
-                )
-                for action in meeting.actions
-            ),
-            (5, 2, 1.5, 1),
-            empty=_t(_, N_("No follow-up action was agreed.")),
-        ),
+        _actions_table(meeting, _, empty=_t(_, N_("No follow-up action was agreed."))),
     ]
     if meeting.attachments:
         body += [
