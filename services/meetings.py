@@ -297,11 +297,8 @@ class MeetingService:
 
     async def names(self, member_ids: set[int]) -> dict[int, str]:
         """Display names of members (authors of meetings)."""
-        found = {}
-        for member_id in member_ids:
-            member = await member_store.get(self._db, member_id)
-            found[member_id] = member.name if member else str(member_id)
-        return found
+        found = await member_store.names(self._db, member_ids)
+        return {member_id: found.get(member_id, str(member_id)) for member_id in member_ids}
 
     # -- follow-up actions --------------------------------------------------------------------
 

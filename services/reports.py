@@ -255,7 +255,7 @@ class ReportService:
         flagged = await challenge_store.created_between(db, visibility, start, after)
         challenges = [c for c in flagged if include_restricted or not c.restricted]
         histories = await challenge_store.events_of(db, [c.id for c in challenges])
-        names = await self._names({c.reporter_id for c in challenges if c.reporter_id})
+        names = await member_store.names(db, {c.reporter_id for c in challenges if c.reporter_id})
         milestones = await milestone_store.all_of(db, partnership.id)
         by_id = {m.id: m for m in milestones}
         pillars = await milestone_store.pillars(db, partnership.id)
@@ -303,14 +303,6 @@ class ReportService:
             if with_contacts
             else None,
         )
-
-    async def _names(self, member_ids: set[int]) -> dict[int, str]:
-        found = {}
-        for member_id in member_ids:
-            member = await member_store.get(self._db, member_id)
-            if member is not None:
-                found[member_id] = member.name
-        return found
 
     async def calendar(self, caller: Caller) -> CalendarItems:
         """The caller's calendar: the active partnership's meetings they may see from a year

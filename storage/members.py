@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Collection
 from datetime import datetime
 
 from domain.models import Member, MemberInPartnership, Membership, RemovedMember, Role
@@ -400,3 +401,13 @@ async def card_phones(conn: Reader, member_id: int) -> list[str]:
         "SELECT phone FROM contacts WHERE member_id = ? AND phone IS NOT NULL", (member_id,)
     )
     return [str(row[0]) for row in rows]
+
+
+async def names(conn: Reader, member_ids: Collection[int]) -> dict[int, str]:
+    """The stored names of some members, by id (ids of nobody left out)."""
+    if not member_ids:
+        return {}
+    ids = list(member_ids)
+    marks = ",".join("?" * len(ids))
+    rows = await conn.fetchall(f"SELECT id, name FROM members WHERE id IN ({marks})", ids)
+    return {row["id"]: row["name"] for row in rows}
