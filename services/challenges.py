@@ -335,16 +335,20 @@ class ChallengeService:
             sees_restricted=membership.role.at_least(Role.COORDINATOR),
         )
 
-    async def page(self, caller: Caller, wanted: Filter, page: int) -> ChallengePage:
-        """A page of the active partnership's challenges (pages count from 0, clamped)."""
-        membership = caller.require(Capability.READ)
-        query = Query(
+    def _query(self, wanted: Filter) -> Query:
+        """A list's filters as the storage reads them."""
+        return Query(
             category=wanted.category,
             severity=wanted.severity,
             statuses=wanted.statuses,
             since=self._clock() - timedelta(days=wanted.days) if wanted.days else None,
             match=prefix_match(wanted.text),
         )
+
+    async def page(self, caller: Caller, wanted: Filter, page: int) -> ChallengePage:
+        """A page of the active partnership's challenges (pages count from 0, clamped)."""
+        membership = caller.require(Capability.READ)
+        query = self._query(wanted)
         visibility = self._visibility(membership)
         page = max(page, 0)
         found, total = await store.search(
@@ -362,14 +366,7 @@ class ChallengeService:
         """The active partnership's challenges the caller sees that match `wanted` and have a
         location pin (for a map), most serious first; at most MAP_POINTS."""
         membership = caller.require(Capability.READ)
-        query = Query(
-            category=wanted.category,
-            severity=wanted.severity,
-            statuses=wanted.statuses,
-            since=self._clock() - timedelta(days=wanted.days) if wanted.days else None,
-            match=prefix_match(wanted.text),
-            pinned=True,
-        )
+        query = replace(self._query(wanted), pinned=True)
         found, _total = await store.search(
             self._db, self._visibility(membership), query, limit=MAP_POINTS, offset=0
         )
