@@ -21,8 +21,7 @@ class UpdateLog:
 
     async def claim(self, update_id: int) -> bool:
         """True the first time an update id is seen, False on a repeat."""
-        async with self._db.transaction() as tx:
-            return await update_store.claim(tx, update_id, self._clock())
+        return await update_store.claim(self._db, update_id, self._clock())
 
     async def prune(self) -> int:
         """Forget ids older than Telegram could redeliver."""

@@ -95,19 +95,36 @@ class Database:
 
     async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
         """First row of a query, or None."""
-        async with self.reader.execute(sql, params) as cursor:
-            row: sqlite3.Row | None = await cursor.fetchone()
-            return row
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
         """All rows of a query."""
-        async with self.reader.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        # One trip to the connection's thread (execute and fetch together) rather than three
+        # (execute, fetch, close the cursor): each trip costs the event loop a wake-up.
+        return list(await self.reader.execute_fetchall(sql, params))
 
     async def fetchvalue(self, sql: str, params: Params = ()) -> Any:
         """The first column of the first row, or None."""
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]
+
+    async def execute_alone(self, sql: str, params: Params = ()) -> int:
+        """Run one writing statement as a transaction of its own; returns the rows changed.
+
+        The same guarantees as a `transaction()` holding one statement, in one trip to the
+        writer's thread instead of three (BEGIN, the statement, COMMIT): the connection is in
+        autocommit mode, and the lock keeps the statement out of another task's transaction.
+        """
+        writer = self._writer
+        if writer is None:
+            raise RuntimeError("database is not open")
+        task = asyncio.current_task()
+        if task is not None and task is self._writing_task:
+            raise RuntimeError("a transaction is open in this task: write inside it instead")
+        async with self._write_lock:
+            cursor = await writer.execute(sql, params)
+            return cursor.rowcount
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
@@ -166,15 +183,17 @@ class Transaction:
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement; returns how many rows it changed."""
-        async with self._connection.execute(sql, params) as cursor:
-            return cursor.rowcount
+        # One trip to the connection's thread: a statement that writes is done when execute
+        # returns, so its cursor need not be closed through another trip.
+        cursor = await self._connection.execute(sql, params)
+        return cursor.rowcount
 
     async def insert(self, sql: str, params: Params = ()) -> int:
         """Run one INSERT; returns the new row's id."""
-        async with self._connection.execute(sql, params) as cursor:
-            if cursor.lastrowid is None:
-                raise RuntimeError("insert created no row")
-            return cursor.lastrowid
+        cursor = await self._connection.execute(sql, params)
+        if cursor.lastrowid is None:
+            raise RuntimeError("insert created no row")
+        return cursor.lastrowid
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         """Run one statement for many parameter rows."""
@@ -182,14 +201,12 @@ class Transaction:
 
     async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
         """Read inside the transaction (sees its own uncommitted writes)."""
-        async with self._connection.execute(sql, params) as cursor:
-            row: sqlite3.Row | None = await cursor.fetchone()
-            return row
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
         """Read all rows inside the transaction."""
-        async with self._connection.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        return list(await self._connection.execute_fetchall(sql, params))
 
 
 async def apply_migrations(

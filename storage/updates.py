@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from storage.db import Transaction, from_db_time, to_db_time
+from storage.db import Database, Transaction, from_db_time, to_db_time
 from storage.rows import Reader
 
 
-async def claim(tx: Transaction, update_id: int, now: datetime) -> bool:
-    """Record the update as handled; False if it was handled before."""
-    inserted = await tx.execute(
+async def claim(db: Database, update_id: int, now: datetime) -> bool:
+    """Record the update as handled; False if it was handled before (one statement, committed
+    at once: it runs for every update)."""
+    inserted = await db.execute_alone(
         "INSERT INTO processed_updates (update_id, processed_at) VALUES (?, ?)"
         " ON CONFLICT (update_id) DO NOTHING",
         (update_id, to_db_time(now)),
