@@ -28,11 +28,16 @@ class SQLitePersistence(BasePersistence[UserData, ChatData, BotData]):
             update_interval=update_interval,
         )
         self._db = db
+        # What each user's drafts were when last written, as JSON: PTB asks to save the
+        # user_data of every update's user, and most updates change nothing in it.
+        self._saved: dict[int, str] = {}
 
     async def get_user_data(self) -> dict[int, UserData]:
         """Drafts of every user, loaded at start-up."""
         await self._db.open()
-        return await store.load_user_data(self._db)
+        loaded = await store.load_user_data(self._db)
+        self._saved = {user_id: json.dumps(data) for user_id, data in loaded.items()}
+        return loaded
 
     async def get_chat_data(self) -> dict[int, ChatData]:
         """Not stored."""
@@ -60,9 +65,13 @@ class SQLitePersistence(BasePersistence[UserData, ChatData, BotData]):
             await store.save_conversation(tx, name, conversation_key(key), new_state)
 
     async def update_user_data(self, user_id: int, data: UserData) -> None:
-        """Store one user's drafts."""
+        """Store one user's drafts, unless they are as last stored."""
+        written = json.dumps(data) if data else ""
+        if self._saved.get(user_id, "") == written:
+            return
         async with self._db.transaction() as tx:
             await store.save_user_data(tx, user_id, data)
+        self._saved[user_id] = written
 
     async def update_chat_data(self, chat_id: int, data: ChatData) -> None:
         """Not stored."""
@@ -80,6 +89,7 @@ class SQLitePersistence(BasePersistence[UserData, ChatData, BotData]):
         """Forget a user's drafts."""
         async with self._db.transaction() as tx:
             await store.save_user_data(tx, user_id, {})
+        self._saved.pop(user_id, None)
 
     async def refresh_user_data(self, user_id: int, user_data: UserData) -> None:
         """The in-memory copy is authoritative while running."""
