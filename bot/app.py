@@ -22,6 +22,7 @@ from bot.jobs import schedule_jobs
 from bot.jobs.delivery import DeliveryWorker
 from bot.metrics import CountingRateLimiter, Metrics, registered_commands
 from bot.persistence import SQLitePersistence
+from bot.transport import AiohttpRequest
 from bot.views import challenges as challenge_views
 from bot.views import contacts as contact_views
 from services.clock import Clock, utc_now
@@ -90,6 +91,11 @@ def build_application(
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
+    elif settings.http_client == "aiohttp":
+        # The sizes of python-telegram-bot's own pools: many calls at once, one long poll.
+        builder = builder.request(AiohttpRequest(connection_pool_size=256)).get_updates_request(
+            AiohttpRequest(connection_pool_size=1)
+        )
     if settings.rate_limiter if rate_limiter is None else rate_limiter:
         # Replies to people share Telegram's limits with broadcasts; a 429 is retried.
         # One request every 1/30 s rather than bursts of 30 a second: the same average, but

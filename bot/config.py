@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlparse
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -51,6 +52,9 @@ class Settings(BaseSettings):
     default_language: str = "en"
     default_timezone: str = "UTC"
     rate_limiter: bool = True
+    #: The HTTP client of Bot API calls: aiohttp (bot/transport.py) or python-telegram-bot's
+    #: own httpx client.
+    http_client: Literal["aiohttp", "httpx"] = "aiohttp"
     #: Per-person limits on expensive requests (services/throttle.py); off for load tests only.
     throttle: bool = True
     #: Seconds one getUpdates long poll may wait; a clean stop waits for it to end.

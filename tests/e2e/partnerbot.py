@@ -57,11 +57,16 @@ async def until(user: TestUser, fragment: str) -> BotMessage:
 
 @asynccontextmanager
 async def polling(
-    server: BotApiServer, database: Path, *, clock: Clock = utc_now, rate_limiter: bool = True
+    server: BotApiServer,
+    database: Path,
+    *,
+    clock: Clock = utc_now,
+    rate_limiter: bool = True,
+    **settings: Any,
 ) -> AsyncIterator[PartnerbotApplication]:
     """The real Application, its real HTTP stack, long polling the local server."""
     application = build_application(
-        settings_for(server, database), clock=clock, rate_limiter=rate_limiter
+        settings_for(server, database, **settings), clock=clock, rate_limiter=rate_limiter
     )
     async with running(application):
         assert application.updater is not None
