@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from markupsafe import Markup
 from telegram import Update
 from telegram.constants import ChatType
@@ -13,6 +15,7 @@ from bot.i18n import Translator
 from bot.messaging import reply
 from bot.views import texts
 from bot.views.render import bold
+from domain.models import Role
 from services.access import Caller
 
 #: The payload of buttons that only lead to the private chat (from an inline answer): /help.
@@ -69,24 +72,30 @@ def help_text(_: Translator, caller: Caller, *, in_group: bool = False) -> Marku
     group's)."""
     membership = caller.membership
     assert membership is not None
-    parts = [
-        _(
-            "You work in {partnership} as {role}.",
-            partnership=bold(membership.partnership.name),
-            role=texts.role_name(_, membership.role),
-        ),
-    ]
+    intro = _(
+        "You work in {partnership} as {role}.",
+        partnership=bold(membership.partnership.name),
+        role=texts.role_name(_, membership.role),
+    )
+    return intro + _commands_of(_, membership.role, in_group)
+
+
+@cache
+def _commands_of(_: Translator, role: Role, in_group: bool) -> Markup:
+    """The commands part of the help, the same for everyone of a role and language: made
+    once (translators are shared, one per language)."""
+    parts: list[Markup] = []
     if not in_group:
         parts += [Markup(""), _("What you can do:")]
         parts += [
             Markup("/{name} — {description}").format(name=c.name, description=_(c.description))
-            for c in commands_for(membership.role)
+            for c in commands_for(role)
         ]
-    in_groups = commands_for(membership.role, Where.GROUP)
+    in_groups = commands_for(role, Where.GROUP)
     if in_groups:
         parts += [Markup(""), _("In a group chat:")]
         parts += [
             Markup("/{name} — {description}").format(name=c.name, description=_(c.description))
             for c in in_groups
         ]
-    return Markup("\n").join(parts)
+    return Markup("\n").join([Markup(""), *parts]) if parts else Markup("")
