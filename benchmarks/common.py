@@ -146,7 +146,7 @@ def base_environment() -> dict[str, str]:
     """This process's environment without any Partnerbot setting, so none leaks in."""
     prefixes = (
         *("BOT_", "WEBHOOK_", "MODE", "DATABASE_", "RATE_LIMITER", "POLL_", "OUTBOX_"),
-        "THROTTLE",
+        *("THROTTLE", "HTTP_CLIENT"),
     )
     return {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
 

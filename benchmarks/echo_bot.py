@@ -6,6 +6,9 @@ command line or, failing that, from the same environment variables Partnerbot re
 
     python -m benchmarks.echo_bot --token 123:ABC... --base-url http://127.0.0.1:8081/bot
     BOT_TOKEN=... BOT_API_BASE_URL=... RATE_LIMITER=false python -m benchmarks.echo_bot
+
+`--http-client aiohttp` (env HTTP_CLIENT) gives it Partnerbot's HTTP client (bot/transport.py)
+instead of python-telegram-bot's own (httpx), the way bot/app.py sets it up.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from typing import Any
 from telegram import Update
 from telegram.ext import AIORateLimiter, Application, ContextTypes, MessageHandler, filters
 
+from bot.transport import AiohttpRequest
+
 TELEGRAM = "https://api.telegram.org/bot"
 
 
@@ -29,10 +34,14 @@ async def echo(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def build(
-    token: str, base_url: str, *, rate_limiter: bool
+    token: str, base_url: str, *, rate_limiter: bool, http_client: str = "httpx"
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The echo Application; with `rate_limiter`, paced exactly as Partnerbot paces itself."""
     builder = Application.builder().token(token).base_url(base_url)
+    if http_client == "aiohttp":
+        builder = builder.request(AiohttpRequest(connection_pool_size=256)).get_updates_request(
+            AiohttpRequest(connection_pool_size=1)
+        )
     if rate_limiter:
         # The limiter and retries bot/app.py builds, so the comparison is like for like.
         limiter = AIORateLimiter(overall_max_rate=1, overall_time_period=1 / 30, max_retries=3)
@@ -76,10 +85,21 @@ def main(argv: Sequence[str] | None = None) -> None:
         default=int(os.environ.get("POLL_TIMEOUT", "10")),
         help="seconds one long poll waits, env POLL_TIMEOUT (default 10)",
     )
+    parser.add_argument(
+        "--http-client",
+        choices=("httpx", "aiohttp"),
+        default=os.environ.get("HTTP_CLIENT", "httpx"),
+        help="python-telegram-bot's own client or Partnerbot's, env HTTP_CLIENT (default httpx)",
+    )
     arguments = parser.parse_args(argv)
     if not arguments.token:
         parser.error("a token is needed: --token or BOT_TOKEN")
-    application = build(arguments.token, arguments.base_url, rate_limiter=arguments.rate_limiter)
+    application = build(
+        arguments.token,
+        arguments.base_url,
+        rate_limiter=arguments.rate_limiter,
+        http_client=arguments.http_client,
+    )
     application.run_polling(timeout=arguments.poll_timeout, allowed_updates=["message"])
 
 

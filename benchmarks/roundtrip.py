@@ -1,19 +1,28 @@
-"""Round trips of `/help` through the local Bot API server: Partnerbot against a bare echo bot.
+"""Partnerbot against a bare echo bot, interleaved: updates per second, CPU and memory.
 
-Each bot runs as its own process (Partnerbot as `python -m bot run` on a pre-seeded SQLite
-file), long polling a local Bot API server that runs in this process. Latency is measured at
-the server, from the moment a person's message is queued for the bot to the moment the bot's
-answer is posted. Two loads, one after the other, on the same bot process after a warm-up:
+Every bot runs as its own process (Partnerbot as `python -m bot run` on a pre-seeded SQLite
+file, the echo bot as `python -m benchmarks.echo_bot`), each long polling its own local Bot
+API server; the servers and the simulated people run in this process. All the bots are
+started together and measured in turn, in short rounds (A B C, then B C A, then C A B, ...), so
+that whatever else the machine does falls on all of them alike: each round gives one ratio of
+Partnerbot to each echo bot, and the report gives the median and the range of those ratios.
 
-- back to back: every person sends `/help` again as soon as the answer arrived (a closed
-  loop: it finds the most round trips per second the bot sustains);
-- paced: the people together send `--paced-rate` messages a second, evenly spread (below
-  Telegram's 30 a second, so the rate limiter should not delay anything).
+Two scenarios, each on its own database and processes:
 
-Each bot runs with and without python-telegram-bot's rate limiter, each time on a fresh
-server and a fresh copy of the seeded database.
+- help: members send `/help` (a partnership of 200 members);
+- contacts: members send `/contacts <query>`, cycling through the twelve queries of
+  `contacts_search.py`, over a directory of 50,000 contacts.
 
-    python -m benchmarks.roundtrip [--users 20] [--messages 25] [--paced-messages 10]
+Two loads in each round: one member alone, and 20 members at once, each sending again as
+soon as the answer arrived (back to back: the most updates a second the bot sustains).
+"bot CPU" is the user + system time of the bot process (from /proc) per answered update.
+Without the rate limiter, so that Telegram's 30 messages a second do not cap both.
+
+The echo bot runs twice: with python-telegram-bot's own HTTP client (httpx), as a bare bot
+is, and with Partnerbot's (aiohttp, bot/transport.py), so that the ratios show what the
+transport gives and what the rest of Partnerbot costs.
+
+    python -m benchmarks.roundtrip [--scenario help contacts] [--rounds 8] [--seconds 3]
     python -m benchmarks.roundtrip --quick     # a smoke run of a few seconds
 """
 
@@ -21,13 +30,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import shutil
+import statistics
 import tempfile
 import time
-from collections.abc import Callable, Coroutine, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from benchmarks.common import (
     FIRST_MEMBER,
@@ -39,217 +50,274 @@ from benchmarks.common import (
     seed_partnership,
     table,
 )
+from benchmarks.contacts_search import QUERIES, fictional_contacts
+from storage import contacts as contact_store
+from storage import partnerships as partnership_store
+from storage.db import Database
 from tests.e2e.botapi_server import BotApiServer
 from tests.e2e.users import TestChat, TestUser
 
 #: Longest wait for one answer before the run is declared broken.
 ANSWER_TIMEOUT = 20.0
-BOTS = ("echo bot", "Partnerbot")
-HEADERS = (
-    "bot", "rate limiter", "load", "round trips", "per s", "p50 ms", "p95 ms", "bot CPU ms each",
-    "server busy",
-)  # fmt: skip
+PARTNERBOT = "Partnerbot"
+ECHO_HTTPX = "echo bot (httpx)"
+ECHO_AIOHTTP = "echo bot (aiohttp)"
+BOTS = (ECHO_HTTPX, ECHO_AIOHTTP, PARTNERBOT)
 
 
 @dataclass(frozen=True, slots=True)
-class Load:
-    """The simulated people and what each of them sends."""
+class Plan:
+    """What to run."""
 
-    users: int
-    messages: int  # back to back, measured
-    paced_messages: int  # paced, measured
-    paced_rate: float  # messages a second, all people together
-    warmup: int  # unmeasured, before anything else
-    members: int  # of the seeded partnership (the senders are among them)
+    scenarios: tuple[str, ...]
+    rounds: int
+    seconds: float  # per bot, load and round
+    users: tuple[int, ...]  # the loads: members sending at once
+    contacts: int
+    members: int  # of the help scenario's partnership
 
 
-@dataclass(frozen=True, slots=True)
-class Result:
-    """One load on one bot with one rate limiter setting."""
+@dataclass(slots=True)
+class Tally:
+    """One bot under one load, summed over one round."""
 
-    load: str
-    seconds: float
-    latencies: list[float]
-    bot_cpu: float  # seconds of CPU the bot process used during the measured load
-    server_cpu: float  # seconds of CPU this process (the server and the people) used
-    bot: str = ""
-    rate_limiter: bool = False
-
-    @property
-    def round_trips(self) -> int:
-        return len(self.latencies)
+    updates: int = 0
+    seconds: float = 0.0
+    cpu: float = 0.0
+    latencies: list[float] = field(default_factory=list)
 
     @property
     def per_second(self) -> float:
-        return self.round_trips / self.seconds
-
-    def ms(self, fraction: float) -> float:
-        """A latency percentile in milliseconds."""
-        return percentile(self.latencies, fraction) * 1000
+        return self.updates / self.seconds
 
     @property
     def cpu_ms(self) -> float:
-        """Milliseconds of the bot's CPU per round trip."""
-        return self.bot_cpu * 1000 / self.round_trips
+        return self.cpu * 1000 / self.updates
 
 
-async def _converse(
-    server: BotApiServer,
-    user: TestUser,
-    count: int,
-    into: list[float],
-    *,
-    interval: float = 0.0,
-    offset: float = 0.0,
-) -> None:
-    """Send `/help` `count` times, never before the previous answer arrived; with an
-    `interval`, also not before `offset + i * interval` seconds from now."""
-    chat = user.chat
-    start = time.perf_counter() + offset
-    for number in range(count):
-        if interval:
-            await asyncio.sleep(max(0.0, start + number * interval - time.perf_counter()))
-        answered = len(chat.bot_messages)
-        sent = time.perf_counter()
-        await user.send("/help")
-        if not await server.wait_until(_more_than(chat, answered), ANSWER_TIMEOUT):
-            raise RuntimeError(f"no answer to user {user.id} within {ANSWER_TIMEOUT:g} s")
-        into.append(time.perf_counter() - sent)
+@dataclass(slots=True)
+class Bot:
+    """A running bot under test, its server and its people."""
+
+    name: str
+    server: BotApiServer
+    process: BotProcess
+    users: list[TestUser]
+    rounds: dict[int, list[Tally]] = field(default_factory=dict)  # by load
+    idle_kb: int = 0
+    loaded_kb: int = 0
+    peak_kb: int = 0
+
+
+def texts(scenario: str, number: int) -> Iterator[str]:
+    """What the `number`-th member sends, message after message."""
+    if scenario == "help":
+        return itertools.repeat("/help")
+    start = number % len(QUERIES)
+    return itertools.cycle(f"/contacts {q}" for q in QUERIES[start:] + QUERIES[:start])
 
 
 def _more_than(chat: TestChat, count: int) -> Callable[[], bool]:
-    """Whether the bot has posted more than `count` messages into `chat`."""
     return lambda: len(chat.bot_messages) > count
 
 
-async def _timed(
-    name: str, process: BotProcess, loops: Sequence[Coroutine[Any, Any, None]], into: list[float]
-) -> Result:
-    """Run the people's `loops` together, timing them and the CPU of both sides."""
-    cpu, server_cpu = process.cpu_seconds(), time.process_time()
+async def converse(
+    bot: Bot, user: TestUser, said: Iterator[str], into: list[float], until: float
+) -> None:
+    """Send the next text as soon as the previous one was answered, until `until`."""
+    chat = user.chat
+    while time.perf_counter() < until:
+        answered = len(chat.bot_messages)
+        sent = time.perf_counter()
+        await user.send(next(said))
+        if not await bot.server.wait_until(_more_than(chat, answered), ANSWER_TIMEOUT):
+            raise RuntimeError(f"{bot.name}: no answer to user {user.id}\n{bot.process.errors()}")
+        into.append(time.perf_counter() - sent)
+
+
+async def load(bot: Bot, scenario: str, users: int, seconds: float) -> Tally:
+    """`users` members of `bot` sending back to back for `seconds`."""
+    latencies: list[float] = []
+    cpu = bot.process.cpu_seconds()
     started = time.perf_counter()
-    await asyncio.gather(*loops)
-    return Result(
-        name,
-        time.perf_counter() - started,
-        into,
-        process.cpu_seconds() - cpu,
-        time.process_time() - server_cpu,
-    )
-
-
-async def drive(
-    server: BotApiServer, process: BotProcess, users: list[TestUser], load: Load
-) -> list[Result]:
-    """Warm up, then the back-to-back load, then the paced one."""
-    await asyncio.gather(*(_converse(server, u, load.warmup, []) for u in users))
-    closed: list[float] = []
-    back_to_back = await _timed(
-        "back to back",
-        process,
-        [_converse(server, u, load.messages, closed) for u in users],
-        closed,
-    )
-    # Each person sends every `interval` seconds, the people evenly staggered across it.
-    interval = len(users) / load.paced_rate
-    paced: list[float] = []
-    loops = [
-        _converse(
-            server,
-            u,
-            load.paced_messages,
-            paced,
-            interval=interval,
-            offset=interval * n / len(users),
+    until = started + seconds
+    await asyncio.gather(
+        *(
+            converse(bot, user, texts(scenario, n), latencies, until)
+            for n, user in enumerate(bot.users[:users])
         )
-        for n, u in enumerate(users)
-    ]
-    return [back_to_back, await _timed(f"paced {load.paced_rate:g}/s", process, loops, paced)]
+    )
+    return Tally(
+        len(latencies), time.perf_counter() - started, bot.process.cpu_seconds() - cpu, latencies
+    )
 
 
-async def measure(
-    bot: str, rate_limiter: bool, template: Path, work: Path, load: Load
-) -> list[Result]:
-    """Run one bot process against a fresh server and measure both loads."""
+def memory_kb(bot: Bot, field_name: str) -> int:
+    """VmRSS or VmHWM of the bot's process, in kB."""
+    assert bot.process.process is not None
+    for line in Path(f"/proc/{bot.process.process.pid}/status").read_text().splitlines():
+        if line.startswith(field_name + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+async def seed(scenario: str, database: Path, plan: Plan) -> None:
+    """The partnership (and, for contacts, its directory) the Partnerbot process starts on."""
+    members = plan.members if scenario == "help" else max(plan.users)
+    await seed_partnership(database, members)
+    if scenario != "contacts":
+        return
+    db = Database(database)
+    await db.open()
+    try:
+        (partnership,) = await partnership_store.list_all(db)
+        async with db.transaction() as tx:
+            await contact_store.insert_many(
+                tx,
+                partnership_id=partnership.id,
+                rows=fictional_contacts(plan.contacts, 1),
+                now=datetime.now(UTC),
+                by=None,
+            )
+    finally:
+        await db.close()
+
+
+def check_answers(bot: Bot, scenario: str) -> None:
+    """Fail unless every answer is what that bot answers (no error replies)."""
+    for user in bot.users:
+        for message in user.chat.bot_messages:
+            content = message.content
+            if bot.name != PARTNERBOT:
+                good = content in ("/help",) or content.startswith("/contacts ")
+            elif scenario == "help":
+                good = "/contacts" in content and "Sorry" not in content
+            else:
+                good = ("match" in content or "contact" in content) and "Sorry" not in content
+            if not good:
+                raise RuntimeError(f"{bot.name} answered user {user.id} with {content[:200]!r}")
+
+
+async def start(name: str, template: Path, work: Path, users: int) -> Bot:
+    """A fresh server and the bot's process, long polling it."""
     server = BotApiServer(keep_calls=False)
     await server.start()
+    if name == PARTNERBOT:
+        database = work / "partnerbot.sqlite3"
+        shutil.copyfile(template, database)
+        command, env = partnerbot_command(server, database, rate_limiter=False)
+    else:
+        command, env = echo_command(server, rate_limiter=False)
+        env["HTTP_CLIENT"] = "aiohttp" if name == ECHO_AIOHTTP else "httpx"
+    process = BotProcess(name, command, env, work)
+    await process.start(server)
+    people = [server.user(id=FIRST_MEMBER + n, started=True) for n in range(users)]
+    return Bot(name, server, process, people)
+
+
+async def run_scenario(scenario: str, plan: Plan, work: Path) -> list[Bot]:
+    """Seed, start every bot, warm up, then the rounds."""
+    template = work / f"{scenario}.sqlite3"
+    await seed(scenario, template, plan)
+    bots = [await start(name, template, work, max(plan.users)) for name in BOTS]
     try:
-        if bot == "Partnerbot":
-            database = work / f"roundtrip-{rate_limiter}.sqlite3"
-            shutil.copyfile(template, database)
-            command, env = partnerbot_command(server, database, rate_limiter=rate_limiter)
-        else:
-            command, env = echo_command(server, rate_limiter=rate_limiter)
-        # Partnerbot's senders are members of the seeded partnership; the echo bot knows nobody.
-        users = [server.user(id=FIRST_MEMBER + n, started=True) for n in range(load.users)]
-        async with BotProcess(bot, command, env, work) as process:
-            await process.start(server)
-            try:
-                measured = await drive(server, process, users, load)
-            except RuntimeError as error:
-                raise RuntimeError(f"{bot}: {error}\n{process.errors()}") from error
-        if server.violations or server.internal_errors:
-            problems = [str(v) for v in server.violations[:3]] + server.internal_errors[:3]
-            raise RuntimeError(f"{bot}: the server refused requests: {problems}")
-        return [replace(m, bot=bot, rate_limiter=rate_limiter) for m in measured]
+        for bot in bots:  # imports, caches, the members' first-seen writes
+            await load(bot, scenario, max(plan.users), 1.0)
+            bot.idle_kb = memory_kb(bot, "VmRSS")
+        for number in range(plan.rounds):
+            # A rotation per round: each bot goes first, second and last in turn.
+            order = bots[number % len(bots) :] + bots[: number % len(bots)]
+            for users in plan.users:
+                for bot in order:
+                    tally = await load(bot, scenario, users, plan.seconds)
+                    bot.rounds.setdefault(users, []).append(tally)
+        for bot in bots:
+            bot.loaded_kb = memory_kb(bot, "VmRSS")
+            bot.peak_kb = memory_kb(bot, "VmHWM")
+            check_answers(bot, scenario)
+            if bot.server.violations or bot.server.internal_errors:
+                raise RuntimeError(f"{bot.name}: the server refused requests")
     finally:
-        await server.stop()
+        for bot in bots:
+            await bot.process.__aexit__()
+            await bot.server.stop()
+    return bots
 
 
-async def run(load: Load) -> list[Result]:
-    """Every bot with and without the rate limiter, echo bot first."""
-    results = []
-    with tempfile.TemporaryDirectory(prefix="partnerbot-roundtrip-") as folder:
-        work = Path(folder)
-        template = work / "template.sqlite3"
-        await seed_partnership(template, load.members)
-        for rate_limiter in (False, True):
-            for bot in BOTS:
-                results += await measure(bot, rate_limiter, template, work, load)
-    return results
+def spread(values: Sequence[float], digits: int = 2) -> str:
+    """Median (lowest–highest)."""
+    return (
+        f"{statistics.median(values):.{digits}f}"
+        f" ({min(values):.{digits}f}–{max(values):.{digits}f})"
+    )
 
 
-def report(results: Sequence[Result], load: Load) -> str:
-    """The table, then Partnerbot against the echo bot as ratios."""
-    ordered = sorted(results, key=lambda r: (r.rate_limiter, r.load != "back to back"))
-    rows = [
+def report(scenario: str, bots: Sequence[Bot], plan: Plan) -> str:
+    """The tables of one scenario."""
+    rows = []
+    for users in plan.users:
+        for bot in bots:
+            tallies = bot.rounds[users]
+            latencies = [x for t in tallies for x in t.latencies]
+            rows.append(
+                (
+                    bot.name,
+                    f"{users} member{'s' if users > 1 else ''}",
+                    sum(t.updates for t in tallies),
+                    spread([t.per_second for t in tallies], 0),
+                    spread([t.cpu_ms for t in tallies]),
+                    f"{percentile(latencies, 0.5) * 1000:.1f}",
+                    f"{percentile(latencies, 0.95) * 1000:.1f}",
+                )
+            )
+    partnerbot = next(b for b in bots if b.name == PARTNERBOT)
+    ratios = []
+    for users in plan.users:
+        for echo in bots:
+            if echo is partnerbot:
+                continue
+            pairs = list(zip(partnerbot.rounds[users], echo.rounds[users], strict=True))
+            ratios.append(
+                (
+                    f"{users} member{'s' if users > 1 else ''}",
+                    echo.name,
+                    spread([p.per_second / e.per_second for p, e in pairs]) + "×",
+                    spread([p.cpu_ms / e.cpu_ms for p, e in pairs]) + "×",
+                )
+            )
+    memory = [
         (
-            r.bot,
-            "on" if r.rate_limiter else "off",
-            r.load,
-            r.round_trips,
-            f"{r.per_second:.1f}",
-            f"{r.ms(0.50):.1f}",
-            f"{r.ms(0.95):.1f}",
-            f"{r.cpu_ms:.2f}",
-            f"{r.server_cpu * 100 / r.seconds:.0f}%",
+            bot.name,
+            f"{bot.idle_kb / 1024:.0f}",
+            f"{bot.loaded_kb / 1024:.0f}",
+            f"{bot.peak_kb / 1024:.0f}",
         )
-        for r in ordered
+        for bot in bots
     ]
-    lines = [
-        f"{load.users} people; each sends {load.warmup} unmeasured /help, then {load.messages}"
-        f" back to back, then {load.paced_messages} paced ({load.paced_rate:g}/s in all)."
-        f" Partnerbot's partnership has {load.members} members.",
-        "",
-        table(HEADERS, rows),
-        "",
-        "Partnerbot against the echo bot:",
-    ]
-    for r in ordered:
-        if r.bot != "Partnerbot":
-            continue
-        echo = next(
-            e
-            for e in results
-            if e.bot == "echo bot" and (e.rate_limiter, e.load) == (r.rate_limiter, r.load)
-        )
-        lines.append(
-            f"- rate limiter {'on' if r.rate_limiter else 'off'}, {r.load}:"
-            f" {r.per_second / echo.per_second:.2f}× the round trips per second,"
-            f" {r.ms(0.5) / echo.ms(0.5):.2f}× the p50 and {r.ms(0.95) / echo.ms(0.95):.2f}×"
-            f" the p95 latency, {r.cpu_ms / echo.cpu_ms:.1f}× the CPU per round trip"
-        )
-    return "\n".join(lines)
+    what = "/help" if scenario == "help" else f"/contacts <query> over {plan.contacts:,} contacts"
+    return "\n".join(
+        [
+            f"### {what}",
+            "",
+            f"{plan.rounds} rounds of {plan.seconds:g} s per bot and load, the bots in turn.",
+            "",
+            table(("bot", "load", "updates", "per s", "bot CPU ms each", "p50 ms", "p95 ms"), rows),
+            "",
+            "Partnerbot against each echo bot, round by round, median (range):",
+            "",
+            table(("load", "against", "updates per second", "CPU per update"), ratios),
+            "",
+            table(("bot", "RSS after warm-up MB", "RSS after the rounds MB", "peak MB"), memory),
+        ]
+    )
+
+
+async def run(plan: Plan) -> None:
+    """Every scenario in turn, printing its tables as it ends."""
+    with tempfile.TemporaryDirectory(prefix="partnerbot-roundtrip-") as folder:
+        for scenario in plan.scenarios:
+            bots = await run_scenario(scenario, plan, Path(folder))
+            print(report(scenario, bots, plan) + "\n", flush=True)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -257,36 +325,30 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.roundtrip", description=__doc__.split("\n\n")[0]
     )
-    parser.add_argument("--users", type=int, default=20, help="simulated people (default 20)")
     parser.add_argument(
-        "--messages", type=int, default=25, help="back-to-back messages per person (default 25)"
+        "--scenario", nargs="+", choices=("help", "contacts"), default=["help", "contacts"]
+    )
+    parser.add_argument("--rounds", type=int, default=8, help="rounds (default 8)")
+    parser.add_argument(
+        "--seconds", type=float, default=3.0, help="seconds per bot, load and round (3)"
     )
     parser.add_argument(
-        "--paced-messages", type=int, default=10, help="paced messages per person (default 10)"
-    )
-    parser.add_argument(
-        "--paced-rate", type=float, default=20, help="paced messages a second in all (default 20)"
-    )
-    parser.add_argument("--warmup", type=int, default=3, help="unmeasured messages per person")
-    parser.add_argument(
-        "--members", type=int, default=200, help="members of the seeded partnership (default 200)"
+        "--contacts", type=int, default=50_000, help="directory size (default 50,000)"
     )
     parser.add_argument("--quick", action="store_true", help="a smoke run of a few seconds")
     arguments = parser.parse_args(argv)
-    load = Load(
-        users=arguments.users,
-        messages=arguments.messages,
-        paced_messages=arguments.paced_messages,
-        paced_rate=arguments.paced_rate,
-        warmup=arguments.warmup,
-        members=arguments.members,
+    plan = Plan(
+        scenarios=tuple(arguments.scenario),
+        rounds=arguments.rounds,
+        seconds=arguments.seconds,
+        users=(1, 20),
+        contacts=arguments.contacts,
+        members=200,
     )
     if arguments.quick:
-        load = Load(users=5, messages=4, paced_messages=3, paced_rate=20, warmup=1, members=20)
-    if load.members < load.users:
-        parser.error("--members must be at least --users: the senders are members")
-    print(f"## Round trips of /help\n\n{machine().line()}\n", flush=True)
-    print(report(asyncio.run(run(load)), load))
+        plan = Plan(plan.scenarios, rounds=2, seconds=0.5, users=(1, 4), contacts=2000, members=20)
+    print(f"## Partnerbot against the echo bot\n\n{machine().line()}\n", flush=True)
+    asyncio.run(run(plan))
 
 
 if __name__ == "__main__":

@@ -37,7 +37,6 @@ BENCHMARKS = {
     "contacts_search": Benchmark(
         "benchmarks.contacts_search", quick=("--contacts", "2000", "--runs", "20")
     ),
-    "contacts_e2e": Benchmark("benchmarks.contacts_e2e"),
     "digests": Benchmark("benchmarks.digests"),
     "reports": Benchmark("benchmarks.reports"),
 }
