@@ -163,7 +163,8 @@ class AccessService:
             name=one_line(identity.name),
             username=one_line(identity.username) if identity.username else identity.username,
         )
-        member = await member_store.get(self._db, identity.user_id)
+        # Every update starts here: lookups by key, run at once on the direct connection.
+        member = await member_store.get(self._db.direct, identity.user_id)
         if member is None:
             return Caller(identity, None, None)
         if member.unreachable or not member.seen:
@@ -185,7 +186,7 @@ class AccessService:
                     telegram_language=identity.language_code,
                     now=self._clock(),
                 )
-            member = await member_store.get(self._db, identity.user_id)
+            member = await member_store.get(self._db.direct, identity.user_id)
             assert member is not None
         membership = await self._active_membership(member)
         return Caller(identity, member, membership)
@@ -201,12 +202,13 @@ class AccessService:
         return Caller(identity, member, await self._active_membership(member))
 
     async def _active_membership(self, member: Member) -> Membership | None:
+        direct = self._db.direct
         if member.active_partnership_id is not None:
-            found = await member_store.membership(self._db, member.id, member.active_partnership_id)
+            found = await member_store.membership(direct, member.id, member.active_partnership_id)
             if found is not None:
                 return found
         # No valid active choice (never made, or removed since): fall back to the first one.
-        memberships = await member_store.memberships_of(self._db, member.id)
+        memberships = await member_store.memberships_of(direct, member.id)
         return memberships[0] if memberships else None
 
     async def menu_owners(self, fallback_language: str) -> list[tuple[int, Role | None, str]]:

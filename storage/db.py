@@ -41,12 +41,19 @@ class Database:
     a statement from one task must never land inside another task's transaction.
     A task that opens a transaction inside its own is refused at once (it would wait for
     the lock it holds). Reads use a second connection so they never wait for a writer (WAL).
+
+    Each statement through aiosqlite is a trip to the connection's thread and back, and the
+    way back waits for the event loop's turn: under load a trip costs milliseconds of
+    waiting, not of work (benchmarks/README.md). So the few statements every update runs
+    (claiming its id, identifying the caller: each well under a millisecond) go through a
+    third connection used directly from the event loop, `direct` and `execute_alone`.
     """
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
+        self._direct: sqlite3.Connection | None = None
         self._write_lock = asyncio.Lock()
         self._writing_task: asyncio.Task[Any] | None = None  # holds the lock, if any
 
@@ -70,6 +77,8 @@ class Database:
         await self._writer.execute("PRAGMA synchronous = NORMAL")
         await apply_migrations(self._writer, MIGRATIONS)
         self._reader = await self._connect()
+        if str(self.path) != ":memory:":  # another connection would open another database
+            self._direct = _connect_direct(self.path)
 
     async def _connect(self) -> aiosqlite.Connection:
         # isolation_level=None: we issue BEGIN/COMMIT ourselves, so nothing is implicit.
@@ -81,10 +90,19 @@ class Database:
 
     async def close(self) -> None:
         """Close both connections; safe to call twice."""
+        if self._direct is not None:
+            self._direct.close()
+            self._direct = None
         for connection in (self._reader, self._writer):
             if connection is not None:
                 await connection.close()
         self._reader = self._writer = None
+
+    @property
+    def direct(self) -> Direct | Database:
+        """Reads run at once on the event loop's thread: for lookups by key, which take a few
+        microseconds, never for a query that scans (it would hold up every other task)."""
+        return Direct(self._direct) if self._direct is not None else self
 
     @property
     def reader(self) -> aiosqlite.Connection:
@@ -112,9 +130,11 @@ class Database:
     async def execute_alone(self, sql: str, params: Params = ()) -> int:
         """Run one writing statement as a transaction of its own; returns the rows changed.
 
-        The same guarantees as a `transaction()` holding one statement, in one trip to the
-        writer's thread instead of three (BEGIN, the statement, COMMIT): the connection is in
-        autocommit mode, and the lock keeps the statement out of another task's transaction.
+        The same guarantees as a `transaction()` holding one statement, without a trip to a
+        thread: the lock keeps it out of every other task's transaction, and it runs on the
+        direct connection in autocommit mode. Only if another process holds the database
+        (the command line writing) does it wait, on the writer's thread, as long as a
+        transaction would.
         """
         writer = self._writer
         if writer is None:
@@ -123,6 +143,12 @@ class Database:
         if task is not None and task is self._writing_task:
             raise RuntimeError("a transaction is open in this task: write inside it instead")
         async with self._write_lock:
+            if self._direct is not None:
+                try:
+                    return self._direct.execute(sql, params).rowcount
+                except sqlite3.OperationalError as error:
+                    if not _is_busy(error):
+                        raise
             cursor = await writer.execute(sql, params)
             return cursor.rowcount
 
@@ -156,6 +182,47 @@ class Database:
                 raise
             finally:
                 self._writing_task = None
+
+
+#: How long the direct connection waits for another process's write before handing the
+#: statement to the writer's thread: never long, as it blocks the event loop meanwhile.
+DIRECT_BUSY_TIMEOUT_MS = 20
+
+
+def _connect_direct(path: Path) -> sqlite3.Connection:
+    """The connection used from the event loop's thread (`Database.direct`)."""
+    # check_same_thread=False: the command line may open a database in one thread and use it
+    # from another; every use is still one statement at a time.
+    connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    connection.row_factory = sqlite3.Row
+    connection.execute("PRAGMA foreign_keys = ON")
+    connection.execute(f"PRAGMA busy_timeout = {DIRECT_BUSY_TIMEOUT_MS}")
+    connection.execute("PRAGMA synchronous = NORMAL")  # as the writer: a per-connection setting
+    # Its commits must not copy the WAL back into the database file (a checkpoint can take
+    # tens of milliseconds): the writer's commits do that, off the event loop.
+    connection.execute("PRAGMA wal_autocheckpoint = 0")
+    return connection
+
+
+def _is_busy(error: sqlite3.OperationalError) -> bool:
+    """Whether SQLite refused because another connection holds the lock."""
+    return "locked" in str(error) or "busy" in str(error)
+
+
+class Direct:
+    """Reads on the direct connection, with the `Reader` interface of the others."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._connection = connection
+
+    async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        """First row of a query, or None."""
+        row: sqlite3.Row | None = self._connection.execute(sql, params).fetchone()
+        return row
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        """All rows of a query."""
+        return self._connection.execute(sql, params).fetchall()
 
 
 async def _check_health(connection: aiosqlite.Connection, path: Path) -> None:
