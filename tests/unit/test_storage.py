@@ -158,3 +158,52 @@ async def test_vouched_memberships_migration_trusts_only_what_an_admin_set(
     assert [row["code"] for row in live] == ["printed"]
     assert len([d for d in details if "creator removed or demoted earlier" in d]) == 2
     await database.close()
+
+
+async def test_the_direct_connection_reads_what_was_committed_and_writes_in_turn(
+    db: Database,
+) -> None:
+    direct = db.direct
+    assert direct is not db  # a connection of its own, used from the event loop
+    assert (await direct.fetchone("PRAGMA synchronous"))[0] == 1  # NORMAL, as the writer
+    assert (await direct.fetchone("PRAGMA wal_autocheckpoint"))[0] == 0
+    async with db.transaction() as tx:
+        await tx.execute("INSERT INTO kv (key, value, updated_at) VALUES ('a', '1', 'now')")
+        # Not committed yet: neither the direct connection nor the reader sees it.
+        assert await direct.fetchone("SELECT * FROM kv") is None
+        # A statement of its own waits for the open transaction (the lock), then runs.
+        alone = asyncio.create_task(
+            db.execute_alone("INSERT INTO kv (key, value, updated_at) VALUES ('b', '2', 'now')")
+        )
+        await asyncio.sleep(0.01)
+        assert not alone.done()
+    assert await alone == 1
+    assert [row["key"] for row in await direct.fetchall("SELECT key FROM kv ORDER BY key")] == [
+        "a",
+        "b",
+    ]
+
+
+async def test_a_statement_alone_waits_for_another_process_writing(db: Database) -> None:
+    """The command line holding the database: the direct connection gives up at once (it
+    must not hold the event loop) and the writer's thread waits for the lock instead."""
+    other = sqlite3.connect(db.path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO kv (key, value, updated_at) VALUES ('cli', '1', 'now')")
+    alone = asyncio.create_task(
+        db.execute_alone("INSERT INTO kv (key, value, updated_at) VALUES ('bot', '2', 'now')")
+    )
+    await asyncio.sleep(0.2)  # far past the direct connection's patience
+    assert not alone.done()
+    other.execute("COMMIT")
+    other.close()
+    assert await asyncio.wait_for(alone, 5) == 1
+    assert await db.fetchvalue("SELECT COUNT(*) FROM kv") == 2
+
+
+async def test_a_statement_alone_inside_a_transaction_of_the_same_task_is_refused(
+    db: Database,
+) -> None:
+    with pytest.raises(RuntimeError, match="write inside it"):
+        async with db.transaction():
+            await db.execute_alone("DELETE FROM kv")
