@@ -61,16 +61,14 @@ class SQLitePersistence(BasePersistence[UserData, ChatData, BotData]):
         self, name: str, key: ConversationKey, new_state: object | None
     ) -> None:
         """Store one conversation's new step (None ends it)."""
-        async with self._db.transaction() as tx:
-            await store.save_conversation(tx, name, conversation_key(key), new_state)
+        await store.save_conversation(self._db, name, conversation_key(key), new_state)
 
     async def update_user_data(self, user_id: int, data: UserData) -> None:
         """Store one user's drafts, unless they are as last stored."""
         written = json.dumps(data) if data else ""
         if self._saved.get(user_id, "") == written:
             return
-        async with self._db.transaction() as tx:
-            await store.save_user_data(tx, user_id, data)
+        await store.save_user_data(self._db, user_id, data)
         self._saved[user_id] = written
 
     async def update_chat_data(self, chat_id: int, data: ChatData) -> None:
@@ -87,8 +85,7 @@ class SQLitePersistence(BasePersistence[UserData, ChatData, BotData]):
 
     async def drop_user_data(self, user_id: int) -> None:
         """Forget a user's drafts."""
-        async with self._db.transaction() as tx:
-            await store.save_user_data(tx, user_id, {})
+        await store.save_user_data(self._db, user_id, {})
         self._saved.pop(user_id, None)
 
     async def refresh_user_data(self, user_id: int, user_data: UserData) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from storage.db import Transaction
+from storage.db import Database
 from storage.rows import Reader
 
 
@@ -15,12 +15,12 @@ async def load_conversations(conn: Reader, name: str) -> dict[str, Any]:
     return {row["key"]: json.loads(row["state"]) for row in rows}
 
 
-async def save_conversation(tx: Transaction, name: str, key: str, state: Any) -> None:
-    """Store one conversation's state; None ends it."""
+async def save_conversation(db: Database, name: str, key: str, state: Any) -> None:
+    """Store one conversation's state; None ends it (one statement, committed at once)."""
     if state is None:
-        await tx.execute("DELETE FROM conversations WHERE name = ? AND key = ?", (name, key))
+        await db.execute_alone("DELETE FROM conversations WHERE name = ? AND key = ?", (name, key))
         return
-    await tx.execute(
+    await db.execute_alone(
         "INSERT INTO conversations (name, key, state) VALUES (?, ?, ?)"
         " ON CONFLICT (name, key) DO UPDATE SET state = excluded.state",
         (name, key, json.dumps(state)),
@@ -33,12 +33,13 @@ async def load_user_data(conn: Reader) -> dict[int, dict[Any, Any]]:
     return {row["user_id"]: json.loads(row["data"]) for row in rows}
 
 
-async def save_user_data(tx: Transaction, user_id: int, data: dict[Any, Any]) -> None:
-    """Store one user's drafts; an empty dict deletes the row."""
+async def save_user_data(db: Database, user_id: int, data: dict[Any, Any]) -> None:
+    """Store one user's drafts; an empty dict deletes the row (one statement, committed at
+    once)."""
     if not data:
-        await tx.execute("DELETE FROM user_data WHERE user_id = ?", (user_id,))
+        await db.execute_alone("DELETE FROM user_data WHERE user_id = ?", (user_id,))
         return
-    await tx.execute(
+    await db.execute_alone(
         "INSERT INTO user_data (user_id, data) VALUES (?, ?)"
         " ON CONFLICT (user_id) DO UPDATE SET data = excluded.data",
         (user_id, json.dumps(data)),
