@@ -125,9 +125,7 @@ async def test_the_rate_limiter_counts_each_429() -> None:
     async def sleep(seconds: float) -> None:  # time passes at once
         now[0] += seconds
 
-    limiter = SlidingWindowRateLimiter(
-        metrics, max_retries=2, clock=lambda: now[0], sleep=sleep
-    )
+    limiter = SlidingWindowRateLimiter(metrics, max_retries=2, clock=lambda: now[0], sleep=sleep)
     await limiter.initialize()
     answers: list[Exception | bool] = [RetryAfter(timedelta(0)), RetryAfter(timedelta(0)), True]
 

@@ -228,7 +228,7 @@ async def test_failed_requests_free_their_place() -> None:
         raise OSError("network down")
 
     for _ in range(2):
-        with pytest.raises(OSError):
+        with pytest.raises(OSError, match="network down"):
             await time.run(bot.process_request(broken, (), {}, "sendMessage", {}, None))
     assert started == [0.0, 1.0]
 
