@@ -59,36 +59,23 @@ def sends_message(endpoint: str) -> bool:
     return (endpoint.startswith("send") and endpoint not in _SEND_NOTHING) or endpoint in _POSTING
 
 
-class Window:
-    """At most `limit` messages in any `period` seconds.
+class Limit:
+    """One of Telegram's limits, counting messages from the moment they leave until their answer
+    is back (a message in flight holds its place), then for as long as the limit says."""
 
-    Keeps the times the last `limit` answers came back, and how many messages are in flight:
-    a message in flight holds its place until its answer is back, then for `period` more.
-    Every operation is O(1).
-    """
+    __slots__ = ("in_flight", "settled")
 
-    __slots__ = ("answered", "in_flight", "limit", "period", "settled")
-
-    def __init__(self, limit: int, period: float) -> None:
-        self.limit = max(1, limit)
-        self.period = period
-        self.answered: deque[float] = deque(maxlen=self.limit)
+    def __init__(self) -> None:
         self.in_flight = 0
         self.settled: asyncio.Event | None = None  # set when an answer comes back
 
     def ready_at(self) -> float | None:
         """When one more message may leave; None while it must wait for an answer first."""
-        free = self.limit - self.in_flight
-        if free <= 0:
-            return None
-        if len(self.answered) < free:
-            return -math.inf
-        # The free-th latest answer: once it is `period` old, fewer than `limit` remain.
-        return self.answered[-free] + self.period
+        raise NotImplementedError
 
     def idle(self, now: float) -> bool:
-        """Whether the window no longer holds anything (it may be forgotten)."""
-        return not self.in_flight and (not self.answered or self.answered[-1] + self.period <= now)
+        """Whether the limit holds nothing any more (it may be forgotten)."""
+        raise NotImplementedError
 
     def leave(self) -> None:
         """A message leaves."""
@@ -97,7 +84,6 @@ class Window:
     def answer(self, now: float) -> None:
         """A message's answer came back (or it failed) at `now`."""
         self.in_flight -= 1
-        self.answered.append(now)
         if self.settled is not None:
             self.settled.set()
 
@@ -109,12 +95,69 @@ class Window:
         await self.settled.wait()
 
 
+class Window(Limit):
+    """At most `limit` messages in any `period` seconds: the last `limit` answer times, and the
+    messages in flight. Every operation is O(1)."""
+
+    __slots__ = ("answered", "limit", "period")
+
+    def __init__(self, limit: int, period: float) -> None:
+        super().__init__()
+        self.limit = max(1, limit)
+        self.period = period
+        self.answered: deque[float] = deque(maxlen=self.limit)
+
+    def ready_at(self) -> float | None:
+        free = self.limit - self.in_flight
+        if free <= 0:
+            return None
+        if len(self.answered) < free:
+            return -math.inf
+        # The free-th latest answer: once it is `period` old, fewer than `limit` remain.
+        return self.answered[-free] + self.period
+
+    def idle(self, now: float) -> bool:
+        return not self.in_flight and (not self.answered or self.answered[-1] + self.period <= now)
+
+    def answer(self, now: float) -> None:
+        self.answered.append(now)
+        super().answer(now)
+
+
+class Pace(Limit):
+    """Up to `burst` messages at once, then one every `interval` seconds (a token bucket), one
+    message in flight at a time: any n messages span at least (n - burst) intervals.
+
+    `next_at` is when the next message may leave: the latest, over the earlier messages i, of
+    i's answer + (messages since i, i included, + 1 - burst) intervals, kept in O(1) as each
+    answer comes back.
+    """
+
+    __slots__ = ("burst", "interval", "next_at")
+
+    def __init__(self, burst: int, interval: float) -> None:
+        super().__init__()
+        self.burst = max(1, burst)
+        self.interval = interval
+        self.next_at = -math.inf
+
+    def ready_at(self) -> float | None:
+        return None if self.in_flight else self.next_at
+
+    def idle(self, now: float) -> bool:
+        return not self.in_flight and self.next_at + (self.burst - 1) * self.interval <= now
+
+    def answer(self, now: float) -> None:
+        self.next_at = max(self.next_at + self.interval, now + (2 - self.burst) * self.interval)
+        super().answer(now)
+
+
 class _Chat:
-    """One chat's windows, and a lock that lets its messages leave one at a time."""
+    """One chat's limits, and a lock that lets its messages leave one at a time."""
 
     __slots__ = ("lock", "windows")
 
-    def __init__(self, windows: Sequence[Window]) -> None:
+    def __init__(self, windows: Sequence[Limit]) -> None:
         self.windows = tuple(windows)
         self.lock = asyncio.Lock()
 
@@ -125,11 +168,11 @@ class _Chat:
 class SlidingWindowRateLimiter(BaseRateLimiter[int]):
     """Sends within Telegram's limits, counted as sliding windows, and retries 429s.
 
-    Messages leave in the order they asked, as soon as every window they fall under allows:
-    `overall` messages a second in all; per private chat `chat_burst` in any `chat_burst`
-    seconds (one a second, with the short bursts Telegram lets pass, so that a reply of two or
-    three messages is not held back); per group or channel that too, and at most
-    `group_per_minute` a minute. `clock` and `sleep` are injectable for tests.
+    Messages leave in the order they asked, as soon as every limit they fall under allows:
+    `overall` messages in any second in all; into one chat, one at a time, up to `chat_burst`
+    at once and then one a second (the short bursts Telegram lets pass, so that a reply of two
+    or three messages is not held back); into a group or channel, also at most
+    `group_per_minute` in any minute. `clock` and `sleep` are injectable for tests.
     """
 
     def __init__(
@@ -203,7 +246,9 @@ class SlidingWindowRateLimiter(BaseRateLimiter[int]):
     ) -> Any:
         """One attempt: wait for a place in every window, send, free the place on the answer."""
         chat = self._chat(chat_id)
-        windows = (*chat.windows, self._overall) if chat is not None else (self._overall,)
+        windows: tuple[Limit, ...] = (
+            (*chat.windows, self._overall) if chat is not None else (self._overall,)
+        )
         async with chat.lock if chat is not None else contextlib.nullcontext():
             if chat is not None:
                 await self._wait(chat.windows)
@@ -218,7 +263,7 @@ class SlidingWindowRateLimiter(BaseRateLimiter[int]):
             for window in windows:
                 window.answer(now)
 
-    async def _wait(self, windows: Sequence[Window]) -> None:
+    async def _wait(self, windows: Sequence[Limit]) -> None:
         """Until every window allows one more message and no 429 holds messages back."""
         while True:
             ready = self._paused_until
@@ -247,7 +292,7 @@ class SlidingWindowRateLimiter(BaseRateLimiter[int]):
                 self._sweep()
             # Groups and channels have negative ids, or an @username.
             group = isinstance(key, str) or key < 0
-            windows = [Window(self._chat_burst, float(self._chat_burst))]
+            windows: list[Limit] = [Pace(self._chat_burst, 1.0)]
             if group:
                 windows.append(Window(self._group_per_minute, 60.0))
             chat = self._chats[key] = _Chat(windows)
