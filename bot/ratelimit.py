@@ -172,7 +172,8 @@ class SlidingWindowRateLimiter(BaseRateLimiter[int]):
     `overall` messages in any second in all; into one chat, one at a time, up to `chat_burst`
     at once and then one a second (the short bursts Telegram lets pass, so that a reply of two
     or three messages is not held back); into a group or channel, also at most
-    `group_per_minute` in any minute. `clock` and `sleep` are injectable for tests.
+    `group_per_minute` in any minute. Paid broadcasts (`allow_paid_broadcast`, which the bot
+    does not use) are held to the same limits. `clock` and `sleep` are injectable for tests.
     """
 
     def __init__(
