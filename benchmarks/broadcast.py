@@ -180,7 +180,7 @@ async def compose(coordinator: TestUser) -> None:
     await coordinator.send(BODY)
     await coordinator.next_message(STEP_TIMEOUT)
     await coordinator.press("Everyone in the partnership", timeout=STEP_TIMEOUT)
-    await coordinator.next_edit(timeout=STEP_TIMEOUT)
+    await coordinator.next_message(STEP_TIMEOUT)  # each step is a message of its own
     await coordinator.press("Normal", timeout=STEP_TIMEOUT)
     await coordinator.next_message(STEP_TIMEOUT)  # the preview
     await coordinator.next_message(STEP_TIMEOUT)  # "This goes to N recipients" with Send
@@ -233,7 +233,7 @@ async def partnerbot_run(
             assert bot.process is not None
             watch = Watch(server, bot.process.pid)
             watch.start()
-            await coordinator.press("Send", timeout=STEP_TIMEOUT)
+            await coordinator.press("✓ Send", timeout=STEP_TIMEOUT)
             await wait_for_everyone(
                 server, chats, watch.posted, max(60.0, 3 * recipients / TELEGRAM_RATE)
             )

@@ -19,8 +19,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from telegram import Update
-from telegram.ext import AIORateLimiter, Application, ContextTypes, MessageHandler, filters
+from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
+from bot.ratelimit import SlidingWindowRateLimiter
 from bot.transport import AiohttpRequest
 
 TELEGRAM = "https://api.telegram.org/bot"
@@ -44,7 +45,7 @@ def build(
         )
     if rate_limiter:
         # The limiter and retries bot/app.py builds, so the comparison is like for like.
-        limiter = AIORateLimiter(overall_max_rate=1, overall_time_period=1 / 30, max_retries=3)
+        limiter = SlidingWindowRateLimiter(max_retries=3)
         builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
     application = builder.build()
     application.add_handler(MessageHandler(filters.TEXT, echo))
@@ -77,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         type=_flag,
         default=_flag(os.environ.get("RATE_LIMITER", "true")),
         metavar="true|false",
-        help="pace calls with AIORateLimiter, env RATE_LIMITER (default true)",
+        help="pace calls with bot.ratelimit's limiter, env RATE_LIMITER (default true)",
     )
     parser.add_argument(
         "--poll-timeout",

@@ -1,33 +1,38 @@
-"""python-telegram-bot's AIORateLimiter against Telegram's 30 messages a second, two ways.
+"""Rate limiters against Telegram's 30 messages a second: Partnerbot's and python-telegram-bot's.
 
 The same loop of `send_message` to `--messages` private chats, 16 at a time (as the outbox
 sends), against the local Bot API server enforcing Telegram's limits (30 messages in any one
 second, one a second per chat, 429 with retry_after beyond them), paced by:
 
-- `AIORateLimiter(max_retries=3)`, python-telegram-bot's defaults (what `bot/app.py` built
-  before): 30 requests per 1 s period, a bucket that lets 30 requests out at once whenever it
-  is empty;
-- `AIORateLimiter(overall_max_rate=1, overall_time_period=1 / 30, max_retries=3)`, as
-  `bot/app.py` builds it now: the same 30 a second on average, but a bucket of one, so
-  requests leave evenly spaced.
+- `AIORateLimiter(max_retries=3)`, python-telegram-bot's defaults: 30 requests per 1 s period,
+  a bucket that lets 30 requests out at once whenever it is empty;
+- `AIORateLimiter(overall_max_rate=1, overall_time_period=1 / 30, max_retries=3)`: the same
+  30 a second on average, but a bucket of one, so requests leave evenly spaced;
+- `SlidingWindowRateLimiter(max_retries=3)` (`bot/ratelimit.py`), what `bot/app.py` builds:
+  at most 30 messages in any one-second window, counted from their answers.
 
-Reported: seconds against the floor of messages / 30, and the 429s the server answered.
+Each round runs the three in turn (the order rotating from round to round), each on a fresh
+server. Reported: for each, the median and range over the rounds of the seconds against the
+floor of messages / 30, and of the 429s the server answered.
 
-    python -m benchmarks.limiter [--messages 600]
-    python -m benchmarks.limiter --quick       # 90 messages, a smoke run
+    python -m benchmarks.limiter [--messages 600] [--rounds 3]
+    python -m benchmarks.limiter --quick       # 90 messages, one round: a smoke run
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import statistics
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from telegram.ext import AIORateLimiter, ExtBot
+from telegram.ext import AIORateLimiter, BaseRateLimiter, ExtBot
 
 from benchmarks.common import FIRST_MEMBER, machine, table
+from bot.ratelimit import SlidingWindowRateLimiter
 from tests.e2e.botapi_server import BotApiServer
 
 TELEGRAM_RATE = 30
@@ -50,7 +55,7 @@ class Trial:
         return self.messages / TELEGRAM_RATE
 
 
-async def trial(name: str, limiter: AIORateLimiter, messages: int) -> Trial:
+async def trial(name: str, limiter: BaseRateLimiter[Any], messages: int) -> Trial:
     """Send `messages` messages through `limiter` to a server enforcing Telegram's limits."""
     server = BotApiServer(keep_calls=False)
     server.enforce_rate_limits(overall_per_second=TELEGRAM_RATE, per_chat_per_second=1)
@@ -87,41 +92,64 @@ async def trial(name: str, limiter: AIORateLimiter, messages: int) -> Trial:
         await server.stop()
 
 
-async def run(messages: int) -> list[Trial]:
-    """Both limiter settings, one after the other."""
-    return [
-        await trial("30 per 1 s (PTB default)", AIORateLimiter(max_retries=3), messages),
-        await trial(
-            "1 per 1/30 s (bot/app.py)",
-            AIORateLimiter(
-                overall_max_rate=1, overall_time_period=1 / TELEGRAM_RATE, max_retries=3
-            ),
-            messages,
-        ),
-    ]
+#: The limiters compared, each built fresh for every trial.
+LIMITERS: dict[str, Callable[[], BaseRateLimiter[Any]]] = {
+    "PTB, 30 per 1 s (defaults)": lambda: AIORateLimiter(max_retries=3),
+    "PTB, 1 per 1/30 s": lambda: AIORateLimiter(
+        overall_max_rate=1, overall_time_period=1 / TELEGRAM_RATE, max_retries=3
+    ),
+    "sliding window (bot/app.py)": lambda: SlidingWindowRateLimiter(max_retries=3),
+}
+
+
+async def run(messages: int, rounds: int) -> list[Trial]:
+    """Every limiter once a round, the order rotating so that none always goes first."""
+    names = list(LIMITERS)
+    trials = []
+    for round_ in range(rounds):
+        for name in names[round_ % len(names) :] + names[: round_ % len(names)]:
+            trials.append(await trial(name, LIMITERS[name](), messages))
+    return trials
+
+
+def spread(values: Sequence[float], digits: int) -> str:
+    """Median and range: `median (min–max)`, or the value alone when all are the same."""
+    low, mid, high = min(values), statistics.median(values), max(values)
+    if low == high:
+        return f"{mid:.{digits}f}"
+    return f"{mid:.{digits}f} ({low:.{digits}f}–{high:.{digits}f})"
 
 
 def report(trials: Sequence[Trial]) -> str:
-    """The table, then each trial second by second."""
-    rows = [
-        (
-            t.limiter,
-            t.messages,
-            f"{t.seconds:.2f}",
-            f"{t.floor:.1f}",
-            f"{t.seconds / t.floor:.2f}",
-            t.rate_limited,
+    """The table (median and range over the rounds), then each limiter's first second by
+    second."""
+    rows = []
+    for name in LIMITERS:
+        mine = [t for t in trials if t.limiter == name]
+        if not mine:
+            continue
+        rows.append(
+            (
+                name,
+                len(mine),
+                mine[0].messages,
+                spread([t.seconds for t in mine], 2),
+                f"{mine[0].floor:.1f}",
+                spread([t.seconds / t.floor for t in mine], 3),
+                spread([t.rate_limited for t in mine], 0),
+            )
         )
-        for t in trials
-    ]
-    headers = ("AIORateLimiter", "messages", "seconds", "floor s", "× floor", "429s")
+    headers = ("rate limiter", "rounds", "messages", "seconds", "floor s", "× floor", "429s")
     lines = [table(headers, rows), ""]
-    for t in trials:
+    for name in LIMITERS:
+        first = next((t for t in trials if t.limiter == name), None)
+        if first is None:
+            continue
         lines.append(
-            f"{t.limiter}, second by second: accepted "
-            + " ".join(str(sent) for sent, _ in t.timeline[:15])
+            f"{name}, second by second: accepted "
+            + " ".join(str(sent) for sent, _ in first.timeline[:15])
             + "…; 429s "
-            + " ".join(str(refused) for _, refused in t.timeline[:15])
+            + " ".join(str(refused) for _, refused in first.timeline[:15])
             + "…"
         )
     return "\n".join(lines)
@@ -133,11 +161,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         prog="python -m benchmarks.limiter", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument("--messages", type=int, default=600, help="messages per trial (600)")
-    parser.add_argument("--quick", action="store_true", help="90 messages: a smoke run")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of all three (3)")
+    parser.add_argument("--quick", action="store_true", help="90 messages, one round")
     arguments = parser.parse_args(argv)
     messages = 90 if arguments.quick else arguments.messages
+    rounds = 1 if arguments.quick else arguments.rounds
     print(f"## Rate limiter pacing\n\n{machine().line()}\n", flush=True)
-    print(report(asyncio.run(run(messages))))
+    print(report(asyncio.run(run(messages, rounds))))
 
 
 if __name__ == "__main__":

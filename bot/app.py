@@ -10,7 +10,7 @@ from typing import Any, cast
 
 from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
 from bot.commands import set_default_menus
@@ -20,8 +20,9 @@ from bot.handlers import register
 from bot.health import HealthServer
 from bot.jobs import schedule_jobs
 from bot.jobs.delivery import DeliveryWorker
-from bot.metrics import CountingRateLimiter, Metrics, registered_commands
+from bot.metrics import Metrics, registered_commands
 from bot.persistence import SQLitePersistence
+from bot.ratelimit import SlidingWindowRateLimiter
 from bot.transport import AiohttpRequest
 from bot.views import challenges as challenge_views
 from bot.views import contacts as contact_views
@@ -98,11 +99,8 @@ def build_application(
         )
     if settings.rate_limiter if rate_limiter is None else rate_limiter:
         # Replies to people share Telegram's limits with broadcasts; a 429 is retried.
-        # One request every 1/30 s rather than bursts of 30 a second: the same average, but
-        # no burst crosses Telegram's window, so broadcasts draw no 429s (benchmarks/README.md).
-        limiter: AIORateLimiter = CountingRateLimiter(
-            metrics, overall_max_rate=1, overall_time_period=1 / 30, max_retries=3
-        )
+        # Sliding windows, the first second of a burst included (benchmarks/README.md).
+        limiter = SlidingWindowRateLimiter(metrics, max_retries=3)
         builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
     application = cast(PartnerbotApplication, builder.build())
     register(application)

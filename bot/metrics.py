@@ -7,13 +7,12 @@ when the metrics are scraped (`Metrics.refresh`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from telegram import Update
-from telegram.error import RetryAfter
-from telegram.ext import AIORateLimiter, BaseHandler, CommandHandler, ConversationHandler
+from telegram.ext import BaseHandler, CommandHandler, ConversationHandler
 
 from bot.callbacks import FAMILIES
 from services.health import OutboxFacts
@@ -129,34 +128,3 @@ def _family(data: str | None) -> str:
         if prefix in _PREFIXES:
             return prefix
     return "other"
-
-
-Request = Callable[..., Coroutine[Any, Any, Any]]
-
-
-class CountingRateLimiter(AIORateLimiter):
-    """PTB's rate limiter, counting every 429 Telegram answers (each retry included)."""
-
-    def __init__(self, metrics: Metrics, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._metrics = metrics
-
-    async def process_request(
-        self,
-        callback: Request,
-        args: Any,
-        kwargs: dict[str, Any],
-        endpoint: str,
-        data: dict[str, Any],
-        rate_limit_args: int | None,
-    ) -> Any:
-        """Send through the limiter; count the flood-control answers on the way."""
-
-        async def counted(*inner_args: Any, **inner_kwargs: Any) -> Any:
-            try:
-                return await callback(*inner_args, **inner_kwargs)
-            except RetryAfter:
-                self._metrics.flood_waits.inc()
-                raise
-
-        return await super().process_request(counted, args, kwargs, endpoint, data, rate_limit_args)

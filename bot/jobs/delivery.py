@@ -1,9 +1,10 @@
 """The outbox worker: sends what the outbox holds, within Telegram's limits, surviving faults.
 
-Telegram's limits: about 30 messages a second in all (PTB's AIORateLimiter paces that, and
-20 a minute into a group), and about one a second into one chat, which this worker keeps by
-sending a chat's messages one at a time, at least a second apart. At most `concurrency`
-messages are in flight; after a crash exactly those may be sent twice (README: "Delivery").
+Telegram's limits: about 30 messages a second in all (the bot's rate limiter, bot/ratelimit.py,
+keeps that, and 20 a minute into a group), and about one a second into one chat, which this
+worker keeps by sending a chat's messages one at a time, at least a second apart. At most
+`concurrency` messages are in flight; after a crash exactly those may be sent twice
+(README: "Delivery").
 """
 
 from __future__ import annotations

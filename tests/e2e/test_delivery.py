@@ -179,3 +179,26 @@ async def test_killed_in_the_middle_of_a_broadcast_every_recipient_gets_it(
         assert len(twice) <= concurrency, twice
     finally:
         await bot.stop()
+
+
+async def test_a_broadcast_keeps_within_telegrams_limits_from_its_first_second(
+    botapi: BotApiServer, tmp_path: Path
+) -> None:
+    # 30 messages in any one second, one a second a chat: more recipients than one second
+    # holds, so the burst at the start has to stop at the window's edge.
+    botapi.enforce_rate_limits(overall_per_second=30, per_chat_per_second=1)
+    async with polling(botapi, tmp_path / "bot.sqlite3") as app:
+        await seed(app.services, 48)
+        coordinator, members = people(botapi, 48)
+        await send_broadcast(coordinator, "Checkpoint moved north")
+        await botapi.wait_for(
+            lambda: all(received(botapi, m, "Checkpoint moved") >= 1 for m in members),
+            30,
+            "the broadcast to reach every member",
+        )
+        assert app.worker is not None
+        await app.worker.settle()
+        assert all(received(botapi, m, "Checkpoint moved") == 1 for m in members)
+        assert botapi.stats.rate_limited == 0
+        flood_waits = app.metrics.registry.get_sample_value("partnerbot_telegram_retry_after_total")
+        assert flood_waits == 0

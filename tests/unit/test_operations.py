@@ -17,7 +17,8 @@ from bot.cli import main
 from bot.config import LogFormat, Settings
 from bot.health import health_facts, health_json
 from bot.logs import REDACTED, JsonFormatter, RedactSecrets, configure_logging, secrets_of
-from bot.metrics import CountingRateLimiter, Metrics
+from bot.metrics import Metrics
+from bot.ratelimit import SlidingWindowRateLimiter
 from domain.models import Partnership
 from services.container import Services
 from services.health import HealthService
@@ -119,7 +120,12 @@ async def test_a_closed_database_is_unhealthy(services: Services) -> None:
 
 async def test_the_rate_limiter_counts_each_429() -> None:
     metrics = Metrics()
-    limiter = CountingRateLimiter(metrics, max_retries=2)
+    now = [0.0]
+
+    async def sleep(seconds: float) -> None:  # time passes at once
+        now[0] += seconds
+
+    limiter = SlidingWindowRateLimiter(metrics, max_retries=2, clock=lambda: now[0], sleep=sleep)
     await limiter.initialize()
     answers: list[Exception | bool] = [RetryAfter(timedelta(0)), RetryAfter(timedelta(0)), True]
 
