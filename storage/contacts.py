@@ -328,12 +328,17 @@ async def search(
     `count_up_to` if given (the figure is then at most `count_up_to`: as many or more match).
 
     With words, contacts are ranked by bm25 (weighted per column), then by name; without, by
-    name. Where the page itself tells how many match (a page short of `limit`), nothing more
-    is counted.
+    name. Where the page tells how many match (no match past it), or that `count_up_to` is
+    reached, nothing more is counted.
     """
-    found = await _page(conn, query, limit=limit, offset=offset)
-    if 0 < len(found) < limit or (not found and offset == 0):
+    # One row past the page tells whether any match follows it.
+    found = await _page(conn, query, limit=limit + 1, offset=offset)
+    following = len(found) > limit
+    found = found[:limit]
+    if not following and (found or offset == 0):
         total = offset + len(found)
+    elif following and count_up_to is not None and count_up_to <= offset + limit + 1:
+        total = count_up_to
     else:
         total = await _count(conn, query, count_up_to)
     return found, total if count_up_to is None else min(total, count_up_to)
