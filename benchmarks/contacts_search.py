@@ -28,7 +28,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks.common import ROOT, machine
+from benchmarks.common import ROOT, machine, table
 from bot.app import make_services
 from domain.contacts import ContactFields
 from domain.models import PartnershipKind, Role
@@ -192,12 +192,12 @@ async def run(contacts: int, runs: int, seed: int) -> None:
             size = await asyncio.to_thread(_size_mb, Path(folder))
             print(f"{contacts} contacts indexed in {loaded:.1f} s; database {size:.0f} MB")
             print(f"{runs} timed calls per query after 3 warm-up calls\n")
-            await table(services, db, caller, runs)
+            await latencies(services, db, caller, runs)
         finally:
             await db.close()
 
 
-async def table(services: Services, db: Database, caller: Caller, runs: int) -> None:
+async def latencies(services: Services, db: Database, caller: Caller, runs: int) -> None:
     """One line per query: matches, p50 and p95 of the first and second page of /contacts
     and of the first page of inline search."""
     partnership_id = caller.require_membership().partnership_id
@@ -279,21 +279,23 @@ def compare(revision: str, rounds: int, arguments: list[str]) -> None:
                     cwd=tree, check=True, capture_output=True, text=True,
                 )  # fmt: skip
                 results[name].append(_figures(done.stdout))
-    print(f"\nmedian (min–max) over {rounds} rounds, ms; {revision} → this tree\n")
-    print("| query | figure | " + revision + " | this tree |")
-    print("|-------|--------|------:|------:|")
-    for query in [*QUERIES, "all queries"]:
-        for column in COMPARED:
-            cells = []
-            for name in trees:
-                values = [run[query][column] for run in results[name] if column in run[query]]
-                cells.append(
-                    f"{statistics.median(values):.2f} ({min(values):.2f}–{max(values):.2f})"
-                    if values
-                    else "—"
-                )
-            if any(cell != "—" for cell in cells):
-                print(f"| {query} | {column} | {cells[0]} | {cells[1]} |")
+    print(f"\nmedian (min–max) over {rounds} rounds, ms; before: {revision}, after: this tree\n")
+
+    def cell(name: str, query: str, column: str) -> str:
+        values = [run[query][column] for run in results[name] if column in run.get(query, {})]
+        if not values:
+            return "—"
+        return f"{statistics.median(values):.2f} ({min(values):.2f}–{max(values):.2f})"
+
+    after = "this tree"
+    rows = [[query] + [cell(name, query, column) for column in COMPARED[:2] for name in trees]
+            for query in [*QUERIES, "all queries"]]  # fmt: skip
+    print(table(["query", "p50 before", "p50 after", "p95 before", "p95 after"], rows))
+    rows = [[query, cell(after, query, "page 2 p50"), cell(after, query, "page 2 p95")]
+            + [cell(name, query, column) for column in COMPARED[4:] for name in trees]
+            for query in QUERIES]  # fmt: skip
+    headers = ["query", "page 2 p50", "page 2 p95", "inline p50 before", "inline p50 after"]
+    print("\n" + table([*headers, "inline p95 before", "inline p95 after"], rows))
 
 
 def main() -> None:
