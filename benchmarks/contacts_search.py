@@ -2,9 +2,14 @@
 
 Creates fictional contacts (50,000 by default) in one partnership of a temporary SQLite file,
 then times `ContactService.search` (and the inline search across partnerships) for a set of
-realistic queries and prints p50/p95 per query:
+realistic queries and prints p50/p95 per query (the first and second page of `/contacts`,
+and inline mode):
 
     python -m benchmarks.contacts_search [--contacts 50000] [--runs 200] [--seed 1]
+        [--compare REV [--rounds 3]]
+
+With `--compare`, the same benchmark of git revision REV and of this tree run in turns, each
+in a process of its own, and the median and range of each figure over the rounds are printed.
 """
 
 from __future__ import annotations
@@ -12,22 +17,24 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
-import os
-import platform
 import random
 import sqlite3
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from benchmarks.common import ROOT, machine, table
 from bot.app import make_services
 from domain.contacts import ContactFields
 from domain.models import PartnershipKind, Role
 from services.access import Caller
 from services.contact_fields import OrganisationType, identity_key, language_names
+from services.contacts import parse_query
 from services.container import Services
 from storage import contacts as store
 from storage.db import Database
@@ -185,26 +192,41 @@ async def run(contacts: int, runs: int, seed: int) -> None:
             size = await asyncio.to_thread(_size_mb, Path(folder))
             print(f"{contacts} contacts indexed in {loaded:.1f} s; database {size:.0f} MB")
             print(f"{runs} timed calls per query after 3 warm-up calls\n")
-            await table(services, caller, runs)
+            await latencies(services, db, caller, runs)
         finally:
             await db.close()
 
 
-async def table(services: Services, caller: Caller, runs: int) -> None:
-    """One line per query: matches, p50 and p95 of the page-1 search and of inline search."""
-    print(f"| {'query':<50} | matches | p50 ms | p95 ms | inline p50 | inline p95 |")
-    print(f"|{'-' * 52}|--------:|-------:|-------:|-----------:|-----------:|")
+async def latencies(services: Services, db: Database, caller: Caller, runs: int) -> None:
+    """One line per query: matches, p50 and p95 of the first and second page of /contacts
+    and of the first page of inline search."""
+    partnership_id = caller.require_membership().partnership_id
+    print(
+        f"| {'query':<50} | matches | p50 ms | p95 ms | page 2 p50 | page 2 p95 | inline p50"
+        " | inline p95 |"
+    )
+    print(f"|{'-' * 52}|--------:|-------:|-------:|" + "-----------:|" * 4)
     everything: list[float] = []
     for query in QUERIES:
-        found = await services.contacts.search(caller, query)
+        terms = parse_query(query)
+        match = store.match_expression(terms.words, terms.filters)
+        exact = 0
+        if match is not None:  # every match counted, untimed, for the record
+            _found, exact = await store.search(
+                db, store.Search((partnership_id,), match=match), limit=1
+            )
         page = await timed(functools.partial(services.contacts.search, caller, query), runs)
+        second = await timed(
+            functools.partial(services.contacts.search, caller, query, page=1), runs
+        )
         inline = await timed(
             functools.partial(services.contacts.search_everywhere, caller, query), runs
         )
         everything += page
         print(
-            f"| {query:<50} | {found.total:>7} | {statistics.median(page):>6.2f}"
-            f" | {percentile(page, 0.95):>6.2f} | {statistics.median(inline):>10.2f}"
+            f"| {query:<50} | {exact:>7} | {statistics.median(page):>6.2f}"
+            f" | {percentile(page, 0.95):>6.2f} | {statistics.median(second):>10.2f}"
+            f" | {percentile(second, 0.95):>10.2f} | {statistics.median(inline):>10.2f}"
             f" | {percentile(inline, 0.95):>10.2f} |"
         )
     print(
@@ -217,17 +239,63 @@ def _size_mb(folder: Path) -> float:
     return sum(path.stat().st_size for path in folder.iterdir()) / 1e6
 
 
-def describe_machine() -> str:
-    """CPU model and count, for the record."""
-    model = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{model}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+#: The columns compared between two versions (the older script may lack page 2).
+COMPARED = ("p50 ms", "p95 ms", "page 2 p50", "page 2 p95", "inline p50", "inline p95")
+
+
+def _figures(output: str) -> dict[str, dict[str, float]]:
+    """{query: {column: ms}} from a run's table, and the overall line as query "all queries"."""
+    figures: dict[str, dict[str, float]] = {}
+    headers: list[str] = []
+    for line in output.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if line.startswith("| query"):
+            headers = cells
+        elif line.startswith("| ") and headers and len(cells) == len(headers):
+            row = dict(zip(headers, cells, strict=True))
+            figures[row["query"]] = {c: float(row[c]) for c in COMPARED if c in row}
+        elif line.startswith("all queries:"):
+            p50, p95 = (float(part.split()[-2]) for part in line.split(":", 1)[1].split(","))
+            figures["all queries"] = {"p50 ms": p50, "p95 ms": p95}
+    return figures
+
+
+def compare(revision: str, rounds: int, arguments: list[str]) -> None:
+    """Run this tree's benchmark and `revision`'s in turn (ABAB), each in its own process on
+    its own directory, and print the median and range of each figure over the rounds."""
+    with tempfile.TemporaryDirectory() as folder:
+        archive = subprocess.run(
+            ["git", "archive", revision], cwd=ROOT, check=True, capture_output=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", folder], input=archive, check=True)
+        trees = {revision: Path(folder), "this tree": ROOT}
+        results: dict[str, list[dict[str, dict[str, float]]]] = {name: [] for name in trees}
+        for number in range(rounds):
+            for name, tree in trees.items():
+                load = Path("/proc/loadavg").read_text().split()[0]
+                print(f"round {number + 1}: {name} (load average {load})", flush=True)
+                done = subprocess.run(
+                    [sys.executable, "-m", "benchmarks.contacts_search", *arguments],
+                    cwd=tree, check=True, capture_output=True, text=True,
+                )  # fmt: skip
+                results[name].append(_figures(done.stdout))
+    print(f"\nmedian (min–max) over {rounds} rounds, ms; before: {revision}, after: this tree\n")
+
+    def cell(name: str, query: str, column: str) -> str:
+        values = [run[query][column] for run in results[name] if column in run.get(query, {})]
+        if not values:
+            return "—"
+        return f"{statistics.median(values):.2f} ({min(values):.2f}–{max(values):.2f})"
+
+    after = "this tree"
+    rows = [[query] + [cell(name, query, column) for column in COMPARED[:2] for name in trees]
+            for query in [*QUERIES, "all queries"]]  # fmt: skip
+    print(table(["query", "p50 before", "p50 after", "p95 before", "p95 after"], rows))
+    rows = [[query, cell(after, query, "page 2 p50"), cell(after, query, "page 2 p95")]
+            + [cell(name, query, column) for column in COMPARED[4:] for name in trees]
+            for query in QUERIES]  # fmt: skip
+    headers = ["query", "page 2 p50", "page 2 p95", "inline p50 before", "inline p50 after"]
+    print("\n" + table([*headers, "inline p95 before", "inline p95 after"], rows))
 
 
 def main() -> None:
@@ -236,8 +304,15 @@ def main() -> None:
     parser.add_argument("--contacts", type=int, default=50_000, help="directory size")
     parser.add_argument("--runs", type=int, default=200, help="timed calls per query")
     parser.add_argument("--seed", type=int, default=1, help="random seed of the directory")
+    parser.add_argument("--compare", metavar="REV", help="also run git revision REV, in turns")
+    parser.add_argument("--rounds", type=int, default=3, help="turns of each with --compare")
     arguments = parser.parse_args()
-    print(f"Contact search benchmark — {describe_machine()}, SQLite {sqlite3.sqlite_version}")
+    print(f"Contact search benchmark — {machine().line()}, SQLite {sqlite3.sqlite_version}")
+    print(f"load average: {Path('/proc/loadavg').read_text().strip()}")
+    if arguments.compare:
+        own = ["--contacts", str(arguments.contacts), "--runs", str(arguments.runs)]
+        compare(arguments.compare, arguments.rounds, [*own, "--seed", str(arguments.seed)])
+        return
     asyncio.run(run(arguments.contacts, arguments.runs, arguments.seed))
 
 

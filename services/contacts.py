@@ -44,6 +44,8 @@ from storage.db import Database, Transaction
 
 PAGE_SIZE = 8
 INLINE_PAGE_SIZE = 20
+#: Past this many matches a search says "more than" this instead of counting them all.
+COUNTED_MATCHES = 500
 MAX_QUERY_LENGTH = 200
 
 #: Filter names people may type before a colon (in the shipped languages), and the indexed
@@ -112,8 +114,9 @@ class ContactPage:
 
     contacts: list[Contact]
     page: int
-    pages: int
-    total: int
+    pages: int  # with `more_than`, as many as are known: at least one past `page`
+    total: int  # with `more_than`, how many were counted: more match
+    more_than: int | None = None  # set when more than this many match, left uncounted
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,7 +318,12 @@ class ContactService:
         if query.match is None and country is None and organisation is None:
             return ContactPage([], 0, 1, 0)
         page = max(page, 0)
-        found, total = await store.search(self._db, query, limit=page_size, offset=page * page_size)
+        # Counting every match of a broad query costs as much as ranking them: past
+        # COUNTED_MATCHES (or past this page) the count stops, one match beyond.
+        counted = max(COUNTED_MATCHES, (page + 1) * page_size)
+        found, total = await store.search(
+            self._db, query, limit=page_size, offset=page * page_size, count_up_to=counted + 1
+        )
         pages = max((total + page_size - 1) // page_size, 1)
         if not found and total and page >= pages:
             # The directory shrank since the page was shown: show its last page.
@@ -327,7 +335,8 @@ class ContactService:
                 page=pages - 1,
                 page_size=page_size,
             )
-        return ContactPage(found, page, pages, total)
+        more_than = COUNTED_MATCHES if total > counted else None
+        return ContactPage(found, page, pages, total, more_than)
 
     async def search_everywhere(
         self, caller: Caller, text: str, *, offset: int = 0, limit: int = INLINE_PAGE_SIZE
@@ -341,7 +350,11 @@ class ContactService:
         if match is None or not memberships:
             return [], None
         query = store.Search(tuple(m.partnership_id for m in memberships), match=match)
-        found, total = await store.search(self._db, query, limit=limit, offset=max(offset, 0))
+        offset = max(offset, 0)
+        # Whether there is a next page is all inline mode shows: one match past this page.
+        found, total = await store.search(
+            self._db, query, limit=limit, offset=offset, count_up_to=offset + limit + 1
+        )
         following = offset + len(found)
         return found, following if following < total else None
 

@@ -723,4 +723,14 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE INDEX deliveries_finished ON deliveries(sent_at) WHERE status = 'sent';
         """,
     ),
+    Migration(
+        "0014_contact_search",
+        """
+        -- What a contact search needs of each match besides its rank: its partnership (which
+        -- directories may see it) and its name (the order of equally relevant matches). Read
+        -- from this small index, ranking a few thousand matches takes about half the time it
+        -- takes reading each match's row from the table.
+        CREATE INDEX contacts_ranked ON contacts(id, partnership_id, name COLLATE NOCASE);
+        """,
+    ),
 )

@@ -123,14 +123,26 @@ async def _results(
 
 
 def _results_text(_: Translator, found: ContactPage, label: str) -> Markup:
-    header = _.plural(
-        "{count} contact matches {query}:",
-        "{count} contacts match {query}:",
-        found.total,
-        query=bold(label),
-    )
-    if found.pages > 1:
-        header += Markup(" ") + _("Page {page} of {pages}.", page=found.page + 1, pages=found.pages)
+    if found.more_than is not None:
+        # A broad search is not counted through: neither its total nor its pages are known.
+        header = _.plural(
+            "More than {count} contact matches {query}:",
+            "More than {count} contacts match {query}:",
+            found.more_than,
+            query=bold(label),
+        )
+        header += Markup(" ") + _("Page {page}.", page=found.page + 1)
+    else:
+        header = _.plural(
+            "{count} contact matches {query}:",
+            "{count} contacts match {query}:",
+            found.total,
+            query=bold(label),
+        )
+        if found.pages > 1:
+            header += Markup(" ") + _(
+                "Page {page} of {pages}.", page=found.page + 1, pages=found.pages
+            )
     start = _first_number(found)
     lines = [views.result_line(_, start + i, c) for i, c in enumerate(found.contacts)]
     return Markup("\n").join([header, *lines])
