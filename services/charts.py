@@ -17,12 +17,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Literal
 
-import arabic_reshaper
-from bidi import get_display
-
-# matplotlib (with numpy, some 60 MB and a third of a second) is imported by the functions that
-# draw, not with this module: the bot imports it at start for its data types, and most
-# processes never draw a chart (see tests/unit/test_startup.py).
+# matplotlib (with numpy, some 60 MB and a third of a second), and the Arabic shaping libraries,
+# are imported by the functions that draw, not with this module: the bot imports it at start for
+# its data types, and most processes never draw a chart (see tests/unit/test_startup.py).
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
@@ -102,6 +99,9 @@ def visual(text: str, rtl: bool = False, *, native: bool | None = None) -> str:
         return RIGHT_TO_LEFT_MARK + text if rtl else text
     if not _has_rtl(text):
         return text
+    import arabic_reshaper
+    from bidi import get_display
+
     return str(get_display(arabic_reshaper.reshape(text), base_dir="R" if rtl else None))
 
 
