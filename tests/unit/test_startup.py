@@ -1,9 +1,10 @@
 """What the bot loads at start: the heavy libraries wait until they are first needed.
 
 `python -m bot run` imports bot.cli, reads the settings and builds the application; drawing
-(matplotlib, numpy), documents (python-docx, fpdf2, HarfBuzz, openpyxl, pypdf), calendars
-and vCards are imported by the code that uses them, so that the bot starts sooner and stays
-smaller while nobody asks for them (benchmarks/README.md, "Memory and start-up").
+(matplotlib, numpy), documents (python-docx, fpdf2, HarfBuzz, openpyxl, pypdf), calendars,
+vCards, phone numbers' metadata and Arabic shaping are imported by the code that uses them,
+so that the bot starts sooner and stays smaller while nobody asks for them
+(benchmarks/README.md, "Memory and start-up").
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ HEAVY = (
     "pypdf",
     "icalendar",
     "vobject",
+    "phonenumbers",
+    "arabic_reshaper",
 )
 
 #: What `python -m bot run` does before it polls: bot.cli, the settings, the application.
