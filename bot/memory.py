@@ -2,12 +2,12 @@
 garbage given back after each file.
 
 glibc gives each thread that allocates its own arena (up to eight per core), and memory freed
-in an arena mostly stays with the process. The bot's threads are aiosqlite's two connection
-threads and the event loop's default executor; with an arena each, a few megabytes freed in
-one thread could not serve another, and the resident memory crept up under load. Two arenas
-are enough for them: the threads hardly allocate at the same moment (they take turns on the
-interpreter's lock), and the soak benchmark measured no slower answers
-(benchmarks/README.md, "Memory and start-up").
+in one arena cannot serve another thread. The bot's threads are aiosqlite's two connection
+threads and the event loop's default executor; two arenas are enough for them, as they take
+turns on the interpreter's lock anyway. The soak benchmark (benchmarks/README.md, "Memory and
+start-up") measured no difference at its load, 92 MiB either way: the bot's growth had been
+matplotlib and its figures, now drawn in the document process. The limit stays as a cap that
+costs nothing, so that memory does not grow with the number of threads a later change adds.
 
 An operator's own MALLOC_ARENA_MAX in the environment is glibc's setting and is left as it is.
 """
