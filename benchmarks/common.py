@@ -204,6 +204,28 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def rss_mib(pid: int) -> float:
+    """The resident memory of a running process (VmRSS in /proc), in MiB; NaN elsewhere."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return float("nan")
+    for line in status.splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def children_rss_mib(pid: int) -> float:
+    """The resident memory of a process's children (Partnerbot's document process), in MiB."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return 0.0
+    sizes = [rss_mib(int(child)) for child in children]
+    return sum(size for size in sizes if size == size)  # a child gone meanwhile is NaN
+
+
 class BotProcess:
     """A bot under test in its own process; stderr goes to a file, read if it fails."""
 

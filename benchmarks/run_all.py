@@ -1,8 +1,9 @@
 """Every benchmark, one after the other, each in its own process (`make bench`).
 
-    python -m benchmarks.run_all            # the full sizes, about 4.5 minutes on 2 CPUs
-                                            # and the reports' (benchmarks/README.md)
-    python -m benchmarks.run_all --quick    # the smoke sizes, well under a minute
+    python -m benchmarks.run_all            # the full sizes, about 17 minutes on 2 CPUs
+                                            # (the soak alone is 10) and the reports'
+                                            # (benchmarks/README.md)
+    python -m benchmarks.run_all --quick    # the smoke sizes, about 3 minutes
     python -m benchmarks.run_all roundtrip  # only the benchmarks named
 
 Each prints its own tables (Markdown); a benchmark that fails is reported and the others
@@ -39,6 +40,8 @@ BENCHMARKS = {
     ),
     "digests": Benchmark("benchmarks.digests"),
     "reports": Benchmark("benchmarks.reports"),
+    "startup": Benchmark("benchmarks.startup"),
+    "soak": Benchmark("benchmarks.soak"),
 }
 
 

@@ -218,7 +218,10 @@ def _run(arguments: argparse.Namespace, settings: Settings) -> int:
             argparse.Namespace(script=None, database=DEMO_DATABASE, fresh=False), settings
         )
     from bot.app import build_application
+    from bot.memory import limit_malloc_arenas
 
+    # Before the bot starts a thread (bot/memory.py says why).
+    limit_malloc_arenas()
     # Before anything else starts: the bot must not write to a damaged file.
     check_health(settings.database_path)
     application = build_application(settings)

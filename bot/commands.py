@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from enum import StrEnum
@@ -130,26 +131,34 @@ def menu(role: Role | None, language: str, where: Where = Where.PRIVATE) -> list
 
 
 async def set_default_menus(bot: Bot) -> None:
-    """Set the menus every chat starts with, per language (called at start-up)."""
+    """Set the menus every chat starts with, per language (called at start-up).
+
+    The eighteen calls (three scopes, six languages) are independent of one another: they go
+    out together, so that the bot starts polling after one round trip to Telegram, not after
+    eighteen in a row (benchmarks/README.md, "Memory and start-up")."""
+    calls = []
     for language in (None, *LANGUAGES):
         lang = language or "en"
         code = language or None
-        await bot.set_my_commands(
-            menu(Role.MEMBER, lang), scope=BotCommandScopeAllPrivateChats(), language_code=code
-        )
-        await bot.set_my_commands(
-            [c for c in menu(Role.MEMBER, lang) if c.command == "help"],
-            scope=BotCommandScopeAllGroupChats(),
-            language_code=code,
-        )
-        await bot.set_my_commands(
-            [
-                *[c for c in menu(Role.MEMBER, lang) if c.command == "help"],
-                *menu(Role.ADMIN, lang, Where.GROUP),
-            ],
-            scope=BotCommandScopeAllChatAdministrators(),
-            language_code=code,
-        )
+        calls += [
+            bot.set_my_commands(
+                menu(Role.MEMBER, lang), scope=BotCommandScopeAllPrivateChats(), language_code=code
+            ),
+            bot.set_my_commands(
+                [c for c in menu(Role.MEMBER, lang) if c.command == "help"],
+                scope=BotCommandScopeAllGroupChats(),
+                language_code=code,
+            ),
+            bot.set_my_commands(
+                [
+                    *[c for c in menu(Role.MEMBER, lang) if c.command == "help"],
+                    *menu(Role.ADMIN, lang, Where.GROUP),
+                ],
+                scope=BotCommandScopeAllChatAdministrators(),
+                language_code=code,
+            ),
+        ]
+    await asyncio.gather(*calls)
 
 
 async def set_member_menu(bot: Bot, chat_id: int, role: Role | None, language: str) -> None:

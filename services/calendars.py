@@ -28,11 +28,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-
-from icalendar import Calendar, Event, vText
+from typing import TYPE_CHECKING
 
 from domain.meetings import FollowUp, Meeting
 from domain.milestones import Milestone, MilestoneStatus
+
+# icalendar (some 8 MB and 50 ms) is imported when a calendar is written, not at start.
+if TYPE_CHECKING:
+    from icalendar import Event
 
 PRODID = "-//Partnerbot//Partnerbot//EN"
 #: The domain that ends every UID, after the partnership's slug.
@@ -80,6 +83,8 @@ def calendar_file(
     language the texts are in (each text's LANGUAGE). `now` is when the file is written
     (each event's DTSTAMP), the current time when not given. Raises ValueError for a naive
     datetime or an event whose start and end are not of the same kind."""
+    from icalendar import Calendar, vText
+
     stamp = _utc(now, "now") if now is not None else datetime.now(UTC)
     calendar = Calendar()
     calendar.add("prodid", PRODID)
@@ -189,6 +194,8 @@ def _uid(kind: str, identifier: int, partnership_slug: str) -> str:
 
 
 def _vevent(event: CalendarEvent, stamp: datetime, language: str) -> Event:
+    from icalendar import Event
+
     vevent = Event()
     vevent.add("uid", event.uid)
     vevent.add("dtstamp", stamp)

@@ -9,19 +9,19 @@ state), so charts can be drawn in worker threads.
 
 from __future__ import annotations
 
+import functools
 import io
 import textwrap
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import arabic_reshaper
-import matplotlib
-from bidi import get_display
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+# matplotlib (with numpy, some 60 MB and a third of a second), and the Arabic shaping libraries,
+# are imported by the functions that draw, not with this module: the bot imports it at start for
+# its data types, and most processes never draw a chart (see tests/unit/test_startup.py).
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 FONT = "DejaVu Sans"
 WIDTH_INCHES = 7.2
@@ -34,8 +34,6 @@ TEXT_COLOUR = "#212121"
 LABEL_WIDTH = 44
 RIGHT_TO_LEFT_MARK = "\u200f"
 Side = Literal["left", "right"]
-#: True when matplotlib lays out complex scripts itself (libraqm, `text.language`).
-NATIVE_LAYOUT = "text.language" in matplotlib.rcParams
 FIRST_STRONG_ISOLATE = "\u2068"
 POP_DIRECTIONAL_ISOLATE = "\u2069"
 
@@ -76,6 +74,14 @@ class ProgressChart:
     rtl: bool = False
 
 
+@functools.cache
+def native_layout() -> bool:
+    """True when matplotlib lays out complex scripts itself (libraqm, `text.language`)."""
+    import matplotlib
+
+    return "text.language" in matplotlib.rcParams
+
+
 def _has_rtl(text: str) -> bool:
     return any(unicodedata.bidirectional(char) in ("R", "AL") for char in text)
 
@@ -89,10 +95,13 @@ def visual(text: str, rtl: bool = False, *, native: bool | None = None) -> str:
     one from left to right, so letters are joined (arabic-reshaper) and runs put in display
     order (python-bidi) first; doing that for libraqm too would reverse Arabic twice.
     """
-    if NATIVE_LAYOUT if native is None else native:
+    if native_layout() if native is None else native:
         return RIGHT_TO_LEFT_MARK + text if rtl else text
     if not _has_rtl(text):
         return text
+    import arabic_reshaper
+    from bidi import get_display
+
     return str(get_display(arabic_reshaper.reshape(text), base_dir="R" if rtl else None))
 
 
@@ -119,6 +128,9 @@ BOTTOM = 0.55
 
 def render_progress_chart(chart: ProgressChart) -> bytes:
     """The chart as PNG bytes."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     rows = max(len(chart.pillars), 1)
     pillars_height = rows * PILLAR_ROW
     height = TITLE_BLOCK + 2 * SECTION_TITLE + pillars_height + GAP + TIMELINE + BOTTOM

@@ -15,7 +15,6 @@ from enum import StrEnum
 from functools import cache
 from typing import Any
 
-import phonenumbers
 from babel import Locale
 
 from domain.models import LANGUAGES, cldr_locale
@@ -294,6 +293,8 @@ def language_names(codes: tuple[str, ...]) -> str:
 @cache
 def _regions() -> dict[str, str]:
     """Folded country names in every shipped language (and region codes) -> region code."""
+    import phonenumbers  # with its metadata, when a phone number is first read or shown
+
     regions: dict[str, str] = {}
     supported = phonenumbers.SUPPORTED_REGIONS
     for shipped in LANGUAGES:
@@ -323,6 +324,8 @@ def phone(value: str | None, country: str = "") -> str | None:
     region = None if text.startswith("+") else region_of(country)
     if not text.startswith("+") and region is None:
         raise InvalidField(Field.PHONE, Problem.PHONE_COUNTRY, text)
+    import phonenumbers  # with its metadata, when a phone number is first read or shown
+
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as error:
@@ -344,6 +347,8 @@ def shared_card_phone(number: str) -> str | None:
 
 def phone_for_display(e164: str) -> str:
     """A stored number as people write it internationally: +221 77 000 22 01."""
+    import phonenumbers  # with its metadata, when a phone number is first read or shown
+
     try:
         number = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:

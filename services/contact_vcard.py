@@ -21,12 +21,15 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-
-from vobject.base import ContentLine, VObjectError, getLogicalLines, textLineToContentLine
+from typing import TYPE_CHECKING
 
 from domain.contacts import Contact
 from services.contact_fields import Field, InvalidField, email, parse_draft, phone
 from services.contact_rows import MAX_ROWS, CsvRefused, CsvRow, FileProblem, decode
+
+# vobject (some 6 MB and 30 ms) is imported when a vCard file is read, not at start.
+if TYPE_CHECKING:
+    from vobject.base import ContentLine
 
 #: vCards sent with sendContact may be at most 2048 bytes.
 VCARD_LIMIT = 2048
@@ -293,6 +296,8 @@ def cards(text: str, *, max_cards: int = MAX_ROWS) -> Iterator[tuple[int, list[C
     Cards inside a card (vCard 2.1's AGENT) are left out. CsvRefused(NOT_VCARD) names the
     card that cannot be read; CsvRefused(TOO_MANY_ROWS) stops a file of too many cards.
     """
+    from vobject.base import VObjectError, getLogicalLines, textLineToContentLine
+
     if not text.strip():
         raise CsvRefused(FileProblem.EMPTY)
     number, depth = 0, 0

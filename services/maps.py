@@ -24,20 +24,21 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
 from babel import Locale
-from matplotlib import patheffects
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.collections import PathCollection
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.path import Path as GeoPath
-from matplotlib.transforms import Bbox
 
 from domain.challenges import Severity
 from services.charts import DPI, FONT, TEXT_COLOUR, WIDTH_INCHES, Side, visual
+
+# numpy and matplotlib (some 60 MB and a third of a second) are imported by the functions that
+# draw, not with this module: the bot imports it at start for its data types, and most
+# processes never draw a map (see tests/unit/test_startup.py).
+if TYPE_CHECKING:
+    import numpy as np
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+    from matplotlib.path import Path as GeoPath
 
 COUNTRIES_FILE = Path(__file__).resolve().parent.parent / "data" / "countries.json"
 HEIGHT_INCHES = 8.0
@@ -139,6 +140,9 @@ class MapView:
 def load_countries(path: Path = COUNTRIES_FILE) -> tuple[Country, ...]:
     """The countries of `data/countries.json`, read once; their paths are read-only, so the
     drawing threads share them."""
+    import numpy as np
+    from matplotlib.path import Path as GeoPath
+
     data = json.loads(path.read_text(encoding="utf-8"))
     countries = []
     for country in data["countries"]:
@@ -159,6 +163,10 @@ def _visible_middle(country: Country, view: MapView) -> tuple[tuple[float, float
     """Where the country's name goes on this view: the centroid of its largest part within the
     view, with that part's area in square degrees. No place where the centroid falls outside
     that part (a crescent), since the name would then sit on a neighbour."""
+    import numpy as np
+    from matplotlib.path import Path as GeoPath
+    from matplotlib.transforms import Bbox
+
     box = Bbox([[view.west, view.south], [view.east, view.north]])
     if not box.overlaps(country.path.get_extents()):
         return None, 0.0
@@ -246,6 +254,10 @@ def _wrapped(text: str, width: int, rtl: bool, lines: int = 2) -> str:
 
 def challenge_map(points: Sequence[MapPoint], texts: MapTexts, *, rtl: bool = False) -> bytes:
     """The map as PNG bytes: `points` over country borders, with title, legend and credit."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.collections import PathCollection
+    from matplotlib.figure import Figure
+
     view = map_view(points)
     figure = Figure(figsize=(WIDTH_INCHES, HEIGHT_INCHES), dpi=DPI)
     FigureCanvasAgg(figure)
@@ -412,6 +424,8 @@ def _draw_legend(
     figure: Figure, points: Sequence[MapPoint], texts: MapTexts, rtl: bool, top: float
 ) -> None:
     """One row under the map, most serious first in reading order, each with its count."""
+    from matplotlib.lines import Line2D
+
     counts = Counter(point.severity for point in points)
     severities = sorted(Severity, key=lambda severity: severity.rank, reverse=True)
     if rtl:
@@ -447,6 +461,8 @@ def _draw_legend(
 
 def _draw_points(axes: Axes, view: MapView, points: Sequence[MapPoint], rtl: bool) -> None:
     """Dots by severity, the critical on top, and their labels while there are few."""
+    from matplotlib import patheffects
+
     size = 110 if len(points) <= MAX_LABELS else 60 if len(points) <= 200 else 30
     # Least serious first, so that the critical ones are drawn on top.
     for layer, severity in enumerate(Severity):

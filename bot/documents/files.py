@@ -4,7 +4,8 @@ worker process the bot writes them in (`in_worker`).
 
 A report's PDF is seconds of pure Python: in a thread it would share the interpreter's lock
 with the bot, whose answers to everyone else would slow down meanwhile; in a process of its
-own it takes the other core.
+own it takes the other core. The progress chart and the map of challenges are drawn there too:
+matplotlib then never enters the bot's own process, which stays some 60 MB smaller.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import ParamSpec, TypeVar
 
 from bot.documents.model import Document, Workbook
 from bot.i18n import N_, Translator
+from bot.memory import release_memory
 from bot.views import challenges as challenge_views
 from domain.challenges import Severity
 from services.maps import MapPoint, MapTexts, country_names
@@ -29,12 +31,22 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
+#: A document process that has had nothing to do for this long is stopped, and started again
+#: when next needed (in about a second): it holds matplotlib and the document writers, some
+#: 90 MB that the bot would otherwise keep for good after the first chart (benchmarks/README.md,
+#: "Memory and start-up").
+IDLE_SECONDS = 300.0
+
+
 class _Worker:
-    """One process, started when first needed, that writes documents one after another."""
+    """One process, started when first needed, that writes documents one after another, and
+    stops once idle for `IDLE_SECONDS`."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
+        self._busy = 0
+        self._idle: asyncio.TimerHandle | None = None
 
     def pool(self) -> ProcessPoolExecutor:
         with self._lock:
@@ -49,6 +61,28 @@ class _Worker:
             if self._pool is broken:
                 self._pool = None
 
+    def begin(self) -> None:
+        """A task is about to be given to the process: it is not idle."""
+        self._busy += 1
+        if self._idle is not None:
+            self._idle.cancel()
+            self._idle = None
+
+    def end(self, loop: asyncio.AbstractEventLoop) -> None:
+        """A task is done: once none is left, the process stops after `IDLE_SECONDS`."""
+        self._busy -= 1
+        if self._busy == 0 and self._idle is None:
+            self._idle = loop.call_later(IDLE_SECONDS, self._stop_idle)
+
+    def _stop_idle(self) -> None:
+        self._idle = None
+        if self._busy:
+            return
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False)
+
 
 _WORKER = _Worker()
 
@@ -57,19 +91,27 @@ async def in_worker(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs)
     """`function(*args)` in the document process; a process that died (killed, out of
     memory) is replaced once."""
     loop = asyncio.get_running_loop()
-    for attempt in (1, 2):
-        pool = _WORKER.pool()
-        try:
-            return await loop.run_in_executor(pool, _call, function, args, kwargs)
-        except BrokenProcessPool:
-            _WORKER.forget(pool)
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+    _WORKER.begin()
+    try:
+        for attempt in (1, 2):
+            pool = _WORKER.pool()
+            try:
+                return await loop.run_in_executor(pool, _call, function, args, kwargs)
+            except BrokenProcessPool:
+                _WORKER.forget(pool)
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+    finally:
+        _WORKER.end(loop)
 
 
 def _call(function: Callable[..., T], args: tuple[object, ...], kwargs: dict[str, object]) -> T:
-    return function(*args, **kwargs)
+    """Run in the document process: the function, then its garbage collected."""
+    try:
+        return function(*args, **kwargs)
+    finally:
+        release_memory()
 
 
 MAP_ATTRIBUTION = N_(

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 from typing import Any, Literal
 
@@ -24,6 +23,7 @@ from bot.callbacks import (
     StatusFilter,
 )
 from bot.context import BotContext
+from bot.documents import files
 from bot.documents.files import map_texts
 from bot.i18n import N_, Translator
 from bot.messaging import answer, show
@@ -200,7 +200,7 @@ async def _send_map(update: Update, context: BotContext, wanted: Filter) -> None
         for c in found
         if c.latitude is not None and c.longitude is not None
     ]
-    png = await asyncio.to_thread(challenge_map, points, map_texts(_, title), rtl=_.rtl)
+    png = await files.in_worker(challenge_map, points, map_texts(_, title), rtl=_.rtl)
     caption = _.plural(
         "{count} challenge with a location, by severity. /challenges lists them.",
         "{count} challenges with a location, by severity. /challenges lists them.",

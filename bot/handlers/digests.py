@@ -7,6 +7,8 @@ then).
 
 from __future__ import annotations
 
+import functools
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 
@@ -30,15 +32,21 @@ from domain.models import LANGUAGES
 from services.digests import DigestSettings, Frequency
 from services.text import fold
 
-#: The settings word in every shipped language (folded: no case, no accents), and synonyms
-#: people type; whatever the reader's language, each opens the settings.
-SETTINGS_WORDS = frozenset(
-    {
-        *(fold(translator(language).text(views.SETTINGS_WORD)) for language in LANGUAGES),
-        *("settings", "reglages", "parametres", "definicoes", "configuracoes", "ajustes"),
-        *("configuracion", "اعدادات"),
-    }
-)
+
+@functools.cache
+def settings_words() -> frozenset[str]:
+    """The settings word in every shipped language (folded: no case, no accents), and synonyms
+    people type; whatever the reader's language, each opens the settings. Read on first use:
+    at import it would load every language's catalogue before the bot starts."""
+    return frozenset(
+        {
+            *(fold(translator(language).text(views.SETTINGS_WORD)) for language in LANGUAGES),
+            *("settings", "reglages", "parametres", "definicoes", "configuracoes", "ajustes"),
+            *("configuracion", "اعدادات"),
+        }
+    )
+
+
 HOUR_BUTTON = N_("🕗 Hour: {time}")
 FOLLOW_BUTTON = N_("Use the partnership's schedule")
 
@@ -55,7 +63,7 @@ async def digest_command(update: Update, context: BotContext) -> None:
     """/digest, or /digest settings (the word in any language); anything else is explained
     and sends nothing, so a mistyped word never moves the digest's "since"."""
     if context.args:
-        if fold(" ".join(context.args)) in SETTINGS_WORDS:
+        if fold(" ".join(context.args)) in settings_words():
             await settings(update, context)
             return
         _ = context._

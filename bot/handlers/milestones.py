@@ -3,7 +3,6 @@ flow in which owners and coordinators update a milestone (status â†’ progress â†
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, replace
 from functools import partial
 
@@ -19,6 +18,7 @@ from bot.callbacks import (
     PillarPage,
 )
 from bot.context import BotContext
+from bot.documents import files
 from bot.flows.engine import Choice, Flow, Invalid, Step, Turn
 from bot.i18n import N_
 from bot.messaging import answer, reply, show
@@ -141,7 +141,7 @@ async def chart_pressed(update: Update, context: BotContext) -> None:
 
 
 async def _send_chart(update: Update, context: BotContext) -> None:
-    """Draw the progress chart (in a worker thread: it takes a moment) and send it."""
+    """Draw the progress chart (in the document process: it takes a moment) and send it."""
     spend(context, Expense.CHART)
     caller = context.require_caller()
     partnership = caller.require_membership().partnership
@@ -154,7 +154,7 @@ async def _send_chart(update: Update, context: BotContext) -> None:
     chat = update.effective_chat
     assert chat is not None
     await chat.send_action(ChatAction.UPLOAD_PHOTO)
-    png = await asyncio.to_thread(render_progress_chart, views.chart_of(_, data, partnership))
+    png = await files.in_worker(render_progress_chart, views.chart_of(_, data, partnership))
     await chat.send_photo(
         photo=png,
         filename="action-plan.png",
