@@ -16,7 +16,8 @@ Two scenarios, each on its own database and processes:
 Two loads in each round: one member alone, and 20 members at once, each sending again as
 soon as the answer arrived (back to back: the most updates a second the bot sustains).
 "bot CPU" is the user + system time of the bot process (from /proc) per answered update.
-Without the rate limiter, so that Telegram's 30 messages a second do not cap both.
+Without the rate limiter, so that Telegram's limits do not cap both (`--rate-limiter` puts it
+on, in every bot).
 
 The echo bot runs twice: with python-telegram-bot's own HTTP client (httpx), as a bare bot
 is, and with Partnerbot's (aiohttp, bot/transport.py), so that the ratios show what the
@@ -36,7 +37,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -75,6 +76,7 @@ class Plan:
     users: tuple[int, ...]  # the loads: members sending at once
     contacts: int
     members: int  # of the help scenario's partnership
+    rate_limiter: bool = False
 
 
 @dataclass(slots=True)
@@ -198,16 +200,16 @@ def check_answers(bot: Bot, scenario: str) -> None:
                 raise RuntimeError(f"{bot.name} answered user {user.id} with {content[:200]!r}")
 
 
-async def start(name: str, template: Path, work: Path, users: int) -> Bot:
+async def start(name: str, template: Path, work: Path, users: int, rate_limiter: bool) -> Bot:
     """A fresh server and the bot's process, long polling it."""
     server = BotApiServer(keep_calls=False)
     await server.start()
     if name == PARTNERBOT:
         database = work / "partnerbot.sqlite3"
         shutil.copyfile(template, database)
-        command, env = partnerbot_command(server, database, rate_limiter=False)
+        command, env = partnerbot_command(server, database, rate_limiter=rate_limiter)
     else:
-        command, env = echo_command(server, rate_limiter=False)
+        command, env = echo_command(server, rate_limiter=rate_limiter)
         env["HTTP_CLIENT"] = "aiohttp" if name == ECHO_AIOHTTP else "httpx"
     process = BotProcess(name, command, env, work)
     await process.start(server)
@@ -219,7 +221,7 @@ async def run_scenario(scenario: str, plan: Plan, work: Path) -> list[Bot]:
     """Seed, start every bot, warm up, then the rounds."""
     template = work / f"{scenario}.sqlite3"
     await seed(scenario, template, plan)
-    bots = [await start(name, template, work, max(plan.users)) for name in BOTS]
+    bots = [await start(name, template, work, max(plan.users), plan.rate_limiter) for name in BOTS]
     try:
         for bot in bots:  # imports, caches, the members' first-seen writes
             await load(bot, scenario, max(plan.users), 1.0)
@@ -299,7 +301,8 @@ def report(scenario: str, bots: Sequence[Bot], plan: Plan) -> str:
         [
             f"### {what}",
             "",
-            f"{plan.rounds} rounds of {plan.seconds:g} s per bot and load, the bots in turn.",
+            f"{plan.rounds} rounds of {plan.seconds:g} s per bot and load, the bots in turn;"
+            f" rate limiter {'on' if plan.rate_limiter else 'off'}.",
             "",
             table(("bot", "load", "updates", "per s", "bot CPU ms each", "p50 ms", "p95 ms"), rows),
             "",
@@ -335,6 +338,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--contacts", type=int, default=50_000, help="directory size (default 50,000)"
     )
+    parser.add_argument(
+        "--rate-limiter", action="store_true", help="every bot paced by bot/ratelimit.py"
+    )
     parser.add_argument("--quick", action="store_true", help="a smoke run of a few seconds")
     arguments = parser.parse_args(argv)
     plan = Plan(
@@ -344,9 +350,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         users=(1, 20),
         contacts=arguments.contacts,
         members=200,
+        rate_limiter=arguments.rate_limiter,
     )
     if arguments.quick:
-        plan = Plan(plan.scenarios, rounds=2, seconds=0.5, users=(1, 4), contacts=2000, members=20)
+        plan = replace(plan, rounds=2, seconds=0.5, users=(1, 4), contacts=2000, members=20)
     print(f"## Partnerbot against the echo bot\n\n{machine().line()}\n", flush=True)
     asyncio.run(run(plan))
 
