@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import gettext
+import os
 import re
+from pathlib import Path
 
+import pytest
 from markupsafe import Markup
 
 from bot.handlers.challenge_list import _summary_label
@@ -188,3 +191,35 @@ def test_arabic_lists_are_separated_by_the_arabic_comma() -> None:
     draft = ContactDraft("Awa", "CENTIF", languages=("fr", "en"))
     assert value_text(Translator("ar"), ContactField.LANGUAGES, draft) == "الفرنسية، الإنجليزية"
     assert value_text(Translator("fr"), ContactField.LANGUAGES, draft) == "français, anglais"
+
+
+def test_compiled_catalogs_are_kept_and_compiled_again_when_stale(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot import i18n
+
+    folder = tmp_path / "fr" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    po = folder / "messages.po"
+    po.write_bytes((i18n.LOCALES_DIR / "fr" / "LC_MESSAGES" / "messages.po").read_bytes())
+    monkeypatch.setattr(i18n, "LOCALES_DIR", tmp_path)
+    load = i18n._catalog.__wrapped__  # past the per-process cache
+    assert load("fr").gettext("What you can do:") != "What you can do:"
+    mo = folder / "messages.mo"
+    assert mo.exists()
+    # A damaged compiled file is compiled again, and so is one older than its .po.
+    mo.write_bytes(b"not a catalog")
+    assert load("fr").gettext("What you can do:") != "What you can do:"
+    text = po.read_text(encoding="utf-8").replace(
+        'msgstr "Ce que vous pouvez faire\u00a0:"', 'msgstr "Vos commandes\u00a0:"'
+    )
+    po.write_text(text, encoding="utf-8")
+    os.utime(mo, ns=(0, 0))
+    assert load("fr").gettext("What you can do:") == "Vos commandes\u00a0:"
+    # A folder that cannot be written: compiled in memory, every time.
+    os.utime(mo, ns=(0, 0))
+    folder.chmod(0o500)
+    try:
+        assert load("fr").gettext("What you can do:") == "Vos commandes\u00a0:"
+    finally:
+        folder.chmod(0o700)
