@@ -21,9 +21,6 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
-from bot.ratelimit import SlidingWindowRateLimiter
-from bot.transport import AiohttpRequest
-
 TELEGRAM = "https://api.telegram.org/bot"
 
 
@@ -39,12 +36,17 @@ def build(
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The echo Application; with `rate_limiter`, paced exactly as Partnerbot paces itself."""
     builder = Application.builder().token(token).base_url(base_url)
+    # Imported only when asked for: the bare bot loads nothing of Partnerbot's.
     if http_client == "aiohttp":
+        from bot.transport import AiohttpRequest
+
         builder = builder.request(AiohttpRequest(connection_pool_size=256)).get_updates_request(
             AiohttpRequest(connection_pool_size=1)
         )
     if rate_limiter:
         # The limiter and retries bot/app.py builds, so the comparison is like for like.
+        from bot.ratelimit import SlidingWindowRateLimiter
+
         limiter = SlidingWindowRateLimiter(max_retries=3)
         builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
     application = builder.build()

@@ -29,13 +29,14 @@ import warnings
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
 from datetime import timedelta
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.metrics import Metrics
+if TYPE_CHECKING:  # the echo bot of the benchmarks uses this limiter without the bot
+    from bot.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
