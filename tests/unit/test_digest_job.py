@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from bot import jobs
 from bot.app import build_application
 from bot.config import Settings
 from bot.context import PartnerbotApplication
@@ -24,6 +23,7 @@ from services.access import TelegramIdentity
 from services.container import Services
 from services.digests import DigestService, DueDigest, Frequency
 from services.meeting_fields import ActionDraft, MeetingDraft
+from services.outbox import Rendered
 from services.plan_file import parse_plan
 from storage import milestones as milestone_store
 from storage.db import to_db_time
@@ -274,7 +274,7 @@ async def test_a_digest_that_cannot_be_rendered_holds_up_no_one_else(
     app = two[1]
     real = job.render_parts
 
-    def broken_for_awa(due: DueDigest, *args: object) -> list[job.Rendered]:
+    def broken_for_awa(due: DueDigest, *args: object) -> list[Rendered]:
         if due.chat_id == 9:
             raise ValueError("a broken translation")
         return real(due, *args)  # type: ignore[arg-type]
@@ -283,4 +283,3 @@ async def test_a_digest_that_cannot_be_rendered_holds_up_no_one_else(
     assert await queue_due_digests(app) == 8
     left = await app.services.digests.due(app.services.clock())
     assert [d.chat_id for d in left] == [9]  # tried again at the next run
-    assert jobs.send_due_digests is job.send_due_digests
