@@ -7,11 +7,14 @@ for the further parts). The slot is marked as sent only after the outbox has the
 crash in between queues nothing twice on the next run, because the keys already exist.
 
 A weekly schedule puts most of a partnership's members in the same minute, so the job works
-in batches of recipients of one partnership: what they share (the plan, the milestones due,
-their roles) is read once, their own counts in a few queries for the whole batch, the outbox
-rows of the batch written in one transaction and their slots marked in another. Identical
-digests (same language, same content) are rendered once per run. Between batches the job
-gives the event loop back, so members using the bot meanwhile are answered in between.
+a partnership at a time: what its readers share (the plan, the milestones due and completed,
+their roles, the open actions) is read once, each reader's own counts in one query for them
+all (`DigestBuilder.build_many`); digests that read the same in the same language are
+rendered once a run; the outbox rows of a batch of recipients are written in one transaction
+(`OutboxService.enqueue_many`) and their slots marked in another. The job gives the event
+loop back whenever it has held it for `SLICE`, so members using the bot meanwhile wait a few
+milliseconds at most. Should a batch fail, its recipients are queued one at a time, so one
+recipient's problem holds up no one else's digest.
 """
 
 from __future__ import annotations
