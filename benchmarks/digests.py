@@ -384,8 +384,11 @@ async def help_loop(
         into.append((sent, time.perf_counter() - sent))
 
 
-async def while_running(template: Path, work: Path, rounds: int, members: int) -> list[Round]:
-    """Partnerbot on a copy of the file: quiet and busy phases in turn, `rounds` times each."""
+async def while_running(
+    template: Path, work: Path, rounds: int, members: int
+) -> tuple[Round, list[Round]]:
+    """Partnerbot on a copy of the file: the run at start-up (busy, then as long quiet), then
+    quiet and busy phases in turn, `rounds` times each."""
     path = work / "bot.sqlite3"
     shutil.copyfile(template, path)
     with sqlite3.connect(path) as connection:
@@ -400,41 +403,51 @@ async def while_running(template: Path, work: Path, rounds: int, members: int) -
         async with BotProcess("Partnerbot", command, env, work) as process:
             await process.start(server)
             try:
-                # The run at start-up (every digest is due): a warm-up, and the clock's tick.
-                first_row = await watcher.until(lambda rows, _: rows > 0)
-                await watcher.until(lambda _, marked: marked >= members)
-                await help_loop(server, member, [], _after(3))
-                quiet_for = 5.0
+                # Every digest is due: the run at start-up (4 s after it) is the first busy
+                # phase, and gives the minute the job runs at.
+                first_row, startup = await busy_phase(server, member, watcher, process, members)
+                quiet: list[tuple[float, float]] = []
+                await help_loop(server, member, quiet, _until(time.perf_counter() + startup.job))
+                startup = Round([s for _, s in quiet], startup.busy, startup.job, startup.bot_cpu)
+                print(f"  start-up: job {startup.job:.2f} s, {len(startup.busy)} busy /help")
+                quiet_for = max(3.0, startup.job)
                 for _round in range(rounds):
                     await watcher.due_again()
                     # The job's next run: a whole number of minutes after the first one.
                     tick = first_row + 60 * (1 + (time.perf_counter() - first_row + 5) // 60)
                     await asyncio.sleep(max(0.0, tick - 3 - quiet_for - time.perf_counter()))
-                    quiet: list[tuple[float, float]] = []
+                    quiet = []
                     await help_loop(server, member, quiet, _until(time.perf_counter() + quiet_for))
-                    samples: list[tuple[float, float]] = []
-                    finished = asyncio.Event()
-                    loop = asyncio.create_task(help_loop(server, member, samples, finished.is_set))
-                    start = await watcher.until(lambda rows, _: rows > 0)
-                    cpu = process.cpu_seconds()
-                    end = await watcher.until(lambda _, marked: marked >= members)
-                    finished.set()
-                    bot_cpu = process.cpu_seconds() - cpu
-                    await loop
-                    busy = [s for at, s in samples if start <= at <= end]
-                    job = end - start
-                    results.append(Round([s for _, s in quiet], busy, job, bot_cpu))
-                    print(f"  round: job {job:.2f} s, {len(busy)} busy /help", flush=True)
-                    quiet_for = max(3.0, job)
+                    _, busy = await busy_phase(server, member, watcher, process, members)
+                    results.append(Round([s for _, s in quiet], busy.busy, busy.job, busy.bot_cpu))
+                    print(f"  round: job {busy.job:.2f} s, {len(busy.busy)} busy /help")
+                    quiet_for = max(3.0, busy.job)
             except (RuntimeError, AssertionError, LookupError) as error:
                 raise RuntimeError(f"{error}\n{process.errors()}") from error
         if server.violations or server.internal_errors:
             problems = [str(v) for v in server.violations[:3]] + server.internal_errors[:3]
             raise RuntimeError(f"the server refused requests: {problems}")
-        return results
+        return startup, results
     finally:
         watcher.close()
         await server.stop()
+
+
+async def busy_phase(
+    server: BotApiServer, user: TestUser, watcher: Watcher, process: BotProcess, members: int
+) -> tuple[float, Round]:
+    """`/help` back to back until the job has marked every slot; the round trips sent from
+    its first outbox row on count. Returns that moment, and the phase (without quiet part)."""
+    samples: list[tuple[float, float]] = []
+    finished = asyncio.Event()
+    loop = asyncio.create_task(help_loop(server, user, samples, finished.is_set))
+    start = await watcher.until(lambda rows, _: rows > 0)
+    cpu = process.cpu_seconds()
+    end = await watcher.until(lambda _, marked: marked >= members)
+    finished.set()
+    bot_cpu = process.cpu_seconds() - cpu
+    await loop
+    return start, Round([], [s for at, s in samples if start <= at <= end], end - start, bot_cpu)
 
 
 def _after(count: int) -> Callable[[], bool]:
@@ -484,21 +497,26 @@ def report_job(runs: Sequence[JobRun]) -> str:
     )
 
 
-def report_rounds(rounds: Sequence[Round], members: int) -> str:
-    """The /help latencies, quiet against busy."""
-    quiet = [v for r in rounds for v in r.quiet]
-    busy = [v for r in rounds for v in r.busy]
-    rows = [
-        ("quiet", len(quiet), spread(quiet, 1000, 1)),
-        ("busy (the job queueing every digest)", len(busy), spread(busy, 1000, 1)),
+def report_rounds(startup: Round, rounds: Sequence[Round], members: int) -> str:
+    """The /help latencies, quiet against busy, at start-up and in the rounds."""
+    lines = [
+        "A member's /help round trips at start-up, the job's run (busy) then as long quiet,"
+        " median (range) in ms:",
+        "",
+        _phases([startup]),
+        "",
+        f"p50 busy / quiet at start-up: {_ratio(startup):.2f}×; the job {startup.job:.2f} s from"
+        f" its first outbox row to its last mark, the bot's CPU meanwhile (its answers to /help"
+        f" included) {startup.bot_cpu * 1000 / members:.2f} ms a member.",
     ]
-    per_round = [statistics.median(r.busy) / statistics.median(r.quiet) for r in rounds if r.busy]
-    return "\n".join(
-        [
-            f"A member's /help round trips, {len(rounds)} quiet and {len(rounds)} busy phases in"
-            " turn, median (range) in ms:",
+    if rounds:
+        per_round = [_ratio(r) for r in rounds]
+        lines += [
             "",
-            table(("phase", "round trips", "ms"), rows),
+            f"Then {len(rounds)} quiet and {len(rounds)} busy phases in turn, the job running on"
+            " the minute, median (range) in ms:",
+            "",
+            _phases(rounds),
             "",
             f"p50 busy / quiet, per round: median {statistics.median(per_round):.2f}×"
             f" (range {min(per_round):.2f}–{max(per_round):.2f}×; rounds: "
@@ -508,6 +526,22 @@ def report_rounds(rounds: Sequence[Round], members: int) -> str:
             f"{spread([r.job for r in rounds])} s; the bot's CPU meanwhile (its answers to /help"
             f" included) {spread([r.bot_cpu * 1000 / members for r in rounds])} ms a member.",
         ]
+    return "\n".join(lines)
+
+
+def _ratio(phase: Round) -> float:
+    return statistics.median(phase.busy) / statistics.median(phase.quiet)
+
+
+def _phases(rounds: Sequence[Round]) -> str:
+    quiet = [v for r in rounds for v in r.quiet]
+    busy = [v for r in rounds for v in r.busy]
+    return table(
+        ("phase", "round trips", "ms"),
+        [
+            ("quiet", len(quiet), spread(quiet, 1000, 1)),
+            ("busy (the job queueing every digest)", len(busy), spread(busy, 1000, 1)),
+        ],
     )
 
 
@@ -568,7 +602,7 @@ def run(arguments: argparse.Namespace) -> None:
         "challenges": 20_000 // scale,
     }
     job_rounds = min(arguments.job_rounds, 1) if arguments.quick else arguments.job_rounds
-    rounds = min(arguments.rounds, 1) if arguments.quick else arguments.rounds
+    rounds = 0 if arguments.quick else arguments.rounds
     print(f"## Digests\n\n{machine().line()}, SQLite {sqlite3.sqlite_version}", flush=True)
     print(f"load average before: {Path('/proc/loadavg').read_text().strip()}\n", flush=True)
     with tempfile.TemporaryDirectory(prefix="partnerbot-digests-") as folder:
@@ -580,9 +614,9 @@ def run(arguments: argparse.Namespace) -> None:
         runs, statements = asyncio.run(the_job(template, work, job_rounds))
         if runs:
             print("\n" + report_job(runs) + "\n", flush=True)
-        if rounds:
-            found = asyncio.run(while_running(template, work, rounds, sizes["members"]))
-            print("\n" + report_rounds(found, sizes["members"]) + "\n", flush=True)
+        if not arguments.no_bot:
+            startup, found = asyncio.run(while_running(template, work, rounds, sizes["members"]))
+            print("\n" + report_rounds(startup, found, sizes["members"]) + "\n", flush=True)
         print(f"load average after: {Path('/proc/loadavg').read_text().strip()}\n")
         print("Query plans of the job's reads (EXPLAIN QUERY PLAN):\n")
         print(asyncio.run(explain(template, statements)))
@@ -594,8 +628,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--job-rounds", type=int, default=2, help="timed runs of each path")
     parser.add_argument(
-        "--rounds", type=int, default=4, help="quiet and busy phases of the bot, each (0: none)"
+        "--rounds", type=int, default=4, help="quiet and busy phases after the start-up run"
     )
+    parser.add_argument("--no-bot", action="store_true", help="the job alone, not in the bot")
     run(parser.parse_args())
 
 
