@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
 from domain.digests import RecipientState, StoredSchedule
@@ -30,7 +30,7 @@ from storage import digests as store
 from storage import members as member_store
 from storage import milestones as milestone_store
 from storage import partnerships as partnership_store
-from storage.db import Database
+from storage.db import Database, to_db_time
 
 #: Milestones due within this many days are announced as coming up.
 DUE_SOON_DAYS = 14
@@ -138,6 +138,10 @@ class Activity:
         )
 
 
+#: One reader of a digest: a member (None: a linked group) and the moment it covers from.
+Reader = tuple[int | None, datetime]
+
+
 class ActivitySource(Protocol):
     """Extension point: a feature (meetings, challenges) adding its counts to digests.
 
@@ -153,6 +157,20 @@ class ActivitySource(Protocol):
         until: datetime,
         today: date,
     ) -> Activity: ...
+
+
+@runtime_checkable
+class BatchActivitySource(Protocol):
+    """A source that also counts for many readers of one partnership at once (in a few
+    queries instead of a few per reader), exactly as `digest_activity` would one by one."""
+
+    async def digest_activities(
+        self,
+        partnership_id: int,
+        readers: Sequence[Reader],
+        until: datetime,
+        today: date,
+    ) -> list[Activity]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,6 +264,51 @@ class DigestBuilder:
             completed=await milestone_store.completed_since(self._db, partnership.id, since),
             activity=activity,
         )
+
+    async def build_many(self, partnership: Partnership, readers: Sequence[Reader]) -> list[Digest]:
+        """The digests of `partnership` for many readers, in order: what `build` gives for
+        each, with what is shared read once and each source asked once for all of them."""
+        if not readers:
+            return []
+        today, overall, due = await self._plan(partnership)
+        overdue = [m for m in due if m.overdue(today)]
+        due_soon = [m for m in due if not m.overdue(today)]
+        # Milestones completed since the earliest reader's `since`, then each reader's share,
+        # compared as the stored texts are (to the second), as the query of `build` does.
+        earliest = min(since for _, since in readers)
+        completed = [
+            (to_db_time(m.completed_at), m)
+            for m in await milestone_store.completed_since(self._db, partnership.id, earliest)
+            if m.completed_at is not None
+        ]
+        activities = [Activity() for _ in readers]
+        for source in self._sources:
+            if isinstance(source, BatchActivitySource):
+                found = await source.digest_activities(partnership.id, readers, self.now, today)
+            else:
+                found = [
+                    await source.digest_activity(partnership.id, viewer, since, self.now, today)
+                    for viewer, since in readers
+                ]
+            activities = [a.merged(f) for a, f in zip(activities, found, strict=True)]
+        digests = []
+        for (viewer, since), activity in zip(readers, activities, strict=True):
+            after = to_db_time(since)
+            digests.append(
+                Digest(
+                    partnership=partnership,
+                    now=self.now,
+                    today=today,
+                    since=since,
+                    personal=viewer is not None,
+                    overall=overall,
+                    overdue=list(overdue),
+                    due_soon=list(due_soon),
+                    completed=[m for stamp, m in completed if stamp > after],
+                    activity=activity,
+                )
+            )
+        return digests
 
 
 class DigestService:
@@ -390,6 +453,8 @@ class DigestService:
         partnerships = {p.id: p for p in await partnership_store.list_all(self._db)}
         own = await store.partnership_schedules(self._db)
         found: list[DueDigest] = []
+        # Most recipients share their partnership's schedule and timezone: each slot once.
+        slots: dict[tuple[Schedule, str], datetime | None] = {}
         for state in await store.every_recipient(self._db):
             partnership = partnerships[state.partnership_id]
             default = own.get(partnership.id)
@@ -404,7 +469,10 @@ class DigestService:
                     (t for t in (state.chosen_at, default.changed_at if default else None) if t),
                     default=None,
                 )
-            slot = latest_slot(schedule, partnership.timezone, now)
+            where = (schedule, partnership.timezone)
+            if where not in slots:
+                slots[where] = latest_slot(schedule, partnership.timezone, now)
+            slot = slots[where]
             if slot is None:
                 continue
             floor = max(t for t in (state.last_slot, state.since, changed) if t is not None)
@@ -430,6 +498,24 @@ class DigestService:
         made_at = due.since if due.unreachable else now
         async with self._db.transaction() as tx:
             await store.mark_digest(tx, due.partnership.id, due.chat_id, now=made_at, slot=due.slot)
+
+    async def mark_sent_many(self, dues: Sequence[DueDigest], now: datetime) -> None:
+        """`mark_sent` for many slots, in one transaction."""
+        if not dues:
+            return
+        async with self._db.transaction() as tx:
+            await store.mark_digests(
+                tx,
+                [
+                    (
+                        due.partnership.id,
+                        due.chat_id,
+                        due.since if due.unreachable else now,
+                        due.slot,
+                    )
+                    for due in dues
+                ],
+            )
 
 
 def _since(state: RecipientState | None, schedule: Schedule, now: datetime) -> datetime:

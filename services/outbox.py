@@ -48,6 +48,17 @@ class Rendered:
     buttons: tuple[tuple[str, str], ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class Keyed:
+    """One message for one recipient, queued once ever under its idempotency key."""
+
+    idempotency_key: str
+    reference: str | None
+    partnership_id: int | None
+    recipient: Recipient
+    rendered: Rendered
+
+
 # The outcomes the worker reports, one per attempt.
 @dataclass(frozen=True, slots=True)
 class Sent:
@@ -195,6 +206,66 @@ class OutboxService:
             )
         self._wake()
         return broadcast_id
+
+    async def enqueue_many(self, kind: str, messages: Sequence[Keyed]) -> int:
+        """Queue many messages of one kind, each to one recipient, in one transaction: what
+        `enqueue` with the same key, reference, partnership, recipient and rendering would
+        write for each, in order (a broadcast, its delivery, the audit entry). A key already
+        queued (or repeated in `messages`) queues nothing again. Returns how many were queued."""
+        if not messages:
+            return 0
+        now = self.clock()
+        async with self.db.transaction() as tx:
+            taken = set(await store.broadcast_ids(tx, [m.idempotency_key for m in messages]))
+            fresh: list[Keyed] = []
+            for message in messages:
+                if message.idempotency_key not in taken:
+                    taken.add(message.idempotency_key)
+                    fresh.append(message)
+            if not fresh:
+                return 0
+            ids = await store.insert_keyed_broadcasts(
+                tx,
+                [(m.idempotency_key, m.partnership_id, m.reference) for m in fresh],
+                kind=kind,
+                now=now,
+            )
+            rows = [
+                (
+                    ids[m.idempotency_key],
+                    NewDelivery(
+                        chat_id=m.recipient.chat_id,
+                        member_id=m.recipient.member_id,
+                        language=m.recipient.language,
+                        text=m.rendered.text,
+                        media_kind=m.rendered.media_kind,
+                        media_file_id=m.rendered.media_file_id,
+                        buttons=m.rendered.buttons,
+                    ),
+                )
+                for m in fresh
+            ]
+            await store.insert_deliveries_of(tx, rows, now)
+            await audit.record_many(
+                tx,
+                [
+                    (
+                        f"{kind}.enqueue",
+                        now,
+                        m.partnership_id,
+                        None,
+                        {
+                            "broadcast_id": ids[m.idempotency_key],
+                            "reference": m.reference,
+                            "recipients": 1,
+                            "urgent": False,
+                        },
+                    )
+                    for m in fresh
+                ],
+            )
+        self._wake()
+        return len(fresh)
 
     async def recover(self) -> int:
         """At start-up: deliveries in flight when the process died are sent again."""

@@ -30,6 +30,20 @@ async def record(
     )
 
 
+async def record_many(
+    tx: Transaction, entries: Sequence[tuple[str, datetime, int | None, int | None, dict[str, Any]]]
+) -> None:
+    """`record` for many (action, now, partnership, actor, detail) entries at once."""
+    await tx.executemany(
+        "INSERT INTO audit_log (at, partnership_id, actor_id, action, detail)"
+        " VALUES (?, ?, ?, ?, ?)",
+        [
+            (to_db_time(now), partnership_id, actor_id, action, json.dumps(detail, default=str))
+            for action, now, partnership_id, actor_id, detail in entries
+        ],
+    )
+
+
 async def recent(conn: Reader, partnership_id: int | None, limit: int = 50) -> list[AuditEntry]:
     """Newest entries first, for one partnership or (None) for the entries of none."""
     rows = await conn.fetchall(

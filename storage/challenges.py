@@ -426,9 +426,14 @@ class Visibility:
         if self.sees_restricted:
             return "c.partnership_id = ?", [self.partnership_id]
         return (
-            "c.partnership_id = ? AND (c.restricted = 0 OR c.reporter_id = ?)",
+            f"c.partnership_id = ? AND {_shown_to('?')}",
             [self.partnership_id, self.member_id],
         )
+
+
+def _shown_to(member: str) -> str:
+    """A restricted challenge shows to its reporter (`member`: an SQL expression)."""
+    return f"(c.restricted = 0 OR c.reporter_id = {member})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -513,6 +518,30 @@ async def events_of(conn: Reader, challenge_ids: Sequence[int]) -> dict[int, lis
         for row in rows:
             histories[row["challenge_id"]].append(_event(row))
     return histories
+
+
+async def severity_counts(
+    conn: Reader, partnership_id: int, viewers: Sequence[tuple[int, bool, datetime]]
+) -> list[dict[str, int]]:
+    """For each (member, sees restricted, since): how many challenges the member may see were
+    reported since then, by severity (what `counts` gives, summed by severity), in one query."""
+    found: list[dict[str, int]] = [{} for _ in viewers]
+    if not viewers:
+        return found
+    listed = json.dumps(
+        [[member, 1 if sees else 0, to_db_time(since)] for member, sees, since in viewers]
+    )
+    rows = await conn.fetchall(
+        "SELECT v.key AS position, c.severity, COUNT(*) AS n"
+        " FROM (SELECT key, value ->> 0 AS member, value ->> 1 AS sees, value ->> 2 AS since"
+        " FROM json_each(?)) v JOIN challenges c ON c.partnership_id = ?"
+        f" AND (v.sees OR {_shown_to('v.member')}) AND c.created_at >= v.since"
+        " GROUP BY v.key, c.severity",
+        (listed, partnership_id),
+    )
+    for row in rows:
+        found[row["position"]][Severity(row["severity"]).value] = int(row["n"])
+    return found
 
 
 async def counts(

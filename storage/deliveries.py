@@ -91,6 +91,13 @@ async def insert_deliveries(
     tx: Transaction, broadcast_id: int, deliveries: Sequence[NewDelivery], now: datetime
 ) -> None:
     """Queue one row per recipient message, due now."""
+    await insert_deliveries_of(tx, [(broadcast_id, d) for d in deliveries], now)
+
+
+async def insert_deliveries_of(
+    tx: Transaction, deliveries: Sequence[tuple[int, NewDelivery]], now: datetime
+) -> None:
+    """Queue (broadcast id, message) rows of several broadcasts, due now, in this order."""
     stamp = to_db_time(now)
     await tx.executemany(
         "INSERT INTO deliveries (broadcast_id, chat_id, member_id, language, text, media_kind,"
@@ -112,9 +119,43 @@ async def insert_deliveries(
                 stamp,
                 stamp,
             )
-            for d in deliveries
+            for broadcast_id, d in deliveries
         ],
     )
+
+
+async def insert_keyed_broadcasts(
+    tx: Transaction,
+    broadcasts: Sequence[tuple[str, int | None, str | None]],
+    *,
+    kind: str,
+    now: datetime,
+) -> dict[str, int]:
+    """Create plain broadcasts of one kind (not urgent, no author, audience or body), one per
+    (idempotency key, partnership, reference); returns each key's broadcast id."""
+    stamp = to_db_time(now)
+    await tx.executemany(
+        "INSERT INTO broadcasts (partnership_id, kind, reference, author_id, urgent, audience,"
+        " body, idempotency_key, remind_at, created_at)"
+        " VALUES (?, ?, ?, NULL, 0, '{}', '', ?, NULL, ?)",
+        [
+            (partnership_id, kind, reference, key, stamp)
+            for key, partnership_id, reference in broadcasts
+        ],
+    )
+    return await broadcast_ids(tx, [key for key, _, _ in broadcasts])
+
+
+async def broadcast_ids(conn: Reader, keys: Sequence[str]) -> dict[str, int]:
+    """The broadcasts created with these idempotency keys: key to id (absent: none yet)."""
+    if not keys:
+        return {}
+    rows = await conn.fetchall(
+        "SELECT id, idempotency_key FROM broadcasts"
+        " WHERE idempotency_key IN (SELECT value FROM json_each(?))",
+        (json.dumps(list(keys)),),
+    )
+    return {str(row["idempotency_key"]): int(row["id"]) for row in rows}
 
 
 async def broadcast_by_key(conn: Reader, idempotency_key: str) -> Broadcast | None:

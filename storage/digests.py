@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from datetime import date, datetime
 
 from domain.digests import PartnershipSchedule, RecipientState, StoredSchedule
@@ -150,12 +151,52 @@ async def mark_digest(
 ) -> None:
     """Record a digest made at `now` (and, for a scheduled one, the slot it was for)."""
     await tx.execute(
-        "INSERT INTO digest_recipients (partnership_id, chat_id, last_slot, last_digest_at)"
-        " VALUES (?, ?, ?, ?) ON CONFLICT (partnership_id, chat_id) DO UPDATE SET"
-        " last_slot = COALESCE(excluded.last_slot, digest_recipients.last_slot),"
-        " last_digest_at = excluded.last_digest_at",
-        (partnership_id, chat_id, to_db_time(slot) if slot else None, to_db_time(now)),
+        _MARK, (partnership_id, chat_id, to_db_time(slot) if slot else None, to_db_time(now))
     )
+
+
+_MARK = (
+    "INSERT INTO digest_recipients (partnership_id, chat_id, last_slot, last_digest_at)"
+    " VALUES (?, ?, ?, ?) ON CONFLICT (partnership_id, chat_id) DO UPDATE SET"
+    " last_slot = COALESCE(excluded.last_slot, digest_recipients.last_slot),"
+    " last_digest_at = excluded.last_digest_at"
+)
+
+
+async def mark_digests(
+    tx: Transaction, marks: Sequence[tuple[int, int, datetime, datetime | None]]
+) -> None:
+    """`mark_digest` for many (partnership, chat, made at, slot) at once."""
+    await tx.executemany(
+        _MARK,
+        [
+            (partnership_id, chat_id, to_db_time(slot) if slot else None, to_db_time(now))
+            for partnership_id, chat_id, now, slot in marks
+        ],
+    )
+
+
+async def roles(conn: Reader, partnership_id: int) -> dict[int, str]:
+    """Every member's role in a partnership."""
+    rows = await conn.fetchall(
+        "SELECT member_id, role FROM memberships WHERE partnership_id = ?", (partnership_id,)
+    )
+    return {int(row["member_id"]): str(row["role"]) for row in rows}
+
+
+async def open_actions_by_owner(
+    conn: Reader, partnership_id: int, today: date
+) -> dict[int, tuple[int, int]]:
+    """`own_open_actions` of every owner in a partnership at once (owners without any open
+    action are left out: theirs is (0, 0))."""
+    rows = await conn.fetchall(
+        "SELECT a.owner_id, COUNT(*) AS open, COALESCE(SUM(a.due_on < ?), 0) AS overdue"
+        " FROM meeting_actions a JOIN meetings m ON m.id = a.meeting_id"
+        " WHERE a.owner_id IS NOT NULL AND a.done_at IS NULL AND m.partnership_id = ?"
+        " AND m.deleted_at IS NULL GROUP BY a.owner_id",
+        (today.isoformat(), partnership_id),
+    )
+    return {int(row["owner_id"]): (int(row["open"]), int(row["overdue"])) for row in rows}
 
 
 async def own_open_actions(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import time
-from typing import Literal
+from collections.abc import Hashable
+from datetime import date, time
+from typing import Any, Literal
 
 from babel.dates import format_time, get_day_names
 from markupsafe import Markup
@@ -12,6 +13,7 @@ from bot.commands import COMMANDS
 from bot.i18n import N_, Translator
 from bot.views.milestones import day, milestone_list
 from bot.views.render import bold, format_moment
+from domain.milestones import Milestone
 from domain.models import cldr_locale
 from services.digests import DUE_SOON_DAYS, Digest, DigestSettings, Frequency, Schedule
 
@@ -65,11 +67,29 @@ def _has_command(name: str) -> bool:
     return any(command.name == name for command in COMMANDS)
 
 
-def digest_text(_: Translator, digest: Digest) -> Markup:
-    """A digest: overdue, due soon, completed since the last digest, then activity."""
+#: What many digests of one run share, rendered once: lists of milestones, moments.
+Memo = dict[Hashable, Any]
+
+
+def _listed(_: Translator, milestones: list[Milestone], today: date, memo: Memo) -> list[Markup]:
+    """`milestone_list` in the long form, once per language, list and day in `memo`."""
+    key = ("list", _.language, today, tuple(milestones))
+    if key not in memo:
+        memo[key] = milestone_list(_, milestones, today, "long")
+    lines: list[Markup] = memo[key]
+    return lines
+
+
+def digest_text(_: Translator, digest: Digest, memo: Memo | None = None) -> Markup:
+    """A digest: overdue, due soon, completed since the last digest, then activity. Many
+    digests rendered with one `memo` render what they share once."""
+    memo = {} if memo is None else memo
     timezone = digest.partnership.timezone
     # A digest is read as a report, so its dates name the month, as a meeting's card does.
-    since = format_moment(digest.since, timezone, _.language, "long")
+    moment = ("since", _.language, timezone, digest.since)
+    if moment not in memo:
+        memo[moment] = format_moment(digest.since, timezone, _.language, "long")
+    since: str = memo[moment]
     parts: list[Markup] = [
         Markup("📰 ") + bold(_("Digest of {partnership}", partnership=digest.partnership.name)),
         _(
@@ -80,7 +100,7 @@ def digest_text(_: Translator, digest: Digest) -> Markup:
     ]
     if digest.overdue:
         parts += [Markup(""), bold(_("⚠️ Overdue ({count})", count=len(digest.overdue)))]
-        parts += milestone_list(_, digest.overdue, digest.today, "long")
+        parts += _listed(_, digest.overdue, digest.today, memo)
     if digest.due_soon:
         title = _(
             "📅 Due in the next {days} days ({count})",
@@ -88,11 +108,11 @@ def digest_text(_: Translator, digest: Digest) -> Markup:
             count=len(digest.due_soon),
         )
         parts += [Markup(""), bold(title)]
-        parts += milestone_list(_, digest.due_soon, digest.today, "long")
+        parts += _listed(_, digest.due_soon, digest.today, memo)
     if digest.completed:
         title = _("✅ Completed since {since} ({count})", since=since, count=len(digest.completed))
         parts += [Markup(""), bold(title)]
-        parts += milestone_list(_, digest.completed, digest.today, "long")
+        parts += _listed(_, digest.completed, digest.today, memo)
     if digest.empty:
         parts += [
             Markup(""),
