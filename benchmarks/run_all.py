@@ -1,6 +1,6 @@
 """Every benchmark, one after the other, each in its own process (`make bench`).
 
-    python -m benchmarks.run_all            # the full sizes, about 17 minutes on 2 CPUs
+    python -m benchmarks.run_all            # the full sizes, about 30 minutes on 2 CPUs
                                             # (the soak alone is 10) and the reports'
                                             # (benchmarks/README.md)
     python -m benchmarks.run_all --quick    # the smoke sizes, about 3 minutes
