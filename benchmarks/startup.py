@@ -41,7 +41,8 @@ from benchmarks.common import (
 )
 from tests.e2e.botapi_server import BotApiServer
 
-BOTS = ("echo bot", "Partnerbot")
+PARTNERBOT_HTTPX = "Partnerbot (httpx)"
+BOTS = ("echo bot", "Partnerbot", PARTNERBOT_HTTPX)
 #: Members of the seeded partnership.
 MEMBERS = 50
 #: Longest wait for the first answer before the run is declared broken.
@@ -65,10 +66,11 @@ async def start_once(bot: str, template: Path, work: Path, idle: float) -> Start
     try:
         user = server.user(id=FIRST_MEMBER, started=True)
         await user.send("/help")
-        if bot == "Partnerbot":
+        if bot.startswith("Partnerbot"):
             database = work / "startup.sqlite3"
             shutil.copyfile(template, database)
             command, env = partnerbot_command(server, database, rate_limiter=True)
+            env["HTTP_CLIENT"] = "httpx" if bot == PARTNERBOT_HTTPX else "aiohttp"
         else:
             command, env = echo_command(server, rate_limiter=True)
         async with BotProcess(bot, command, env, work) as process:
@@ -121,18 +123,18 @@ def report(starts: Sequence[Start], idle: float) -> str:
             )
         )
     echo = [s for s in starts if s.bot == "echo bot"]
-    partnerbot = [s for s in starts if s.bot == "Partnerbot"]
     # Each round's Partnerbot against the echo bot started just before it.
-    ratios = {
-        "first poll": [p.first_poll / e.first_poll for e, p in zip(echo, partnerbot, strict=True)],
-        "first answer": [
-            p.first_answer / e.first_answer for e, p in zip(echo, partnerbot, strict=True)
-        ],
-        "idle memory": [p.idle_mib / e.idle_mib for e, p in zip(echo, partnerbot, strict=True)],
-    }
+    ratios = {}
+    for name in BOTS[1:]:
+        partnerbot = [s for s in starts if s.bot == name]
+        pairs = list(zip(echo, partnerbot, strict=True))
+        ratios[f"{name}, first poll"] = [p.first_poll / e.first_poll for e, p in pairs]
+        ratios[f"{name}, first answer"] = [p.first_answer / e.first_answer for e, p in pairs]
+        ratios[f"{name}, idle memory"] = [p.idle_mib / e.idle_mib for e, p in pairs]
     headers = ("bot", "starts", "first poll s", "first answer s", f"idle MiB (after {idle:g} s)")
     lines = [
-        f"{len(echo)} rounds of an echo bot start then a Partnerbot start ({MEMBERS} members);"
+        f"{len(echo)} rounds of an echo bot start then Partnerbot's ({MEMBERS} members), with"
+        " its HTTP client (aiohttp) and with python-telegram-bot's (HTTP_CLIENT=httpx);"
         " median (range):",
         "",
         table(headers, rows),

@@ -23,7 +23,6 @@ from bot.jobs.delivery import DeliveryWorker
 from bot.metrics import Metrics, registered_commands
 from bot.persistence import SQLitePersistence
 from bot.ratelimit import SlidingWindowRateLimiter
-from bot.transport import AiohttpRequest
 from bot.views import challenges as challenge_views
 from bot.views import contacts as contact_views
 from services.clock import Clock, utc_now
@@ -93,6 +92,9 @@ def build_application(
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     elif settings.http_client == "aiohttp":
+        # Imported here: with HTTP_CLIENT=httpx aiohttp is never loaded (some 9 MB).
+        from bot.transport import AiohttpRequest
+
         # The sizes of python-telegram-bot's own pools: many calls at once, one long poll.
         builder = builder.request(AiohttpRequest(connection_pool_size=256)).get_updates_request(
             AiohttpRequest(connection_pool_size=1)
