@@ -37,6 +37,7 @@ from services.contact_fields import OrganisationType, identity_key, language_nam
 from services.contacts import parse_query
 from services.container import Services
 from storage import contacts as store
+from storage import partnerships as partnership_store
 from storage.db import Database
 
 FIRST_NAMES = (
@@ -146,6 +147,25 @@ def fictional_contacts(count: int, seed: int) -> list[ContactFields]:
             )
         )
     return made
+
+
+async def seed_contacts(database: Path, count: int, seed: int) -> None:
+    """`count` fictional contacts added, in one transaction, to the one partnership of the
+    SQLite file at `database` (for the end-to-end benchmarks' bots)."""
+    db = Database(database)
+    await db.open()
+    try:
+        (partnership,) = await partnership_store.list_all(db)
+        async with db.transaction() as tx:
+            await store.insert_many(
+                tx,
+                partnership_id=partnership.id,
+                rows=fictional_contacts(count, seed),
+                now=datetime.now(UTC),
+                by=None,
+            )
+    finally:
+        await db.close()
 
 
 async def timed(call: Callable[[], Awaitable[object]], runs: int) -> list[float]:

@@ -38,7 +38,6 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks.common import (
@@ -51,10 +50,7 @@ from benchmarks.common import (
     seed_partnership,
     table,
 )
-from benchmarks.contacts_search import QUERIES, fictional_contacts
-from storage import contacts as contact_store
-from storage import partnerships as partnership_store
-from storage.db import Database
+from benchmarks.contacts_search import QUERIES, seed_contacts
 from tests.e2e.botapi_server import BotApiServer
 from tests.e2e.users import TestChat, TestUser
 
@@ -167,22 +163,8 @@ async def seed(scenario: str, database: Path, plan: Plan) -> None:
     """The partnership (and, for contacts, its directory) the Partnerbot process starts on."""
     members = plan.members if scenario == "help" else max(plan.users)
     await seed_partnership(database, members)
-    if scenario != "contacts":
-        return
-    db = Database(database)
-    await db.open()
-    try:
-        (partnership,) = await partnership_store.list_all(db)
-        async with db.transaction() as tx:
-            await contact_store.insert_many(
-                tx,
-                partnership_id=partnership.id,
-                rows=fictional_contacts(plan.contacts, 1),
-                now=datetime.now(UTC),
-                by=None,
-            )
-    finally:
-        await db.close()
+    if scenario == "contacts":
+        await seed_contacts(database, plan.contacts, 1)
 
 
 def check_answers(bot: Bot, scenario: str) -> None:

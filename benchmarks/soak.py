@@ -34,7 +34,6 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks.common import (
@@ -49,10 +48,7 @@ from benchmarks.common import (
     seed_partnership,
     table,
 )
-from benchmarks.contacts_search import QUERIES, fictional_contacts
-from storage import contacts as contact_store
-from storage import partnerships as partnership_store
-from storage.db import Database
+from benchmarks.contacts_search import QUERIES, seed_contacts
 from tests.e2e.botapi_server import BotApiServer
 from tests.e2e.users import TestUser
 
@@ -115,20 +111,7 @@ class Sample:
 async def seed(database: Path, load: Load) -> None:
     """The partnership (with the default action plan) and its members, then the contacts."""
     await seed_partnership(database, load.members)
-    db = Database(database)
-    await db.open()
-    try:
-        (partnership,) = await partnership_store.list_all(db)
-        async with db.transaction() as tx:
-            await contact_store.insert_many(
-                tx,
-                partnership_id=partnership.id,
-                rows=fictional_contacts(load.contacts, load.seed),
-                now=datetime.now(UTC),
-                by=None,
-            )
-    finally:
-        await db.close()
+    await seed_contacts(database, load.contacts, load.seed)
 
 
 def next_text(rng: random.Random) -> str:
