@@ -3,7 +3,7 @@
     python -m benchmarks.run_all            # the full sizes, about 30 minutes on 2 CPUs
                                             # (the soak alone is 10) and the reports'
                                             # (benchmarks/README.md)
-    python -m benchmarks.run_all --quick    # the smoke sizes, about 3 minutes
+    python -m benchmarks.run_all --quick    # the smoke sizes, about 6 minutes
     python -m benchmarks.run_all roundtrip  # only the benchmarks named
 
 Each prints its own tables (Markdown); a benchmark that fails is reported and the others
