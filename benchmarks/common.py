@@ -11,6 +11,7 @@ import asyncio
 import os
 import platform
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -79,6 +80,12 @@ def percentile(values: Sequence[float], fraction: float) -> float:
     if not ordered:
         return float("nan")
     return ordered[min(round(fraction * (len(ordered) - 1)), len(ordered) - 1)]
+
+
+def spread(values: Sequence[float], scale: float = 1.0, digits: int = 2) -> str:
+    """Median and range of `values` (each times `scale`): `median (min–max)`."""
+    low, mid, high = (v * scale for v in (min(values), statistics.median(values), max(values)))
+    return f"{mid:.{digits}f} ({low:.{digits}f}–{high:.{digits}f})"
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -204,14 +211,15 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def rss_mib(pid: int) -> float:
-    """The resident memory of a running process (VmRSS in /proc), in MiB; NaN elsewhere."""
+def rss_mib(pid: int, field: str = "VmRSS") -> float:
+    """The resident memory of a running process (VmRSS in /proc), or another of its sizes
+    there (VmHWM: the peak), in MiB; NaN elsewhere."""
     try:
         status = Path(f"/proc/{pid}/status").read_text()
     except OSError:
         return float("nan")
     for line in status.splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return float("nan")
 

@@ -28,7 +28,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks.common import ROOT, machine, table
+from benchmarks.common import ROOT, machine, spread, table
 from bot.app import make_services
 from domain.contacts import ContactFields
 from domain.models import PartnershipKind, Role
@@ -305,7 +305,7 @@ def compare(revision: str, rounds: int, arguments: list[str]) -> None:
         values = [run[query][column] for run in results[name] if column in run.get(query, {})]
         if not values:
             return "—"
-        return f"{statistics.median(values):.2f} ({min(values):.2f}–{max(values):.2f})"
+        return spread(values)
 
     after = "this tree"
     rows = [[query] + [cell(name, query, column) for column in COMPARED[:2] for name in trees]

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from benchmarks.common import BotProcess, machine, partnerbot_command, table
+from benchmarks.common import BotProcess, machine, partnerbot_command, spread, table
 from benchmarks.roundtrip import _more_than
 from bot.app import build_application, make_services
 from bot.config import Settings
@@ -461,12 +461,6 @@ def _until(moment: float) -> Callable[[], bool]:
 
 
 # -- the record --------------------------------------------------------------------------------
-
-
-def spread(values: Sequence[float], scale: float = 1.0, digits: int = 2) -> str:
-    """Median and range: `median (min–max)`."""
-    low, mid, high = (v * scale for v in (min(values), statistics.median(values), max(values)))
-    return f"{mid:.{digits}f} ({low:.{digits}f}–{high:.{digits}f})"
 
 
 def report_job(runs: Sequence[JobRun]) -> str:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -31,7 +30,7 @@ from typing import Any
 
 from telegram.ext import AIORateLimiter, BaseRateLimiter, ExtBot
 
-from benchmarks.common import FIRST_MEMBER, machine, table
+from benchmarks.common import FIRST_MEMBER, machine, spread, table
 from bot.ratelimit import SlidingWindowRateLimiter
 from tests.e2e.botapi_server import BotApiServer
 
@@ -112,12 +111,11 @@ async def run(messages: int, rounds: int) -> list[Trial]:
     return trials
 
 
-def spread(values: Sequence[float], digits: int) -> str:
-    """Median and range: `median (min–max)`, or the value alone when all are the same."""
-    low, mid, high = min(values), statistics.median(values), max(values)
-    if low == high:
-        return f"{mid:.{digits}f}"
-    return f"{mid:.{digits}f} ({low:.{digits}f}–{high:.{digits}f})"
+def spread_or_value(values: Sequence[float], digits: int) -> str:
+    """Median and range, or the value alone when all are the same."""
+    if min(values) == max(values):
+        return f"{values[0]:.{digits}f}"
+    return spread(values, digits=digits)
 
 
 def report(trials: Sequence[Trial]) -> str:
@@ -133,10 +131,10 @@ def report(trials: Sequence[Trial]) -> str:
                 name,
                 len(mine),
                 mine[0].messages,
-                spread([t.seconds for t in mine], 2),
+                spread_or_value([t.seconds for t in mine], 2),
                 f"{mine[0].floor:.1f}",
-                spread([t.seconds / t.floor for t in mine], 3),
-                spread([t.rate_limited for t in mine], 0),
+                spread_or_value([t.seconds / t.floor for t in mine], 3),
+                spread_or_value([t.rate_limited for t in mine], 0),
             )
         )
     headers = ("rate limiter", "rounds", "messages", "seconds", "floor s", "× floor", "429s")

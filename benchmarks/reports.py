@@ -46,6 +46,7 @@ from benchmarks.common import (
     machine,
     partnerbot_command,
     seed_partnership,
+    spread,
     table,
 )
 from benchmarks.roundtrip import _more_than
@@ -475,12 +476,6 @@ async def converse(path: Path, rounds: int, work: Path) -> list[Round]:
 
 
 # -- the record -------------------------------------------------------------------------------
-
-
-def spread(values: Sequence[float], scale: float = 1.0, digits: int = 2) -> str:
-    """Median and range: `median (min–max)`."""
-    low, mid, high = (v * scale for v in (min(values), statistics.median(values), max(values)))
-    return f"{mid:.{digits}f} ({low:.{digits}f}–{high:.{digits}f})"
 
 
 def report_cells(cells: Sequence[Cell], runs: int) -> str:

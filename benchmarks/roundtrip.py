@@ -33,7 +33,6 @@ import argparse
 import asyncio
 import itertools
 import shutil
-import statistics
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -47,7 +46,9 @@ from benchmarks.common import (
     machine,
     partnerbot_command,
     percentile,
+    rss_mib,
     seed_partnership,
+    spread,
     table,
 )
 from benchmarks.contacts_search import QUERIES, seed_contacts
@@ -102,9 +103,15 @@ class Bot:
     process: BotProcess
     users: list[TestUser]
     rounds: dict[int, list[Tally]] = field(default_factory=dict)  # by load
-    idle_kb: int = 0
-    loaded_kb: int = 0
-    peak_kb: int = 0
+    idle_mib: float = 0.0
+    loaded_mib: float = 0.0
+    peak_mib: float = 0.0
+
+    @property
+    def pid(self) -> int:
+        """The bot's process id."""
+        assert self.process.process is not None
+        return self.process.process.pid
 
 
 def texts(scenario: str, number: int) -> Iterator[str]:
@@ -148,15 +155,6 @@ async def load(bot: Bot, scenario: str, users: int, seconds: float) -> Tally:
     return Tally(
         len(latencies), time.perf_counter() - started, bot.process.cpu_seconds() - cpu, latencies
     )
-
-
-def memory_kb(bot: Bot, field_name: str) -> int:
-    """VmRSS or VmHWM of the bot's process, in kB."""
-    assert bot.process.process is not None
-    for line in Path(f"/proc/{bot.process.process.pid}/status").read_text().splitlines():
-        if line.startswith(field_name + ":"):
-            return int(line.split()[1])
-    return 0
 
 
 async def seed(scenario: str, database: Path, plan: Plan) -> None:
@@ -207,7 +205,7 @@ async def run_scenario(scenario: str, plan: Plan, work: Path) -> list[Bot]:
     try:
         for bot in bots:  # imports, caches, the members' first-seen writes
             await load(bot, scenario, max(plan.users), 1.0)
-            bot.idle_kb = memory_kb(bot, "VmRSS")
+            bot.idle_mib = rss_mib(bot.pid)
         for number in range(plan.rounds):
             # A rotation per round: each bot goes first, second and last in turn.
             order = bots[number % len(bots) :] + bots[: number % len(bots)]
@@ -216,8 +214,8 @@ async def run_scenario(scenario: str, plan: Plan, work: Path) -> list[Bot]:
                     tally = await load(bot, scenario, users, plan.seconds)
                     bot.rounds.setdefault(users, []).append(tally)
         for bot in bots:
-            bot.loaded_kb = memory_kb(bot, "VmRSS")
-            bot.peak_kb = memory_kb(bot, "VmHWM")
+            bot.loaded_mib = rss_mib(bot.pid)
+            bot.peak_mib = rss_mib(bot.pid, "VmHWM")
             check_answers(bot, scenario)
             if bot.server.violations or bot.server.internal_errors:
                 raise RuntimeError(f"{bot.name}: the server refused requests")
@@ -226,14 +224,6 @@ async def run_scenario(scenario: str, plan: Plan, work: Path) -> list[Bot]:
             await bot.process.__aexit__()
             await bot.server.stop()
     return bots
-
-
-def spread(values: Sequence[float], digits: int = 2) -> str:
-    """Median (lowest–highest)."""
-    return (
-        f"{statistics.median(values):.{digits}f}"
-        f" ({min(values):.{digits}f}–{max(values):.{digits}f})"
-    )
 
 
 def report(scenario: str, bots: Sequence[Bot], plan: Plan) -> str:
@@ -248,7 +238,7 @@ def report(scenario: str, bots: Sequence[Bot], plan: Plan) -> str:
                     bot.name,
                     f"{users} member{'s' if users > 1 else ''}",
                     sum(t.updates for t in tallies),
-                    spread([t.per_second for t in tallies], 0),
+                    spread([t.per_second for t in tallies], digits=0),
                     spread([t.cpu_ms for t in tallies]),
                     f"{percentile(latencies, 0.5) * 1000:.1f}",
                     f"{percentile(latencies, 0.95) * 1000:.1f}",
@@ -272,9 +262,9 @@ def report(scenario: str, bots: Sequence[Bot], plan: Plan) -> str:
     memory = [
         (
             bot.name,
-            f"{bot.idle_kb / 1024:.0f}",
-            f"{bot.loaded_kb / 1024:.0f}",
-            f"{bot.peak_kb / 1024:.0f}",
+            f"{bot.idle_mib:.0f}",
+            f"{bot.loaded_mib:.0f}",
+            f"{bot.peak_mib:.0f}",
         )
         for bot in bots
     ]
@@ -292,7 +282,7 @@ def report(scenario: str, bots: Sequence[Bot], plan: Plan) -> str:
             "",
             table(("load", "against", "updates per second", "CPU per update"), ratios),
             "",
-            table(("bot", "RSS after warm-up MB", "RSS after the rounds MB", "peak MB"), memory),
+            table(("bot", "RSS after warm-up MiB", "RSS after the rounds MiB", "peak MiB"), memory),
         ]
     )
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import shutil
-import statistics
 import tempfile
 import time
 from collections.abc import Sequence
@@ -37,6 +36,7 @@ from benchmarks.common import (
     partnerbot_command,
     rss_mib,
     seed_partnership,
+    spread,
     table,
 )
 from tests.e2e.botapi_server import BotApiServer
@@ -102,12 +102,6 @@ async def run(rounds: int, idle: float) -> list[Start]:
         return starts
 
 
-def _spread(values: Sequence[float], scale: float = 1.0, digits: int = 2) -> str:
-    """Median and range, e.g. "0.31 (0.29-0.35)"."""
-    median, low, high = (v * scale for v in (statistics.median(values), min(values), max(values)))
-    return f"{median:.{digits}f} ({low:.{digits}f}-{high:.{digits}f})"
-
-
 def report(starts: Sequence[Start], idle: float) -> str:
     """Per bot the median and range of each measure, then the ratios round by round."""
     rows = []
@@ -117,9 +111,9 @@ def report(starts: Sequence[Start], idle: float) -> str:
             (
                 bot,
                 len(mine),
-                _spread([s.first_poll for s in mine]),
-                _spread([s.first_answer for s in mine]),
-                _spread([s.idle_mib for s in mine], digits=0),
+                spread([s.first_poll for s in mine]),
+                spread([s.first_answer for s in mine]),
+                spread([s.idle_mib for s in mine], digits=0),
             )
         )
     echo = [s for s in starts if s.bot == "echo bot"]
@@ -141,7 +135,7 @@ def report(starts: Sequence[Start], idle: float) -> str:
         "",
         "Partnerbot against the echo bot, round by round, median (range):",
     ]
-    lines += [f"- {name}: {_spread(values)}×" for name, values in ratios.items()]
+    lines += [f"- {name}: {spread(values)}×" for name, values in ratios.items()]
     return "\n".join(lines)
 
 
