@@ -38,11 +38,9 @@ def build(
     builder = Application.builder().token(token).base_url(base_url)
     # Imported only when asked for: the bare bot loads nothing of Partnerbot's.
     if http_client == "aiohttp":
-        from bot.transport import AiohttpRequest
+        from bot.transport import over_aiohttp
 
-        builder = builder.request(AiohttpRequest(connection_pool_size=256)).get_updates_request(
-            AiohttpRequest(connection_pool_size=1)
-        )
+        builder = over_aiohttp(builder)
     if rate_limiter:
         # The limiter and retries bot/app.py builds, so the comparison is like for like.
         from bot.ratelimit import SlidingWindowRateLimiter

@@ -93,12 +93,9 @@ def build_application(
         builder = builder.request(request).get_updates_request(request)
     elif settings.http_client == "aiohttp":
         # Imported here: with HTTP_CLIENT=httpx aiohttp is never loaded (some 9 MB).
-        from bot.transport import AiohttpRequest
+        from bot.transport import over_aiohttp
 
-        # The sizes of python-telegram-bot's own pools: many calls at once, one long poll.
-        builder = builder.request(AiohttpRequest(connection_pool_size=256)).get_updates_request(
-            AiohttpRequest(connection_pool_size=1)
-        )
+        builder = over_aiohttp(builder)
     if settings.rate_limiter if rate_limiter is None else rate_limiter:
         # Replies to people share Telegram's limits with broadcasts; a 429 is retried.
         # Sliding windows, the first second of a burst included (benchmarks/README.md).

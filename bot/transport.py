@@ -10,10 +10,11 @@ largest share of its CPU (benchmarks/README.md, "Partnerbot against the echo bot
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 from telegram.error import NetworkError, TimedOut
+from telegram.ext import ApplicationBuilder
 from telegram.request import BaseRequest, RequestData
 
 #: python-telegram-bot's defaults for its own client (seconds).
@@ -134,3 +135,14 @@ def _multipart(request_data: RequestData, files: dict[str, Any]) -> aiohttp.Form
     for name, (filename, content, mimetype) in files.items():
         form.add_field(name, content, filename=filename, content_type=mimetype)
     return form
+
+
+Builder = TypeVar("Builder", bound=ApplicationBuilder[Any, Any, Any, Any, Any, Any])
+
+
+def over_aiohttp(builder: Builder) -> Builder:
+    """`builder` with this client for the bot's calls and for its long polls, in pools of
+    python-telegram-bot's own sizes: many calls at once, one long poll."""
+    return builder.request(AiohttpRequest(connection_pool_size=256)).get_updates_request(
+        AiohttpRequest(connection_pool_size=1)
+    )
