@@ -53,7 +53,7 @@ class Database:
         self.path = Path(path)
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
-        self._direct: sqlite3.Connection | None = None
+        self._direct: Direct | None = None
         self._write_lock = asyncio.Lock()
         self._writing_task: asyncio.Task[Any] | None = None  # holds the lock, if any
 
@@ -78,7 +78,7 @@ class Database:
         await apply_migrations(self._writer, MIGRATIONS)
         self._reader = await self._connect()
         if str(self.path) != ":memory:":  # another connection would open another database
-            self._direct = _connect_direct(self.path)
+            self._direct = Direct(_connect_direct(self.path))
 
     async def _connect(self) -> aiosqlite.Connection:
         # isolation_level=None: we issue BEGIN/COMMIT ourselves, so nothing is implicit.
@@ -102,7 +102,7 @@ class Database:
     def direct(self) -> Direct | Database:
         """Reads run at once on the event loop's thread: for lookups by key, which take a few
         microseconds, never for a query that scans (it would hold up every other task)."""
-        return Direct(self._direct) if self._direct is not None else self
+        return self._direct if self._direct is not None else self
 
     @property
     def reader(self) -> aiosqlite.Connection:
@@ -136,21 +136,29 @@ class Database:
         (the command line writing) does it wait, on the writer's thread, as long as a
         transaction would.
         """
-        writer = self._writer
-        if writer is None:
-            raise RuntimeError("database is not open")
-        task = asyncio.current_task()
-        if task is not None and task is self._writing_task:
-            raise RuntimeError("a transaction is open in this task: write inside it instead")
+        writer = self._writer_outside_a_transaction(
+            "a transaction is open in this task: write inside it instead"
+        )
         async with self._write_lock:
             if self._direct is not None:
                 try:
-                    return self._direct.execute(sql, params).rowcount
+                    return self._direct.write(sql, params)
                 except sqlite3.OperationalError as error:
                     if not _is_busy(error):
                         raise
             cursor = await writer.execute(sql, params)
             return cursor.rowcount
+
+    def _writer_outside_a_transaction(self, refusal: str) -> aiosqlite.Connection:
+        """The writer connection; RuntimeError(`refusal`) if the calling task holds a
+        transaction open already (it would wait for the lock it holds itself)."""
+        writer = self._writer
+        if writer is None:
+            raise RuntimeError("database is not open")
+        task = asyncio.current_task()
+        if task is not None and task is self._writing_task:
+            raise RuntimeError(refusal)
+        return writer
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
@@ -159,16 +167,11 @@ class Database:
         Raises RuntimeError if the calling task has a transaction open already: SQLite has
         one transaction per connection, so the inner one could neither wait nor nest.
         """
-        writer = self._writer
-        if writer is None:
-            raise RuntimeError("database is not open")
-        task = asyncio.current_task()
-        if task is not None and task is self._writing_task:
-            raise RuntimeError(
-                "transaction already open in this task: nested transactions are not supported"
-            )
+        writer = self._writer_outside_a_transaction(
+            "transaction already open in this task: nested transactions are not supported"
+        )
         async with self._write_lock:
-            self._writing_task = task
+            self._writing_task = asyncio.current_task()
             # Statements run in order on the connection's thread. If this task is cancelled
             # while BEGIN waits there, BEGIN still runs later; so wait for it, then roll back:
             # the shared connection must never be left inside a transaction.
@@ -205,15 +208,25 @@ def _connect_direct(path: Path) -> sqlite3.Connection:
 
 
 def _is_busy(error: sqlite3.OperationalError) -> bool:
-    """Whether SQLite refused because another connection holds the lock."""
-    return "locked" in str(error) or "busy" in str(error)
+    """Whether SQLite refused because another connection holds the lock (SQLITE_BUSY or
+    SQLITE_LOCKED, extended codes included)."""
+    return error.sqlite_errorcode & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 class Direct:
-    """Reads on the direct connection, with the `Reader` interface of the others."""
+    """The direct connection: reads with the `Reader` interface of the others, and the
+    statements `Database.execute_alone` runs on it."""
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._connection = connection
+
+    def write(self, sql: str, params: Params) -> int:
+        """Run one statement (autocommitted); returns the rows it changed."""
+        return self._connection.execute(sql, params).rowcount
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._connection.close()
 
     async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
         """First row of a query, or None."""
