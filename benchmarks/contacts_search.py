@@ -213,6 +213,7 @@ async def run(contacts: int, runs: int, seed: int) -> None:
             print(f"{contacts} contacts indexed in {loaded:.1f} s; database {size:.0f} MB")
             print(f"{runs} timed calls per query after 3 warm-up calls\n")
             await latencies(services, db, caller, runs)
+            anatomy(Path(folder) / "bench.sqlite3", runs)
         finally:
             await db.close()
 
@@ -253,6 +254,56 @@ async def latencies(services: Services, db: Database, caller: Caller, runs: int)
         f"\nall queries: p50 {statistics.median(everything):.2f} ms,"
         f" p95 {percentile(everything, 0.95):.2f} ms"
     )
+
+
+def anatomy(database: Path, runs: int) -> None:
+    """Where a search's time goes: finding its matches in the full-text index, then ranking
+    them (FTS5's bm25, every match scored to pick the best), each alone, p50 in ms."""
+    print(
+        "\nWhere the time goes, the full-text index alone (no partnership, no rows read):"
+        " finding every match, then ranking them for the first page; p50 ms\n"
+    )
+    connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+    rows = []
+    try:
+        for query in QUERIES:
+            terms = parse_query(query)
+            match = store.match_expression(terms.words, terms.filters)
+            if match is None:
+                continue
+            matches = connection.execute(
+                "SELECT count(*) FROM contacts_fts WHERE contacts_fts MATCH ?", (match,)
+            ).fetchone()[0]
+            find = _median_ms(
+                connection,
+                "SELECT count(*) FROM contacts_fts WHERE contacts_fts MATCH ?",
+                (match,),
+                runs,
+            )
+            rank = _median_ms(
+                connection,
+                "SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH ? AND rank MATCH ?"
+                " ORDER BY rank LIMIT 9",
+                (match, store.RANKING),
+                runs,
+            )
+            rows.append((query, matches, f"{find:.2f}", f"{rank:.2f}"))
+    finally:
+        connection.close()
+    print(table(("search", "matches", "find ms", "rank ms"), rows))
+
+
+def _median_ms(
+    connection: sqlite3.Connection, sql: str, params: tuple[object, ...], runs: int
+) -> float:
+    """The median milliseconds of `runs` runs of a statement, after one unmeasured run."""
+    connection.execute(sql, params).fetchall()
+    durations = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        connection.execute(sql, params).fetchall()
+        durations.append((time.perf_counter() - started) * 1000)
+    return statistics.median(durations)
 
 
 def _size_mb(folder: Path) -> float:

@@ -41,6 +41,7 @@ BENCHMARKS = {
     "digests": Benchmark("benchmarks.digests"),
     "reports": Benchmark("benchmarks.reports"),
     "startup": Benchmark("benchmarks.startup"),
+    "imports": Benchmark("benchmarks.imports", quick=("--rounds", "2")),
     "soak": Benchmark("benchmarks.soak"),
 }
 

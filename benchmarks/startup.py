@@ -8,8 +8,10 @@ before the process starts; three moments are measured from the exec:
 - first answer: the server receives the bot's answer to that `/help`;
 - idle memory: the process's resident memory (VmRSS) `--idle` seconds after that answer.
 
-The two bots start in turn, echo bot then Partnerbot, round after round (ABAB), so that both
-see the same load of the machine; the median and the range over the rounds are reported.
+The bots start in turn, round after round: the echo bot on python-telegram-bot's HTTP client
+(httpx) and on Partnerbot's (aiohttp), then Partnerbot on each, so that all see the same load
+of the machine; the median and the range over the rounds are reported, and Partnerbot's
+ratios against either echo bot.
 The files each process reads are in the page cache after the first round: these are warm
 starts of a new process, as after a restart of the service.
 
@@ -41,8 +43,10 @@ from benchmarks.common import (
 )
 from tests.e2e.botapi_server import BotApiServer
 
+ECHO = "echo bot"
+ECHO_AIOHTTP = "echo bot (aiohttp)"
 PARTNERBOT_HTTPX = "Partnerbot (httpx)"
-BOTS = ("echo bot", "Partnerbot", PARTNERBOT_HTTPX)
+BOTS = (ECHO, ECHO_AIOHTTP, "Partnerbot", PARTNERBOT_HTTPX)
 #: Members of the seeded partnership.
 MEMBERS = 50
 #: Longest wait for the first answer before the run is declared broken.
@@ -73,6 +77,7 @@ async def start_once(bot: str, template: Path, work: Path, idle: float) -> Start
             env["HTTP_CLIENT"] = "httpx" if bot == PARTNERBOT_HTTPX else "aiohttp"
         else:
             command, env = echo_command(server, rate_limiter=True)
+            env["HTTP_CLIENT"] = "aiohttp" if bot == ECHO_AIOHTTP else "httpx"
         async with BotProcess(bot, command, env, work) as process:
             began = time.perf_counter()
             await process.start(server, within=ANSWER_TIMEOUT)
@@ -116,24 +121,26 @@ def report(starts: Sequence[Start], idle: float) -> str:
                 spread([s.idle_mib for s in mine], digits=0),
             )
         )
-    echo = [s for s in starts if s.bot == "echo bot"]
-    # Each round's Partnerbot against the echo bot started just before it.
+    # Each round's Partnerbot against the echo bots started just before it, on either client.
     ratios = {}
-    for name in BOTS[1:]:
-        partnerbot = [s for s in starts if s.bot == name]
-        pairs = list(zip(echo, partnerbot, strict=True))
-        ratios[f"{name}, first poll"] = [p.first_poll / e.first_poll for e, p in pairs]
-        ratios[f"{name}, first answer"] = [p.first_answer / e.first_answer for e, p in pairs]
-        ratios[f"{name}, idle memory"] = [p.idle_mib / e.idle_mib for e, p in pairs]
+    for baseline in (ECHO, ECHO_AIOHTTP):
+        echo = [s for s in starts if s.bot == baseline]
+        for name in BOTS[2:]:
+            partnerbot = [s for s in starts if s.bot == name]
+            pairs = list(zip(echo, partnerbot, strict=True))
+            against = f"{name} against the {baseline}"
+            ratios[f"{against}, first poll"] = [p.first_poll / e.first_poll for e, p in pairs]
+            ratios[f"{against}, first answer"] = [p.first_answer / e.first_answer for e, p in pairs]
+            ratios[f"{against}, idle memory"] = [p.idle_mib / e.idle_mib for e, p in pairs]
     headers = ("bot", "starts", "first poll s", "first answer s", f"idle MiB (after {idle:g} s)")
     lines = [
-        f"{len(echo)} rounds of an echo bot start then Partnerbot's ({MEMBERS} members), with"
-        " its HTTP client (aiohttp) and with python-telegram-bot's (HTTP_CLIENT=httpx);"
-        " median (range):",
+        f"{len(starts) // len(BOTS)} rounds of the echo bot's start, on python-telegram-bot's"
+        " HTTP client (httpx) and on Partnerbot's (aiohttp), then Partnerbot's"
+        f" ({MEMBERS} members) on each; median (range):",
         "",
         table(headers, rows),
         "",
-        "Partnerbot against the echo bot, round by round, median (range):",
+        "Partnerbot against the echo bots, round by round, median (range):",
     ]
     lines += [f"- {name}: {spread(values)}×" for name, values in ratios.items()]
     return "\n".join(lines)

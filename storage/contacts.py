@@ -21,7 +21,7 @@ INDEXED_COLUMNS = ("name", "organisation", "kind", "country", "role", "expertise
 #: A word in the name counts most, then role and organisation; languages least.
 _WEIGHTS = (10.0, 5.0, 3.0, 3.0, 6.0, 2.0, 1.0)
 #: The ranking of FTS5's `rank` column for one query (`rank MATCH ?`): bm25 with those weights.
-_RANKING = f"bm25({', '.join(str(w) for w in _WEIGHTS)})"
+RANKING = f"bm25({', '.join(str(w) for w in _WEIGHTS)})"
 #: Expertise topics are stored in one column, joined by this separator.
 EXPERTISE_SEPARATOR = "; "
 
@@ -297,7 +297,7 @@ async def _page(conn: Reader, query: Search, *, limit: int, offset: int) -> list
         " ORDER BY contacts_fts.rank, c.name COLLATE NOCASE, c.id LIMIT ? OFFSET ?) AS page"
         " CROSS JOIN contacts shown ON shown.id = page.id"
         " ORDER BY page.score, page.name COLLATE NOCASE, page.id",
-        [*params, _RANKING, limit, offset],
+        [*params, RANKING, limit, offset],
     )
     return [_from_row(row) for row in rows]
 

@@ -84,3 +84,13 @@ def test_the_heavy_libraries_still_load_when_used() -> None:
     assert ics.startswith(b"BEGIN:VCALENDAR")
     card = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Awa Diop\r\nORG:Police\r\nEND:VCARD\r\n"
     assert len(list(card_rows(card))) == 1
+
+
+def test_the_start_up_layers_benchmark_measures_every_layer() -> None:
+    from benchmarks.imports import LAYERS, probe, report
+
+    result = probe()
+    assert [name for name, _seconds, _mib in result.layers] == [name for name, _ in LAYERS]
+    assert all(seconds > 0 for _name, seconds, _mib in result.layers)
+    assert result.dataclasses > 100 and result.dataclass_seconds > 0  # the records' classes
+    assert f"made {result.dataclasses} dataclasses" in report([result])
