@@ -3,7 +3,8 @@
 Creates fictional contacts (50,000 by default) in one partnership of a temporary SQLite file,
 then times `ContactService.search` (and the inline search across partnerships) for a set of
 realistic queries and prints p50/p95 per query (the first and second page of `/contacts`,
-and inline mode):
+and inline mode), then where each search's time goes (finding its matches in the full-text
+index against ranking them):
 
     python -m benchmarks.contacts_search [--contacts 50000] [--runs 200] [--seed 1]
         [--compare REV [--rounds 3]]
