@@ -11,8 +11,9 @@ with plain SQL, which is much quicker at these sizes. Every member's weekly dige
 1. The job itself (`bot.jobs.digests.queue_due_digests`, as PTB runs it), in this process on
    a fresh copy of the file, timed end to end: finding who is due, building each digest with
    the reader's visibility, rendering it in their language, writing the outbox rows and
-   marking the slots. In turn with the same work done one member at a time (`queue_one` and
-   `mark_sent` per recipient, as the job did before it worked in batches), `--job-rounds`
+   marking the slots. In turn with the same work done one member at a time
+   (`queue_one_by_one`: a digest queued and its slot marked per recipient, as the job did
+   before it worked in batches), `--job-rounds`
    times each, each on a fresh copy; both must queue exactly the same messages, and a second
    run of the job must queue nothing.
 2. Partnerbot for real (`python -m bot run` on a copy of the file, against the local Bot API
@@ -46,7 +47,7 @@ from benchmarks.roundtrip import _more_than
 from bot.app import build_application, make_services
 from bot.config import Settings
 from bot.context import PartnerbotApplication
-from bot.jobs.digests import queue_due_digests, queue_one
+from bot.jobs.digests import queue_due_digests, queue_one_by_one
 from bot.local_api import LocalBotApi
 from domain.milestones import MilestoneStatus
 from domain.models import LANGUAGES, Partnership, PartnershipKind
@@ -266,14 +267,8 @@ async def per_member(app: PartnerbotApplication) -> int:
     transaction per message), then its slot marked (another)."""
     services = app.services
     now = services.clock()
-    builder = services.digests.builder(now)
-    queued = 0
-    for due in await services.digests.due(now):
-        if not due.unreachable:
-            await queue_one(services, builder, due)
-            queued += 1
-        await services.digests.mark_sent(due, now)
-    return queued
+    dues = await services.digests.due(now)
+    return await queue_one_by_one(services, services.digests.builder(now), dues, now)
 
 
 async def queued_messages(db: Database) -> list[tuple[object, ...]]:

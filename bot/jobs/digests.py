@@ -120,17 +120,7 @@ class _Run:
             self._resumed = time.perf_counter()
 
     async def _one_by_one(self, dues: Sequence[DueDigest]) -> int:
-        queued = 0
-        for due in dues:
-            try:
-                if not due.unreachable:
-                    await queue_one(self.services, self.builder, due)
-                    queued += 1
-                await self.services.digests.mark_sent(due, self.now)
-            except Exception:
-                # The slot stays due and is tried again at the next run.
-                log.exception("could not queue the digest of chat %s", due.chat_id)
-        return queued
+        return await queue_one_by_one(self.services, self.builder, dues, self.now)
 
     def _render(self, due: DueDigest, digest: Digest) -> list[Rendered]:
         """`render_parts`, once per language and content in this run."""
@@ -189,6 +179,24 @@ def keyed_parts(due: DueDigest, parts: Sequence[Rendered]) -> list[Keyed]:
         )
         for index, rendered in enumerate(parts)
     ]
+
+
+async def queue_one_by_one(
+    services: Services, builder: DigestBuilder, dues: Sequence[DueDigest], now: datetime
+) -> int:
+    """Each digest built, queued (a transaction a part) and its slot marked on its own; one
+    that fails is logged and stays due for the next run. Returns how many were queued."""
+    queued = 0
+    for due in dues:
+        try:
+            if not due.unreachable:
+                await queue_one(services, builder, due)
+                queued += 1
+            await services.digests.mark_sent(due, now)
+        except Exception:
+            # The slot stays due and is tried again at the next run.
+            log.exception("could not queue the digest of chat %s", due.chat_id)
+    return queued
 
 
 async def queue_one(services: Services, builder: DigestBuilder, due: DueDigest) -> None:

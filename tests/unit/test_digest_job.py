@@ -14,7 +14,7 @@ from bot.app import build_application
 from bot.config import Settings
 from bot.context import PartnerbotApplication
 from bot.jobs import digests as job
-from bot.jobs.digests import queue_due_digests, queue_one
+from bot.jobs.digests import queue_due_digests, queue_one_by_one
 from bot.local_api import LocalBotApi
 from domain.meetings import MeetingKind, Participant
 from domain.milestones import MilestoneStatus
@@ -157,14 +157,8 @@ async def per_member(app: PartnerbotApplication) -> int:
     """Every due digest one at a time: built, queued a transaction a message, then marked."""
     services = app.services
     now = services.clock()
-    builder = services.digests.builder(now)
-    queued = 0
-    for due in await services.digests.due(now):
-        if not due.unreachable:
-            await queue_one(services, builder, due)
-            queued += 1
-        await services.digests.mark_sent(due, now)
-    return queued
+    dues = await services.digests.due(now)
+    return await queue_one_by_one(services, services.digests.builder(now), dues, now)
 
 
 async def outbox(app: PartnerbotApplication) -> list[tuple[object, ...]]:
