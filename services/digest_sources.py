@@ -1,7 +1,7 @@
 """What meetings and challenges add to digests, counted with each reader's visibility.
 
 A member sees what their role lets them see (restricted meetings and challenges only as
-coordinator or admin, or as a person named in them); a linked group (`viewer_id` None) sees
+coordinator or admin, or as a person named in them); a linked group (a reader without a member) sees
 only what every member may see, and gets no personal counts.
 """
 
@@ -15,27 +15,24 @@ from services.digests import Activity, Reader
 from storage import challenges as challenge_store
 from storage import digests as digest_store
 from storage import meetings as meeting_store
-from storage import members as member_store
 from storage.db import Database
-
-
-async def _privileged(db: Database, partnership_id: int, viewer_id: int | None) -> bool:
-    """Whether the viewer's role shows restricted records (coordinators and admins)."""
-    if viewer_id is None:
-        return False
-    membership = await member_store.membership(db, viewer_id, partnership_id)
-    return membership is not None and membership.role.at_least(Role.COORDINATOR)
 
 
 async def _privileged_among(
     db: Database, partnership_id: int, readers: Sequence[Reader]
 ) -> list[bool]:
-    """`_privileged` for each reader, from one read of the partnership's roles."""
-    roles = await digest_store.roles(db, partnership_id)
+    """Whether each reader's role shows restricted records (coordinators and admins), from
+    one read of their roles."""
+    roles = await digest_store.roles(db, partnership_id, _members(readers))
     return [
         viewer is not None and viewer in roles and Role(roles[viewer]).at_least(Role.COORDINATOR)
         for viewer, _since in readers
     ]
+
+
+def _members(readers: Sequence[Reader]) -> list[int]:
+    """The members among the readers (a linked group is none)."""
+    return [viewer for viewer, _since in readers if viewer is not None]
 
 
 class MeetingActivity:
@@ -44,28 +41,6 @@ class MeetingActivity:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def digest_activity(
-        self,
-        partnership_id: int,
-        viewer_id: int | None,
-        since: datetime,
-        until: datetime,
-        today: date,
-    ) -> Activity:
-        """Counts for one digest."""
-        viewer = meeting_store.Viewer(
-            viewer_id, await _privileged(self._db, partnership_id, viewer_id)
-        )
-        held = await meeting_store.count(
-            self._db, partnership_id, viewer, meeting_store.Filters(since=since, until=until)
-        )
-        if viewer_id is None:
-            return Activity(meetings=held)
-        open_actions, overdue = await digest_store.own_open_actions(
-            self._db, partnership_id, viewer_id, today
-        )
-        return Activity(meetings=held, actions_open=open_actions, actions_overdue=overdue)
-
     async def digest_activities(
         self,
         partnership_id: int,
@@ -73,7 +48,7 @@ class MeetingActivity:
         until: datetime,
         today: date,
     ) -> list[Activity]:
-        """`digest_activity` for many readers of one partnership, in three queries."""
+        """Each reader's counts, in three queries whatever their number."""
         privileged = await _privileged_among(self._db, partnership_id, readers)
         held = await meeting_store.counts_held(
             self._db,
@@ -84,7 +59,9 @@ class MeetingActivity:
             ],
             until,
         )
-        actions = await digest_store.open_actions_by_owner(self._db, partnership_id, today)
+        actions = await digest_store.open_actions_by_owner(
+            self._db, partnership_id, _members(readers), today
+        )
         found = []
         for (viewer, _since), meetings in zip(readers, held, strict=True):
             if viewer is None:
@@ -103,28 +80,6 @@ class ChallengeActivity:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def digest_activity(
-        self,
-        partnership_id: int,
-        viewer_id: int | None,
-        since: datetime,
-        until: datetime,
-        today: date,
-    ) -> Activity:
-        """Counts for one digest (reported up to now: a digest is built at `until`)."""
-        visibility = challenge_store.Visibility(
-            partnership_id,
-            # No member has id 0: a group sees no one's own restricted reports.
-            viewer_id if viewer_id is not None else 0,
-            sees_restricted=await _privileged(self._db, partnership_id, viewer_id),
-        )
-        by_severity: dict[str, int] = {}
-        for _category, severity, _status, count in await challenge_store.counts(
-            self._db, visibility, since
-        ):
-            by_severity[severity.value] = by_severity.get(severity.value, 0) + count
-        return Activity(challenges=by_severity)
-
     async def digest_activities(
         self,
         partnership_id: int,
@@ -132,7 +87,8 @@ class ChallengeActivity:
         until: datetime,
         today: date,
     ) -> list[Activity]:
-        """`digest_activity` for many readers of one partnership, in two queries."""
+        """Each reader's counts (reported up to now: a digest is built at `until`), in two
+        queries whatever their number."""
         privileged = await _privileged_among(self._db, partnership_id, readers)
         counted = await challenge_store.severity_counts(
             self._db,

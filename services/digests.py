@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Protocol, runtime_checkable
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from domain.digests import RecipientState, StoredSchedule
@@ -145,24 +145,11 @@ Reader = tuple[int | None, datetime]
 class ActivitySource(Protocol):
     """Extension point: a feature (meetings, challenges) adding its counts to digests.
 
-    It must count only what `viewer_id` may see (None: a linked group, which sees only what
-    every member of the partnership may see) and report nothing personal for groups.
+    It counts for many readers of one partnership at once, in a few queries whatever their
+    number, and must count only what each reader may see (None: a linked group, which sees
+    only what every member of the partnership may see) and report nothing personal for
+    groups.
     """
-
-    async def digest_activity(
-        self,
-        partnership_id: int,
-        viewer_id: int | None,
-        since: datetime,
-        until: datetime,
-        today: date,
-    ) -> Activity: ...
-
-
-@runtime_checkable
-class BatchActivitySource(Protocol):
-    """A source that also counts for many readers of one partnership at once (in a few
-    queries instead of a few per reader), exactly as `digest_activity` would one by one."""
 
     async def digest_activities(
         self,
@@ -247,34 +234,19 @@ class DigestBuilder:
         self, partnership: Partnership, *, member_id: int | None, since: datetime
     ) -> Digest:
         """The digest of `partnership` for a member (None: a linked group) since `since`."""
-        today, overall, due = await self._plan(partnership)
-        activity = Activity()
-        for source in self._sources:
-            found = await source.digest_activity(partnership.id, member_id, since, self.now, today)
-            activity = activity.merged(found)
-        return Digest(
-            partnership=partnership,
-            now=self.now,
-            today=today,
-            since=since,
-            personal=member_id is not None,
-            overall=overall,
-            overdue=[m for m in due if m.overdue(today)],
-            due_soon=[m for m in due if not m.overdue(today)],
-            completed=await milestone_store.completed_since(self._db, partnership.id, since),
-            activity=activity,
-        )
+        (digest,) = await self.build_many(partnership, [(member_id, since)])
+        return digest
 
     async def build_many(self, partnership: Partnership, readers: Sequence[Reader]) -> list[Digest]:
-        """The digests of `partnership` for many readers, in order: what `build` gives for
-        each, with what is shared read once and each source asked once for all of them."""
+        """The digests of `partnership` for many readers, in order, with what is shared read
+        once and each source asked once for all of them."""
         if not readers:
             return []
         today, overall, due = await self._plan(partnership)
         overdue = [m for m in due if m.overdue(today)]
         due_soon = [m for m in due if not m.overdue(today)]
         # Milestones completed since the earliest reader's `since`, then each reader's share,
-        # compared as the stored texts are (to the second), as the query of `build` does.
+        # compared as the stored texts are (to the second), as `completed_since` compares.
         earliest = min(since for _, since in readers)
         completed = [
             (to_db_time(m.completed_at), m)
@@ -283,13 +255,7 @@ class DigestBuilder:
         ]
         activities = [Activity() for _ in readers]
         for source in self._sources:
-            if isinstance(source, BatchActivitySource):
-                found = await source.digest_activities(partnership.id, readers, self.now, today)
-            else:
-                found = [
-                    await source.digest_activity(partnership.id, viewer, since, self.now, today)
-                    for viewer, since in readers
-                ]
+            found = await source.digest_activities(partnership.id, readers, self.now, today)
             activities = [a.merged(f) for a, f in zip(activities, found, strict=True)]
         digests = []
         for (viewer, since), activity in zip(readers, activities, strict=True):

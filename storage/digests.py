@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -176,41 +177,33 @@ async def mark_digests(
     )
 
 
-async def roles(conn: Reader, partnership_id: int) -> dict[int, str]:
-    """Every member's role in a partnership."""
+async def roles(conn: Reader, partnership_id: int, member_ids: Sequence[int]) -> dict[int, str]:
+    """The roles of these members in a partnership (those not in it are left out)."""
     rows = await conn.fetchall(
-        "SELECT member_id, role FROM memberships WHERE partnership_id = ?", (partnership_id,)
+        "SELECT member_id, role FROM memberships WHERE partnership_id = ?"
+        " AND member_id IN (SELECT value FROM json_each(?))",
+        (partnership_id, json.dumps(list(member_ids))),
     )
     return {int(row["member_id"]): str(row["role"]) for row in rows}
 
 
 async def open_actions_by_owner(
-    conn: Reader, partnership_id: int, today: date
+    conn: Reader, partnership_id: int, owner_ids: Sequence[int], today: date
 ) -> dict[int, tuple[int, int]]:
-    """`own_open_actions` of every owner in a partnership at once (owners without any open
-    action are left out: theirs is (0, 0))."""
-    rows = await conn.fetchall(
-        "SELECT a.owner_id, COUNT(*) AS open, COALESCE(SUM(a.due_on < ?), 0) AS overdue"
-        " FROM meeting_actions a JOIN meetings m ON m.id = a.meeting_id"
-        " WHERE a.owner_id IS NOT NULL AND a.done_at IS NULL AND m.partnership_id = ?"
-        " AND m.deleted_at IS NULL GROUP BY a.owner_id",
-        (today.isoformat(), partnership_id),
-    )
-    return {int(row["owner_id"]): (int(row["open"]), int(row["overdue"])) for row in rows}
-
-
-async def own_open_actions(
-    conn: Reader, partnership_id: int, member_id: int, today: date
-) -> tuple[int, int]:
-    """A member's own follow-up actions not done yet, and how many of them are past due.
+    """These owners' follow-up actions not done yet in a partnership, and how many of them
+    are past due (owners without any open action are left out: theirs is (0, 0)).
 
     Owners always see their actions' meetings (they are named in them), so only deleted
     meetings are left out here."""
-    row = await conn.fetchone(
-        "SELECT COUNT(*) AS open, COALESCE(SUM(a.due_on < ?), 0) AS overdue"
-        " FROM meeting_actions a JOIN meetings m ON m.id = a.meeting_id"
-        " WHERE a.owner_id = ? AND a.done_at IS NULL AND m.partnership_id = ?"
-        " AND m.deleted_at IS NULL",
-        (today.isoformat(), member_id, partnership_id),
+    # CROSS JOIN starts from the owners: each one's actions through their index, however
+    # many meetings the partnership holds.
+    rows = await conn.fetchall(
+        "SELECT a.owner_id, COUNT(*) AS open, COALESCE(SUM(a.due_on < ?), 0) AS overdue"
+        " FROM (SELECT DISTINCT value FROM json_each(?)) o"
+        " CROSS JOIN meeting_actions a ON a.owner_id = o.value"
+        " JOIN meetings m ON m.id = a.meeting_id"
+        " WHERE a.done_at IS NULL AND m.partnership_id = ? AND m.deleted_at IS NULL"
+        " GROUP BY a.owner_id",
+        (today.isoformat(), json.dumps(list(owner_ids)), partnership_id),
     )
-    return (int(row["open"]), int(row["overdue"])) if row else (0, 0)
+    return {int(row["owner_id"]): (int(row["open"]), int(row["overdue"])) for row in rows}
