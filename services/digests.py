@@ -459,16 +459,14 @@ class DigestService:
 
     async def mark_sent(self, due: DueDigest, now: datetime) -> None:
         """Record that the slot was handled (queued, or skipped for an unreachable member)."""
-        # For someone who blocked the bot the slot passes, but their last digest stays as it
-        # was: the next one they can read covers what they missed.
-        made_at = due.since if due.unreachable else now
-        async with self._db.transaction() as tx:
-            await store.mark_digest(tx, due.partnership.id, due.chat_id, now=made_at, slot=due.slot)
+        await self.mark_sent_many([due], now)
 
     async def mark_sent_many(self, dues: Sequence[DueDigest], now: datetime) -> None:
         """`mark_sent` for many slots, in one transaction."""
         if not dues:
             return
+        # For someone who blocked the bot the slot passes, but their last digest stays as it
+        # was: the next one they can read covers what they missed.
         async with self._db.transaction() as tx:
             await store.mark_digests(
                 tx,
