@@ -12,6 +12,16 @@ from domain.audit import AuditEntry
 from storage.db import Transaction, from_db_time, to_db_time
 from storage.rows import Reader
 
+_RECORD = (
+    "INSERT INTO audit_log (at, partnership_id, actor_id, action, detail) VALUES (?, ?, ?, ?, ?)"
+)
+
+
+def _row(
+    action: str, now: datetime, partnership_id: int | None, actor_id: int | None, detail: Any
+) -> tuple[object, ...]:
+    return (to_db_time(now), partnership_id, actor_id, action, json.dumps(detail, default=str))
+
 
 async def record(
     tx: Transaction,
@@ -23,25 +33,14 @@ async def record(
     **detail: Any,
 ) -> None:
     """Append an entry, in the same transaction as the change it describes."""
-    await tx.execute(
-        "INSERT INTO audit_log (at, partnership_id, actor_id, action, detail)"
-        " VALUES (?, ?, ?, ?, ?)",
-        (to_db_time(now), partnership_id, actor_id, action, json.dumps(detail, default=str)),
-    )
+    await tx.execute(_RECORD, _row(action, now, partnership_id, actor_id, detail))
 
 
 async def record_many(
     tx: Transaction, entries: Sequence[tuple[str, datetime, int | None, int | None, dict[str, Any]]]
 ) -> None:
     """`record` for many (action, now, partnership, actor, detail) entries at once."""
-    await tx.executemany(
-        "INSERT INTO audit_log (at, partnership_id, actor_id, action, detail)"
-        " VALUES (?, ?, ?, ?, ?)",
-        [
-            (to_db_time(now), partnership_id, actor_id, action, json.dumps(detail, default=str))
-            for action, now, partnership_id, actor_id, detail in entries
-        ],
-    )
+    await tx.executemany(_RECORD, [_row(*entry) for entry in entries])
 
 
 async def recent(conn: Reader, partnership_id: int | None, limit: int = 50) -> list[AuditEntry]:
