@@ -264,7 +264,7 @@ def application(path: Path) -> PartnerbotApplication:
 
 async def per_member(app: PartnerbotApplication) -> int:
     """The job's work one recipient at a time: a digest built, rendered and queued (a
-    transaction per message), then its slot marked (another)."""
+    transaction), then its slot marked (another)."""
     services = app.services
     now = services.clock()
     dues = await services.digests.due(now)

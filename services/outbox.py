@@ -113,6 +113,29 @@ def backoff(attempts: int, rng: random.Random | None = None) -> timedelta:
     return timedelta(seconds=seconds * jitter)
 
 
+def _delivery(
+    recipient: Recipient,
+    rendered: Rendered,
+    *,
+    acknowledge: bool = False,
+    ack_for: int | None = None,
+    protect_content: bool = False,
+) -> NewDelivery:
+    """The outbox row of one recipient's message."""
+    return NewDelivery(
+        chat_id=recipient.chat_id,
+        member_id=recipient.member_id,
+        language=recipient.language,
+        text=rendered.text,
+        media_kind=rendered.media_kind,
+        media_file_id=rendered.media_file_id,
+        acknowledge=acknowledge,
+        ack_for=ack_for,
+        buttons=rendered.buttons,
+        protect_content=protect_content,
+    )
+
+
 @dataclass
 class OutboxService:
     """Writes messages to the outbox and keeps each delivery's state."""
@@ -163,16 +186,11 @@ class OutboxService:
                 render[language] if isinstance(render, Mapping) else render(language)
             )
         rows = [
-            NewDelivery(
-                chat_id=r.chat_id,
-                member_id=r.member_id,
-                language=r.language,
-                text=renderings[r.language].text,
-                media_kind=renderings[r.language].media_kind,
-                media_file_id=renderings[r.language].media_file_id,
+            _delivery(
+                r,
+                renderings[r.language],
                 acknowledge=acknowledge and r.member_id is not None,
                 ack_for=(ack_for or {}).get(r.chat_id),
-                buttons=renderings[r.language].buttons,
                 protect_content=protect_content,
             )
             for r in recipients
@@ -230,21 +248,7 @@ class OutboxService:
                 kind=kind,
                 now=now,
             )
-            rows = [
-                (
-                    ids[m.idempotency_key],
-                    NewDelivery(
-                        chat_id=m.recipient.chat_id,
-                        member_id=m.recipient.member_id,
-                        language=m.recipient.language,
-                        text=m.rendered.text,
-                        media_kind=m.rendered.media_kind,
-                        media_file_id=m.rendered.media_file_id,
-                        buttons=m.rendered.buttons,
-                    ),
-                )
-                for m in fresh
-            ]
+            rows = [(ids[m.idempotency_key], _delivery(m.recipient, m.rendered)) for m in fresh]
             await store.insert_deliveries_of(tx, rows, now)
             await audit.record_many(
                 tx,

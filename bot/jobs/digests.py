@@ -184,31 +184,20 @@ def keyed_parts(due: DueDigest, parts: Sequence[Rendered]) -> list[Keyed]:
 async def queue_one_by_one(
     services: Services, builder: DigestBuilder, dues: Sequence[DueDigest], now: datetime
 ) -> int:
-    """Each digest built, queued (a transaction a part) and its slot marked on its own; one
+    """Each digest built, queued and its slot marked on its own (two transactions); one
     that fails is logged and stays due for the next run. Returns how many were queued."""
     queued = 0
     for due in dues:
         try:
             if not due.unreachable:
-                await queue_one(services, builder, due)
+                digest = await builder.build(
+                    due.partnership, member_id=due.member_id, since=due.since
+                )
+                parts = keyed_parts(due, render_parts(due, digest))
+                await services.outbox.enqueue_many("digest", parts)
                 queued += 1
             await services.digests.mark_sent(due, now)
         except Exception:
             # The slot stays due and is tried again at the next run.
             log.exception("could not queue the digest of chat %s", due.chat_id)
     return queued
-
-
-async def queue_one(services: Services, builder: DigestBuilder, due: DueDigest) -> None:
-    """One recipient's digest built, rendered and queued on its own (a transaction a part)."""
-    digest = await builder.build(due.partnership, member_id=due.member_id, since=due.since)
-    recipient = Recipient(due.chat_id, due.member_id, due.language)
-    for message in keyed_parts(due, render_parts(due, digest)):
-        await services.outbox.enqueue(
-            kind="digest",
-            reference=message.reference,
-            partnership_id=message.partnership_id,
-            recipients=[recipient],
-            render={due.language: message.rendered},
-            idempotency_key=message.idempotency_key,
-        )

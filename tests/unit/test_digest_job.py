@@ -154,7 +154,7 @@ async def two(tmp_path: Path, clock: FakeClock) -> AsyncIterator[list[Partnerbot
 
 
 async def per_member(app: PartnerbotApplication) -> int:
-    """Every due digest one at a time: built, queued a transaction a message, then marked."""
+    """Every due digest one at a time: built and queued in a transaction, then marked."""
     services = app.services
     now = services.clock()
     dues = await services.digests.due(now)

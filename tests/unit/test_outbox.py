@@ -6,12 +6,12 @@ from datetime import timedelta
 
 import pytest
 
-from bot.callbacks import Acknowledge
+from bot.callbacks import Acknowledge, MilestonesOverview
 from bot.local_api import LocalUser
 from domain.models import Partnership, Role
 from domain.outbox import Delivery, DeliveryStatus
 from services.access import Caller, TelegramIdentity
-from services.outbox import AfterCommit, Recipient, Rendered, RetryLater, backoff
+from services.outbox import AfterCommit, Keyed, Recipient, Rendered, RetryLater, backoff
 from storage.db import Transaction
 from tests.fakes import BotDriver, FakeClock
 
@@ -175,6 +175,41 @@ async def test_same_idempotency_key_queues_once(driver: BotDriver) -> None:
     await driver.settle()
     assert first == second
     assert len(driver.api.sent_to(PEOPLE[0].id)) == 1
+
+
+async def test_enqueue_many_writes_what_enqueue_writes(driver: BotDriver) -> None:
+    """Digests are queued many at a time: each message's broadcast, delivery and audit entry
+    are those `enqueue` writes for it, and a key queues once, even twice in one call."""
+    services = driver.app.services
+    person = recipients(PEOPLE[:1])[0]
+    rendered = Rendered("<b>Synthèse</b>", buttons=(("Jalons", MilestonesOverview().pack()),))
+    await services.outbox.enqueue(
+        kind="digest",
+        reference="digest:1",
+        partnership_id=None,
+        recipients=[person],
+        render={person.language: rendered},
+        idempotency_key="digest:1",
+    )
+    twice = [Keyed("digest:2", "digest:1", None, person, rendered)] * 2
+    assert await services.outbox.enqueue_many("digest", twice) == 1
+    assert await services.outbox.enqueue_many("digest", twice[:1]) == 0
+
+    broadcasts = await services.db.fetchall(
+        "SELECT partnership_id, kind, reference, author_id, urgent, audience, body, remind_at"
+        " FROM broadcasts ORDER BY id"
+    )
+    deliveries = await services.db.fetchall(
+        "SELECT chat_id, member_id, language, text, media_kind, media_file_id, acknowledge,"
+        " ack_for, buttons, protect_content FROM deliveries ORDER BY id"
+    )
+    audited = await services.db.fetchall(
+        "SELECT partnership_id, actor_id, action, json_remove(detail, '$.broadcast_id')"
+        " FROM audit_log WHERE action = 'digest.enqueue' ORDER BY id"
+    )
+    for rows in (broadcasts, deliveries, audited):
+        first, second = (tuple(row) for row in rows)
+        assert first == second
 
 
 async def test_an_acknowledgement_and_what_it_means_are_one_transaction(
