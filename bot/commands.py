@@ -140,20 +140,17 @@ async def set_default_menus(bot: Bot) -> None:
     for language in (None, *LANGUAGES):
         lang = language or "en"
         code = language or None
+        members = menu(Role.MEMBER, lang)
+        help_only = [c for c in members if c.command == "help"]
         calls += [
             bot.set_my_commands(
-                menu(Role.MEMBER, lang), scope=BotCommandScopeAllPrivateChats(), language_code=code
+                members, scope=BotCommandScopeAllPrivateChats(), language_code=code
             ),
             bot.set_my_commands(
-                [c for c in menu(Role.MEMBER, lang) if c.command == "help"],
-                scope=BotCommandScopeAllGroupChats(),
-                language_code=code,
+                help_only, scope=BotCommandScopeAllGroupChats(), language_code=code
             ),
             bot.set_my_commands(
-                [
-                    *[c for c in menu(Role.MEMBER, lang) if c.command == "help"],
-                    *menu(Role.ADMIN, lang, Where.GROUP),
-                ],
+                [*help_only, *menu(Role.ADMIN, lang, Where.GROUP)],
                 scope=BotCommandScopeAllChatAdministrators(),
                 language_code=code,
             ),
