@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from datetime import date, time
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from babel.dates import format_time, get_day_names
 from markupsafe import Markup
@@ -69,15 +69,21 @@ def _has_command(name: str) -> bool:
 
 #: What many digests of one run share, rendered once: lists of milestones, moments.
 Memo = dict[Hashable, Any]
+T = TypeVar("T")
+
+
+def _once(memo: Memo, key: Hashable, make: Callable[[], T]) -> T:
+    """What `make` gives, made once per `key` in `memo`."""
+    if key not in memo:
+        memo[key] = make()
+    made: T = memo[key]
+    return made
 
 
 def _listed(_: Translator, milestones: list[Milestone], today: date, memo: Memo) -> list[Markup]:
     """`milestone_list` in the long form, once per language, list and day in `memo`."""
     key = ("list", _.language, today, tuple(milestones))
-    if key not in memo:
-        memo[key] = milestone_list(_, milestones, today, "long")
-    lines: list[Markup] = memo[key]
-    return lines
+    return _once(memo, key, lambda: milestone_list(_, milestones, today, "long"))
 
 
 def digest_text(_: Translator, digest: Digest, memo: Memo | None = None) -> Markup:
@@ -86,10 +92,11 @@ def digest_text(_: Translator, digest: Digest, memo: Memo | None = None) -> Mark
     memo = {} if memo is None else memo
     timezone = digest.partnership.timezone
     # A digest is read as a report, so its dates name the month, as a meeting's card does.
-    moment = ("since", _.language, timezone, digest.since)
-    if moment not in memo:
-        memo[moment] = format_moment(digest.since, timezone, _.language, "long")
-    since: str = memo[moment]
+    since = _once(
+        memo,
+        ("since", _.language, timezone, digest.since),
+        lambda: format_moment(digest.since, timezone, _.language, "long"),
+    )
     parts: list[Markup] = [
         Markup("📰 ") + bold(_("Digest of {partnership}", partnership=digest.partnership.name)),
         _(
